@@ -1,0 +1,191 @@
+/* buf: growable buffer. Allocation failure is sticky (b->oom) so callers
+ * check once at the end instead of after every append. */
+#include "buf.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(struct buf *b)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+}
+
+void buf_clear(struct buf *b)
+{
+    free(b->data);
+    buf_init(b);
+}
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+char *buf_steal(struct buf *b)
+{
+    char *p;
+    if (!b->data && !b->oom)
+        buf_append(b, "", 0);
+    p = b->data;
+    buf_init(b);
+    return p;
+}
+
+static int grow(struct buf *b, size_t need)
+{
+    size_t cap;
+    char *p;
+    if (b->oom)
+        return -1;
+    if (b->len + need + 1 <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < b->len + need + 1)
+        cap *= 2;
+    p = realloc(b->data, cap);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void buf_append(struct buf *b, const void *p, size_t n)
+{
+    if (grow(b, n))
+        return;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+void buf_putc(struct buf *b, char c)
+{
+    if (grow(b, 1))
+        return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    int n;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || grow(b, (size_t)n)) {
+        va_end(ap2);
+        return;
+    }
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    b->len += (size_t)n;
+}
+
+void buf_put_json_strn(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, start = 0;
+    buf_putc(b, '"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_append(b, s + start, i - start);
+        start = i + 1;
+        switch (c) {
+        case '"': buf_puts(b, "\\\""); break;
+        case '\\': buf_puts(b, "\\\\"); break;
+        case '\n': buf_puts(b, "\\n"); break;
+        case '\r': buf_puts(b, "\\r"); break;
+        case '\t': buf_puts(b, "\\t"); break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            buf_append(b, u, 6);
+        }
+        }
+    }
+    buf_append(b, s + start, n - start);
+    buf_putc(b, '"');
+}
+
+void buf_put_json_str(struct buf *b, const char *s)
+{
+    if (!s) {
+        buf_puts(b, "null");
+        return;
+    }
+    buf_put_json_strn(b, s, strlen(s));
+}
+
+void buf_put_num(struct buf *b, double v, int prec)
+{
+    char tmp[64];
+    int n;
+    if (!isfinite(v)) {
+        buf_puts(b, "null");
+        return;
+    }
+    n = snprintf(tmp, sizeof tmp, "%.*f", prec, v);
+    if (n <= 0 || (size_t)n >= sizeof tmp) {
+        buf_put_double(b, v);
+        return;
+    }
+    if (memchr(tmp, '.', (size_t)n)) {
+        while (n > 0 && tmp[n - 1] == '0')
+            n--;
+        if (n > 0 && tmp[n - 1] == '.')
+            n--;
+    }
+    if (n == 2 && tmp[0] == '-' && tmp[1] == '0')
+        n = 1, tmp[0] = '0';
+    buf_append(b, tmp, (size_t)n);
+}
+
+void buf_put_double(struct buf *b, double v)
+{
+    char tmp[40];
+    int prec;
+    if (!isfinite(v)) {
+        buf_puts(b, "null");
+        return;
+    }
+    /* the shortest precision that reads back exactly */
+    for (prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    buf_puts(b, tmp);
+}
+
+void buf_put_html(struct buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': buf_puts(b, "&lt;"); break;
+        case '>': buf_puts(b, "&gt;"); break;
+        case '&': buf_puts(b, "&amp;"); break;
+        case '"': buf_puts(b, "&quot;"); break;
+        case '\'': buf_puts(b, "&#39;"); break;
+        default: buf_putc(b, *s);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/* geojson: RFC 7946 geometry reading (from jansson values) into GEOS and
+ * writing from GEOS into a buf. Core-internal. Coordinates are taken and
+ * written as they are (x, y): CRS and axis handling is geom_transform's. */
+#ifndef ONEMAP_GEOJSON_H
+#define ONEMAP_GEOJSON_H
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "ctx_int.h"
+
+/* Parses a GeoJSON geometry object (Point, MultiPoint, LineString,
+ * MultiLineString, Polygon, MultiPolygon, GeometryCollection). A third
+ * ordinate is accepted and dropped. Errors are ERR_INVALID with the JSON
+ * path of the fault relative to the geometry, e.g.
+ * "coordinates[0][3]: expected an array of 2 or 3 numbers",
+ * "coordinates[0]: ring is not closed (first 118.4 29.1, last 118.5 29.1)",
+ * "coordinates[0]: a linear ring needs at least 4 positions",
+ * "type: unknown geometry type 'Polygn'", non-finite numbers rejected.
+ * max_points > 0 bounds the total number of positions (ERR_TOO_LARGE naming
+ * the limit). Caller owns *out. */
+int geojson_geom_parse(ctx *c, const json_t *j, size_t max_points, GEOSGeometry **out,
+                       struct err *e);
+
+/* Appends g as a GeoJSON geometry object, each ordinate printed with at
+ * most prec decimals (buf_put_num). */
+void geojson_geom_write(ctx *c, const GEOSGeometry *g, int prec, struct buf *out);
+
+#endif
