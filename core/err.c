@@ -24,15 +24,16 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 
 int err_prefix(struct err *e, const char *fmt, ...)
 {
-    char pre[128], old[ERR_MSG_MAX];
+    char pre[128], joined[ERR_MSG_MAX + sizeof pre + 2];
     va_list ap;
     if (!e)
         return ERR_INTERNAL;
     va_start(ap, fmt);
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
-    memcpy(old, e->msg, sizeof old);
-    snprintf(e->msg, sizeof e->msg, "%s: %s", pre, old);
+    snprintf(joined, sizeof joined, "%s: %s", pre, e->msg);
+    memcpy(e->msg, joined, sizeof e->msg - 1);
+    e->msg[sizeof e->msg - 1] = '\0';
     return e->code;
 }
 
