@@ -1,8 +1,326 @@
-/* main: the onemap command (placeholder until the server lands). */
+/* main: the onemap command — init, demo, import, export and serve. Each
+ * command takes the database first; errors name the file, the feature
+ * index and the reason, and the exit code is non-zero. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int main(void)
+#include "crs.h"
+#include "ingest.h"
+#include "layer.h"
+#include "server.h"
+#include "store.h"
+
+static const char *USAGE =
+    "usage: onemap COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  init DB [--schema FILE]            create an empty database with the layer schema\n"
+    "  demo DB                            create DB with the 芹阳 demo data set\n"
+    "  import DB COLLECTION FILE [--crs CRS] [--make-valid]\n"
+    "                                     add the features of a GeoJSON file, all or nothing\n"
+    "  export DB COLLECTION               write a collection as GeoJSON to standard output\n"
+    "  serve --db DB [--listen ADDR:PORT] [--threads N]\n"
+    "                                     serve the OGC API (default 127.0.0.1:8080)\n"
+    "\n"
+    "'onemap COMMAND --help' tells more about one command.\n";
+
+static const char *geodata_dir(void)
 {
-    fprintf(stderr, "onemap: not built yet\n");
+    const char *d = getenv("ONEMAP_GEODATA_DIR");
+    return d && *d ? d : ONEMAP_GEODATA_DIR;
+}
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    return 0;
+}
+
+static int fail(const struct err *e)
+{
+    fprintf(stderr, "onemap: %s\n", e->msg);
     return 1;
+}
+
+static int cmd_init_db(const char *db, const char *schema_path, struct err *e)
+{
+    char path[1024], *schema = NULL;
+    store *s = NULL;
+    int rc;
+    if (!schema_path) {
+        snprintf(path, sizeof path, "%s/layers.json", geodata_dir());
+        schema_path = path;
+    }
+    if ((rc = file_read_all(schema_path, &schema, NULL, e)))
+        return rc;
+    if (!(rc = store_open(db, STORE_CREATE, &s, e)))
+        rc = store_init(s, schema, e);
+    if (rc)
+        err_prefix(e, "%s", db);
+    store_close(s);
+    free(schema);
+    return rc;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    struct err e;
+    const char *schema = NULL;
+    if (wants_help(argc, argv) || argc < 2) {
+        fprintf(argc < 2 ? stderr : stdout,
+                "usage: onemap init DB [--schema FILE]\n"
+                "Creates DB with onemap's tables, one per layer of the schema\n"
+                "(default: geodata/layers.json).\n");
+        return argc < 2 ? 2 : 0;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--schema") && i + 1 < argc)
+            schema = argv[++i];
+        else {
+            fprintf(stderr, "onemap init: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    err_clear(&e);
+    if (cmd_init_db(argv[1], schema, &e))
+        return fail(&e);
+    printf("initialised %s\n", argv[1]);
+    return 0;
+}
+
+static void print_invalid(const char *file, const struct ingest_report *r)
+{
+    size_t n = r->n_invalid < INGEST_MAX_INVALID ? r->n_invalid : INGEST_MAX_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        const struct ingest_invalid *v = &r->invalid[i];
+        fprintf(stderr, "%s: features[%zu]%s%s%s: %s", file, v->index, v->key[0] ? " (" : "",
+                v->key, v->key[0] ? ")" : "", v->reason);
+        if (v->have_loc)
+            fprintf(stderr, " [at %.9g %.9g]", v->loc[0], v->loc[1]);
+        fputc('\n', stderr);
+    }
+    if (r->n_invalid > n)
+        fprintf(stderr, "%s: ... and %zu more invalid features\n", file, r->n_invalid - n);
+}
+
+/* Opens db, finds the collection and imports file into it. */
+static int import_file(const char *db, const char *coll, const char *file,
+                       const struct ingest_opts *o, struct ingest_report *r, struct err *e)
+{
+    store *s = NULL;
+    ctx *c = NULL;
+    struct layers *ls = NULL;
+    const struct layer *l;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+    if ((rc = store_open(db, 0, &s, e)) || (rc = store_layers_get(s, &ls, e)))
+        goto out;
+    if (!(l = layers_find(ls, coll))) {
+        rc = err_set(e, ERR_NOT_FOUND, "collection '%s' does not exist", coll);
+        goto out;
+    }
+    if ((rc = file_read_all(file, &text, &len, e)))
+        goto out;
+    if (!(c = ctx_new(e))) {
+        rc = e->code;
+        goto out;
+    }
+    if ((rc = ingest_geojson(c, s, l, text, len, o, r, e)))
+        err_prefix(e, "%s", file);
+out:
+    free(text);
+    ctx_free(c);
+    layers_free(ls);
+    store_close(s);
+    return rc;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    struct ingest_opts o;
+    struct ingest_report *r;
+    struct err e;
+    int rc;
+    if (wants_help(argc, argv) || argc < 4) {
+        fprintf(argc < 4 ? stderr : stdout,
+                "usage: onemap import DB COLLECTION FILE [--crs CRS] [--make-valid]\n"
+                "Adds every feature of a GeoJSON FeatureCollection to COLLECTION in one\n"
+                "transaction: if any feature is invalid nothing is written. Coordinates are\n"
+                "read x = easting/longitude; --crs (e.g. EPSG:4548) overrides the file's own.\n");
+        return argc < 4 ? 2 : 0;
+    }
+    ingest_opts_default(&o);
+    err_clear(&e);
+    for (int i = 4; i < argc; i++) {
+        if (!strcmp(argv[i], "--crs") && i + 1 < argc) {
+            if (crs_parse(argv[++i], &o.crs, &e))
+                return fail(&e);
+        } else if (!strcmp(argv[i], "--make-valid")) {
+            o.make_valid = 1;
+        } else {
+            fprintf(stderr, "onemap import: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!(r = calloc(1, sizeof *r)))
+        return 1;
+    rc = import_file(argv[1], argv[2], argv[3], &o, r, &e);
+    if (rc) {
+        print_invalid(argv[3], r);
+        fail(&e);
+    } else {
+        printf("%s: imported %zu features into %s (%.1f mu)\n", argv[3], r->added, argv[2],
+               r->area_change_m2 / (10000.0 / 15.0));
+    }
+    free(r);
+    return rc ? 1 : 0;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+    struct ingest_opts o;
+    struct ingest_report *r;
+    struct layers *ls = NULL;
+    struct err e;
+    char *schema = NULL, path[1024];
+    int rc = 0;
+    if (wants_help(argc, argv) || argc != 2) {
+        fprintf(argc != 2 ? stderr : stdout,
+                "usage: onemap demo DB\n"
+                "Creates DB with the 芹阳 demo data set from geodata/demo/.\n");
+        return argc != 2 ? 2 : 0;
+    }
+    err_clear(&e);
+    if (access(argv[1], F_OK) == 0) {
+        fprintf(stderr, "onemap demo: %s exists already; remove it first\n", argv[1]);
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/layers.json", geodata_dir());
+    if (cmd_init_db(argv[1], NULL, &e) || file_read_all(path, &schema, NULL, &e) ||
+        layers_parse(schema, &ls, &e))
+        return fail(&e);
+    ingest_opts_default(&o);
+    r = calloc(1, sizeof *r);
+    for (size_t i = 0; r && i < ls->n && !rc; i++) {
+        snprintf(path, sizeof path, "%s/demo/%s.geojson", geodata_dir(), ls->v[i].id);
+        if ((rc = import_file(argv[1], ls->v[i].id, path, &o, r, &e))) {
+            print_invalid(path, r);
+            fail(&e);
+        } else {
+            printf("%-17s %6zu features %12.1f mu\n", ls->v[i].id, r->added,
+                   r->area_change_m2 / (10000.0 / 15.0));
+        }
+    }
+    free(r);
+    free(schema);
+    layers_free(ls);
+    return rc ? 1 : 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    store *s = NULL;
+    ctx *c = NULL;
+    struct layers *ls = NULL;
+    const struct layer *l;
+    struct buf out;
+    struct err e;
+    int rc;
+    if (wants_help(argc, argv) || argc != 3) {
+        fprintf(argc != 3 ? stderr : stdout,
+                "usage: onemap export DB COLLECTION\n"
+                "Writes COLLECTION as a GeoJSON FeatureCollection (CRS84) to standard output.\n");
+        return argc != 3 ? 2 : 0;
+    }
+    err_clear(&e);
+    buf_init(&out);
+    if ((rc = store_open(argv[1], STORE_READONLY, &s, &e)) || (rc = store_layers_get(s, &ls, &e)))
+        goto out;
+    if (!(l = layers_find(ls, argv[2]))) {
+        rc = err_set(&e, ERR_NOT_FOUND, "collection '%s' does not exist", argv[2]);
+        goto out;
+    }
+    if (!(c = ctx_new(&e)) || (rc = ingest_export(c, s, l, &out, &e))) {
+        rc = rc ? rc : e.code;
+        goto out;
+    }
+    fwrite(out.data, 1, out.len, stdout);
+out:
+    buf_clear(&out);
+    ctx_free(c);
+    layers_free(ls);
+    store_close(s);
+    return rc ? fail(&e) : 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct app app;
+    const char *listen = "127.0.0.1:8080";
+    store *s = NULL;
+    struct err e;
+    int rc;
+    memset(&app, 0, sizeof app);
+    app.max_body = 64u << 20;
+    app.max_url = 16384;
+    app.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (wants_help(argc, argv)) {
+        printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n"
+               "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n");
+        return 0;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--db") && i + 1 < argc)
+            app.db_path = argv[++i];
+        else if (!strcmp(argv[i], "--listen") && i + 1 < argc)
+            listen = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            app.threads = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!app.db_path || app.threads < 1 || app.threads > 256) {
+        fprintf(stderr, "usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n");
+        return 2;
+    }
+    err_clear(&e);
+    if ((rc = store_open(app.db_path, 0, &s, &e)) || (rc = store_layers_get(s, &app.layers, &e))) {
+        store_close(s);
+        err_prefix(&e, "%s", app.db_path);
+        return fail(&e);
+    }
+    store_close(s);
+    rc = server_run(&app, listen);
+    layers_free(app.layers);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo}, {"import", cmd_import},
+                {"export", cmd_export}, {"serve", cmd_serve}};
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("onemap %s\n", ONEMAP_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (!strcmp(argv[1], cmds[i].name))
+            return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "onemap: unknown command '%s'\n%s", argv[1], USAGE);
+    return 2;
 }

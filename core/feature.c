@@ -1,0 +1,353 @@
+/* feature: schema validation of incoming GeoJSON Features and GeoJSON
+ * writing of stored rows. It owns neither the store nor the layer schema. */
+#include "feature.h"
+
+#include <math.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "area.h"
+#include "crs.h"
+#include "geojson.h"
+#include "geom.h"
+
+void limits_default(struct limits *lim)
+{
+    lim->max_vertices = 200000;
+    lim->max_features = 1000000;
+    lim->max_depth = 64;
+}
+
+void feature_in_clear(ctx *c, struct feature_in *f)
+{
+    if (!f)
+        return;
+    free(f->vals);
+    if (f->geom)
+        GEOSGeom_destroy_r(c->geos, f->geom);
+    memset(f, 0, sizeof *f);
+}
+
+static int valid_date(const char *s)
+{
+    int y, m, d, n = 0;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
+        return 0;
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return 0;
+    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 0;
+    return 1;
+}
+
+static int check_string(const struct field *f, const char *s, struct err *e)
+{
+    if (f->type == FIELD_DATE && !valid_date(s))
+        return err_set(e, ERR_INVALID, "properties.%s: '%s' is not a date (YYYY-MM-DD)", f->name, s);
+    if (f->n_enums) {
+        size_t i;
+        for (i = 0; i < f->n_enums; i++)
+            if (!strcmp(f->enums[i], s))
+                break;
+        if (i == f->n_enums) {
+            struct buf b;
+            buf_init(&b);
+            for (i = 0; i < f->n_enums; i++)
+                buf_printf(&b, "%s%s", i ? ", " : "", f->enums[i]);
+            err_set(e, ERR_INVALID, "properties.%s: '%s' is not one of %s", f->name, s,
+                    b.data ? b.data : "");
+            buf_clear(&b);
+            return ERR_INVALID;
+        }
+    }
+    if (f->pattern) {
+        regex_t re;
+        int bad;
+        if (regcomp(&re, f->pattern, REG_EXTENDED | REG_NOSUB))
+            return err_set(e, ERR_INTERNAL, "properties.%s: bad pattern in schema", f->name);
+        bad = regexec(&re, s, 0, NULL, 0);
+        regfree(&re);
+        if (bad)
+            return err_set(e, ERR_INVALID, "properties.%s: '%s' does not match %s", f->name, s,
+                           f->pattern);
+    }
+    return 0;
+}
+
+/* Converts one JSON property value into v per the field's type. */
+static int read_value(const struct field *f, const json_t *j, struct value *v, struct err *e)
+{
+    v->type = VAL_NULL;
+    if (!j || json_is_null(j))
+        return 0;
+    switch (f->type) {
+    case FIELD_STRING:
+    case FIELD_DATE:
+        if (!json_is_string(j))
+            return err_set(e, ERR_INVALID, "properties.%s: expected a string", f->name);
+        v->type = VAL_TEXT;
+        v->s = json_string_value(j);
+        return check_string(f, v->s, e);
+    case FIELD_INTEGER:
+        if (json_is_integer(j)) {
+            v->type = VAL_INT;
+            v->i = json_integer_value(j);
+            return 0;
+        }
+        if (json_is_real(j) && json_real_value(j) == floor(json_real_value(j)) &&
+            fabs(json_real_value(j)) < 9e15) {
+            v->type = VAL_INT;
+            v->i = (long long)json_real_value(j);
+            return 0;
+        }
+        return err_set(e, ERR_INVALID, "properties.%s: expected an integer", f->name);
+    case FIELD_NUMBER:
+        if (!json_is_number(j) || !isfinite(json_number_value(j)))
+            return err_set(e, ERR_INVALID, "properties.%s: expected a number", f->name);
+        v->type = VAL_REAL;
+        v->d = json_number_value(j);
+        return 0;
+    case FIELD_BOOLEAN:
+        if (!json_is_boolean(j))
+            return err_set(e, ERR_INVALID, "properties.%s: expected true or false", f->name);
+        v->type = VAL_INT;
+        v->i = json_is_true(j);
+        return 0;
+    }
+    return 0;
+}
+
+static int is_readonly_prop(const char *k)
+{
+    return !strcmp(k, "area_m2") || !strcmp(k, "area_mu") || !strcmp(k, "area_ha") ||
+           !strcmp(k, "id") || !strcmp(k, "fid");
+}
+
+static int parse_props(const struct layer *l, const json_t *props, int flags, struct value *vals,
+                       struct err *e)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+    if (props && !json_is_null(props) && !json_is_object(props))
+        return err_set(e, ERR_INVALID, "properties: expected an object or null");
+    json_object_foreach((json_t *)props, k, v) {
+        int idx = layer_field_match(l, k);
+        if (idx < 0) {
+            if ((flags & FEATURE_STRICT) && !is_readonly_prop(k))
+                return err_set(e, ERR_INVALID, "properties.%s: not a field of %s", k, l->id);
+            continue;
+        }
+        if (read_value(&l->fields[idx], v, &vals[idx], e))
+            return e->code;
+    }
+    for (i = 0; i < l->n_fields; i++)
+        if (l->fields[i].required && vals[i].type == VAL_NULL)
+            return err_set(e, ERR_INVALID, "properties.%s: required", l->fields[i].name);
+    return 0;
+}
+
+static int is_polygonal(ctx *c, const GEOSGeometry *g)
+{
+    int t = GEOSGeomTypeId_r(c->geos, g);
+    return t == GEOS_POLYGON || t == GEOS_MULTIPOLYGON;
+}
+
+static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, int crs, int axis,
+                          const struct limits *lim, int flags, struct feature_in *out,
+                          struct err *e)
+{
+    GEOSGeometry *g = NULL, *t = NULL;
+    int rc;
+    if (!jg || json_is_null(jg))
+        return err_set(e, ERR_INVALID, "geometry: required (layer %s takes Polygon or MultiPolygon)",
+                       l->id);
+    if ((rc = geojson_geom_parse(c, jg, lim ? lim->max_vertices : 0, &g, e)))
+        return err_prefix(e, "geometry");
+    if (!is_polygonal(c, g)) {
+        rc = err_set(e, ERR_INVALID, "geometry: layer %s takes Polygon or MultiPolygon, not %s",
+                     l->id, GEOSGeomType_r(c->geos, g));
+        goto out;
+    }
+    if (crs != CRS_STORAGE || axis != CRS_AXIS_XY) {
+        if (!(t = geom_transform(c, g, crs, axis, CRS_STORAGE, CRS_AXIS_XY, e))) {
+            rc = err_prefix(e, "geometry");
+            goto out;
+        }
+        GEOSGeom_destroy_r(c->geos, g);
+        g = t;
+        t = NULL;
+    }
+    if ((rc = geom_check_valid(c, g, &out->loc[0], &out->loc[1], e))) {
+        out->have_loc = 1;
+        if (!(flags & FEATURE_MAKE_VALID) || rc != ERR_INVALID) {
+            err_prefix(e, "geometry");
+            goto out;
+        }
+        if (!(t = geom_make_valid(c, g, e))) {
+            rc = err_prefix(e, "geometry");
+            goto out;
+        }
+        GEOSGeom_destroy_r(c->geos, g);
+        g = t;
+        out->repaired = 1;
+        rc = 0;
+    }
+    out->area_m2 = geom_area_m2(c, g);
+    out->geom = g;
+    g = NULL;
+out:
+    if (g)
+        GEOSGeom_destroy_r(c->geos, g);
+    return rc;
+}
+
+int feature_parse(ctx *c, const struct layer *l, const json_t *j, int crs, int axis,
+                  const struct limits *lim, int flags, struct feature_in *out, struct err *e)
+{
+    const char *type;
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(j))
+        return err_set(e, ERR_INVALID, "expected a GeoJSON Feature object");
+    type = json_string_value(json_object_get(j, "type"));
+    if (!type || strcmp(type, "Feature"))
+        return err_set(e, ERR_INVALID, "type: expected \"Feature\"");
+    out->vals = calloc(l->n_fields, sizeof *out->vals);
+    if (!out->vals)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (parse_props(l, json_object_get(j, "properties"), flags, out->vals, e) ||
+        parse_geometry(c, l, json_object_get(j, "geometry"), crs, axis, lim, flags, out, e)) {
+        int rc = e->code;
+        free(out->vals);
+        out->vals = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+int feature_insert(ctx *c, store *s, const struct layer *l, const struct feature_in *f,
+                   long long *fid, struct err *e)
+{
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(c->geos);
+    unsigned char *wkb = NULL;
+    size_t wkb_len = 0;
+    struct buf gj;
+    int rc;
+    buf_init(&gj);
+    if (!w)
+        return ctx_geos_err(c, e, ERR_INTERNAL, "WKB writer");
+    wkb = GEOSWKBWriter_write_r(c->geos, w, f->geom, &wkb_len);
+    geojson_geom_write(c, f->geom, crs_precision(CRS_STORAGE), &gj);
+    if (!wkb || gj.oom)
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    else
+        rc = store_feature_insert(s, l, f->vals, wkb, wkb_len, gj.data, f->area_m2, fid, e);
+    GEOSFree_r(c->geos, wkb);
+    GEOSWKBWriter_destroy_r(c->geos, w);
+    buf_clear(&gj);
+    return rc;
+}
+
+void feature_write_value(const struct field *f, const struct value *v, struct buf *out)
+{
+    switch (v->type) {
+    case VAL_INT:
+        if (f && f->type == FIELD_BOOLEAN)
+            buf_puts(out, v->i ? "true" : "false");
+        else
+            buf_printf(out, "%lld", v->i);
+        break;
+    case VAL_REAL: buf_put_double(out, v->d); break;
+    case VAL_TEXT: buf_put_json_str(out, v->s); break;
+    default: buf_puts(out, "null");
+    }
+}
+
+static int write_geometry(ctx *c, const struct store_row *row, const struct feature_out *o,
+                          struct buf *out, struct err *e)
+{
+    json_t *j = NULL;
+    GEOSGeometry *g = NULL, *t = NULL;
+    json_error_t je;
+    int rc = 0;
+    int lonlat = (o->crs == CRS_CRS84 || o->crs == CRS_4490 || o->crs == CRS_4326) &&
+                 (o->axis == CRS_AXIS_XY || !crs_authority_swaps(o->crs));
+    if (lonlat) {
+        buf_puts(out, row->gj);
+        return 0;
+    }
+    if (!(j = json_loads(row->gj, 0, &je))) {
+        rc = err_set(e, ERR_INTERNAL, "feature %lld: stored geometry unreadable", row->fid);
+        goto out;
+    }
+    if ((rc = geojson_geom_parse(c, j, 0, &g, e)))
+        goto out;
+    if (!(t = geom_transform(c, g, CRS_STORAGE, CRS_AXIS_XY, o->crs, o->axis, e))) {
+        rc = e->code;
+        goto out;
+    }
+    geojson_geom_write(c, t, crs_precision(o->crs), out);
+out:
+    if (g)
+        GEOSGeom_destroy_r(c->geos, g);
+    if (t)
+        GEOSGeom_destroy_r(c->geos, t);
+    json_decref(j);
+    return rc;
+}
+
+int feature_write(ctx *c, const struct layer *l, const struct store_row *row,
+                  const struct feature_out *o, struct buf *out, struct err *e)
+{
+    int first = 1;
+    buf_printf(out, "{\"type\":\"Feature\",\"id\":%lld,\"geometry\":", row->fid);
+    if (write_geometry(c, row, o, out, e))
+        return e->code;
+    buf_puts(out, ",\"properties\":{");
+    for (size_t i = 0; i < l->n_fields; i++) {
+        if (o->props && !o->props[i])
+            continue;
+        if (!first)
+            buf_putc(out, ',');
+        first = 0;
+        buf_put_json_str(out, l->fields[i].name);
+        buf_putc(out, ':');
+        feature_write_value(&l->fields[i], &row->vals[i], out);
+    }
+    if (!o->no_area) {
+        buf_puts(out, first ? "\"area_m2\":" : ",\"area_m2\":");
+        buf_put_num(out, row->area_m2, 3);
+        buf_puts(out, ",\"area_mu\":");
+        buf_put_num(out, area_mu(row->area_m2), 4);
+    }
+    buf_puts(out, "}}");
+    return 0;
+}
+
+int json_depth_check(const char *text, size_t len, size_t max_depth, struct err *e)
+{
+    size_t depth = 0, i;
+    int in_str = 0;
+    for (i = 0; i < len; i++) {
+        char ch = text[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = 0;
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > max_depth)
+                return err_set(e, ERR_BAD_REQUEST,
+                               "body: JSON nested deeper than %zu levels (limit max_depth) at byte %zu",
+                               max_depth, i);
+        } else if (ch == ']' || ch == '}') {
+            if (depth)
+                depth--;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,72 @@
+/* feature: one feature between the outside world and the store — reading a
+ * GeoJSON Feature against its layer's schema (types, enums, patterns,
+ * required fields, geometry type, validity, CRS) and writing a stored row
+ * back out as GeoJSON. Core-internal (names GEOS and jansson types). */
+#ifndef ONEMAP_FEATURE_H
+#define ONEMAP_FEATURE_H
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "ctx_int.h"
+#include "layer.h"
+#include "store.h"
+
+struct limits {
+    size_t max_vertices;      /* per geometry */
+    size_t max_features;      /* per request or file */
+    size_t max_depth;         /* JSON nesting */
+};
+
+void limits_default(struct limits *lim);
+
+enum feature_flags {
+    FEATURE_STRICT = 1,       /* unknown properties are errors (else ignored) */
+    FEATURE_MAKE_VALID = 2    /* repair invalid geometries instead of refusing */
+};
+
+/* A parsed feature ready for the store. vals[i].s borrow from the json_t the
+ * feature was parsed from (keep it alive) or from own strings. */
+struct feature_in {
+    struct value *vals;       /* layer->n_fields entries */
+    GEOSGeometry *geom;       /* EPSG:4490, lon/lat */
+    double area_m2;
+    int repaired;             /* make_valid changed the geometry */
+    double loc[2];            /* where the first problem is, when one is reported */
+    int have_loc;
+};
+
+void feature_in_clear(ctx *c, struct feature_in *f);
+
+/* Reads one GeoJSON Feature. crs/axis say how its coordinates are given.
+ * Errors (ERR_INVALID, ERR_TOO_LARGE) name the member at fault, e.g.
+ * "properties.dlbm: '9999' is not a valid value" or
+ * "geometry: Self-intersection at 118.41 29.13". */
+int feature_parse(ctx *c, const struct layer *l, const json_t *j, int crs, int axis,
+                  const struct limits *lim, int flags, struct feature_in *out, struct err *e);
+
+/* Stores f as a new feature. */
+int feature_insert(ctx *c, store *s, const struct layer *l, const struct feature_in *f,
+                   long long *fid, struct err *e);
+
+/* Output options for feature_write. */
+struct feature_out {
+    int crs;                  /* output CRS */
+    int axis;                 /* its axis order */
+    const unsigned char *props; /* NULL: all; else per field 1 = include */
+    int no_area;              /* leave out area_m2/area_mu (properties= without them) */
+};
+
+/* Appends a stored row as a GeoJSON Feature. The geometry comes from the
+ * row's cached GeoJSON when the output is lon/lat, else it is transformed. */
+int feature_write(ctx *c, const struct layer *l, const struct store_row *row,
+                  const struct feature_out *o, struct buf *out, struct err *e);
+
+/* Appends a value as JSON (booleans as true/false for boolean fields). */
+void feature_write_value(const struct field *f, const struct value *v, struct buf *out);
+
+/* Checks JSON nesting depth of a text before parsing it (jansson's own limit
+ * is far higher than onemap's). ERR_BAD_REQUEST naming the limit. */
+int json_depth_check(const char *text, size_t len, size_t max_depth, struct err *e);
+
+#endif

@@ -1,0 +1,284 @@
+/* layer: parsing and look-up of the layer schema. It owns the parsed
+ * struct layers; it does not know how layers are stored (store.c) or served. */
+#include "layer.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static char *dup_str(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int is_ident(const char *s)
+{
+    if (!s || !(*s == '_' || (*s >= 'a' && *s <= 'z')))
+        return 0;
+    for (; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
+static int parse_type(const char *s, enum field_type *t)
+{
+    static const char *names[] = {"string", "integer", "number", "boolean", "date"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (s && !strcmp(s, names[i])) {
+            *t = (enum field_type)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *field_type_name(enum field_type t)
+{
+    switch (t) {
+    case FIELD_INTEGER: return "integer";
+    case FIELD_NUMBER: return "number";
+    case FIELD_BOOLEAN: return "boolean";
+    case FIELD_DATE: return "date";
+    default: return "string";
+    }
+}
+
+static char **str_array(json_t *a, size_t *n)
+{
+    char **v;
+    size_t i;
+    *n = 0;
+    if (!json_is_array(a) || json_array_size(a) == 0)
+        return NULL;
+    v = calloc(json_array_size(a), sizeof *v);
+    if (!v)
+        return NULL;
+    for (i = 0; i < json_array_size(a); i++)
+        v[i] = dup_str(json_string_value(json_array_get(a, i)));
+    *n = i;
+    return v;
+}
+
+static void free_strs(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void title(json_t *o, const char *member, char **zh, char **en)
+{
+    json_t *t = json_object_get(o, member);
+    *zh = dup_str(json_string_value(json_object_get(t, "zh")));
+    *en = dup_str(json_string_value(json_object_get(t, "en")));
+}
+
+static int parse_field(json_t *jf, struct field *f, const char *lid, size_t i, struct err *e)
+{
+    const char *name = json_string_value(json_object_get(jf, "name"));
+    if (!is_ident(name))
+        return err_set(e, ERR_INVALID, "layers: %s.fields[%zu].name: expected a lower-case identifier",
+                       lid, i);
+    f->name = strdup(name);
+    if (parse_type(json_string_value(json_object_get(jf, "type")), &f->type))
+        return err_set(e, ERR_INVALID, "layers: %s.%s.type: expected string, integer, number, "
+                       "boolean or date", lid, name);
+    title(jf, "title", &f->title_zh, &f->title_en);
+    f->enums = str_array(json_object_get(jf, "enum"), &f->n_enums);
+    f->aliases = str_array(json_object_get(jf, "aliases"), &f->n_aliases);
+    f->pattern = dup_str(json_string_value(json_object_get(jf, "pattern")));
+    f->required = json_is_true(json_object_get(jf, "required"));
+    if (f->pattern) {
+        regex_t re;
+        if (regcomp(&re, f->pattern, REG_EXTENDED | REG_NOSUB))
+            return err_set(e, ERR_INVALID, "layers: %s.%s.pattern: not a valid regular expression",
+                           lid, name);
+        regfree(&re);
+    }
+    return 0;
+}
+
+static int parse_layer(json_t *jl, struct layer *l, struct err *e, size_t li)
+{
+    json_t *fields = json_object_get(jl, "fields");
+    const char *id = json_string_value(json_object_get(jl, "id"));
+    size_t i;
+    if (!is_ident(id))
+        return err_set(e, ERR_INVALID, "layers[%zu].id: expected a lower-case identifier", li);
+    l->id = strdup(id);
+    title(jl, "title", &l->title_zh, &l->title_en);
+    title(jl, "description", &l->desc_zh, &l->desc_en);
+    if (!json_is_array(fields) || json_array_size(fields) == 0)
+        return err_set(e, ERR_INVALID, "layers: %s.fields: expected a non-empty array", id);
+    l->fields = calloc(json_array_size(fields), sizeof *l->fields);
+    if (!l->fields)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    for (i = 0; i < json_array_size(fields); i++) {
+        l->n_fields = i + 1;
+        if (parse_field(json_array_get(fields, i), &l->fields[i], id, i, e))
+            return e->code;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(l->fields[j].name, l->fields[i].name))
+                return err_set(e, ERR_INVALID, "layers: %s.%s: duplicate field", id,
+                               l->fields[i].name);
+    }
+    l->key = dup_str(json_string_value(json_object_get(jl, "key")));
+    l->group_by = dup_str(json_string_value(json_object_get(jl, "group_by")));
+    l->key_field = l->key ? layer_field_index(l, l->key) : -1;
+    if (l->key_field < 0)
+        return err_set(e, ERR_INVALID, "layers: %s.key: must name one of its fields", id);
+    if (l->group_by && layer_field_index(l, l->group_by) < 0)
+        return err_set(e, ERR_INVALID, "layers: %s.group_by: must name one of its fields", id);
+    return 0;
+}
+
+int layers_parse(const char *json_text, struct layers **out, struct err *e)
+{
+    json_error_t je;
+    json_t *root = json_loads(json_text, JSON_REJECT_DUPLICATES, &je), *arr;
+    struct layers *ls = NULL;
+    size_t i;
+    int rc = 0;
+    *out = NULL;
+    if (!root)
+        return err_set(e, ERR_INVALID, "layers: line %d column %d: %s", je.line, je.column, je.text);
+    arr = json_object_get(root, "layers");
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        rc = err_set(e, ERR_INVALID, "layers: expected a non-empty array \"layers\"");
+        goto out;
+    }
+    ls = calloc(1, sizeof *ls);
+    if (!ls || !(ls->v = calloc(json_array_size(arr), sizeof *ls->v))) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    ls->json = strdup(json_text);
+    for (i = 0; i < json_array_size(arr); i++) {
+        ls->n = i + 1;
+        if ((rc = parse_layer(json_array_get(arr, i), &ls->v[i], e, i)))
+            goto out;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(ls->v[j].id, ls->v[i].id)) {
+                rc = err_set(e, ERR_INVALID, "layers: duplicate layer id '%s'", ls->v[i].id);
+                goto out;
+            }
+    }
+    *out = ls;
+    ls = NULL;
+out:
+    layers_free(ls);
+    json_decref(root);
+    return rc;
+}
+
+static void layer_clear(struct layer *l)
+{
+    for (size_t i = 0; i < l->n_fields; i++) {
+        struct field *f = &l->fields[i];
+        free(f->name);
+        free(f->title_zh);
+        free(f->title_en);
+        free(f->pattern);
+        free_strs(f->enums, f->n_enums);
+        free_strs(f->aliases, f->n_aliases);
+    }
+    free(l->fields);
+    free(l->id);
+    free(l->title_zh);
+    free(l->title_en);
+    free(l->desc_zh);
+    free(l->desc_en);
+    free(l->key);
+    free(l->group_by);
+}
+
+void layers_free(struct layers *ls)
+{
+    if (!ls)
+        return;
+    for (size_t i = 0; i < ls->n; i++)
+        layer_clear(&ls->v[i]);
+    free(ls->v);
+    free(ls->json);
+    free(ls);
+}
+
+const struct layer *layers_find(const struct layers *ls, const char *id)
+{
+    for (size_t i = 0; ls && id && i < ls->n; i++)
+        if (!strcmp(ls->v[i].id, id))
+            return &ls->v[i];
+    return NULL;
+}
+
+int layer_field_index(const struct layer *l, const char *name)
+{
+    for (size_t i = 0; name && i < l->n_fields; i++)
+        if (!strcmp(l->fields[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+int layer_field_match(const struct layer *l, const char *name)
+{
+    size_t i, j, n;
+    int idx = layer_field_index(l, name);
+    if (idx >= 0 || !name)
+        return idx;
+    for (i = 0; i < l->n_fields; i++)
+        if (!strcasecmp(l->fields[i].name, name))
+            return (int)i;
+    for (i = 0; i < l->n_fields; i++)
+        for (j = 0; j < l->fields[i].n_aliases; j++)
+            if (!strcasecmp(l->fields[i].aliases[j], name))
+                return (int)i;
+    n = strlen(name);
+    if (n == 10) /* a Shapefile's DBF cuts names to 10 characters */
+        for (i = 0; i < l->n_fields; i++)
+            if (strlen(l->fields[i].name) > 10 && !strncasecmp(l->fields[i].name, name, 10))
+                return (int)i;
+    return -1;
+}
+
+int file_read_all(const char *path, char **out, size_t *len, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    char *data = NULL;
+    size_t cap = 0, n = 0, got;
+    *out = NULL;
+    if (!f)
+        return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    for (;;) {
+        if (n + 65536 + 1 > cap) {
+            char *p;
+            cap = cap ? cap * 2 : 131072;
+            p = realloc(data, cap);
+            if (!p) {
+                free(data);
+                fclose(f);
+                return err_set(e, ERR_INTERNAL, "%s: out of memory", path);
+            }
+            data = p;
+        }
+        got = fread(data + n, 1, 65536, f);
+        n += got;
+        if (got < 65536)
+            break;
+    }
+    if (ferror(f)) {
+        free(data);
+        fclose(f);
+        return err_set(e, ERR_IO, "%s: read error", path);
+    }
+    fclose(f);
+    data[n] = '\0';
+    *out = data;
+    if (len)
+        *len = n;
+    return 0;
+}

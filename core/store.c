@@ -1,0 +1,498 @@
+/* store: SQLite + SpatiaLite persistence. Owns the connection, its prepared
+ * statement cache and every SQL string of onemap. It knows layers only as
+ * schemas (layer.h) and geometries only as WKB and GeoJSON text: GEOS and
+ * PROJ are other modules' business. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <spatialite.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+#define STMT_CACHE 64
+
+struct cached_stmt {
+    char *sql;
+    sqlite3_stmt *st;
+};
+
+struct store {
+    sqlite3 *db;
+    void *spatialite;
+    struct cached_stmt cache[STMT_CACHE];
+    size_t n_cache;
+    size_t next_evict;
+};
+
+static int db_err(store *s, struct err *e, const char *what)
+{
+    int rc = sqlite3_errcode(s->db);
+    int code = ERR_INTERNAL;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_FULL || rc == SQLITE_READONLY ||
+        rc == SQLITE_IOERR)
+        code = ERR_UNAVAILABLE;
+    if (rc == SQLITE_CONSTRAINT)
+        code = ERR_CONFLICT;
+    return err_set(e, code, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec(store *s, const char *sql, struct err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = err_set(e, ERR_INTERNAL, "database: %s", msg ? msg : "error");
+        if (sqlite3_errcode(s->db) == SQLITE_BUSY || sqlite3_errcode(s->db) == SQLITE_FULL ||
+            sqlite3_errcode(s->db) == SQLITE_READONLY)
+            rc = e ? (e->code = ERR_UNAVAILABLE) : ERR_UNAVAILABLE;
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+/* Returns a reset statement for sql from the cache, preparing it once. */
+static sqlite3_stmt *prep(store *s, const char *sql, struct err *e)
+{
+    size_t i;
+    sqlite3_stmt *st = NULL;
+    struct cached_stmt *slot;
+    for (i = 0; i < s->n_cache; i++)
+        if (!strcmp(s->cache[i].sql, sql)) {
+            sqlite3_reset(s->cache[i].st);
+            sqlite3_clear_bindings(s->cache[i].st);
+            return s->cache[i].st;
+        }
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        db_err(s, e, "prepare");
+        return NULL;
+    }
+    if (s->n_cache < STMT_CACHE) {
+        slot = &s->cache[s->n_cache++];
+    } else {
+        slot = &s->cache[s->next_evict];
+        s->next_evict = (s->next_evict + 1) % STMT_CACHE;
+        sqlite3_finalize(slot->st);
+        free(slot->sql);
+    }
+    slot->sql = strdup(sql);
+    slot->st = st;
+    if (!slot->sql) {
+        sqlite3_finalize(st);
+        slot->st = NULL;
+        s->n_cache--;
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    return st;
+}
+
+int store_open(const char *path, int flags, store **out, struct err *e)
+{
+    store *s = calloc(1, sizeof *s);
+    int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    *out = NULL;
+    if (!s)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (flags & STORE_CREATE)
+        oflags |= SQLITE_OPEN_CREATE;
+    oflags |= SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+        int rc = err_set(e, ERR_IO, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        sqlite3_close(s->db);
+        free(s);
+        return rc;
+    }
+    s->spatialite = spatialite_alloc_connection();
+    spatialite_init_ex(s->db, s->spatialite, 0);
+    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_extended_result_codes(s->db, 0);
+    if (exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"
+                " PRAGMA mmap_size=1073741824;", e) ||
+        (!(flags & STORE_READONLY) && exec(s, "PRAGMA journal_mode=WAL;", e))) {
+        store_close(s);
+        return e ? e->code : ERR_INTERNAL;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_cache; i++) {
+        sqlite3_finalize(s->cache[i].st);
+        free(s->cache[i].sql);
+    }
+    sqlite3_close(s->db);
+    if (s->spatialite)
+        spatialite_cleanup_ex(s->spatialite);
+    free(s);
+}
+
+static const char *sql_type(enum field_type t)
+{
+    switch (t) {
+    case FIELD_INTEGER:
+    case FIELD_BOOLEAN: return "INTEGER";
+    case FIELD_NUMBER: return "REAL";
+    default: return "TEXT";
+    }
+}
+
+static int create_layer_table(store *s, const struct layer *l, struct err *e)
+{
+    struct buf b;
+    int rc;
+    buf_init(&b);
+    buf_printf(&b, "CREATE TABLE \"%s\" (fid INTEGER PRIMARY KEY AUTOINCREMENT,"
+               " version INTEGER NOT NULL DEFAULT 1, area_m2 REAL NOT NULL, gj TEXT NOT NULL",
+               l->id);
+    for (size_t i = 0; i < l->n_fields; i++)
+        buf_printf(&b, ", \"%s\" %s", l->fields[i].name, sql_type(l->fields[i].type));
+    buf_printf(&b, "); SELECT AddGeometryColumn('%s', 'geom', 4490, 'GEOMETRY', 'XY', 1);"
+               " SELECT CreateSpatialIndex('%s', 'geom');"
+               " CREATE UNIQUE INDEX \"%s_key\" ON \"%s\"(\"%s\");",
+               l->id, l->id, l->id, l->id, l->key);
+    if (l->group_by && strcmp(l->group_by, l->key))
+        buf_printf(&b, " CREATE INDEX \"%s_%s\" ON \"%s\"(\"%s\");", l->id, l->group_by, l->id,
+                   l->group_by);
+    rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : exec(s, b.data, e);
+    buf_clear(&b);
+    if (rc)
+        err_prefix(e, "layer %s", l->id);
+    return rc;
+}
+
+int store_init(store *s, const char *layers_json, struct err *e)
+{
+    struct layers *ls = NULL;
+    sqlite3_stmt *st;
+    int rc;
+    if (sqlite3_table_column_metadata(s->db, NULL, "onemap_meta", "key", NULL, NULL, NULL, NULL,
+                                      NULL) == SQLITE_OK)
+        return err_set(e, ERR_CONFLICT, "database is already initialised");
+    if ((rc = layers_parse(layers_json, &ls, e)))
+        return rc;
+    if ((rc = store_begin(s, e)))
+        goto out;
+    if ((rc = exec(s, "SELECT InitSpatialMetadata(1, 'NONE'); SELECT InsertEpsgSrid(4490);"
+                      "CREATE TABLE onemap_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+                   e)))
+        goto fail;
+    for (size_t i = 0; i < ls->n; i++)
+        if ((rc = create_layer_table(s, &ls->v[i], e)))
+            goto fail;
+    if (!(st = prep(s, "INSERT INTO onemap_meta(key, value) VALUES ('layers', ?1),"
+                       " ('schema_version', '1'), ('created', strftime('%Y-%m-%dT%H:%M:%SZ'))",
+                    e))) {
+        rc = e->code;
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, layers_json, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(s, e, "init");
+        goto fail;
+    }
+    sqlite3_reset(st);
+    rc = store_commit(s, e);
+    goto out;
+fail:
+    store_rollback(s);
+out:
+    layers_free(ls);
+    return rc;
+}
+
+int store_layers_get(store *s, struct layers **out, struct err *e)
+{
+    sqlite3_stmt *st = prep(s, "SELECT value FROM onemap_meta WHERE key = 'layers'", e);
+    int rc;
+    *out = NULL;
+    if (!st)
+        return err_set(e, ERR_INVALID, "not an onemap database (run 'onemap init' first)");
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return err_set(e, ERR_INVALID, "not an onemap database: no layer registry");
+    }
+    rc = layers_parse((const char *)sqlite3_column_text(st, 0), out, e);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_begin(store *s, struct err *e)
+{
+    return exec(s, "BEGIN IMMEDIATE", e);
+}
+
+int store_commit(store *s, struct err *e)
+{
+    return exec(s, "COMMIT", e);
+}
+
+void store_rollback(store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void bind_value(sqlite3_stmt *st, int idx, const struct value *v)
+{
+    switch (v->type) {
+    case VAL_INT: sqlite3_bind_int64(st, idx, v->i); break;
+    case VAL_REAL: sqlite3_bind_double(st, idx, v->d); break;
+    case VAL_TEXT: sqlite3_bind_text(st, idx, v->s, -1, SQLITE_TRANSIENT); break;
+    default: sqlite3_bind_null(st, idx);
+    }
+}
+
+static void column_value(sqlite3_stmt *st, int col, struct value *v)
+{
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_INTEGER:
+        v->type = VAL_INT;
+        v->i = sqlite3_column_int64(st, col);
+        break;
+    case SQLITE_FLOAT:
+        v->type = VAL_REAL;
+        v->d = sqlite3_column_double(st, col);
+        break;
+    case SQLITE_TEXT:
+        v->type = VAL_TEXT;
+        v->s = (const char *)sqlite3_column_text(st, col);
+        break;
+    default: v->type = VAL_NULL;
+    }
+}
+
+int store_feature_insert(store *s, const struct layer *l, const struct value *vals,
+                         const unsigned char *wkb, size_t wkb_len, const char *gj,
+                         double area_m2, long long *fid, struct err *e)
+{
+    struct buf b;
+    sqlite3_stmt *st;
+    size_t i;
+    int rc = 0;
+    buf_init(&b);
+    buf_printf(&b, "INSERT INTO \"%s\" (area_m2, gj, geom", l->id);
+    for (i = 0; i < l->n_fields; i++)
+        buf_printf(&b, ", \"%s\"", l->fields[i].name);
+    buf_puts(&b, ") VALUES (?1, ?2, GeomFromWKB(?3, 4490)");
+    for (i = 0; i < l->n_fields; i++)
+        buf_printf(&b, ", ?%zu", i + 4);
+    buf_putc(&b, ')');
+    if (b.oom || !(st = prep(s, b.data, e))) {
+        rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
+        goto out;
+    }
+    sqlite3_bind_double(st, 1, area_m2);
+    sqlite3_bind_text(st, 2, gj, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, wkb, (int)wkb_len, SQLITE_STATIC);
+    for (i = 0; i < l->n_fields; i++)
+        bind_value(st, (int)i + 4, &vals[i]);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(s, e, l->id);
+        if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
+            rc = err_set(e, ERR_CONFLICT, "%s: a feature with %s '%s' exists already", l->id,
+                         l->key, vals[l->key_field].s);
+        sqlite3_reset(st);
+        goto out;
+    }
+    sqlite3_reset(st);
+    if (fid)
+        *fid = sqlite3_last_insert_rowid(s->db);
+out:
+    buf_clear(&b);
+    return rc;
+}
+
+/* Builds FROM/WHERE for q and binds nothing; parameters are numbered ?1.. in
+ * the order bind_where binds them. */
+static void where_sql(const struct store_query *q, struct buf *b)
+{
+    const struct layer *l = q->layer;
+    int first = 1;
+    if (q->n_rects) {
+        buf_printf(b, " FROM \"idx_%s_geom\" r JOIN \"%s\" t ON t.fid = r.pkid WHERE (", l->id,
+                   l->id);
+        for (int i = 0; i < q->n_rects; i++)
+            buf_printf(b, "%s(r.xmin <= ? AND r.xmax >= ? AND r.ymin <= ? AND r.ymax >= ?)",
+                       i ? " OR " : "");
+        buf_putc(b, ')');
+        first = 0;
+    } else {
+        buf_printf(b, " FROM \"%s\" t", l->id);
+    }
+    for (size_t i = 0; i < q->n_eq; i++) {
+        buf_printf(b, " %s t.\"%s\" = ?", first ? "WHERE" : "AND", l->fields[q->eq[i].field].name);
+        first = 0;
+    }
+    if (q->fid > 0)
+        buf_printf(b, " %s t.fid = ?", first ? "WHERE" : "AND");
+}
+
+static int bind_where(sqlite3_stmt *st, const struct store_query *q)
+{
+    int idx = 1;
+    for (int i = 0; i < q->n_rects; i++) {
+        sqlite3_bind_double(st, idx++, q->rects[i][2]);
+        sqlite3_bind_double(st, idx++, q->rects[i][0]);
+        sqlite3_bind_double(st, idx++, q->rects[i][3]);
+        sqlite3_bind_double(st, idx++, q->rects[i][1]);
+    }
+    for (size_t i = 0; i < q->n_eq; i++)
+        bind_value(st, idx++, &q->eq[i].v);
+    if (q->fid > 0)
+        sqlite3_bind_int64(st, idx++, q->fid);
+    return idx;
+}
+
+static void order_sql(const struct store_query *q, struct buf *b)
+{
+    buf_puts(b, " ORDER BY ");
+    for (size_t i = 0; i < q->n_sort; i++) {
+        int f = q->sort[i].field;
+        if (f == STORE_SORT_ID)
+            buf_puts(b, "t.fid");
+        else if (f == STORE_SORT_AREA)
+            buf_puts(b, "t.area_m2");
+        else
+            buf_printf(b, "t.\"%s\"", q->layer->fields[f].name);
+        buf_puts(b, q->sort[i].desc ? " DESC, " : ", ");
+    }
+    buf_puts(b, "t.fid");
+}
+
+int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
+                     struct err *e)
+{
+    const struct layer *l = q->layer;
+    struct value *vals = NULL;
+    struct store_row row;
+    struct buf b;
+    sqlite3_stmt *st;
+    int rc = 0, step, idx;
+    buf_init(&b);
+    buf_puts(&b, "SELECT t.fid, t.version, t.area_m2, t.gj");
+    buf_puts(&b, q->n_rects ? ", r.xmin, r.ymin, r.xmax, r.ymax" : ", 0, 0, 0, 0");
+    for (size_t i = 0; i < l->n_fields; i++)
+        buf_printf(&b, ", t.\"%s\"", l->fields[i].name);
+    where_sql(q, &b);
+    order_sql(q, &b);
+    if (q->limit >= 0)
+        buf_puts(&b, " LIMIT ? OFFSET ?");
+    vals = calloc(l->n_fields, sizeof *vals);
+    if (b.oom || !vals) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (!(st = prep(s, b.data, e))) {
+        rc = e->code;
+        goto out;
+    }
+    idx = bind_where(st, q);
+    if (q->limit >= 0) {
+        sqlite3_bind_int64(st, idx, q->limit);
+        sqlite3_bind_int64(st, idx + 1, q->offset);
+    }
+    row.vals = vals;
+    row.have_mbr = q->n_rects > 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        row.fid = sqlite3_column_int64(st, 0);
+        row.version = sqlite3_column_int64(st, 1);
+        row.area_m2 = sqlite3_column_double(st, 2);
+        row.gj = (const char *)sqlite3_column_text(st, 3);
+        for (int k = 0; k < 4; k++)
+            row.mbr[k] = sqlite3_column_double(st, 4 + k);
+        for (size_t i = 0; i < l->n_fields; i++)
+            column_value(st, 8 + (int)i, &vals[i]);
+        rc = fn(arg, &row, e);
+        if (rc)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = db_err(s, e, l->id);
+    if (rc > 0)
+        rc = 0;
+    sqlite3_reset(st);
+out:
+    free(vals);
+    buf_clear(&b);
+    return rc;
+}
+
+int store_query_count(store *s, const struct store_query *q, long long *count, struct err *e)
+{
+    struct buf b;
+    sqlite3_stmt *st;
+    int rc = 0;
+    buf_init(&b);
+    buf_puts(&b, "SELECT count(*)");
+    where_sql(q, &b);
+    if (b.oom || !(st = prep(s, b.data, e))) {
+        rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
+        goto out;
+    }
+    bind_where(st, q);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    else
+        rc = db_err(s, e, q->layer->id);
+    sqlite3_reset(st);
+out:
+    buf_clear(&b);
+    return rc;
+}
+
+int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
+                      size_t *len, struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int rc = 0;
+    *wkb = NULL;
+    snprintf(sql, sizeof sql, "SELECT AsBinary(geom) FROM \"%s\" WHERE fid = ?", l->id);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    sqlite3_bind_int64(st, 1, fid);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+        *len = (size_t)sqlite3_column_bytes(st, 0);
+        *wkb = malloc(*len ? *len : 1);
+        if (*wkb)
+            memcpy(*wkb, sqlite3_column_blob(st, 0), *len);
+        else
+            rc = err_set(e, ERR_INTERNAL, "out of memory");
+    } else {
+        rc = err_set(e, ERR_NOT_FOUND, "%s/%lld: no such feature", l->id, fid);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
+                       struct err *e)
+{
+    char sql[512];
+    sqlite3_stmt *st;
+    int rc = 1;
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM \"%s\"), min(xmin), min(ymin), max(xmax), max(ymax)"
+             " FROM \"idx_%s_geom\"", l->id, l->id);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = db_err(s, e, l->id);
+    } else {
+        *count = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+            for (int i = 0; i < 4; i++)
+                ext[i] = sqlite3_column_double(st, i + 1);
+            rc = 0;
+        }
+    }
+    sqlite3_reset(st);
+    return rc;
+}

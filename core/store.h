@@ -1,0 +1,102 @@
+/* store: the one seam to the database (SQLite + SpatiaLite). All SQL lives
+ * here. A store is one connection: use it from one thread at a time (each
+ * server worker opens its own). Layers' tables hold one row per feature with
+ * its version, geodesic area, attribute columns, the geometry (SpatiaLite,
+ * EPSG:4490, R-tree indexed) and the geometry's GeoJSON text. */
+#ifndef ONEMAP_STORE_H
+#define ONEMAP_STORE_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "layer.h"
+
+typedef struct store store;
+
+enum store_flags { STORE_CREATE = 1, STORE_READONLY = 2 };
+
+/* A typed attribute value. Strings are borrowed from whoever filled it. */
+enum value_type { VAL_NULL = 0, VAL_INT, VAL_REAL, VAL_TEXT };
+struct value {
+    enum value_type type;
+    long long i;
+    double d;
+    const char *s;
+};
+
+/* Opens (and with STORE_CREATE creates) the database. Caller closes. */
+int store_open(const char *path, int flags, store **out, struct err *e);
+void store_close(store *s);
+
+/* Creates onemap's metadata and one table per layer of the schema document.
+ * Refuses an already initialised database (ERR_CONFLICT). */
+int store_init(store *s, const char *layers_json, struct err *e);
+/* Reads the layer registry kept in the database. Caller frees. */
+int store_layers_get(store *s, struct layers **out, struct err *e);
+
+int store_begin(store *s, struct err *e);   /* BEGIN IMMEDIATE */
+int store_commit(store *s, struct err *e);
+void store_rollback(store *s);
+
+/* Inserts one feature; vals has l->n_fields entries. wkb is the geometry in
+ * EPSG:4490, gj the same as GeoJSON text. Key conflicts -> ERR_CONFLICT. */
+int store_feature_insert(store *s, const struct layer *l, const struct value *vals,
+                         const unsigned char *wkb, size_t wkb_len, const char *gj,
+                         double area_m2, long long *fid, struct err *e);
+
+/* One row as the query callbacks see it; everything borrowed for the call. */
+struct store_row {
+    long long fid;
+    long long version;
+    double area_m2;
+    const char *gj;
+    double mbr[4];             /* minx, miny, maxx, maxy (R-tree, outward rounded) */
+    int have_mbr;
+    const struct value *vals;  /* l->n_fields values */
+};
+
+struct store_sort {
+    int field;  /* field index, or STORE_SORT_ID / STORE_SORT_AREA */
+    int desc;
+};
+#define STORE_SORT_ID (-1)
+#define STORE_SORT_AREA (-2)
+
+struct store_eq {
+    int field;
+    struct value v;
+};
+
+#define STORE_MAX_SORT 8
+#define STORE_MAX_EQ 16
+
+struct store_query {
+    const struct layer *layer;
+    int n_rects;             /* 0: no spatial filter; 1 or 2 (antimeridian) */
+    double rects[2][4];      /* minx, miny, maxx, maxy in EPSG:4490 */
+    struct store_eq eq[STORE_MAX_EQ];
+    size_t n_eq;
+    struct store_sort sort[STORE_MAX_SORT];
+    size_t n_sort;
+    long long fid;           /* > 0: only this feature */
+    long long limit, offset; /* limit < 0: no limit */
+};
+
+/* Calls fn for each row in order; fn returns 0 to go on, 1 to stop early,
+ * negative to fail (its err is passed through). */
+typedef int (*store_row_fn)(void *arg, const struct store_row *row, struct err *e);
+int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
+                     struct err *e);
+/* Number of rows the query matches, ignoring limit and offset. */
+int store_query_count(store *s, const struct store_query *q, long long *count, struct err *e);
+
+/* The stored geometry of one feature as WKB; caller frees *wkb. */
+int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
+                      size_t *len, struct err *e);
+
+/* Extent (EPSG:4490) and feature count of a layer; an empty layer gives
+ * count 0 and an unset extent (returns 1). */
+int store_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
+                       struct err *e);
+
+#endif

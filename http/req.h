@@ -1,0 +1,76 @@
+/* req: one HTTP request as handlers see it, and the response they fill in.
+ * The server (server.c) owns both; handlers borrow them for one call and
+ * return 0 or an err code (mapped to a status by problem.c). */
+#ifndef ONEMAP_REQ_H
+#define ONEMAP_REQ_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "ctx.h"
+#include "err.h"
+#include "layer.h"
+#include "store.h"
+
+/* Read-only after start: shared by every worker thread. */
+struct app {
+    const char *db_path;
+    struct layers *layers;
+    size_t max_body;          /* bytes */
+    size_t max_url;           /* bytes */
+    int threads;
+};
+
+/* What each worker thread owns: its database connection and core context. */
+struct worker {
+    store *store;
+    ctx *ctx;
+};
+
+#define REQ_MAX_PARAMS 64
+#define REQ_MAX_CAPTURES 4
+#define RES_MAX_HEADERS 12
+
+struct param {
+    const char *key;
+    const char *value;
+    int used;                 /* a handler looked at it */
+};
+
+enum fmt { FMT_JSON = 0, FMT_HTML = 1 };
+
+struct req {
+    const struct app *app;
+    struct worker *w;
+    const char *method;
+    const char *path;
+    struct param params[REQ_MAX_PARAMS];
+    size_t n_params;
+    const char *captures[REQ_MAX_CAPTURES];
+    size_t n_captures;
+    const char *body;
+    size_t body_len;
+    char base[256];           /* "http://host:port" for links */
+    enum fmt fmt;
+    void *conn;               /* the server's connection, for headers */
+};
+
+struct res {
+    int status;
+    const char *content_type;
+    struct buf body;
+    char *headers[RES_MAX_HEADERS][2];
+    size_t n_headers;
+};
+
+/* Header of the request, NULL when absent (case-insensitive name). */
+const char *req_header(const struct req *r, const char *name);
+/* Query parameter value, NULL when absent; marks it used. */
+const char *req_param(struct req *r, const char *key);
+/* ERR_PARAM naming the first query parameter no handler looked at. */
+int req_check_unused(struct req *r, struct err *e);
+
+/* Copies name and value. */
+void res_header(struct res *s, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,358 @@
+/* server: libmicrohttpd glue. Owns connections' request state and each pool
+ * thread's worker (store connection + core ctx, created on first use and
+ * closed when the thread ends). Knows nothing of the API: routes.c does. */
+#include "server.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "html.h"
+#include "problem.h"
+#include "routes.h"
+
+struct conn_state {
+    struct buf body;
+    int too_large;
+    int started;
+};
+
+static pthread_key_t worker_key;
+static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
+
+static void worker_free(void *p)
+{
+    struct worker *w = p;
+    if (!w)
+        return;
+    store_close(w->store);
+    ctx_free(w->ctx);
+    free(w);
+}
+
+static void worker_key_init(void)
+{
+    pthread_key_create(&worker_key, worker_free);
+}
+
+static struct worker *worker_get(const struct app *app, struct err *e)
+{
+    struct worker *w;
+    pthread_once(&worker_once, worker_key_init);
+    w = pthread_getspecific(worker_key);
+    if (w)
+        return w;
+    if (!(w = calloc(1, sizeof *w))) {
+        err_set(e, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    if (store_open(app->db_path, 0, &w->store, e) || !(w->ctx = ctx_new(e))) {
+        if (e->code == ERR_IO)
+            e->code = ERR_UNAVAILABLE;
+        worker_free(w);
+        return NULL;
+    }
+    pthread_setspecific(worker_key, w);
+    return w;
+}
+
+const char *req_header(const struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *req_param(struct req *r, const char *key)
+{
+    for (size_t i = 0; i < r->n_params; i++)
+        if (!strcmp(r->params[i].key, key)) {
+            r->params[i].used = 1;
+            return r->params[i].value;
+        }
+    return NULL;
+}
+
+int req_check_unused(struct req *r, struct err *e)
+{
+    for (size_t i = 0; i < r->n_params; i++)
+        if (!r->params[i].used)
+            return err_set(e, ERR_PARAM, "%s: unknown query parameter", r->params[i].key);
+    return 0;
+}
+
+void res_header(struct res *s, const char *name, const char *value)
+{
+    if (s->n_headers == RES_MAX_HEADERS)
+        return;
+    s->headers[s->n_headers][0] = strdup(name);
+    s->headers[s->n_headers][1] = strdup(value);
+    s->n_headers++;
+}
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct req *r = cls;
+    (void)kind;
+    if (r->n_params == REQ_MAX_PARAMS)
+        return MHD_NO;
+    r->params[r->n_params].key = key;
+    r->params[r->n_params].value = value ? value : "";
+    r->params[r->n_params].used = 0;
+    r->n_params++;
+    return MHD_YES;
+}
+
+/* Chooses JSON or HTML from f= and Accept. */
+static int negotiate(struct req *r, struct err *e)
+{
+    const char *f = req_param(r, "f"), *accept = req_header(r, "Accept");
+    if (f) {
+        if (!strcmp(f, "json") || !strcmp(f, "geojson"))
+            r->fmt = FMT_JSON;
+        else if (!strcmp(f, "html"))
+            r->fmt = FMT_HTML;
+        else
+            return err_set(e, ERR_PARAM, "f: expected json or html, not '%s'", f);
+        return 0;
+    }
+    r->fmt = FMT_JSON;
+    if (!accept || !*accept)
+        return 0;
+    if (strstr(accept, "json") || strstr(accept, "*/*"))
+        r->fmt = (strstr(accept, "text/html") && strstr(accept, "text/html") < strstr(accept, "*/*")
+                  && !strstr(accept, "json")) ? FMT_HTML : FMT_JSON;
+    else if (strstr(accept, "text/html"))
+        r->fmt = FMT_HTML;
+    else if (!strstr(accept, "application/vnd.mapbox-vector-tile") && !strstr(accept, "text/") &&
+             !strstr(accept, "application/"))
+        return err_set(e, ERR_NOT_ACCEPTABLE, "Accept: none of %s can be produced", accept);
+    return 0;
+}
+
+static void set_base(struct req *r)
+{
+    const char *host = req_header(r, "Host");
+    const char *proto = req_header(r, "X-Forwarded-Proto");
+    snprintf(r->base, sizeof r->base, "%s://%s", proto && !strcmp(proto, "https") ? "https" : "http",
+             host && strlen(host) < 200 && !strpbrk(host, "\"<> \\") ? host : "localhost");
+}
+
+static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
+{
+    size_t len = s->body.len;
+    char *data = buf_steal(&s->body);
+    struct MHD_Response *mr;
+    enum MHD_Result ok;
+    if (!data) {
+        data = NULL;
+        len = 0;
+    }
+    mr = MHD_create_response_from_buffer(len, data ? data : (void *)"",
+                                         data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!mr) {
+        free(data);
+        return MHD_NO;
+    }
+    if (s->content_type && s->status != 204 && s->status != 304)
+        MHD_add_response_header(mr, "Content-Type", s->content_type);
+    MHD_add_response_header(mr, "Access-Control-Allow-Origin", "*");
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; i < s->n_headers; i++)
+        MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+    ok = MHD_queue_response(conn, (unsigned)s->status, mr);
+    MHD_destroy_response(mr);
+    return ok;
+}
+
+static void res_clear(struct res *s)
+{
+    buf_clear(&s->body);
+    for (size_t i = 0; i < s->n_headers; i++) {
+        free(s->headers[i][0]);
+        free(s->headers[i][1]);
+    }
+    s->n_headers = 0;
+}
+
+static void log_line(const struct req *r, const struct res *s, size_t bytes, double ms)
+{
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(stderr, "%s %s %s %d %zu %.1fms\n", ts, r->method, r->path, s->status, bytes, ms);
+}
+
+static int handle(struct req *r, struct res *s, struct err *e)
+{
+    char *pathbuf;
+    int rc;
+    if (!(r->w = worker_get(r->app, e)))
+        return e->code;
+    if ((rc = negotiate(r, e)))
+        return rc;
+    set_base(r);
+    if (!(pathbuf = strdup(r->path)))
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    rc = routes_dispatch(r, s, pathbuf, e);
+    free(pathbuf);
+    if (rc == 0 && r->fmt == FMT_HTML && s->content_type && strstr(s->content_type, "json")) {
+        struct buf page;
+        buf_init(&page);
+        if (html_from_json(s->body.data ? s->body.data : "{}", s->body.len, r->path, &page) == 0) {
+            buf_clear(&s->body);
+            s->body = page;
+            s->content_type = "text/html; charset=utf-8";
+        } else {
+            buf_clear(&page);
+        }
+    }
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    const struct app *app = cls;
+    struct conn_state *cs = *con_cls;
+    struct req r;
+    struct res s;
+    struct err e;
+    struct timespec t0, t1;
+    enum MHD_Result ok;
+    (void)version;
+    if (!cs) {
+        const char *cl;
+        if (!(cs = calloc(1, sizeof *cs)))
+            return MHD_NO;
+        buf_init(&cs->body);
+        *con_cls = cs;
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > app->max_body)
+            cs->too_large = 1;
+        if (!cs->too_large)
+            return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!cs->too_large && cs->body.len + *upload_size > app->max_body)
+            cs->too_large = 1;
+        if (!cs->too_large)
+            buf_append(&cs->body, upload_data, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&r, 0, sizeof r);
+    memset(&s, 0, sizeof s);
+    err_clear(&e);
+    buf_init(&s.body);
+    r.app = app, r.method = method, r.path = url, r.conn = conn;
+    r.body = cs->body.data ? cs->body.data : "";
+    r.body_len = cs->body.len;
+    s.status = 200;
+    s.content_type = "application/json";
+    if (cs->too_large)
+        err_set(&e, ERR_TOO_LARGE, "body: larger than the limit of %zu bytes (max_body)",
+                app->max_body);
+    else if (strlen(url) > app->max_url)
+        err_set(&e, ERR_URI_TOO_LONG, "URL: longer than the limit of %zu bytes (max_url)",
+                app->max_url);
+    else if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &r) >
+             REQ_MAX_PARAMS)
+        err_set(&e, ERR_PARAM, "query: more than %d parameters", REQ_MAX_PARAMS);
+    else
+        handle(&r, &s, &e);
+    if (e.code)
+        problem_respond(&s, &e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    log_line(&r, &s, s.body.len,
+             (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+    ok = send_res(conn, &s);
+    res_clear(&s);
+    return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct conn_state *cs = *con_cls;
+    (void)cls, (void)conn, (void)toe;
+    if (cs) {
+        buf_clear(&cs->body);
+        free(cs);
+        *con_cls = NULL;
+    }
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    struct addrinfo hints, *res = NULL;
+    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host)
+        return -1;
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    if (getaddrinfo(host, colon + 1, &hints, &res) || !res)
+        return -1;
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+int server_run(struct app *app, const char *listen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    struct MHD_Daemon *d;
+    sigset_t set;
+    int sig;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (parse_listen(listen, &ss, &sslen)) {
+        fprintf(stderr, "onemap: --listen: expected ADDR:PORT, not '%s'\n", listen);
+        return 2;
+    }
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, app,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->threads,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                         MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
+                         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+                         MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "onemap: cannot listen on %s\n", listen);
+        return 1;
+    }
+    fprintf(stderr, "onemap: serving %s on http://%s/ with %d threads\n", app->db_path, listen,
+            app->threads);
+    sigwait(&set, &sig);
+    fprintf(stderr, "onemap: %s, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    MHD_stop_daemon(d);
+    return 0;
+}
