@@ -159,14 +159,21 @@ static const char *kind(const json_t *v)
     if (!v)
         return "nothing";
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
     case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE: return "true";
-    case JSON_FALSE: return "false";
-    default: return "null";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    default:
+        return "null";
     }
 }
 
@@ -444,10 +451,17 @@ static GEOSGeometry *make_empty(struct parser *p, int type)
 {
     GEOSGeometry *g;
     switch (type) {
-    case GEOS_POINT: g = GEOSGeom_createEmptyPoint_r(p->h); break;
-    case GEOS_LINESTRING: g = GEOSGeom_createEmptyLineString_r(p->h); break;
-    case GEOS_POLYGON: g = GEOSGeom_createEmptyPolygon_r(p->h); break;
-    default: g = GEOSGeom_createEmptyCollection_r(p->h, type);
+    case GEOS_POINT:
+        g = GEOSGeom_createEmptyPoint_r(p->h);
+        break;
+    case GEOS_LINESTRING:
+        g = GEOSGeom_createEmptyLineString_r(p->h);
+        break;
+    case GEOS_POLYGON:
+        g = GEOSGeom_createEmptyPolygon_r(p->h);
+        break;
+    default:
+        g = GEOSGeom_createEmptyCollection_r(p->h, type);
     }
     if (!g)
         fail_geos(p);
@@ -488,8 +502,9 @@ static int read_type(struct parser *p, const json_t *j, const struct gtype **out
     }
     for (i = 0; i < NTYPES; i++)
         if (strcasecmp(types[i].name, s) == 0)
-            return fail(p, ERR_INVALID, "unknown geometry type '%s' (names are case-sensitive: '%s')",
-                        s, types[i].name);
+            return fail(p, ERR_INVALID,
+                        "unknown geometry type '%s' (names are case-sensitive: '%s')", s,
+                        types[i].name);
     if (strcmp(s, "Feature") == 0 || strcmp(s, "FeatureCollection") == 0)
         return fail(p, ERR_INVALID, "expected a geometry type, got '%s'", s);
     return fail(p, ERR_INVALID, "unknown geometry type '%.64s'", s);
@@ -555,12 +570,18 @@ static GEOSGeometry *parse_collection(struct parser *p, const json_t *j)
 static GEOSGeometry *parse_coordinates(struct parser *p, const json_t *a, int type)
 {
     switch (type) {
-    case GEOS_POINT: return make_point(p, a);
-    case GEOS_MULTIPOINT: return make_multipoint(p, a);
-    case GEOS_LINESTRING: return make_line(p, a);
-    case GEOS_MULTILINESTRING: return make_multiline(p, a);
-    case GEOS_POLYGON: return make_polygon(p, a);
-    default: return make_multipolygon(p, a);
+    case GEOS_POINT:
+        return make_point(p, a);
+    case GEOS_MULTIPOINT:
+        return make_multipoint(p, a);
+    case GEOS_LINESTRING:
+        return make_line(p, a);
+    case GEOS_MULTILINESTRING:
+        return make_multiline(p, a);
+    case GEOS_POLYGON:
+        return make_polygon(p, a);
+    default:
+        return make_multipolygon(p, a);
     }
 }
 
@@ -596,8 +617,8 @@ int geojson_geom_parse(ctx *c, const json_t *j, size_t max_points, GEOSGeometry 
     struct parser p;
     *out = NULL;
     if (max_points > 0 && count_geom(j, 0) > max_points)
-        return err_set(e, ERR_TOO_LARGE, "geometry has more than %zu positions (limit max_vertices)",
-                       max_points);
+        return err_set(e, ERR_TOO_LARGE,
+                       "geometry has more than %zu positions (limit max_vertices)", max_points);
     memset(&p, 0, sizeof p);
     p.c = c;
     p.h = c->geos;
@@ -799,8 +820,12 @@ static void put_coords(struct writer *w, const GEOSGeometry *g, int type)
             put_pos(w, w->xy);
         return;
     case GEOS_LINESTRING:
-    case GEOS_LINEARRING: put_seq(w, g, 0); return;
-    case GEOS_POLYGON: put_polygon(w, g); return;
+    case GEOS_LINEARRING:
+        put_seq(w, g, 0);
+        return;
+    case GEOS_POLYGON:
+        put_polygon(w, g);
+        return;
     }
     n = GEOSGetNumGeometries_r(w->h, g);
     putch(w, '[');

@@ -195,8 +195,8 @@ static void test_roundtrip_members(void **state)
 /* Empty coordinates are empty geometries of the named type. */
 static void test_roundtrip_empty(void **state)
 {
-    static const char *const names[] = {"Point",      "MultiPoint", "LineString",
-                                        "MultiLineString", "Polygon", "MultiPolygon"};
+    static const char *const names[] = {"Point",           "MultiPoint", "LineString",
+                                        "MultiLineString", "Polygon",    "MultiPolygon"};
     char in[128], want[128];
     GEOSGeometry *g;
     size_t i;
@@ -273,12 +273,14 @@ static void test_winding(void **state)
 {
     GEOSGeometry *g;
     /* a clockwise shell is read as it is ... */
-    g = parse_ok("{\"type\":\"Polygon\",\"coordinates\":[[[100,0],[100,1],[101,1],[101,0],[100,0]]]}");
+    g = parse_ok(
+        "{\"type\":\"Polygon\",\"coordinates\":[[[100,0],[100,1],[101,1],[101,0],[100,0]]]}");
     assert_false(ring_ccw(GEOSGetExteriorRing_r(C.geos, g)));
     GEOSGeom_destroy_r(C.geos, g);
     /* ... and written counter-clockwise */
-    check_winding("{\"type\":\"Polygon\",\"coordinates\":[[[100,0],[100,1],[101,1],[101,0],[100,0]]]}",
-                  "{\"type\":\"Polygon\",\"coordinates\":[[[100,0],[101,0],[101,1],[100,1],[100,0]]]}");
+    check_winding(
+        "{\"type\":\"Polygon\",\"coordinates\":[[[100,0],[100,1],[101,1],[101,0],[100,0]]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[100,0],[101,0],[101,1],[100,1],[100,0]]]}");
     /* counter-clockwise hole turned clockwise, shell kept */
     check_winding("{\"type\":\"Polygon\",\"coordinates\":["
                   "[[100,0],[101,0],[101,1],[100,1],[100,0]],"
@@ -337,16 +339,23 @@ static double sample(int i)
 {
     char tmp[64];
     switch (i % 8) {
-    case 0: return 73 + rnd() * 62;
-    case 1: return (double)(int64_t)(rnd() * 2e6 - 1e6) / 1024; /* binary ties */
-    case 2:                                                      /* decimal near-ties */
+    case 0:
+        return 73 + rnd() * 62;
+    case 1:
+        return (double)(int64_t)(rnd() * 2e6 - 1e6) / 1024; /* binary ties */
+    case 2:                                                 /* decimal near-ties */
         snprintf(tmp, sizeof tmp, "%.9f5", rnd() * 180 - 90);
         return strtod(tmp, NULL);
-    case 3: return -rnd() * 1e-9;
-    case 4: return rnd() * 4e7;
-    case 5: return (double)(int64_t)(rnd() * 1e6 - 5e5);
-    case 6: return rnd() * 1e-12;
-    default: return rnd() * 1e15;
+    case 3:
+        return -rnd() * 1e-9;
+    case 4:
+        return rnd() * 4e7;
+    case 5:
+        return (double)(int64_t)(rnd() * 1e6 - 5e5);
+    case 6:
+        return rnd() * 1e-12;
+    default:
+        return rnd() * 1e15;
     }
 }
 
@@ -404,9 +413,8 @@ static void test_roundtrip_1e9(void **state)
     g = GEOSGeom_createLineString_r(C.geos, GEOSCoordSeq_copyFromBuffer_r(C.geos, xy, N, 0, 0));
     out = write_geom(g, 9);
     g2 = parse_ok(out);
-    assert_int_equal(GEOSCoordSeq_copyToBuffer_r(C.geos, GEOSGeom_getCoordSeq_r(C.geos, g2), back,
-                                                 0, 0),
-                     1);
+    assert_int_equal(
+        GEOSCoordSeq_copyToBuffer_r(C.geos, GEOSGeom_getCoordSeq_r(C.geos, g2), back, 0, 0), 1);
     for (i = 0; i < 2 * N; i++)
         if (fabs(back[i] - xy[i]) > 0.5e-9 + 1e-12)
             fail_msg("ordinate %zu: %.17g came back as %.17g", i, xy[i], back[i]);
@@ -476,13 +484,15 @@ static void test_errors_rings(void **state)
     check_error("{\"type\": \"Polygon\", \"coordinates\": ["
                 "[[118, 29], [119, 29], [119, 30], [118, 29]],"
                 "[[118.4, 29.1], [118.5, 29.1], [118.5, 29.2], [118.5, 29.1]]]}",
-                ERR_INVALID, "coordinates[1]: ring is not closed (first 118.4 29.1, last 118.5 29.1)");
+                ERR_INVALID,
+                "coordinates[1]: ring is not closed (first 118.4 29.1, last 118.5 29.1)");
     check_error("{\"type\": \"Polygon\", \"coordinates\": [[[0, 0], [1, 0], [0, 0]]]}", ERR_INVALID,
                 "coordinates[0]: a linear ring needs at least 4 positions, got 3");
     check_error("{\"type\": \"Polygon\", \"coordinates\": [[[0, 0], [1, 0], [1, 1], [0, 0]], []]}",
                 ERR_INVALID, "coordinates[1]: a linear ring needs at least 4 positions, got 0");
     check_error("{\"type\": \"Polygon\", \"coordinates\": [[0, 0], [1, 0], [1, 1], [0, 0]]}",
-                ERR_INVALID, "coordinates[0][0]: expected an array of 2 or 3 numbers, got a number");
+                ERR_INVALID,
+                "coordinates[0][0]: expected an array of 2 or 3 numbers, got a number");
     check_error("{\"type\": \"Polygon\", \"coordinates\": [5]}", ERR_INVALID,
                 "coordinates[0]: expected an array of positions, got a number");
     check_error("{\"type\": \"Polygon\", \"coordinates\": [[[0, 0], [1, 0], [1, 1], [0, 0]],"
@@ -491,7 +501,8 @@ static void test_errors_rings(void **state)
     check_error("{\"type\": \"MultiPolygon\", \"coordinates\": [[[[0, 0], [1, 0], [1, 1], [0, 0]]],"
                 " [[[0, 0], [1, 0], [1, 1], [0, 0]],"
                 "  [[0.1, 0.1], [0.2, 0.1], [0.2, 0.2], [0.1, 0.1, 7]]]]}",
-                ERR_INVALID, "coordinates[1][1]: ring is not closed (first 0.1 0.1, last 0.1 0.1 7)");
+                ERR_INVALID,
+                "coordinates[1][1]: ring is not closed (first 0.1 0.1, last 0.1 0.1 7)");
     check_error("{\"type\": \"MultiPolygon\", \"coordinates\": [[]]}", ERR_INVALID,
                 "coordinates[0]: a polygon needs an exterior ring, got an empty array");
     check_error("{\"type\": \"MultiPolygon\", \"coordinates\": [-0.08, 51.56]}", ERR_INVALID,
@@ -511,7 +522,8 @@ static void test_errors_collection(void **state)
                 "{\"type\": \"Point\", \"coordinates\": [0, 0]},"
                 "{\"type\": \"GeometryCollection\", \"geometries\": ["
                 " {\"type\": \"LineString\", \"coordinates\": [[0, 0], [1, \"x\"]]}]}]}",
-                ERR_INVALID, "geometries[1].geometries[0].coordinates[1][1]: expected a number, got a string");
+                ERR_INVALID,
+                "geometries[1].geometries[0].coordinates[1][1]: expected a number, got a string");
     check_error("{\"type\": \"GeometryCollection\", \"geometries\": [{\"type\": \"Circle\"}]}",
                 ERR_INVALID, "geometries[0].type: unknown geometry type 'Circle'");
 
@@ -618,7 +630,8 @@ static int find_geoms(const json_t *root, const json_t *out[MAX_GEOMS])
         return 0;
     feats = json_object_get(root, "features");
     if (strcasecmp(t, "FeatureCollection") == 0 || (!*t && feats)) {
-        json_array_foreach(feats, i, f) {
+        for (i = 0; i < json_array_size(feats); i++) {
+            f = json_array_get(feats, i);
             geom = json_object_get(f, "geometry");
             if (json_is_object(geom) && n < MAX_GEOMS)
                 out[n++] = geom;
@@ -761,8 +774,7 @@ static const struct bad_case bad_cases[] = {
      {"coordinates[0]: expected an array of linear rings, got a number"}},
     {"point-string.geojson", {"coordinates[0]: expected a number, got a string"}},
     {"point-toofew.geojson", {"coordinates: expected an array of 2 or 3 numbers, got 1 element"}},
-    {"point-toomany.geojson",
-     {"coordinates: expected an array of 2 or 3 numbers, got 4 elements"}},
+    {"point-toomany.geojson", {"coordinates: expected an array of 2 or 3 numbers, got 4 elements"}},
     {"point.geojson", {"coordinates: missing"}},
     {"polygon_winding_order.geojson", {"ok"}},
     {"rootstring.geojson", {NULL}},
