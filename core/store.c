@@ -133,6 +133,18 @@ void store_close(store *s)
     free(s);
 }
 
+/* Runs a SpatiaLite management function that returns 1 on success. */
+static int select_ok(store *s, const char *sql, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, e, sql);
+    ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    return ok ? 0 : err_set(e, ERR_INTERNAL, "database: %s failed", sql);
+}
+
 static const char *sql_type(enum field_type t)
 {
     switch (t) {
@@ -153,14 +165,22 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
                l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\" %s", l->fields[i].name, sql_type(l->fields[i].type));
-    buf_printf(&b, "); SELECT AddGeometryColumn('%s', 'geom', 4490, 'GEOMETRY', 'XY', 1);"
-               " SELECT CreateSpatialIndex('%s', 'geom');"
-               " CREATE UNIQUE INDEX \"%s_key\" ON \"%s\"(\"%s\");",
-               l->id, l->id, l->id, l->id, l->key);
+    buf_printf(&b, "); CREATE UNIQUE INDEX \"%s_key\" ON \"%s\"(\"%s\");", l->id, l->id,
+               l->key);
     if (l->group_by && strcmp(l->group_by, l->key))
         buf_printf(&b, " CREATE INDEX \"%s_%s\" ON \"%s\"(\"%s\");", l->id, l->group_by, l->id,
                    l->group_by);
     rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : exec(s, b.data, e);
+    if (!rc) {
+        buf_reset(&b);
+        buf_printf(&b, "SELECT AddGeometryColumn('%s', 'geom', 4490, 'GEOMETRY', 'XY', 1)", l->id);
+        rc = select_ok(s, b.data, e);
+    }
+    if (!rc) {
+        buf_reset(&b);
+        buf_printf(&b, "SELECT CreateSpatialIndex('%s', 'geom')", l->id);
+        rc = select_ok(s, b.data, e);
+    }
     buf_clear(&b);
     if (rc)
         err_prefix(e, "layer %s", l->id);
@@ -177,11 +197,12 @@ int store_init(store *s, const char *layers_json, struct err *e)
         return err_set(e, ERR_CONFLICT, "database is already initialised");
     if ((rc = layers_parse(layers_json, &ls, e)))
         return rc;
+    if ((rc = select_ok(s, "SELECT InitSpatialMetadata(1, 'NONE')", e)))
+        goto out;
     if ((rc = store_begin(s, e)))
         goto out;
-    if ((rc = exec(s, "SELECT InitSpatialMetadata(1, 'NONE'); SELECT InsertEpsgSrid(4490);"
-                      "CREATE TABLE onemap_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
-                   e)))
+    if ((rc = select_ok(s, "SELECT InsertEpsgSrid(4490)", e)) ||
+        (rc = exec(s, "CREATE TABLE onemap_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);", e)))
         goto fail;
     for (size_t i = 0; i < ls->n; i++)
         if ((rc = create_layer_table(s, &ls->v[i], e)))
