@@ -108,6 +108,8 @@ int store_open(const char *path, int flags, store **out, struct err *e)
     s->spatialite = spatialite_alloc_connection();
     spatialite_init_ex(s->db, s->spatialite, 0);
     sqlite3_busy_timeout(s->db, 10000);
+    /* CQL2 LIKE is case-sensitive */
+    sqlite3_exec(s->db, "PRAGMA case_sensitive_like=ON", NULL, NULL, NULL);
     sqlite3_extended_result_codes(s->db, 0);
     if (exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"
                 " PRAGMA mmap_size=1073741824;", e) ||
@@ -351,8 +353,38 @@ static void where_sql(const struct store_query *q, struct buf *b)
         buf_printf(b, " %s t.\"%s\" = ?", first ? "WHERE" : "AND", l->fields[q->eq[i].field].name);
         first = 0;
     }
-    if (q->fid > 0)
+    if (q->fid > 0) {
         buf_printf(b, " %s t.fid = ?", first ? "WHERE" : "AND");
+        first = 0;
+    }
+    if (q->filter && q->filter->sql)
+        buf_printf(b, " %s (%s)", first ? "WHERE" : "AND", q->filter->sql);
+}
+
+void store_filter_clear(struct store_filter *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n_binds; i++) {
+        free(f->binds[i].s);
+        free(f->binds[i].blob);
+    }
+    free(f->binds);
+    free(f->sql);
+    f->sql = NULL;
+    f->binds = NULL;
+    f->n_binds = 0;
+}
+
+static void bind_one(sqlite3_stmt *st, int idx, const struct store_bind *b)
+{
+    switch (b->type) {
+    case BIND_INT: sqlite3_bind_int64(st, idx, b->i); break;
+    case BIND_REAL: sqlite3_bind_double(st, idx, b->d); break;
+    case BIND_TEXT: sqlite3_bind_text(st, idx, b->s, -1, SQLITE_STATIC); break;
+    case BIND_BLOB: sqlite3_bind_blob(st, idx, b->blob, (int)b->len, SQLITE_STATIC); break;
+    default: sqlite3_bind_null(st, idx);
+    }
 }
 
 static int bind_where(sqlite3_stmt *st, const struct store_query *q)
@@ -368,6 +400,8 @@ static int bind_where(sqlite3_stmt *st, const struct store_query *q)
         bind_value(st, idx++, &q->eq[i].v);
     if (q->fid > 0)
         sqlite3_bind_int64(st, idx++, q->fid);
+    for (size_t i = 0; q->filter && i < q->filter->n_binds; i++)
+        bind_one(st, idx++, &q->filter->binds[i]);
     return idx;
 }
 
@@ -401,6 +435,8 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
     buf_puts(&b, q->n_rects ? ", r.xmin, r.ymin, r.xmax, r.ymax" : ", 0, 0, 0, 0");
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", t.\"%s\"", l->fields[i].name);
+    if (q->want_wkb)
+        buf_puts(&b, ", AsBinary(t.geom)");
     where_sql(q, &b);
     order_sql(q, &b);
     if (q->limit >= 0)
@@ -419,6 +455,7 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
         sqlite3_bind_int64(st, idx, q->limit);
         sqlite3_bind_int64(st, idx + 1, q->offset);
     }
+    memset(&row, 0, sizeof row);
     row.vals = vals;
     row.have_mbr = q->n_rects > 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -430,6 +467,11 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
             row.mbr[k] = sqlite3_column_double(st, 4 + k);
         for (size_t i = 0; i < l->n_fields; i++)
             column_value(st, 8 + (int)i, &vals[i]);
+        if (q->want_wkb) {
+            int col = 8 + (int)l->n_fields;
+            row.wkb = sqlite3_column_blob(st, col);
+            row.wkb_len = (size_t)sqlite3_column_bytes(st, col);
+        }
         rc = fn(arg, &row, e);
         if (rc)
             break;

@@ -53,7 +53,28 @@ struct store_row {
     double mbr[4];             /* minx, miny, maxx, maxy (R-tree, outward rounded) */
     int have_mbr;
     const struct value *vals;  /* l->n_fields values */
+    const unsigned char *wkb;  /* with want_wkb: the geometry as WKB */
+    size_t wkb_len;
 };
+
+/* A compiled filter: an SQL boolean expression over the layer's table
+ * (alias t, columns as in the schema, geometry column t.geom) with ?
+ * parameters bound in order. Built by store_filter.c from a CQL2 tree. */
+enum bind_type { BIND_NULL = 0, BIND_INT, BIND_REAL, BIND_TEXT, BIND_BLOB };
+struct store_bind {
+    enum bind_type type;
+    long long i;
+    double d;
+    char *s;                 /* owned */
+    unsigned char *blob;     /* owned */
+    size_t len;
+};
+struct store_filter {
+    char *sql;               /* owned */
+    struct store_bind *binds;
+    size_t n_binds;
+};
+void store_filter_clear(struct store_filter *f);
 
 struct store_sort {
     int field;  /* field index, or STORE_SORT_ID / STORE_SORT_AREA */
@@ -78,6 +99,8 @@ struct store_query {
     size_t n_eq;
     struct store_sort sort[STORE_MAX_SORT];
     size_t n_sort;
+    const struct store_filter *filter; /* NULL: none */
+    int want_wkb;            /* rows carry their geometry as WKB */
     long long fid;           /* > 0: only this feature */
     long long limit, offset; /* limit < 0: no limit */
 };
