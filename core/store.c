@@ -59,8 +59,10 @@ static sqlite3_stmt *prep(store *s, const char *sql, struct err *e)
     size_t i;
     sqlite3_stmt *st = NULL;
     struct cached_stmt *slot;
+    /* a statement still stepping (a query nested in another's callback on
+     * the same SQL) is skipped; a second copy is prepared */
     for (i = 0; i < s->n_cache; i++)
-        if (!strcmp(s->cache[i].sql, sql)) {
+        if (!sqlite3_stmt_busy(s->cache[i].st) && !strcmp(s->cache[i].sql, sql)) {
             sqlite3_reset(s->cache[i].st);
             sqlite3_clear_bindings(s->cache[i].st);
             return s->cache[i].st;
@@ -72,6 +74,8 @@ static sqlite3_stmt *prep(store *s, const char *sql, struct err *e)
     if (s->n_cache < STMT_CACHE) {
         slot = &s->cache[s->n_cache++];
     } else {
+        for (i = 0; i < STMT_CACHE && sqlite3_stmt_busy(s->cache[s->next_evict].st); i++)
+            s->next_evict = (s->next_evict + 1) % STMT_CACHE;
         slot = &s->cache[s->next_evict];
         s->next_evict = (s->next_evict + 1) % STMT_CACHE;
         sqlite3_finalize(slot->st);
@@ -556,6 +560,24 @@ int store_layer_extent(store *s, const struct layer *l, double ext[4], long long
             rc = 0;
         }
     }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
+                             struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int rc = 0;
+    snprintf(sql, sizeof sql, "SELECT fid FROM \"%s\" WHERE \"%s\" = ?", l->id, l->key);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *fid = sqlite3_column_int64(st, 0);
+    else
+        rc = err_set(e, ERR_NOT_FOUND, "%s: no feature with %s '%s'", l->id, l->key, key);
     sqlite3_reset(st);
     return rc;
 }

@@ -117,6 +117,10 @@ int store_query_count(store *s, const struct store_query *q, long long *count, s
 int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
                       size_t *len, struct err *e);
 
+/* The id of the feature whose key property equals key; ERR_NOT_FOUND. */
+int store_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
+                             struct err *e);
+
 /* Extent (EPSG:4490) and feature count of a layer; an empty layer gives
  * count 0 and an unset extent (returns 1). */
 int store_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,

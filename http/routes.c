@@ -19,6 +19,11 @@ static const struct route ROUTES[] = {
     {"GET", "/collections/{}/queryables", h_queryables},
     {"GET", "/collections/{}/items", h_items},
     {"GET", "/collections/{}/items/{}", h_item},
+    {"GET", "/collections/{}/stats", h_stats},
+    {"POST", "/collections/{}/stats", h_stats_post},
+    {"GET", "/collections/{}/overlaps", h_overlaps},
+    {"GET", "/summary", h_summary},
+    {"GET", "/locate", h_locate},
     {"GET", "/health", h_health},
     {"GET", "/static/{}", h_static},
 };
