@@ -5,10 +5,8 @@
 #define ONEMAP_GEOM_H
 
 #include "ctx_int.h"
+#include "geom_box.h"
 
-struct bbox {
-    double minx, miny, maxx, maxy;
-};
 
 /* Geodesic area in m2 of a Polygon or MultiPolygon in EPSG:4490 lon/lat
  * (holes subtracted); 0 for other types or empty geometries. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "crs.h"
 #include "ingest.h"
 #include "layer.h"
@@ -21,8 +22,11 @@ static const char *USAGE =
     "  import DB COLLECTION FILE [--crs CRS] [--make-valid]\n"
     "                                     add the features of a GeoJSON file, all or nothing\n"
     "  export DB COLLECTION               write a collection as GeoJSON to standard output\n"
-    "  serve --db DB [--listen ADDR:PORT] [--threads N]\n"
+    "  serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
     "                                     serve the OGC API (default 127.0.0.1:8080)\n"
+    "  token add DB NAME --role reader|editor|admin [--grid CODE]...\n"
+    "  token list DB\n"
+    "  token revoke DB NAME               manage write tokens (effective at once)\n"
     "\n"
     "'onemap COMMAND --help' tells more about one command.\n";
 
@@ -258,6 +262,77 @@ out:
     return rc ? fail(&e) : 0;
 }
 
+static const char *TOKEN_USAGE =
+    "usage: onemap token add DB NAME --role reader|editor|admin [--grid CODE]...\n"
+    "       onemap token list DB\n"
+    "       onemap token revoke DB NAME\n"
+    "'add' prints the secret once, alone on the last line: keep it; only its hash is\n"
+    "stored. --grid (repeatable) limits an editor to geometries within those grids.\n";
+
+static int token_add(store *s, int argc, char **argv, struct err *e)
+{
+    enum role role = ROLE_NONE;
+    char grids[1024] = "", token[AUTH_TOKEN_MAX];
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--role") && i + 1 < argc) {
+            if (auth_role_parse(argv[++i], &role))
+                return err_set(e, ERR_PARAM, "--role: expected reader, editor or admin");
+        } else if (!strcmp(argv[i], "--grid") && i + 1 < argc) {
+            if (strlen(grids) + strlen(argv[i + 1]) + 2 > sizeof grids || strchr(argv[i + 1], ','))
+                return err_set(e, ERR_PARAM, "--grid: too many or malformed grid codes");
+            if (grids[0])
+                strcat(grids, ",");
+            strcat(grids, argv[++i]);
+        } else {
+            return err_set(e, ERR_PARAM, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (role == ROLE_NONE)
+        return err_set(e, ERR_PARAM, "--role is required (reader, editor or admin)");
+    if (auth_token_create(s, argv[2], role, grids, token, e))
+        return e->code;
+    printf("token '%s' (%s%s%s) created; its secret, shown only now:\n%s\n", argv[2],
+           auth_role_name(role), grids[0] ? ", grids " : "", grids, token);
+    return 0;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+    store *s = NULL;
+    struct buf out;
+    struct err e;
+    int rc = 0;
+    const char *sub = argc > 1 ? argv[1] : "";
+    if (wants_help(argc, argv) || argc < 3 ||
+        (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke"))) {
+        fputs(TOKEN_USAGE, wants_help(argc, argv) ? stdout : stderr);
+        return wants_help(argc, argv) ? 0 : 2;
+    }
+    if ((!strcmp(sub, "add") && argc < 4) || (!strcmp(sub, "revoke") && argc != 4) ||
+        (!strcmp(sub, "list") && argc != 3)) {
+        fputs(TOKEN_USAGE, stderr);
+        return 2;
+    }
+    err_clear(&e);
+    buf_init(&out);
+    if ((rc = store_open(argv[2], 0, &s, &e)) == 0) {
+        /* argv: token SUB DB [NAME ...] -> shift so that argv[2] is NAME */
+        if (!strcmp(sub, "add"))
+            rc = token_add(s, argc - 1, argv + 1, &e);
+        else if (!strcmp(sub, "revoke") && !(rc = store_token_revoke(s, argv[3], &e)))
+            printf("token '%s' revoked\n", argv[3]);
+        else if (!strcmp(sub, "list") && !(rc = store_token_list(s, &out, &e)))
+            fputs(out.data ? out.data : "", stdout);
+    }
+    buf_clear(&out);
+    store_close(s);
+    if (rc && e.code == ERR_PARAM) {
+        fprintf(stderr, "onemap token: %s\n", e.msg);
+        return 2;
+    }
+    return rc ? fail(&e) : 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     struct app app;
@@ -269,9 +344,12 @@ static int cmd_serve(int argc, char **argv)
     app.max_body = 64u << 20;
     app.max_url = 16384;
     app.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    app.max_vertices = 200000;
+    app.max_features = 100000;
     if (wants_help(argc, argv)) {
-        printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n"
-               "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n");
+        printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
+               "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n"
+               "--private: reads need a token too (any role).\n");
         return 0;
     }
     for (int i = 1; i < argc; i++) {
@@ -281,6 +359,8 @@ static int cmd_serve(int argc, char **argv)
             listen = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             app.threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--private"))
+            app.private_reads = 1;
         else {
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
@@ -308,7 +388,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo}, {"import", cmd_import},
-                {"export", cmd_export}, {"serve", cmd_serve}};
+                {"export", cmd_export}, {"serve", cmd_serve},
+                {"token", cmd_token}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         fputs(USAGE, argc < 2 ? stderr : stdout);

@@ -25,6 +25,12 @@ int h_stats_post(struct req *r, struct res *s, struct err *e);
 int h_summary(struct req *r, struct res *s, struct err *e);
 int h_locate(struct req *r, struct res *s, struct err *e);
 int h_overlaps(struct req *r, struct res *s, struct err *e);
+int h_items_post(struct req *r, struct res *s, struct err *e);
+int h_item_put(struct req *r, struct res *s, struct err *e);
+int h_item_patch(struct req *r, struct res *s, struct err *e);
+int h_item_delete(struct req *r, struct res *s, struct err *e);
+int h_history(struct req *r, struct res *s, struct err *e);
+int h_changes(struct req *r, struct res *s, struct err *e);
 int h_health(struct req *r, struct res *s, struct err *e);
 int h_static(struct req *r, struct res *s, struct err *e);
 
