@@ -283,8 +283,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     else if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &r) >
              REQ_MAX_PARAMS)
         err_set(&e, ERR_PARAM, "query: more than %d parameters", REQ_MAX_PARAMS);
-    else
-        handle(&r, &s, &e);
+    else if (handle(&r, &s, &e) == 0)
+        err_clear(&e); /* a handler may answer with a body of its own after an error */
     if (e.code)
         problem_respond(&s, &e);
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -284,7 +284,7 @@ int h_import(struct req *r, struct res *s, struct err *e)
     if (rc == ERR_INVALID && rep->n_invalid) {
         /* the whole report, so that every invalid feature can be fixed at once */
         s->status = 422;
-        ingest_report_json(rep, 1, &s->body);
+        ingest_report_json(rep, o.dry_run, &s->body);
         s->body.len--;
         buf_puts(&s->body, ",\"code\":\"InvalidData\",\"description\":");
         buf_put_json_str(&s->body, e->msg);
