@@ -86,7 +86,6 @@ static int measure(struct run *r, const struct store_row *row, double *m2, struc
 {
     const qarea *a = r->q->area;
     GEOSGeometry *g, *x;
-    char rel;
     if (!a || qarea_mbr_inside(a, row->mbr)) {
         *m2 = row->area_m2;
         return 0;
@@ -94,11 +93,13 @@ static int measure(struct run *r, const struct store_row *row, double *m2, struc
     if (!(g = GEOSGeomFromWKB_buf_r(r->c->geos, row->wkb, row->wkb_len)))
         return ctx_geos_err(r->c, e, ERR_INTERNAL, "stored geometry");
     *m2 = -1;
-    if (!GEOSPreparedIntersects_r(r->c->geos, a->prep, g)) {
+    /* a feature that only touches the area's edge is not inside it */
+    if (GEOSPreparedIntersects_r(r->c->geos, a->prep, g) != 1 ||
+        GEOSPreparedTouches_r(r->c->geos, a->prep, g) == 1) {
         GEOSGeom_destroy_r(r->c->geos, g);
         return 0;
     }
-    if (!r->q->clip || (rel = GEOSPreparedContains_r(r->c->geos, a->prep, g)) == 1) {
+    if (!r->q->clip || GEOSPreparedContains_r(r->c->geos, a->prep, g) == 1) {
         *m2 = row->area_m2;
     } else {
         x = GEOSIntersection_r(r->c->geos, g, a->geom);
@@ -108,6 +109,8 @@ static int measure(struct run *r, const struct store_row *row, double *m2, struc
         }
         *m2 = geom_area_m2(r->c, x);
         GEOSGeom_destroy_r(r->c->geos, x);
+        if (*m2 <= 0)
+            *m2 = -1; /* meets the area in a line or a point only */
     }
     GEOSGeom_destroy_r(r->c->geos, g);
     return 0;

@@ -126,7 +126,7 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
-        if exc[0] is None:
+        if exc[0] is None or (exc[0] is SystemExit and not exc[1].code):
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
             sys.stderr.write(f"server log kept in {self.tmp}\n")
