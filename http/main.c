@@ -364,8 +364,11 @@ static int cmd_serve(int argc, char **argv)
     app.max_features = 100000;
     if (wants_help(argc, argv)) {
         printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
+               "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
                "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n"
-               "--private: reads need a token too (any role).\n");
+               "--private: reads need a token too (any role).\n"
+               "Limits (defaults): body 64 MiB, 100000 features per request, 200000\n"
+               "vertices per geometry.\n");
         return 0;
     }
     for (int i = 1; i < argc; i++) {
@@ -377,12 +380,19 @@ static int cmd_serve(int argc, char **argv)
             app.threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--private"))
             app.private_reads = 1;
+        else if (!strcmp(argv[i], "--max-body") && i + 1 < argc)
+            app.max_body = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-features") && i + 1 < argc)
+            app.max_features = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-vertices") && i + 1 < argc)
+            app.max_vertices = strtoull(argv[++i], NULL, 10);
         else {
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
     }
-    if (!app.db_path || app.threads < 1 || app.threads > 256) {
+    if (!app.db_path || app.threads < 1 || app.threads > 256 || !app.max_body ||
+        !app.max_features || !app.max_vertices) {
         fprintf(stderr, "usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n");
         return 2;
     }
