@@ -49,8 +49,10 @@ static int synthetic(int argc, char **argv)
     uint64_t n = 0, seed = 1;
     const char *out = NULL;
     int have_n = 0, i;
-    for (i = 2; i < argc; i++) {
+    for (i = 2; i < argc; i += 2) {
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(opt, "--parcels") && strcmp(opt, "--seed") && strcmp(opt, "--out"))
+            return usage_error("synthetic: unknown option '%s'", opt);
         if (!val)
             return usage_error("%s needs a value", opt);
         if (!strcmp(opt, "--parcels")) {
@@ -61,12 +63,9 @@ static int synthetic(int argc, char **argv)
         } else if (!strcmp(opt, "--seed")) {
             if (parse_u64(val, &seed) < 0)
                 return usage_error("--seed: expected a non-negative integer, not '%s'", val);
-        } else if (!strcmp(opt, "--out")) {
-            out = val;
         } else {
-            return usage_error("synthetic: unknown option '%s'", opt);
+            out = val;
         }
-        i++;
     }
     if (!have_n)
         return usage_error("%s", "synthetic: --parcels N is required");

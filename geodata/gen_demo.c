@@ -39,7 +39,7 @@ static int mask_fill(const struct demo *d, double r0, const double *ph, int *mas
     return n;
 }
 
-/* The sub-district: about MASK_CELLS cells forming one simple polygon. */
+/* The sub-district: MASK_MIN to MASK_MAX cells forming one simple polygon. */
 static int mask_choose(struct demo *d, int *mask)
 {
     struct regions g = {d->lat.ni, d->lat.nj, mask, NULL, 0, 0, 1, 1};
@@ -116,6 +116,8 @@ int demo_file_end(struct jw *w, const char *dir, const char *layer)
     bad |= fclose(w->f) != 0;
     if (bad)
         fprintf(stderr, "onemap-gen: %s/%s.geojson: write failed\n", dir, layer);
+    else
+        printf("%s/%s.geojson: %ld features\n", dir, layer, w->nfeat);
     return bad ? -1 : 0;
 }
 

@@ -64,7 +64,8 @@ struct overlay { /* a farmland base, demolition site or community */
     int year_built; /* communities */
     int red, grade; /* communities: 红色物业 and its 红领 grade (0..2) */
     int protect;    /* farmland: 永久基本农田 */
-    char operator_[96];
+    int coop_runs;  /* farmland: run by the village's cooperative ... */
+    const char *operator_; /* ... or by this (static) operator */
 };
 
 struct demo {

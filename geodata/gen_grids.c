@@ -143,19 +143,24 @@ int villages_name(struct demo *d)
 static void grid_add(struct demo *d, int village, int parent, int seq)
 {
     struct grid *g = &d->grids[d->ngrids];
-    const struct village *vil = &d->v[village];
+    char code[20], name[96]; /* the parent's, copied: both live in *d */
+    unsigned k = (unsigned)seq % 100u;
+    if (parent < 0) {
+        snprintf(code, sizeof code, "%s", d->v[village].code);
+        snprintf(name, sizeof name, "%s", d->v[village].name);
+    } else {
+        memcpy(code, d->grids[parent].code, sizeof code);
+        memcpy(name, d->grids[parent].name, sizeof name);
+    }
     memset(g, 0, sizeof *g);
     g->village = village;
     g->parent = parent;
-    /* codes: village + 2 digits, grid + 2 digits; seq is below 100 */
-    if (parent < 0) {
-        snprintf(g->code, sizeof g->code, "%.12s%02u", vil->code, (unsigned)seq % 100u);
-        snprintf(g->name, sizeof g->name, "%.60s第%u网格", vil->name, (unsigned)seq % 100u);
-    } else {
-        struct grid up = d->grids[parent];
-        snprintf(g->code, sizeof g->code, "%.14s%02u", up.code, (unsigned)seq % 100u);
-        snprintf(g->name, sizeof g->name, "%.72s第%u微网格", up.name, (unsigned)seq % 100u);
-    }
+    /* codes: village + 2 digits, grid + 2 digits */
+    snprintf(g->code, sizeof g->code, "%.14s%02u", code, k);
+    if (parent < 0)
+        snprintf(g->name, sizeof g->name, "%.60s第%u网格", name, k);
+    else
+        snprintf(g->name, sizeof g->name, "%.72s第%u微网格", name, k);
     names_person(rng_next(&d->rng), g->manager, sizeof g->manager);
     names_phone(d->ngrids, g->phone, sizeof g->phone);
     d->ngrids++;

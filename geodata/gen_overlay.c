@@ -302,10 +302,9 @@ static int crop_build(struct demo *d, int c, const int *pool, int npool, int *ne
         o->item = c;
         o->lc = cr->lc;
         o->protect = rng_int(&d->rng, 0, 99) < cr->protect_pct;
-        if (rng_int(&d->rng, 0, 2) == 0)
-            snprintf(o->operator_, sizeof o->operator_, "%s", d->v[o->village].coop);
-        else
-            snprintf(o->operator_, sizeof o->operator_, "%s", cr->operators[k % 2]);
+        /* a third are run by the village's own cooperative */
+        o->coop_runs = rng_int(&d->rng, 0, 2) == 0;
+        o->operator_ = cr->operators[k % 2];
         if (!cr->mu && fit(d, o, place(d, o, 1.0) * rng_range(&d->rng, 0.3, 0.6)) < 0)
             return -1;
     }
@@ -403,7 +402,7 @@ static int farmland_write(struct demo *d, const char *dir)
         jw_str(&w, "crop", crops[o->item].name);
         jw_str(&w, "dlbm", lc_code(crops[o->item].lc));
         jw_bool(&w, "protected", o->protect);
-        jw_str(&w, "operator", o->operator_);
+        jw_str(&w, "operator", o->coop_runs ? d->v[o->village].coop : o->operator_);
         jw_str(&w, "village_code", d->v[o->village].code);
         jw_int(&w, "year", 2020);
         jw_feature_polygon(&w, o->ll, o->n);
