@@ -99,6 +99,4 @@ void names_stem(uint64_t h, char *buf, size_t size);
 int demo_run(const char *outdir);
 int synth_run(uint64_t parcels, uint64_t seed, const char *out);
 
-extern const char *const GEN_DEMO_DESCRIPTION;
-
 #endif

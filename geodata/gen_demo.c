@@ -15,7 +15,7 @@
 #define MASK_MIN 3700 /* cells in the sub-district: about 30 km2 */
 #define MASK_MAX 4100
 
-const char *const GEN_DEMO_DESCRIPTION =
+static const char DESCRIPTION[] =
     "芹阳办事处（开化县）示范数据：除密赛村、桃溪村、翁村村、五福村外，名称部分为虚构；"
     "所有几何图形、人员和电话均为示意。Demo data for the 芹阳 sub-district of 开化县: "
     "names other than the four real villages are partly invented; all geometries, people "
@@ -104,7 +104,7 @@ int demo_file_begin(struct jw *w, const char *dir, const char *layer)
         fprintf(stderr, "onemap-gen: out of memory\n");
         return -1;
     }
-    jw_collection_begin(w, layer, GEN_DEMO_DESCRIPTION);
+    jw_collection_begin(w, layer, DESCRIPTION);
     return 0;
 }
 

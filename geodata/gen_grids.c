@@ -14,7 +14,8 @@ static const char *const shequ_names[DEMO_SHEQU] = {
     "江滨社区", "芹江社区", "北门社区", "城东社区", "解放街社区", "金溪社区",
 };
 
-/* The four real villages, then invented ones, in bearing order. */
+/* In bearing order from north: the four real villages at every fifth place,
+ * invented ones between. */
 static const char *const cun_names[DEMO_VILLAGES - DEMO_SHEQU] = {
     "密赛村", "上埠村", "柏林村", "塘坞村", "前山村", "桃溪村", "后畈村",
     "青龙村", "石门村", "下湾村", "翁村村", "樟潭村", "龙坑村", "高田村",
