@@ -19,30 +19,29 @@ enum tok { T_END, T_WORD, T_QNAME, T_STRING, T_NUMBER, T_LP, T_RP, T_COMMA, T_OP
 
 struct token {
     enum tok t;
-    size_t off, len;  /* span in the text (quotes included) */
-    int op;           /* T_OP: enum cql2_cmp */
+    size_t off, len; /* span in the text (quotes included) */
+    int op;          /* T_OP: enum cql2_cmp */
 };
 
 struct parser {
     const char *s;
     size_t n;
-    size_t at;            /* lexer position (bytes) */
-    struct token tk;      /* the current token */
+    size_t at;       /* lexer position (bytes) */
+    struct token tk; /* the current token */
     int depth;
     struct err *e;
-    size_t pos_off;       /* character position cache: byte offset ... */
-    int pos_chars;        /* ... and the characters before it */
+    size_t pos_off; /* character position cache: byte offset ... */
+    int pos_chars;  /* ... and the characters before it */
 };
 
 static const char *const CMP_NAMES[] = {"=", "<>", "<", ">", "<=", ">="};
-static const char *const SPATIAL_NAMES[] = {"S_INTERSECTS", "S_EQUALS",   "S_DISJOINT",
-                                            "S_TOUCHES",    "S_WITHIN",   "S_OVERLAPS",
+static const char *const SPATIAL_NAMES[] = {"S_INTERSECTS", "S_EQUALS",  "S_DISJOINT",
+                                            "S_TOUCHES",    "S_WITHIN",  "S_OVERLAPS",
                                             "S_CROSSES",    "S_CONTAINS"};
-static const char *const GEOM_NAMES[] = {"POINT",           "LINESTRING",  "POLYGON",
-                                         "MULTIPOINT",      "MULTILINESTRING", "MULTIPOLYGON",
-                                         "GEOMETRYCOLLECTION"};
-static const char *const RESERVED[] = {"AND", "OR",   "NOT",  "LIKE", "IN",
-                                       "BETWEEN", "IS", "NULL"};
+static const char *const GEOM_NAMES[] = {
+    "POINT",           "LINESTRING",   "POLYGON",           "MULTIPOINT",
+    "MULTILINESTRING", "MULTIPOLYGON", "GEOMETRYCOLLECTION"};
+static const char *const RESERVED[] = {"AND", "OR", "NOT", "LIKE", "IN", "BETWEEN", "IS", "NULL"};
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
@@ -89,6 +88,51 @@ static int fail(struct parser *p, size_t off, const char *fmt, ...)
     return err_set(p->e, ERR_PARAM, "filter: %s at character %d", msg, char_pos(p, off));
 }
 
+/* Length of s[0..len) cut to at most max bytes without splitting a UTF-8
+ * sequence, for quoting input in messages. */
+static int clip(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return (int)len;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return (int)max;
+}
+
+/* Byte offset of the first byte that does not start a valid UTF-8 sequence
+ * (no overlong forms, surrogates or values past U+10FFFF); n when valid. */
+static size_t utf8_check(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned cp, min, c = s[i];
+        size_t len;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2, min = 0x80, cp = c & 0x1F;
+        else if ((c & 0xF0) == 0xE0)
+            len = 3, min = 0x800, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+            len = 4, min = 0x10000, cp = c & 0x07;
+        else
+            return i;
+        if (len > n - i)
+            return i;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += len;
+    }
+    return n;
+}
+
 /* ---- lexer -------------------------------------------------------------- */
 
 static int is_space(int c)
@@ -117,8 +161,9 @@ static int lex_quoted(struct parser *p, size_t start, char q)
     size_t i = start + 1;
     for (;;) {
         if (i >= p->n)
-            return fail(p, start, q == '\'' ? "unterminated string starting"
-                                            : "unterminated quoted name starting");
+            return fail(p, start,
+                        q == '\'' ? "unterminated string starting"
+                                  : "unterminated quoted name starting");
         if (s[i] == q && q == '\'' && i + 1 < p->n && s[i + 1] == '\'') {
             i += 2;
         } else if (q == '\'' && s[i] == '\\' && i + 1 < p->n && s[i + 1] == '\'') {
@@ -160,7 +205,7 @@ static int lex_number(struct parser *p, size_t start)
     if (!digits || (i < p->n && ident_part(s[i]))) {
         while (i < p->n && (ident_part(s[i]) || s[i] == '+' || s[i] == '-'))
             i++;
-        return fail(p, start, "malformed number '%.*s'", (int)(i - start > 40 ? 40 : i - start),
+        return fail(p, start, "malformed number '%.*s'", clip(p->s + start, i - start, 40),
                     p->s + start);
     }
     p->tk.t = T_NUMBER;
@@ -201,14 +246,24 @@ static int next(struct parser *p)
         return 0;
     }
     switch (s[i]) {
-    case '(': p->tk.t = T_LP, p->tk.len = 1; break;
-    case ')': p->tk.t = T_RP, p->tk.len = 1; break;
-    case ',': p->tk.t = T_COMMA, p->tk.len = 1; break;
+    case '(':
+        p->tk.t = T_LP, p->tk.len = 1;
+        break;
+    case ')':
+        p->tk.t = T_RP, p->tk.len = 1;
+        break;
+    case ',':
+        p->tk.t = T_COMMA, p->tk.len = 1;
+        break;
     case '\'':
-    case '"': rc = lex_quoted(p, i, (char)s[i]); break;
+    case '"':
+        rc = lex_quoted(p, i, (char)s[i]);
+        break;
     case '=':
     case '<':
-    case '>': rc = lex_op(p, i); break;
+    case '>':
+        rc = lex_op(p, i);
+        break;
     default:
         if (is_digit(s[i]) || s[i] == '.' ||
             ((s[i] == '-' || s[i] == '+') && i + 1 < p->n &&
@@ -396,11 +451,13 @@ static int parse_instant(struct parser *p, int is_date, struct cql2_node **out)
     int rc;
     if (!n)
         return ERR_INTERNAL;
-    if ((rc = next(p)) || (rc = p->tk.t == T_LP ? next(p) : fail(p, p->tk.off, "expected '(' after %s", kw)))
+    if ((rc = next(p)) ||
+        (rc = p->tk.t == T_LP ? next(p) : fail(p, p->tk.off, "expected '(' after %s", kw)))
         goto out;
     at = p->tk.off;
     if (p->tk.t != T_STRING) {
-        rc = fail(p, at, "%s needs a quoted %s", kw, is_date ? "'YYYY-MM-DD'" : "'YYYY-MM-DDTHH:MM:SSZ'");
+        rc = fail(p, at, "%s needs a quoted %s", kw,
+                  is_date ? "'YYYY-MM-DD'" : "'YYYY-MM-DDTHH:MM:SSZ'");
         goto out;
     }
     if (!(n->text = string_value(p))) {
@@ -408,8 +465,8 @@ static int parse_instant(struct parser *p, int is_date, struct cql2_node **out)
         goto out;
     }
     if (is_date ? (strlen(n->text) != 10 || !valid_date(n->text)) : !valid_timestamp(n->text)) {
-        rc = fail(p, at, "'%.40s' is not a valid %s (%s)", n->text, kw,
-                  is_date ? "YYYY-MM-DD" : "YYYY-MM-DDTHH:MM:SSZ");
+        rc = fail(p, at, "'%.*s' is not a valid %s (%s)", clip(n->text, strlen(n->text), 40),
+                  n->text, kw, is_date ? "YYYY-MM-DD" : "YYYY-MM-DDTHH:MM:SSZ");
         goto out;
     }
     if ((rc = next(p)) || (rc = expect(p, T_RP, "')'")))
@@ -447,7 +504,8 @@ static int parse_scalar(struct parser *p, struct cql2_node **out)
         *out = n;
         return 0;
     case T_QNAME:
-        if (!(n = node_new(p, CQL2_PROP, at)) || !(n->text = strndup(p->s + at + 1, p->tk.len - 2))) {
+        if (!(n = node_new(p, CQL2_PROP, at)) ||
+            !(n->text = strndup(p->s + at + 1, p->tk.len - 2))) {
             cql2_free(n);
             return err_set(p->e, ERR_INTERNAL, "out of memory");
         }
@@ -556,8 +614,8 @@ static int point_list(struct parser *p, struct buf *w, size_t min, int ring)
         return rc;
     buf_putc(w, ')');
     if (n < min)
-        return fail(p, open, "a %s needs at least %zu positions", ring ? "polygon ring" : "LINESTRING",
-                    min);
+        return fail(p, open, "a %s needs at least %zu positions",
+                    ring ? "polygon ring" : "LINESTRING", min);
     if (ring && (first[0] != xy[0] || first[1] != xy[1]))
         return fail(p, open, "polygon ring is not closed");
     return 0;
@@ -630,8 +688,9 @@ static int tagged_wkt(struct parser *p, struct buf *w, int *type)
     size_t at = p->tk.off;
     int t = word_in(p, GEOM_NAMES, COUNT(GEOM_NAMES)), rc;
     if (t < 0)
-        return fail(p, at, "expected a geometry (POINT, LINESTRING, POLYGON, MULTIPOINT, "
-                           "MULTILINESTRING, MULTIPOLYGON or GEOMETRYCOLLECTION)");
+        return fail(p, at,
+                    "expected a geometry (POINT, LINESTRING, POLYGON, MULTIPOINT, "
+                    "MULTILINESTRING, MULTIPOLYGON or GEOMETRYCOLLECTION)");
     if (++p->depth > CQL2_MAX_DEPTH)
         return fail(p, at, "nesting deeper than the limit of %d", CQL2_MAX_DEPTH);
     *type = t;
@@ -643,13 +702,26 @@ static int tagged_wkt(struct parser *p, struct buf *w, int *type)
     if (p->tk.t != T_LP)
         return fail(p, p->tk.off, "expected '(' after %s", GEOM_NAMES[t]);
     switch (t) {
-    case CQL2_POINT: rc = point_text(p, w); break;
-    case CQL2_LINESTRING: rc = line_part(p, w); break;
-    case CQL2_POLYGON: rc = polygon_part(p, w); break;
-    case CQL2_MULTIPOINT: rc = part_list(p, w, mpoint_part); break;
-    case CQL2_MULTILINESTRING: rc = part_list(p, w, line_part); break;
-    case CQL2_MULTIPOLYGON: rc = part_list(p, w, polygon_part); break;
-    default: rc = part_list(p, w, collection_part);
+    case CQL2_POINT:
+        rc = point_text(p, w);
+        break;
+    case CQL2_LINESTRING:
+        rc = line_part(p, w);
+        break;
+    case CQL2_POLYGON:
+        rc = polygon_part(p, w);
+        break;
+    case CQL2_MULTIPOINT:
+        rc = part_list(p, w, mpoint_part);
+        break;
+    case CQL2_MULTILINESTRING:
+        rc = part_list(p, w, line_part);
+        break;
+    case CQL2_MULTIPOLYGON:
+        rc = part_list(p, w, polygon_part);
+        break;
+    default:
+        rc = part_list(p, w, collection_part);
     }
     p->depth--;
     return rc;
@@ -692,9 +764,9 @@ static int parse_geom_arg(struct parser *p, struct cql2_node **out)
     size_t at = p->tk.off;
     int rc = 0, type = 0;
     *out = NULL;
-    if (p->tk.t != T_QNAME && (p->tk.t != T_WORD || is_word(p, "TRUE") || is_word(p, "FALSE") ||
-                               is_word(p, "DATE") || is_word(p, "TIMESTAMP") ||
-                               word_in(p, RESERVED, COUNT(RESERVED)) >= 0))
+    if (p->tk.t != T_QNAME &&
+        (p->tk.t != T_WORD || is_word(p, "TRUE") || is_word(p, "FALSE") || is_word(p, "DATE") ||
+         is_word(p, "TIMESTAMP") || word_in(p, RESERVED, COUNT(RESERVED)) >= 0))
         return fail(p, at, "expected a geometry property, WKT or BBOX");
     if (p->tk.t == T_QNAME ||
         (!is_word(p, "BBOX") && word_in(p, GEOM_NAMES, COUNT(GEOM_NAMES)) < 0))
@@ -778,7 +850,8 @@ static int parse_keyword_op(struct parser *p, struct cql2_node *n)
         if ((rc = parse_scalar(p, &v)))
             return rc;
         return add_arg(p, n, v);
-    case CQL2_IN: return parse_in_list(p, n);
+    case CQL2_IN:
+        return parse_in_list(p, n);
     case CQL2_BETWEEN:
         if ((rc = parse_scalar(p, &v)) || (rc = add_arg(p, n, v)))
             return rc;
@@ -846,7 +919,7 @@ static int parse_tail(struct parser *p, struct cql2_node *lhs, struct cql2_node 
             rc = fail(p, p->tk.off, "expected LIKE, IN or BETWEEN after NOT");
         else if (p->tk.t == T_WORD && word_in(p, RESERVED, COUNT(RESERVED)) < 0)
             rc = fail(p, p->tk.off, "unknown operator '%.*s'",
-                      (int)(p->tk.len > 40 ? 40 : p->tk.len), p->s + p->tk.off);
+                      clip(p->s + p->tk.off, p->tk.len, 40), p->s + p->tk.off);
         else
             rc = fail(p, p->tk.off, "expected a comparison operator");
         goto out;
@@ -956,6 +1029,7 @@ int cql2_parse(const char *text, struct cql2_node **out, struct err *e)
 {
     struct parser p;
     struct cql2_node *n = NULL;
+    size_t bad;
     int rc;
     *out = NULL;
     memset(&p, 0, sizeof p);
@@ -964,6 +1038,8 @@ int cql2_parse(const char *text, struct cql2_node **out, struct err *e)
     p.e = e;
     if (p.n > CQL2_MAX_LEN)
         return err_set(e, ERR_PARAM, "filter: longer than the limit of %d bytes", CQL2_MAX_LEN);
+    if ((bad = utf8_check((const unsigned char *)p.s, p.n)) < p.n)
+        return fail(&p, bad, "invalid UTF-8");
     if ((rc = next(&p)))
         return rc;
     if (p.tk.t == T_END)
@@ -972,8 +1048,8 @@ int cql2_parse(const char *text, struct cql2_node **out, struct err *e)
         return rc;
     if (p.tk.t != T_END) {
         if (p.tk.t == T_WORD)
-            rc = fail(&p, p.tk.off, "unknown operator '%.*s'",
-                      (int)(p.tk.len > 40 ? 40 : p.tk.len), p.s + p.tk.off);
+            rc = fail(&p, p.tk.off, "unknown operator '%.*s'", clip(p.s + p.tk.off, p.tk.len, 40),
+                      p.s + p.tk.off);
         else
             rc = fail(&p, p.tk.off, "expected AND, OR or the end of the filter");
         cql2_free(n);

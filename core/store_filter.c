@@ -36,9 +36,9 @@ struct comp {
 /* What an operand is: its type, and for a property its SQL and its name. */
 struct operand {
     enum ty ty;
-    const char *column;       /* SQL for a property, NULL for a literal */
-    const char *name;         /* property name */
-    const char *type_name;    /* "integer", "date" ... for messages */
+    const char *column;    /* SQL for a property, NULL for a literal */
+    const char *name;      /* property name */
+    const char *type_name; /* "integer", "date" ... for messages */
     char col[160];
 };
 
@@ -90,18 +90,34 @@ static enum ty field_ty(enum field_type t)
 {
     switch (t) {
     case FIELD_INTEGER:
-    case FIELD_NUMBER: return TY_NUMBER;
-    case FIELD_BOOLEAN: return TY_BOOL;
-    case FIELD_DATE: return TY_DATE;
-    default: return TY_STRING;
+    case FIELD_NUMBER:
+        return TY_NUMBER;
+    case FIELD_BOOLEAN:
+        return TY_BOOL;
+    case FIELD_DATE:
+        return TY_DATE;
+    default:
+        return TY_STRING;
     }
 }
 
 static const char *ty_name(enum ty t)
 {
-    static const char *const names[] = {"a string", "a number", "a boolean",
+    static const char *const names[] = {"a string", "a number",    "a boolean",
                                         "a date",   "a timestamp", "a geometry"};
     return names[t];
+}
+
+/* Bytes of name to quote in a message: at most max, whole UTF-8 characters
+ * (cql2_parse has checked that the text is UTF-8). */
+static int clip_name(const char *name, size_t max)
+{
+    size_t n = strlen(name);
+    if (n <= max)
+        return (int)n;
+    while (max > 0 && ((unsigned char)name[max] & 0xC0) == 0x80)
+        max--;
+    return (int)max;
 }
 
 /* Resolves a property name against the layer schema. */
@@ -128,7 +144,8 @@ static int resolve_prop(struct comp *k, const struct cql2_node *n, struct operan
         o->ty = TY_GEOM, o->type_name = "geometry";
         snprintf(o->col, sizeof o->col, "t.geom");
     } else {
-        return err_set(k->e, ERR_PARAM, "filter: '%s' is not a queryable of %s", name, k->l->id);
+        return err_set(k->e, ERR_PARAM, "filter: '%.*s' is not a queryable of %s",
+                       clip_name(name, 80), name, k->l->id);
     }
     return 0;
 }
@@ -137,15 +154,29 @@ static int resolve(struct comp *k, const struct cql2_node *n, struct operand *o)
 {
     memset(o, 0, sizeof *o);
     switch (n->kind) {
-    case CQL2_PROP: return resolve_prop(k, n, o);
-    case CQL2_STRING: o->ty = TY_STRING; break;
-    case CQL2_NUMBER: o->ty = TY_NUMBER; break;
-    case CQL2_BOOL: o->ty = TY_BOOL; break;
-    case CQL2_DATE: o->ty = TY_DATE; break;
-    case CQL2_TIMESTAMP: o->ty = TY_TIMESTAMP; break;
+    case CQL2_PROP:
+        return resolve_prop(k, n, o);
+    case CQL2_STRING:
+        o->ty = TY_STRING;
+        break;
+    case CQL2_NUMBER:
+        o->ty = TY_NUMBER;
+        break;
+    case CQL2_BOOL:
+        o->ty = TY_BOOL;
+        break;
+    case CQL2_DATE:
+        o->ty = TY_DATE;
+        break;
+    case CQL2_TIMESTAMP:
+        o->ty = TY_TIMESTAMP;
+        break;
     case CQL2_GEOM:
-    case CQL2_BBOX: o->ty = TY_GEOM; break;
-    default: return err_set(k->e, ERR_INTERNAL, "filter: a predicate where a value belongs");
+    case CQL2_BBOX:
+        o->ty = TY_GEOM;
+        break;
+    default:
+        return err_set(k->e, ERR_INTERNAL, "filter: a predicate where a value belongs");
     }
     return 0;
 }
@@ -196,7 +227,9 @@ static int emit_scalar(struct comp *k, const struct cql2_node *n, const struct o
         else
             b->type = BIND_REAL, b->d = n->d;
         break;
-    case CQL2_BOOL: b->type = BIND_INT, b->i = n->i; break;
+    case CQL2_BOOL:
+        b->type = BIND_INT, b->i = n->i;
+        break;
     default:
         b->type = BIND_TEXT;
         if (!(b->s = strdup(n->text)))
@@ -466,16 +499,18 @@ static int emit_geom(struct comp *k, struct geom_lit *lit, int is_prop)
 
 /* ---- spatial predicates ------------------------------------------------- */
 
-static const char *const ST_NAMES[] = {"ST_Intersects", "ST_Equals",   "ST_Disjoint",
-                                       "ST_Touches",    "ST_Within",   "ST_Overlaps",
+static const char *const ST_NAMES[] = {"ST_Intersects", "ST_Equals",  "ST_Disjoint",
+                                       "ST_Touches",    "ST_Within",  "ST_Overlaps",
                                        "ST_Crosses",    "ST_Contains"};
 
 /* The R-tree candidates whose boxes meet env: "t.fid [NOT] IN (...)". */
 static int emit_rtree(struct comp *k, const struct bbox *env, int negated)
 {
     const double v[4] = {env->maxx, env->minx, env->maxy, env->miny};
-    buf_printf(&k->sql, "t.fid %sIN (SELECT pkid FROM \"idx_%s_geom\" WHERE xmin <= ? AND "
-               "xmax >= ? AND ymin <= ? AND ymax >= ?)", negated ? "NOT " : "", k->l->id);
+    buf_printf(&k->sql,
+               "t.fid %sIN (SELECT pkid FROM \"idx_%s_geom\" WHERE xmin <= ? AND "
+               "xmax >= ? AND ymin <= ? AND ymax >= ?)",
+               negated ? "NOT " : "", k->l->id);
     for (int i = 0; i < 4; i++) {
         struct store_bind *b = bind_new(k);
         if (!b)
@@ -574,19 +609,26 @@ static int compile(struct comp *k, const struct cql2_node *n)
     int rc;
     switch (n->kind) {
     case CQL2_AND:
-    case CQL2_OR: return compile_chain(k, n, 0, n->n_args);
+    case CQL2_OR:
+        return compile_chain(k, n, 0, n->n_args);
     case CQL2_NOT:
         buf_puts(&k->sql, "(NOT ");
         if ((rc = compile(k, n->args[0])))
             return rc;
         buf_putc(&k->sql, ')');
         return 0;
-    case CQL2_CMP: return compile_cmp(k, n);
-    case CQL2_LIKE: return compile_like(k, n);
-    case CQL2_IN: return compile_in(k, n);
-    case CQL2_BETWEEN: return compile_between(k, n);
-    case CQL2_IS_NULL: return compile_is_null(k, n);
-    case CQL2_SPATIAL: return compile_spatial(k, n);
+    case CQL2_CMP:
+        return compile_cmp(k, n);
+    case CQL2_LIKE:
+        return compile_like(k, n);
+    case CQL2_IN:
+        return compile_in(k, n);
+    case CQL2_BETWEEN:
+        return compile_between(k, n);
+    case CQL2_IS_NULL:
+        return compile_is_null(k, n);
+    case CQL2_SPATIAL:
+        return compile_spatial(k, n);
     case CQL2_BOOL:
         if (!(b = bind_new(k)))
             return k->e->code;
@@ -599,9 +641,8 @@ static int compile(struct comp *k, const struct cql2_node *n)
     }
 }
 
-int store_filter_compile(ctx *c, const struct layer *l, const struct cql2_node *ast,
-                         int filter_crs, int filter_axis, struct store_filter *out,
-                         struct err *e)
+int store_filter_compile(ctx *c, const struct layer *l, const struct cql2_node *ast, int filter_crs,
+                         int filter_axis, struct store_filter *out, struct err *e)
 {
     struct comp k;
     int rc;

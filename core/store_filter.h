@@ -21,8 +21,7 @@
  * the storage CRS; every value is bound, never written into the SQL.
  * Errors: ERR_PARAM naming the property, type or literal position, e.g.
  * "filter: 'foo' is not a queryable of parcels". Uses c's GEOS and PROJ. */
-int store_filter_compile(ctx *c, const struct layer *l, const struct cql2_node *ast,
-                         int filter_crs, int filter_axis, struct store_filter *out,
-                         struct err *e);
+int store_filter_compile(ctx *c, const struct layer *l, const struct cql2_node *ast, int filter_crs,
+                         int filter_axis, struct store_filter *out, struct err *e);
 
 #endif

@@ -26,24 +26,48 @@ static void dump(const struct cql2_node *n, struct buf *b)
     case CQL2_NOT:
         buf_printf(b, "(%s", kw[n->kind]);
         break;
-    case CQL2_CMP: buf_printf(b, "(%s", cql2_cmp_name(n->op)); break;
-    case CQL2_LIKE: buf_puts(b, n->negated ? "(not-like" : "(like"); break;
-    case CQL2_IN: buf_puts(b, n->negated ? "(not-in" : "(in"); break;
-    case CQL2_BETWEEN: buf_puts(b, n->negated ? "(not-between" : "(between"); break;
-    case CQL2_IS_NULL: buf_puts(b, n->negated ? "(is-not-null" : "(is-null"); break;
-    case CQL2_SPATIAL: buf_printf(b, "(%s", cql2_spatial_name(n->op)); break;
-    case CQL2_PROP: buf_printf(b, "%s", n->text); return;
-    case CQL2_STRING: buf_printf(b, "'%s'", n->text); return;
+    case CQL2_CMP:
+        buf_printf(b, "(%s", cql2_cmp_name(n->op));
+        break;
+    case CQL2_LIKE:
+        buf_puts(b, n->negated ? "(not-like" : "(like");
+        break;
+    case CQL2_IN:
+        buf_puts(b, n->negated ? "(not-in" : "(in");
+        break;
+    case CQL2_BETWEEN:
+        buf_puts(b, n->negated ? "(not-between" : "(between");
+        break;
+    case CQL2_IS_NULL:
+        buf_puts(b, n->negated ? "(is-not-null" : "(is-null");
+        break;
+    case CQL2_SPATIAL:
+        buf_printf(b, "(%s", cql2_spatial_name(n->op));
+        break;
+    case CQL2_PROP:
+        buf_printf(b, "%s", n->text);
+        return;
+    case CQL2_STRING:
+        buf_printf(b, "'%s'", n->text);
+        return;
     case CQL2_NUMBER:
         if (n->is_int)
             buf_printf(b, "%lld", n->i);
         else
             buf_printf(b, "%gd", n->d);
         return;
-    case CQL2_BOOL: buf_puts(b, n->i ? "TRUE" : "FALSE"); return;
-    case CQL2_DATE: buf_printf(b, "DATE(%s)", n->text); return;
-    case CQL2_TIMESTAMP: buf_printf(b, "TIMESTAMP(%s)", n->text); return;
-    case CQL2_GEOM: buf_puts(b, n->text); return;
+    case CQL2_BOOL:
+        buf_puts(b, n->i ? "TRUE" : "FALSE");
+        return;
+    case CQL2_DATE:
+        buf_printf(b, "DATE(%s)", n->text);
+        return;
+    case CQL2_TIMESTAMP:
+        buf_printf(b, "TIMESTAMP(%s)", n->text);
+        return;
+    case CQL2_GEOM:
+        buf_puts(b, n->text);
+        return;
     case CQL2_BBOX:
         buf_printf(b, "BBOX(%g,%g,%g,%g)", n->box[0], n->box[1], n->box[2], n->box[3]);
         return;
@@ -124,8 +148,7 @@ static void test_literals(void **state)
     check_parse("a = false", "(= a FALSE)");
     check_parse("d = DATE('2024-02-29')", "(= d DATE(2024-02-29))");
     check_parse("d > date('2023-12-31')", "(> d DATE(2023-12-31))");
-    check_parse("t < TIMESTAMP('2024-01-02T03:04:05Z')",
-                "(< t TIMESTAMP(2024-01-02T03:04:05Z))");
+    check_parse("t < TIMESTAMP('2024-01-02T03:04:05Z')", "(< t TIMESTAMP(2024-01-02T03:04:05Z))");
     check_parse("t < TIMESTAMP('2024-01-02T03:04:05.250Z')",
                 "(< t TIMESTAMP(2024-01-02T03:04:05.250Z))");
     check_parse("TRUE", "TRUE");
@@ -259,6 +282,15 @@ static void test_errors_syntax(void **state)
     check_error("a = 1.2.3", "filter: malformed number '1.2.3' at character 5");
     check_error("a = 1e999", "filter: number out of range '1e999' at character 5");
     check_error("a = .", "filter: malformed number '.' at character 5");
+    check_error("名称 = '\xff'", "filter: invalid UTF-8 at character 7");
+    check_error("名称 = '\xe8\x8a'", "filter: invalid UTF-8 at character 7");
+    check_error("a = '\xc0\xaf'", "filter: invalid UTF-8 at character 6");         /* overlong */
+    check_error("a = '\xed\xa0\x80'", "filter: invalid UTF-8 at character 6");     /* surrogate */
+    check_error("a = '\xf4\x90\x80\x80'", "filter: invalid UTF-8 at character 6"); /* > U+10FFFF */
+    check_parse("a = '\xf0\x9f\x97\xba'", "(= a '\xf0\x9f\x97\xba')");
+    /* quoted input is cut at 40 bytes, never inside a character */
+    check_error("名称 一二三四五六七八九十一二三四五 'x'",
+                "filter: unknown operator '一二三四五六七八九十一二三' at character 4");
 }
 
 static void test_errors_predicates(void **state)
@@ -306,7 +338,8 @@ static void test_errors_spatial(void **state)
                 "filter: expected a geometry property, WKT or BBOX at character 24");
     check_error("S_INTERSECTS(geometry, CIRCLE(1 2 3))",
                 "filter: unknown function 'CIRCLE' at character 24");
-    check_error("S_INTERSECTS(geometry, POINT)", "filter: expected '(' after POINT at character 29");
+    check_error("S_INTERSECTS(geometry, POINT)",
+                "filter: expected '(' after POINT at character 29");
     check_error("S_INTERSECTS(geometry, POINT EMPTY)",
                 "filter: expected '(' after POINT at character 30");
     check_error("S_INTERSECTS(geometry, POINT(1))", "filter: expected a number at character 31");

@@ -47,8 +47,8 @@ struct sq {
 };
 
 static const char *const STATUS[] = {"planned", "negotiating", "signed", "demolished", "reused"};
-static const char *const REUSE[] = {"park",   "park_east", "parkside", "50%_green",
-                                    "500green", "road_1",  "roadX1",   NULL};
+static const char *const REUSE[] = {"park",     "park_east", "parkside", "50%_green",
+                                    "500green", "road_1",    "roadX1",   NULL};
 
 static struct sq SQ[N];
 static char DIR[64];
@@ -56,8 +56,8 @@ static store *S;
 static ctx *C;
 static struct layers *LS;
 static const struct layer *SITES, *FARM;
-static double QB[4];   /* the query box of the current spatial check */
-static double QP[2];   /* the query point */
+static double QB[4]; /* the query box of the current spatial check */
+static double QP[2]; /* the query point */
 
 /* ---- the data set ------------------------------------------------------- */
 
@@ -90,17 +90,19 @@ static void insert_square(int i)
     struct buf b;
     json_t *j;
     buf_init(&b);
-    buf_printf(&b, "{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\",\"project\":\"P%d\","
+    buf_printf(&b,
+               "{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\",\"project\":\"P%d\","
                "\"status\":\"%s\",\"graves\":%lld,\"floor_area_m2\":%.17g,\"start_date\":\"%s\","
-               "\"village_code\":\"V%d\"", s->code, i % 4, s->status, s->graves, s->floor_area,
-               s->date, i % 3);
+               "\"village_code\":\"V%d\"",
+               s->code, i % 4, s->status, s->graves, s->floor_area, s->date, i % 3);
     if (!s->hh_null)
         buf_printf(&b, ",\"households\":%lld", s->hh);
     if (s->reuse)
         buf_printf(&b, ",\"reuse\":\"%s\"", s->reuse);
-    buf_printf(&b, "},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%.17g,%.17g],"
-               "[%.17g,%.17g],[%.17g,%.17g],[%.17g,%.17g],[%.17g,%.17g]]]}}", s->x0, s->y0, s->x1,
-               s->y0, s->x1, s->y1, s->x0, s->y1, s->x0, s->y0);
+    buf_printf(&b,
+               "},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[%.17g,%.17g],"
+               "[%.17g,%.17g],[%.17g,%.17g],[%.17g,%.17g],[%.17g,%.17g]]]}}",
+               s->x0, s->y0, s->x1, s->y0, s->x1, s->y1, s->x0, s->y1, s->x0, s->y0);
     j = json_loads(b.data, 0, NULL);
     assert_non_null(j);
     limits_default(&lim);
@@ -244,39 +246,102 @@ static void check_error(const struct layer *l, const char *filter, const char *w
 
 /* ---- attribute predicates ----------------------------------------------- */
 
-static int p_signed(const struct sq *s) { return !strcmp(s->status, "signed"); }
-static int p_hh_gt10(const struct sq *s) { return !s->hh_null && s->hh > 10; }
-static int p_hh_10_15(const struct sq *s) { return !s->hh_null && s->hh >= 10 && s->hh <= 15; }
-static int p_hh_5_9(const struct sq *s) { return !s->hh_null && s->hh >= 5 && s->hh <= 9; }
-static int p_hh_not_5_9(const struct sq *s) { return !s->hh_null && !(s->hh >= 5 && s->hh <= 9); }
+static int p_signed(const struct sq *s)
+{
+    return !strcmp(s->status, "signed");
+}
+static int p_hh_gt10(const struct sq *s)
+{
+    return !s->hh_null && s->hh > 10;
+}
+static int p_hh_10_15(const struct sq *s)
+{
+    return !s->hh_null && s->hh >= 10 && s->hh <= 15;
+}
+static int p_hh_5_9(const struct sq *s)
+{
+    return !s->hh_null && s->hh >= 5 && s->hh <= 9;
+}
+static int p_hh_not_5_9(const struct sq *s)
+{
+    return !s->hh_null && !(s->hh >= 5 && s->hh <= 9);
+}
 static int p_pl_re(const struct sq *s)
 {
     return !strcmp(s->status, "planned") || !strcmp(s->status, "reused");
 }
-static int p_not_pl_re(const struct sq *s) { return !p_pl_re(s); }
-static int p_hh_null(const struct sq *s) { return s->hh_null; }
-static int p_hh_graves0(const struct sq *s) { return !s->hh_null && s->graves == 0; }
-static int p_park(const struct sq *s) { return s->reuse && !strncmp(s->reuse, "park", 4); }
-static int p_not_park(const struct sq *s) { return s->reuse && strncmp(s->reuse, "park", 4); }
-static int p_50pct(const struct sq *s) { return s->reuse && !strncmp(s->reuse, "50%", 3); }
-static int p_road_1(const struct sq *s) { return s->reuse && !strcmp(s->reuse, "road_1"); }
+static int p_not_pl_re(const struct sq *s)
+{
+    return !p_pl_re(s);
+}
+static int p_hh_null(const struct sq *s)
+{
+    return s->hh_null;
+}
+static int p_hh_graves0(const struct sq *s)
+{
+    return !s->hh_null && s->graves == 0;
+}
+static int p_park(const struct sq *s)
+{
+    return s->reuse && !strncmp(s->reuse, "park", 4);
+}
+static int p_not_park(const struct sq *s)
+{
+    return s->reuse && strncmp(s->reuse, "park", 4);
+}
+static int p_50pct(const struct sq *s)
+{
+    return s->reuse && !strncmp(s->reuse, "50%", 3);
+}
+static int p_road_1(const struct sq *s)
+{
+    return s->reuse && !strcmp(s->reuse, "road_1");
+}
 static int p_road_any1(const struct sq *s)
 {
     return s->reuse && strlen(s->reuse) == 6 && !strncmp(s->reuse, "road", 4) && s->reuse[5] == '1';
 }
-static int p_underscore(const struct sq *s) { return s->reuse && strchr(s->reuse, '_'); }
-static int p_floor(const struct sq *s) { return s->floor_area > 100.5; }
-static int p_ids(const struct sq *s) { return s->fid == 3 || s->fid == 5 || s->fid == 70; }
-static int p_date_lt(const struct sq *s) { return strcmp(s->date, "2020-06-01") < 0; }
+static int p_underscore(const struct sq *s)
+{
+    return s->reuse && strchr(s->reuse, '_');
+}
+static int p_floor(const struct sq *s)
+{
+    return s->floor_area > 100.5;
+}
+static int p_ids(const struct sq *s)
+{
+    return s->fid == 3 || s->fid == 5 || s->fid == 70;
+}
+static int p_date_lt(const struct sq *s)
+{
+    return strcmp(s->date, "2020-06-01") < 0;
+}
 static int p_date_between(const struct sq *s)
 {
     return strcmp(s->date, "2020-03-01") >= 0 && strcmp(s->date, "2020-09-30") <= 0;
 }
-static int p_full(const struct sq *s) { return s->full; }
-static int p_quarter(const struct sq *s) { return !s->full; }
-static int p_hh_gt_graves(const struct sq *s) { return !s->hh_null && s->hh > s->graves; }
-static int p_all(const struct sq *s) { return 1; }
-static int p_none(const struct sq *s) { return 0; }
+static int p_full(const struct sq *s)
+{
+    return s->full;
+}
+static int p_quarter(const struct sq *s)
+{
+    return !s->full;
+}
+static int p_hh_gt_graves(const struct sq *s)
+{
+    return !s->hh_null && s->hh > s->graves;
+}
+static int p_all(const struct sq *s)
+{
+    return 1;
+}
+static int p_none(const struct sq *s)
+{
+    return 0;
+}
 static int p_not_or(const struct sq *s)
 {
     /* NOT (status = 'signed' OR households < 5): SQL's three-valued logic
@@ -286,8 +351,14 @@ static int p_not_or(const struct sq *s)
         return 0;
     return !s->hh_null && !(s->hh < 5);
 }
-static int p_code7(const struct sq *s) { return !strcmp(s->code, "D-007"); }
-static int p_village(const struct sq *s) { return s->idx % 3 == 0; }
+static int p_code7(const struct sq *s)
+{
+    return !strcmp(s->code, "D-007");
+}
+static int p_village(const struct sq *s)
+{
+    return s->idx % 3 == 0;
+}
 
 static void test_attributes(void **state)
 {
@@ -376,8 +447,14 @@ static int b_covers(const struct sq *s)
 {
     return QB[0] >= s->x0 && QB[2] <= s->x1 && QB[1] >= s->y0 && QB[3] <= s->y1;
 }
-static int b_disjoint(const struct sq *s) { return !b_intersects(s); }
-static int b_touches(const struct sq *s) { return b_intersects(s) && !b_interiors(s); }
+static int b_disjoint(const struct sq *s)
+{
+    return !b_intersects(s);
+}
+static int b_touches(const struct sq *s)
+{
+    return b_intersects(s) && !b_interiors(s);
+}
 static int b_overlaps(const struct sq *s)
 {
     return b_interiors(s) && !b_within(s) && !b_covers(s);
@@ -424,16 +501,17 @@ static void spatial(const char *fn, const char *shape, pred_fn pred)
         snprintf(f, sizeof f, "%s(geometry, BBOX(%.17g, %.17g, %.17g, %.17g))", fn, QB[0], QB[1],
                  QB[2], QB[3]);
     else
-        snprintf(f, sizeof f, "%s(geometry, POLYGON((%.17g %.17g, %.17g %.17g, %.17g %.17g, "
-                 "%.17g %.17g, %.17g %.17g)))", fn, QB[0], QB[1], QB[2], QB[1], QB[2], QB[3],
-                 QB[0], QB[3], QB[0], QB[1]);
+        snprintf(f, sizeof f,
+                 "%s(geometry, POLYGON((%.17g %.17g, %.17g %.17g, %.17g %.17g, "
+                 "%.17g %.17g, %.17g %.17g)))",
+                 fn, QB[0], QB[1], QB[2], QB[1], QB[2], QB[3], QB[0], QB[3], QB[0], QB[1]);
     check(f, pred);
 }
 
 static void test_spatial_boxes(void **state)
 {
     /* edges on grid lines: neighbours that only touch count as intersecting */
-    const double boxes[][4] = {{2, 2, 5, 4}, {0, 0, 1, 1}, {3.25, 1.25, 7.75, 8.75},
+    const double boxes[][4] = {{2, 2, 5, 4},   {0, 0, 1, 1},        {3.25, 1.25, 7.75, 8.75},
                                {-3, -3, 0, 0}, {11.5, 9.5, 20, 20}, {4, 4, 4.5, 4.5}};
     for (size_t i = 0; i < sizeof boxes / sizeof *boxes; i++) {
         set_box(boxes[i][0], boxes[i][1], boxes[i][2], boxes[i][3]);
@@ -481,8 +559,8 @@ static void test_spatial_points_lines(void **state)
         snprintf(f, sizeof f, "S_CROSSES(geometry, LINESTRING(%.17g %.17g, %.17g %.17g))", QB[0],
                  QB[1], QB[2], QB[1]);
         check(f, b_crossed_by_line);
-        snprintf(f, sizeof f, "S_INTERSECTS(geometry, LINESTRING(%.17g %.17g, %.17g %.17g))",
-                 QB[0], QB[1], QB[2], QB[1]);
+        snprintf(f, sizeof f, "S_INTERSECTS(geometry, LINESTRING(%.17g %.17g, %.17g %.17g))", QB[0],
+                 QB[1], QB[2], QB[1]);
         check(f, b_intersects);
     }
 }
@@ -491,8 +569,10 @@ static void test_spatial_mixed(void **state)
 {
     char f[768];
     set_box(2, 2, 8, 6);
-    snprintf(f, sizeof f, "status = 'signed' AND S_INTERSECTS(geometry, BBOX(%.17g,%.17g,%.17g,"
-             "%.17g)) OR households = 0", QB[0], QB[1], QB[2], QB[3]);
+    snprintf(f, sizeof f,
+             "status = 'signed' AND S_INTERSECTS(geometry, BBOX(%.17g,%.17g,%.17g,"
+             "%.17g)) OR households = 0",
+             QB[0], QB[1], QB[2], QB[3]);
     check(f, signed_in_box_or_hh0);
     /* six numbers: heights dropped */
     snprintf(f, sizeof f, "S_INTERSECTS(geometry, BBOX(%.17g,%.17g,-5,%.17g,%.17g,100))", QB[0],
@@ -500,18 +580,20 @@ static void test_spatial_mixed(void **state)
     check(f, b_intersects);
     /* a collection: a point and a polygon */
     QP[0] = X0 + 10.5 * CELL, QP[1] = Y0 + 0.5 * CELL;
-    snprintf(f, sizeof f, "S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(%.17g %.17g), "
+    snprintf(f, sizeof f,
+             "S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(%.17g %.17g), "
              "POLYGON((%.17g %.17g, %.17g %.17g, %.17g %.17g, %.17g %.17g, %.17g %.17g))))",
              QP[0], QP[1], QB[0], QB[1], QB[2], QB[1], QB[2], QB[3], QB[0], QB[3], QB[0], QB[1]);
     check(f, pt_on_or_box);
     /* EPSG:4490 in its own axis order: latitude first */
     set_box(3.5, 1, 6, 2.5);
-    snprintf(f, sizeof f, "S_INTERSECTS(geometry, BBOX(%.17g, %.17g, %.17g, %.17g))", QB[1],
-             QB[0], QB[3], QB[2]);
+    snprintf(f, sizeof f, "S_INTERSECTS(geometry, BBOX(%.17g, %.17g, %.17g, %.17g))", QB[1], QB[0],
+             QB[3], QB[2]);
     check_crs(f, CRS_4490, CRS_AXIS_AUTHORITY, b_intersects);
-    snprintf(f, sizeof f, "S_WITHIN(geometry, POLYGON((%.17g %.17g, %.17g %.17g, %.17g %.17g, "
-             "%.17g %.17g, %.17g %.17g)))", QB[1], QB[0], QB[1], QB[2], QB[3], QB[2], QB[3],
-             QB[0], QB[1], QB[0]);
+    snprintf(f, sizeof f,
+             "S_WITHIN(geometry, POLYGON((%.17g %.17g, %.17g %.17g, %.17g %.17g, "
+             "%.17g %.17g, %.17g %.17g)))",
+             QB[1], QB[0], QB[1], QB[2], QB[3], QB[2], QB[3], QB[0], QB[1], QB[0]);
     check_crs(f, CRS_4490, CRS_AXIS_AUTHORITY, b_within);
     check_crs(f, CRS_4326, CRS_AXIS_AUTHORITY, b_within);
 }
@@ -541,14 +623,18 @@ static void test_spatial_gk(void **state)
     assert_int_equal(pclose(in), 0);
     unlink(path);
     set_box(2.5, 1.5, 6.5, 5.5);
-    snprintf(f, sizeof f, "S_INTERSECTS(geometry, POLYGON((%.4f %.4f, %.4f %.4f, %.4f %.4f, "
-             "%.4f %.4f, %.4f %.4f)))", ne[0][0], ne[0][1], ne[1][0], ne[1][1], ne[2][0],
-             ne[2][1], ne[3][0], ne[3][1], ne[0][0], ne[0][1]);
+    snprintf(f, sizeof f,
+             "S_INTERSECTS(geometry, POLYGON((%.4f %.4f, %.4f %.4f, %.4f %.4f, "
+             "%.4f %.4f, %.4f %.4f)))",
+             ne[0][0], ne[0][1], ne[1][0], ne[1][1], ne[2][0], ne[2][1], ne[3][0], ne[3][1],
+             ne[0][0], ne[0][1]);
     check_crs(f, CRS_4548, CRS_AXIS_AUTHORITY, b_intersects);
     /* the same corners as easting, northing for a client that asked for x,y */
-    snprintf(f, sizeof f, "S_DISJOINT(geometry, POLYGON((%.4f %.4f, %.4f %.4f, %.4f %.4f, "
-             "%.4f %.4f, %.4f %.4f)))", ne[0][1], ne[0][0], ne[1][1], ne[1][0], ne[2][1],
-             ne[2][0], ne[3][1], ne[3][0], ne[0][1], ne[0][0]);
+    snprintf(f, sizeof f,
+             "S_DISJOINT(geometry, POLYGON((%.4f %.4f, %.4f %.4f, %.4f %.4f, "
+             "%.4f %.4f, %.4f %.4f)))",
+             ne[0][1], ne[0][0], ne[1][1], ne[1][0], ne[2][1], ne[2][0], ne[3][1], ne[3][0],
+             ne[0][1], ne[0][0]);
     check_crs(f, CRS_4548, CRS_AXIS_XY, b_disjoint);
 }
 
@@ -564,11 +650,10 @@ static void test_sql_shape(void **state)
                                 &ast, &e),
                      0);
     assert_int_equal(store_filter_compile(C, SITES, ast, CRS_CRS84, CRS_AXIS_AUTHORITY, &f, &e), 0);
-    assert_string_equal(f.sql,
-                        "((t.fid IN (SELECT pkid FROM \"idx_demolition_sites_geom\" WHERE "
-                        "xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?) AND "
-                        "ST_Intersects(t.geom, GeomFromWKB(?, 4490)) = 1) AND "
-                        "(t.\"households\" >= ?))");
+    assert_string_equal(f.sql, "((t.fid IN (SELECT pkid FROM \"idx_demolition_sites_geom\" WHERE "
+                               "xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?) AND "
+                               "ST_Intersects(t.geom, GeomFromWKB(?, 4490)) = 1) AND "
+                               "(t.\"households\" >= ?))");
     assert_int_equal(f.n_binds, 6);
     assert_int_equal(f.binds[0].type, BIND_REAL);
     assert_true(fabs(f.binds[0].d - 118.35) < 1e-9); /* xmin <= the literal's maxx */
@@ -596,14 +681,20 @@ static void test_errors(void **state)
     check_error(SITES, "S_INTERSECTS(geo, POINT(1 2))",
                 "filter: 'geo' is not a queryable of demolition_sites");
     check_error(SITES, "Households = 1", "filter: 'Households' is not a queryable of ");
+    /* a long name is quoted in whole characters: 26 of these 3-byte ones fit in 80 bytes */
+    check_error(SITES, "地块地块地块地块地块地块地块地块地块地块地块地块地块地块地块 = 1",
+                "filter: '地块地块地块地块地块地块地块地块地块地块地块地块地块' is not a "
+                "queryable of demolition_sites");
     check_error(SITES, "households = 'ten'",
                 "filter: cannot compare households (integer) with a string at character 14");
     check_error(SITES, "'ten' = households",
                 "filter: cannot compare households (integer) with a string at character 1");
-    check_error(SITES, "status = 5", "filter: cannot compare status (string) with a number at "
-                                     "character 10");
-    check_error(SITES, "status = households", "filter: cannot compare status (string) with "
-                                              "households (integer) at character 10");
+    check_error(SITES, "status = 5",
+                "filter: cannot compare status (string) with a number at "
+                "character 10");
+    check_error(SITES, "status = households",
+                "filter: cannot compare status (string) with "
+                "households (integer) at character 10");
     check_error(SITES, "start_date = '2020-01-01'",
                 "filter: cannot compare start_date (date) with a string (write a date as "
                 "DATE('YYYY-MM-DD')) at character 14");
@@ -615,8 +706,9 @@ static void test_errors(void **state)
                 "filter: cannot compare status (string) with a number at character 22");
     check_error(SITES, "households BETWEEN 1 AND 'x'",
                 "filter: cannot compare households (integer) with a string at character 26");
-    check_error(SITES, "geometry = 5", "filter: a geometry can only be used in a spatial "
-                                       "function (S_INTERSECTS ...) at character 12");
+    check_error(SITES, "geometry = 5",
+                "filter: a geometry can only be used in a spatial "
+                "function (S_INTERSECTS ...) at character 12");
     check_error(SITES, "S_INTERSECTS(households, POINT(1 2))",
                 "filter: S_INTERSECTS needs geometries; households (integer) is not one at "
                 "character 14");
@@ -636,8 +728,8 @@ static void test_errors_crs(void **state)
     struct cql2_node *ast;
     struct store_filter f;
     struct err e;
-    assert_int_equal(cql2_parse("S_INTERSECTS(geometry, BBOX(640000, 3230000, 630000, 3240000))",
-                                &ast, &e), 0);
+    assert_int_equal(
+        cql2_parse("S_INTERSECTS(geometry, BBOX(640000, 3230000, 630000, 3240000))", &ast, &e), 0);
     assert_int_equal(store_filter_compile(C, SITES, ast, CRS_4548, CRS_AXIS_XY, &f, &e), ERR_PARAM);
     assert_string_equal(e.msg, "filter: BBOX: the lower corner is east of the upper corner at "
                                "character 24");
@@ -651,7 +743,8 @@ static void test_booleans(void **state)
     struct err e;
     /* farmland is empty: the filter compiles and runs */
     assert_int_equal(run(FARM, "protected = TRUE AND NOT protected = FALSE", CRS_CRS84,
-                         CRS_AXIS_AUTHORITY, &h, &e), 0);
+                         CRS_AXIS_AUTHORITY, &h, &e),
+                     0);
     assert_int_equal(h.n, 0);
 }
 
@@ -681,18 +774,12 @@ static void test_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_attributes),
-        cmocka_unit_test(test_area),
-        cmocka_unit_test(test_like),
-        cmocka_unit_test(test_injection),
-        cmocka_unit_test(test_spatial_boxes),
-        cmocka_unit_test(test_spatial_points_lines),
-        cmocka_unit_test(test_spatial_mixed),
-        cmocka_unit_test(test_spatial_gk),
-        cmocka_unit_test(test_sql_shape),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_errors_crs),
-        cmocka_unit_test(test_booleans),
+        cmocka_unit_test(test_attributes),    cmocka_unit_test(test_area),
+        cmocka_unit_test(test_like),          cmocka_unit_test(test_injection),
+        cmocka_unit_test(test_spatial_boxes), cmocka_unit_test(test_spatial_points_lines),
+        cmocka_unit_test(test_spatial_mixed), cmocka_unit_test(test_spatial_gk),
+        cmocka_unit_test(test_sql_shape),     cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors_crs),    cmocka_unit_test(test_booleans),
         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
