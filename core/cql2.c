@@ -480,6 +480,18 @@ out:
 
 /* ---- scalar operands ---------------------------------------------------- */
 
+/* Takes n as the operand just read: moves past its token and hands it to
+ * *out, or frees it when the next token is bad. */
+static int operand_done(struct parser *p, struct cql2_node *n, struct cql2_node **out)
+{
+    int rc = next(p);
+    if (rc)
+        cql2_free(n);
+    else
+        *out = n;
+    return rc;
+}
+
 static int parse_scalar(struct parser *p, struct cql2_node **out)
 {
     struct cql2_node *n = NULL;
@@ -492,8 +504,7 @@ static int parse_scalar(struct parser *p, struct cql2_node **out)
             cql2_free(n);
             return ERR_INTERNAL;
         }
-        *out = n;
-        return next(p);
+        return operand_done(p, n, out);
     case T_NUMBER:
         if (!(n = node_new(p, CQL2_NUMBER, at)))
             return ERR_INTERNAL;
@@ -509,8 +520,7 @@ static int parse_scalar(struct parser *p, struct cql2_node **out)
             cql2_free(n);
             return err_set(p->e, ERR_INTERNAL, "out of memory");
         }
-        *out = n;
-        return next(p);
+        return operand_done(p, n, out);
     case T_WORD:
         break;
     default:
@@ -520,8 +530,7 @@ static int parse_scalar(struct parser *p, struct cql2_node **out)
         if (!(n = node_new(p, CQL2_BOOL, at)))
             return ERR_INTERNAL;
         n->i = is_word(p, "TRUE");
-        *out = n;
-        return next(p);
+        return operand_done(p, n, out);
     }
     if (is_word(p, "DATE") || is_word(p, "TIMESTAMP"))
         return parse_instant(p, is_word(p, "DATE"), out);
@@ -533,7 +542,7 @@ static int parse_scalar(struct parser *p, struct cql2_node **out)
         return err_set(p->e, ERR_INTERNAL, "out of memory");
     }
     if ((rc = next(p)) == 0 && p->tk.t == T_LP)
-        rc = fail(p, at, "unknown function '%s'", n->text);
+        rc = fail(p, at, "unknown function '%.*s'", clip(n->text, strlen(n->text), 40), n->text);
     if (rc) {
         cql2_free(n);
         return rc;

@@ -274,6 +274,12 @@ static void test_errors_syntax(void **state)
     check_error("a = 1)", "filter: expected AND, OR or the end of the filter at character 6");
     check_error("a = 1 # 2", "filter: unexpected character '#' at character 7");
     check_error("a != 1", "filter: unexpected character '!' at character 3");
+    /* a bad character right after each kind of operand */
+    check_error("a = 'x'#", "filter: unexpected character '#' at character 8");
+    check_error("\"a\"# = 1", "filter: unexpected character '#' at character 4");
+    check_error("a = TRUE#", "filter: unexpected character '#' at character 9");
+    check_error("a = 1#", "filter: unexpected character '#' at character 6");
+    check_error("a = DATE('2020-01-01')#", "filter: unexpected character '#' at character 23");
     check_error("a = \x01", "filter: unexpected character 0x01 at character 5");
     check_error("AND = 1",
                 "filter: expected a property or a literal, found the keyword 'AND' at character 1");
