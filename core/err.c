@@ -64,6 +64,7 @@ const char *err_code_name(int code)
     case ERR_INVALID: return "InvalidData";
     case ERR_UNAVAILABLE: return "ServiceUnavailable";
     case ERR_IO: return "IOError";
+    case ERR_HEADERS_TOO_LARGE: return "RequestHeaderFieldsTooLarge";
     default: return "InternalError";
     }
 }

@@ -24,7 +24,8 @@ enum err_code {
     ERR_INVALID = -13,       /* 422: invalid geometry or attributes */
     ERR_INTERNAL = -14,      /* 500: a failing environment, never bad input */
     ERR_UNAVAILABLE = -15,   /* 503: database busy, read-only or full */
-    ERR_IO = -16             /* file could not be read or written (CLI) */
+    ERR_IO = -16,            /* file could not be read or written (CLI) */
+    ERR_HEADERS_TOO_LARGE = -17 /* 431 */
 };
 
 #define ERR_MSG_MAX 512

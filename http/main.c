@@ -362,13 +362,19 @@ static int cmd_serve(int argc, char **argv)
     app.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     app.max_vertices = 200000;
     app.max_features = 100000;
+    app.max_header = 16384;
+    app.timeout = 30;
     if (wants_help(argc, argv)) {
         printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
                "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
-               "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n"
+               "                    [--max-url BYTES] [--max-header BYTES] [--timeout SECONDS]\n"
+               "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM; then it takes\n"
+               "no new connections and lets the requests in flight finish (up to 60 s).\n"
                "--private: reads need a token too (any role).\n"
                "Limits (defaults): body 64 MiB, 100000 features per request, 200000\n"
-               "vertices per geometry.\n");
+               "vertices per geometry, URL 16384 bytes, headers 16384 bytes together,\n"
+               "connections idle for 30 s are closed.\n"
+               "Each request is logged as one JSON line on standard error.\n");
         return 0;
     }
     for (int i = 1; i < argc; i++) {
@@ -386,13 +392,20 @@ static int cmd_serve(int argc, char **argv)
             app.max_features = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--max-vertices") && i + 1 < argc)
             app.max_vertices = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-url") && i + 1 < argc)
+            app.max_url = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-header") && i + 1 < argc)
+            app.max_header = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+            app.timeout = (unsigned)strtoul(argv[++i], NULL, 10);
         else {
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
     }
     if (!app.db_path || app.threads < 1 || app.threads > 256 || !app.max_body ||
-        !app.max_features || !app.max_vertices) {
+        !app.max_features || !app.max_vertices || !app.max_url || !app.max_header ||
+        !app.timeout) {
         fprintf(stderr, "usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n");
         return 2;
     }

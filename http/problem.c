@@ -16,6 +16,7 @@ int problem_status(int code)
     case ERR_TOO_LARGE: return 413;
     case ERR_URI_TOO_LONG: return 414;
     case ERR_MEDIA_TYPE: return 415;
+    case ERR_HEADERS_TOO_LARGE: return 431;
     case ERR_INVALID: return 422;
     case ERR_UNAVAILABLE: return 503;
     default: return 500;

@@ -22,6 +22,9 @@ struct app {
     int private_reads;        /* reads need a token too (serve --private) */
     size_t max_vertices;      /* per geometry */
     size_t max_features;      /* per request */
+    size_t max_header;        /* bytes of all request headers together */
+    unsigned timeout;         /* seconds a connection may stay idle */
+    struct metrics *metrics;  /* counters: atomic, shared by every thread */
 };
 
 /* What each worker thread owns: its database connection and core context. */
@@ -31,6 +34,7 @@ struct worker {
 };
 
 #define REQ_MAX_PARAMS 64
+#define REQ_MAX_HEADERS 64
 #define REQ_MAX_CAPTURES 4
 #define RES_MAX_HEADERS 12
 
@@ -49,13 +53,16 @@ struct req {
     const char *path;
     struct param params[REQ_MAX_PARAMS];
     size_t n_params;
+    struct param headers[REQ_MAX_HEADERS]; /* "used" unused */
+    size_t n_headers;
     const char *captures[REQ_MAX_CAPTURES];
     size_t n_captures;
     const char *body;
     size_t body_len;
     char base[256];           /* "http://host:port" for links */
     enum fmt fmt;
-    void *conn;               /* the server's connection, for headers */
+    int route;                /* index of the matched route, -1: none */
+    char who[128];            /* name of the token that authorised it, for the log */
 };
 
 struct res {
@@ -72,6 +79,8 @@ const char *req_header(const struct req *r, const char *name);
 const char *req_param(struct req *r, const char *key);
 /* ERR_PARAM naming the first query parameter no handler looked at. */
 int req_check_unused(struct req *r, struct err *e);
+/* Length of the decoded path and query together, for the URL limit. */
+size_t req_url_len(const struct req *r);
 
 /* Tells the server that the data inside these storage-CRS boxes changed
  * (cached tiles there are dropped). */
@@ -80,5 +89,9 @@ void server_changed(struct req *r, const struct bbox *boxes, size_t n);
 
 /* Copies name and value. */
 void res_header(struct res *s, const char *name, const char *value);
+/* A header a handler set (case-insensitive name), NULL when none. */
+const char *res_header_get(const struct res *s, const char *name);
+/* Frees the body and the headers. */
+void res_clear(struct res *s);
 
 #endif

@@ -32,6 +32,7 @@ static const struct route ROUTES[] = {
     {"GET", "/summary", h_summary},
     {"GET", "/locate", h_locate},
     {"GET", "/health", h_health},
+    {"GET", "/metrics", h_metrics},
     {"GET", "/static/{}", h_static},
 };
 
@@ -83,14 +84,17 @@ int routes_dispatch(struct req *r, struct res *s, char *pathbuf, struct err *e)
     char allow[128] = "";
     size_t n, len = strlen(pathbuf);
     const char *method = strcmp(r->method, "HEAD") ? r->method : "GET";
+    r->route = -1;
     if (len > 1 && pathbuf[len - 1] == '/')
         pathbuf[len - 1] = '\0'; /* "/collections/" is "/collections" */
     n = split(pathbuf, segs);
     for (size_t i = 0; i < N_ROUTES; i++) {
         if (!match(ROUTES[i].pattern, segs, n, r))
             continue;
-        if (!strcmp(ROUTES[i].method, method))
+        if (!strcmp(ROUTES[i].method, method)) {
+            r->route = (int)i;
             return ROUTES[i].fn(r, s, e);
+        }
         if (!strstr(allow, ROUTES[i].method)) {
             if (allow[0])
                 strncat(allow, ", ", sizeof allow - strlen(allow) - 1);
@@ -105,4 +109,15 @@ int routes_dispatch(struct req *r, struct res *s, char *pathbuf, struct err *e)
                        allow);
     }
     return err_set(e, ERR_NOT_FOUND, "%s: no such resource", r->path);
+}
+
+size_t routes_count(void)
+{
+    return N_ROUTES;
+}
+
+void routes_describe(size_t i, const char **method, const char **pattern)
+{
+    *method = ROUTES[i].method;
+    *pattern = ROUTES[i].pattern;
 }

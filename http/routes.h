@@ -11,6 +11,10 @@ typedef int (*handler_fn)(struct req *r, struct res *s, struct err *e);
  * ERR_METHOD (with an Allow header on s) when none. */
 int routes_dispatch(struct req *r, struct res *s, char *pathbuf, struct err *e);
 
+/* The table's size and its i-th route, for the metrics' labels. */
+size_t routes_count(void);
+void routes_describe(size_t i, const char **method, const char **pattern);
+
 /* Handlers, one file per resource. */
 int h_landing(struct req *r, struct res *s, struct err *e);
 int h_conformance(struct req *r, struct res *s, struct err *e);
@@ -33,6 +37,7 @@ int h_import(struct req *r, struct res *s, struct err *e);
 int h_history(struct req *r, struct res *s, struct err *e);
 int h_changes(struct req *r, struct res *s, struct err *e);
 int h_health(struct req *r, struct res *s, struct err *e);
+int h_metrics(struct req *r, struct res *s, struct err *e);
 int h_static(struct req *r, struct res *s, struct err *e);
 
 #endif

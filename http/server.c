@@ -16,13 +16,14 @@
 
 #include "auth.h"
 #include "html.h"
+#include "metrics.h"
 #include "problem.h"
 #include "routes.h"
 
 struct conn_state {
     struct buf body;
     int too_large;
-    int started;
+    struct timespec t0; /* first byte of the request */
 };
 
 static pthread_key_t worker_key;
@@ -64,29 +65,6 @@ static struct worker *worker_get(const struct app *app, struct err *e)
     return w;
 }
 
-const char *req_header(const struct req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-const char *req_param(struct req *r, const char *key)
-{
-    for (size_t i = 0; i < r->n_params; i++)
-        if (!strcmp(r->params[i].key, key)) {
-            r->params[i].used = 1;
-            return r->params[i].value;
-        }
-    return NULL;
-}
-
-int req_check_unused(struct req *r, struct err *e)
-{
-    for (size_t i = 0; i < r->n_params; i++)
-        if (!r->params[i].used)
-            return err_set(e, ERR_PARAM, "%s: unknown query parameter", r->params[i].key);
-    return 0;
-}
-
 void server_changed(struct req *r, const struct bbox *boxes, size_t n)
 {
     /* no cache yet: nothing to drop */
@@ -95,27 +73,63 @@ void server_changed(struct req *r, const struct bbox *boxes, size_t n)
     (void)n;
 }
 
-void res_header(struct res *s, const char *name, const char *value)
-{
-    if (s->n_headers == RES_MAX_HEADERS)
-        return;
-    s->headers[s->n_headers][0] = strdup(name);
-    s->headers[s->n_headers][1] = strdup(value);
-    s->n_headers++;
-}
+/* Fills r's query parameters and headers from the connection, within the
+ * limits on their number and on the headers' bytes. */
+struct walk {
+    struct req *r;
+    size_t bytes;
+    int over;
+};
 
 static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
-    struct req *r = cls;
+    struct walk *w = cls;
+    struct req *r = w->r;
     (void)kind;
-    if (r->n_params == REQ_MAX_PARAMS)
+    if (r->n_params == REQ_MAX_PARAMS) {
+        w->over = 1;
         return MHD_NO;
+    }
     r->params[r->n_params].key = key;
     r->params[r->n_params].value = value ? value : "";
     r->params[r->n_params].used = 0;
     r->n_params++;
     return MHD_YES;
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct walk *w = cls;
+    struct req *r = w->r;
+    (void)kind;
+    w->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+    if (r->n_headers == REQ_MAX_HEADERS) {
+        w->over = 1;
+        return MHD_NO;
+    }
+    r->headers[r->n_headers].key = key;
+    r->headers[r->n_headers].value = value ? value : "";
+    r->n_headers++;
+    return MHD_YES;
+}
+
+static int collect(struct MHD_Connection *conn, struct req *r, struct err *e)
+{
+    struct walk w = {r, 0, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &w);
+    if (w.over)
+        return err_set(e, ERR_HEADERS_TOO_LARGE, "headers: more than %d (limit)",
+                       REQ_MAX_HEADERS);
+    if (w.bytes > r->app->max_header)
+        return err_set(e, ERR_HEADERS_TOO_LARGE,
+                       "headers: %zu bytes, more than the limit of %zu (max_header)", w.bytes,
+                       r->app->max_header);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &w);
+    if (w.over)
+        return err_set(e, ERR_PARAM, "query: more than %d parameters", REQ_MAX_PARAMS);
+    return 0;
 }
 
 /* Chooses JSON or HTML from f= and Accept. */
@@ -153,17 +167,33 @@ static void set_base(struct req *r)
              host && strlen(host) < 200 && !strpbrk(host, "\"<> \\") ? host : "localhost");
 }
 
-static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
+/* The headers every response carries, and those of HTML pages (the one
+ * place that sets them: a handler that needs another policy sets its own
+ * Content-Security-Policy, and this one is then left out). */
+static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self' "
+                          "'unsafe-inline'; img-src 'self' data: blob: https:; connect-src "
+                          "'self' https:; worker-src 'self' blob:; object-src 'none'; "
+                          "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+static void security_headers(struct MHD_Response *mr, const struct res *s)
+{
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    if (!s->content_type || strncmp(s->content_type, "text/html", 9))
+        return;
+    if (!res_header_get(s, "Content-Security-Policy"))
+        MHD_add_response_header(mr, "Content-Security-Policy", CSP);
+    MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+    MHD_add_response_header(mr, "Referrer-Policy", "same-origin");
+}
+
+static enum MHD_Result send_res(struct MHD_Connection *conn, const struct app *app,
+                                struct res *s)
 {
     size_t len = s->body.len;
     char *data = buf_steal(&s->body);
     struct MHD_Response *mr;
     enum MHD_Result ok;
-    if (!data) {
-        data = NULL;
-        len = 0;
-    }
-    mr = MHD_create_response_from_buffer(len, data ? data : (void *)"",
+    mr = MHD_create_response_from_buffer(data ? len : 0, data ? data : (void *)"",
                                          data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!mr) {
         free(data);
@@ -172,38 +202,50 @@ static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
     if (s->content_type && s->status != 204 && s->status != 304)
         MHD_add_response_header(mr, "Content-Type", s->content_type);
     MHD_add_response_header(mr, "Access-Control-Allow-Origin", "*");
-    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    security_headers(mr, s);
     for (size_t i = 0; i < s->n_headers; i++)
         MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+    if (metrics_draining(app->metrics))
+        MHD_add_response_header(mr, "Connection", "close");
     ok = MHD_queue_response(conn, (unsigned)s->status, mr);
     MHD_destroy_response(mr);
     return ok;
 }
 
-static void res_clear(struct res *s)
-{
-    buf_clear(&s->body);
-    for (size_t i = 0; i < s->n_headers; i++) {
-        free(s->headers[i][0]);
-        free(s->headers[i][1]);
-    }
-    s->n_headers = 0;
-}
-
+/* The access log: one JSON object per request on stderr, written with one
+ * call so that threads' lines never interleave. */
 static void log_line(const struct req *r, const struct res *s, size_t bytes, double ms)
 {
     char ts[32];
-    time_t now = time(NULL);
+    struct timespec now;
     struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(stderr, "%s %s %s %d %zu %.1fms\n", ts, r->method, r->path, s->status, bytes, ms);
+    struct buf b;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    buf_init(&b);
+    buf_printf(&b, "{\"time\":\"%s.%03ldZ\",\"method\":", ts, now.tv_nsec / 1000000);
+    buf_put_json_str(&b, r->method ? r->method : "");
+    buf_puts(&b, ",\"path\":");
+    buf_put_json_str(&b, r->path ? r->path : "");
+    buf_printf(&b, ",\"status\":%d,\"bytes\":%zu,\"ms\":%.1f,\"token\":", s->status, bytes, ms);
+    if (r->who[0])
+        buf_put_json_str(&b, r->who);
+    else
+        buf_puts(&b, "null");
+    buf_puts(&b, "}\n");
+    if (b.data)
+        fwrite(b.data, 1, b.len, stderr);
+    buf_clear(&b);
 }
 
 static int handle(struct req *r, struct res *s, struct err *e)
 {
     char *pathbuf;
     int rc;
+    if (req_url_len(r) > r->app->max_url)
+        return err_set(e, ERR_URI_TOO_LONG, "URL: longer than the limit of %zu bytes (max_url)",
+                       r->app->max_url);
     if (!(r->w = worker_get(r->app, e)))
         return e->code;
     if ((rc = negotiate(r, e)))
@@ -212,6 +254,7 @@ static int handle(struct req *r, struct res *s, struct err *e)
         struct principal who;
         if ((rc = auth_check(r->w->store, req_header(r, "Authorization"), &who, e)))
             return rc;
+        snprintf(r->who, sizeof r->who, "%s", who.name);
     }
     set_base(r);
     if (!(pathbuf = strdup(r->path)))
@@ -232,6 +275,21 @@ static int handle(struct req *r, struct res *s, struct err *e)
     return rc;
 }
 
+void server_respond(struct req *r, struct res *s, struct err *e)
+{
+    memset(s, 0, sizeof *s);
+    buf_init(&s->body);
+    s->status = 200;
+    s->content_type = "application/json";
+    r->route = -1;
+    if (!e->code && handle(r, s, e) == 0)
+        err_clear(e); /* a handler may answer with a body of its own after an error */
+    if (!e->code && s->body.oom)
+        err_set(e, ERR_INTERNAL, "out of memory for the response");
+    if (e->code)
+        problem_respond(s, e);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
@@ -241,7 +299,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct req r;
     struct res s;
     struct err e;
-    struct timespec t0, t1;
+    struct timespec t1;
     enum MHD_Result ok;
     (void)version;
     if (!cs) {
@@ -249,10 +307,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(cs = calloc(1, sizeof *cs)))
             return MHD_NO;
         buf_init(&cs->body);
+        clock_gettime(CLOCK_MONOTONIC, &cs->t0);
+        metrics_begin(app->metrics);
         *con_cls = cs;
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > app->max_body)
-            cs->too_large = 1;
+            cs->too_large = 1; /* answered now, before a byte of the body is read */
         if (!cs->too_large)
             return MHD_YES;
     }
@@ -261,36 +321,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             cs->too_large = 1;
         if (!cs->too_large)
             buf_append(&cs->body, upload_data, *upload_size);
+        if (cs->body.oom)
+            cs->too_large = 1;
         *upload_size = 0;
         return MHD_YES;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&r, 0, sizeof r);
-    memset(&s, 0, sizeof s);
     err_clear(&e);
-    buf_init(&s.body);
-    r.app = app, r.method = method, r.path = url, r.conn = conn;
+    r.app = app, r.method = method, r.path = url;
     r.body = cs->body.data ? cs->body.data : "";
     r.body_len = cs->body.len;
-    s.status = 200;
-    s.content_type = "application/json";
     if (cs->too_large)
         err_set(&e, ERR_TOO_LARGE, "body: larger than the limit of %zu bytes (max_body)",
                 app->max_body);
-    else if (strlen(url) > app->max_url)
-        err_set(&e, ERR_URI_TOO_LONG, "URL: longer than the limit of %zu bytes (max_url)",
-                app->max_url);
-    else if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &r) >
-             REQ_MAX_PARAMS)
-        err_set(&e, ERR_PARAM, "query: more than %d parameters", REQ_MAX_PARAMS);
-    else if (handle(&r, &s, &e) == 0)
-        err_clear(&e); /* a handler may answer with a body of its own after an error */
-    if (e.code)
-        problem_respond(&s, &e);
+    else
+        collect(conn, &r, &e);
+    server_respond(&r, &s, &e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    log_line(&r, &s, s.body.len,
-             (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-    ok = send_res(conn, &s);
+    {
+        double ms = (t1.tv_sec - cs->t0.tv_sec) * 1e3 + (t1.tv_nsec - cs->t0.tv_nsec) / 1e6;
+        log_line(&r, &s, s.body.len, ms);
+        metrics_observe(app->metrics, r.route, s.status, s.body.len, ms);
+    }
+    ok = send_res(conn, app, &s);
     res_clear(&s);
     return ok;
 }
@@ -298,12 +351,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    const struct app *app = cls;
     struct conn_state *cs = *con_cls;
-    (void)cls, (void)conn, (void)toe;
+    (void)conn, (void)toe;
     if (cs) {
         buf_clear(&cs->body);
         free(cs);
         *con_cls = NULL;
+        metrics_end(app->metrics);
     }
 }
 
@@ -332,41 +387,75 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
     return 0;
 }
 
+/* After SIGTERM: waits until the requests in flight are answered (at most
+ * SERVER_DRAIN_SECONDS; a second signal cuts it short). Writes are
+ * transactions, so even a cut one is whole or absent, never half-written. */
+#define SERVER_DRAIN_SECONDS 60
+
+static void drain(const struct app *app, const sigset_t *set)
+{
+    struct timespec tick = {0, 20 * 1000 * 1000};
+    for (int i = 0; i < SERVER_DRAIN_SECONDS * 50 && metrics_in_flight(app->metrics) > 0; i++)
+        if (sigtimedwait(set, NULL, &tick) > 0) {
+            fprintf(stderr, "onemap: second signal, stopping now\n");
+            return;
+        }
+}
+
+static struct MHD_Daemon *start(struct app *app, const struct sockaddr_storage *ss)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC;
+    if (ss->ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, app,
+                            MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->threads,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
+                            MHD_OPTION_CONNECTION_TIMEOUT, app->timeout,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+                            MHD_OPTION_END);
+}
+
 int server_run(struct app *app, const char *listen)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
     struct MHD_Daemon *d;
+    struct metrics *own = NULL;
     sigset_t set;
     int sig;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (parse_listen(listen, &ss, &sslen)) {
         fprintf(stderr, "onemap: --listen: expected ADDR:PORT, not '%s'\n", listen);
         return 2;
     }
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+    if (!app->metrics && !(app->metrics = own = metrics_new(routes_count()))) {
+        fprintf(stderr, "onemap: out of memory\n");
+        return 1;
+    }
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, app,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->threads,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                         MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
-                         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-                         MHD_OPTION_END);
-    if (!d) {
+    if (!(d = start(app, &ss))) {
         fprintf(stderr, "onemap: cannot listen on %s\n", listen);
+        metrics_free(own);
+        app->metrics = NULL;
         return 1;
     }
     fprintf(stderr, "onemap: serving %s on http://%s/ with %d threads\n", app->db_path, listen,
             app->threads);
     sigwait(&set, &sig);
-    fprintf(stderr, "onemap: %s, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    fprintf(stderr, "onemap: %s: no new connections; finishing %ld requests\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", metrics_in_flight(app->metrics));
+    metrics_drain(app->metrics);
+    MHD_quiesce_daemon(d);
+    drain(app, &set);
     MHD_stop_daemon(d);
+    fprintf(stderr, "onemap: stopped\n");
+    metrics_free(own);
+    app->metrics = NULL;
     return 0;
 }

@@ -18,7 +18,10 @@ const struct layer *route_layer(struct req *r, struct err *e);
 
 int write_authorise(struct req *r, struct principal *p, struct err *e)
 {
-    return auth_check(r->w->store, req_header(r, "Authorization"), p, e);
+    int rc = auth_check(r->w->store, req_header(r, "Authorization"), p, e);
+    if (!rc)
+        snprintf(r->who, sizeof r->who, "%s", p->name);
+    return rc;
 }
 
 static int media_type(struct req *r, const char *const *ok, struct err *e)

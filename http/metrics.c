@@ -1,0 +1,203 @@
+/* metrics: lock-free request counters and their Prometheus text form. Each
+ * counter is an _Atomic integer updated with relaxed order: a scrape may see
+ * one request counted in the total and not yet in the histogram, never a
+ * torn value. The table of routes is routes.c's. */
+#include "metrics.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "routes.h"
+
+/* Statuses counted one by one; any other falls into the last slot. */
+static const int STATUSES[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 406, 409,
+                               412, 413, 414, 415, 422, 431, 500, 503};
+#define N_STATUS (sizeof STATUSES / sizeof *STATUSES + 1)
+
+/* Latency bucket bounds in milliseconds (Prometheus "le", in seconds). */
+static const double BUCKETS_MS[] = {1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+#define N_BUCKETS (sizeof BUCKETS_MS / sizeof *BUCKETS_MS)
+
+struct metrics {
+    size_t n_routes;
+    _Atomic uint64_t *requests; /* [(n_routes + 1) * N_STATUS] */
+    _Atomic uint64_t buckets[N_BUCKETS + 1];
+    _Atomic uint64_t sum_us;
+    _Atomic uint64_t bytes;
+    _Atomic long in_flight;
+    atomic_int draining;
+    time_t started;
+};
+
+struct metrics *metrics_new(size_t n_routes)
+{
+    struct metrics *m = calloc(1, sizeof *m);
+    size_t n = (n_routes + 1) * N_STATUS;
+    if (!m)
+        return NULL;
+    if (!(m->requests = malloc(n * sizeof *m->requests))) {
+        free(m);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        atomic_init(&m->requests[i], 0);
+    for (size_t i = 0; i <= N_BUCKETS; i++)
+        atomic_init(&m->buckets[i], 0);
+    atomic_init(&m->sum_us, 0);
+    atomic_init(&m->bytes, 0);
+    atomic_init(&m->in_flight, 0);
+    atomic_init(&m->draining, 0);
+    m->n_routes = n_routes;
+    m->started = time(NULL);
+    return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+    if (!m)
+        return;
+    free((void *)m->requests);
+    free(m);
+}
+
+void metrics_begin(struct metrics *m)
+{
+    if (m)
+        atomic_fetch_add_explicit(&m->in_flight, 1, memory_order_relaxed);
+}
+
+void metrics_end(struct metrics *m)
+{
+    if (m)
+        atomic_fetch_sub_explicit(&m->in_flight, 1, memory_order_relaxed);
+}
+
+long metrics_in_flight(const struct metrics *m)
+{
+    return m ? atomic_load_explicit(&((struct metrics *)m)->in_flight, memory_order_relaxed) : 0;
+}
+
+void metrics_drain(struct metrics *m)
+{
+    if (m)
+        atomic_store(&m->draining, 1);
+}
+
+int metrics_draining(const struct metrics *m)
+{
+    return m ? atomic_load(&((struct metrics *)m)->draining) : 0;
+}
+
+static size_t status_slot(int status)
+{
+    for (size_t i = 0; i < N_STATUS - 1; i++)
+        if (STATUSES[i] == status)
+            return i;
+    return N_STATUS - 1;
+}
+
+void metrics_observe(struct metrics *m, int route, int status, size_t bytes, double ms)
+{
+    size_t r, b = 0;
+    if (!m)
+        return;
+    r = route >= 0 && (size_t)route < m->n_routes ? (size_t)route : m->n_routes;
+    atomic_fetch_add_explicit(&m->requests[r * N_STATUS + status_slot(status)], 1,
+                              memory_order_relaxed);
+    while (b < N_BUCKETS && ms > BUCKETS_MS[b])
+        b++;
+    atomic_fetch_add_explicit(&m->buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->sum_us, (uint64_t)(ms > 0 ? ms * 1000 : 0),
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->bytes, bytes, memory_order_relaxed);
+}
+
+static uint64_t load(_Atomic uint64_t *v)
+{
+    return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static void write_requests(struct metrics *m, struct buf *b)
+{
+    buf_puts(b, "# HELP onemap_requests_total Requests answered, by route and status.\n"
+                "# TYPE onemap_requests_total counter\n");
+    for (size_t r = 0; r <= m->n_routes; r++) {
+        const char *method = "", *pattern = "unmatched";
+        if (r < m->n_routes)
+            routes_describe(r, &method, &pattern);
+        for (size_t k = 0; k < N_STATUS; k++) {
+            uint64_t n = load(&m->requests[r * N_STATUS + k]);
+            if (!n)
+                continue;
+            buf_printf(b, "onemap_requests_total{method=\"%s\",route=\"%s\",status=\"", method,
+                       pattern);
+            if (k < N_STATUS - 1)
+                buf_printf(b, "%d", STATUSES[k]);
+            else
+                buf_puts(b, "other");
+            buf_printf(b, "\"} %llu\n", (unsigned long long)n);
+        }
+    }
+}
+
+static void write_latency(struct metrics *m, struct buf *b)
+{
+    uint64_t cum = 0;
+    buf_puts(b, "# HELP onemap_request_duration_seconds Time from a request's first byte to "
+                "its response.\n# TYPE onemap_request_duration_seconds histogram\n");
+    for (size_t i = 0; i <= N_BUCKETS; i++) {
+        cum += load(&m->buckets[i]);
+        if (i < N_BUCKETS)
+            buf_printf(b, "onemap_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                       BUCKETS_MS[i] / 1000, (unsigned long long)cum);
+        else
+            buf_printf(b, "onemap_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                       (unsigned long long)cum);
+    }
+    buf_printf(b, "onemap_request_duration_seconds_sum %.6f\n"
+                  "onemap_request_duration_seconds_count %llu\n",
+               load(&m->sum_us) / 1e6, (unsigned long long)cum);
+}
+
+static long long file_size(const char *path, const char *suffix)
+{
+    char p[1100];
+    struct stat st;
+    snprintf(p, sizeof p, "%s%s", path, suffix);
+    return stat(p, &st) ? 0 : (long long)st.st_size;
+}
+
+int h_metrics(struct req *r, struct res *s, struct err *e)
+{
+    struct metrics *m = r->app->metrics;
+    struct buf *b = &s->body;
+    if (req_check_unused(r, e))
+        return e->code;
+    if (!m)
+        return err_set(e, ERR_NOT_FOUND, "/metrics: not kept by this server");
+    r->fmt = FMT_JSON; /* plain text, never rendered as a page */
+    s->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    write_requests(m, b);
+    write_latency(m, b);
+    buf_printf(b, "# HELP onemap_response_bytes_total Bytes of response bodies.\n"
+                  "# TYPE onemap_response_bytes_total counter\n"
+                  "onemap_response_bytes_total %llu\n",
+               (unsigned long long)load(&m->bytes));
+    buf_printf(b, "# HELP onemap_requests_in_flight Requests being read, answered or sent.\n"
+                  "# TYPE onemap_requests_in_flight gauge\nonemap_requests_in_flight %ld\n",
+               metrics_in_flight(m));
+    buf_printf(b, "# HELP onemap_db_size_bytes Size of the database file and its WAL.\n"
+                  "# TYPE onemap_db_size_bytes gauge\n"
+                  "onemap_db_size_bytes{file=\"db\"} %lld\n"
+                  "onemap_db_size_bytes{file=\"wal\"} %lld\n",
+               file_size(r->app->db_path, ""), file_size(r->app->db_path, "-wal"));
+    buf_printf(b, "# HELP onemap_uptime_seconds Seconds since the server started.\n"
+                  "# TYPE onemap_uptime_seconds gauge\nonemap_uptime_seconds %lld\n",
+               (long long)(time(NULL) - m->started));
+    return 0;
+}
