@@ -390,6 +390,43 @@ static void merge_patch(json_t *target, const json_t *patch)
     }
 }
 
+int edit_merge_patch(const char *target, size_t target_len, const char *patch, size_t patch_len,
+                     struct buf *out, struct err *e)
+{
+    json_t *t = NULL, *p = NULL;
+    char *text = NULL;
+    int rc;
+    if ((rc = parse_body(NULL, NULL, target, target_len, &t, e))) {
+        err_prefix(e, "target");
+        goto out;
+    }
+    if ((rc = parse_body(NULL, NULL, patch, patch_len, &p, e))) {
+        err_prefix(e, "patch");
+        goto out;
+    }
+    if (!json_is_object(p)) {
+        /* RFC 7396: a patch that is not an object replaces the target */
+        text = json_dumps(p, JSON_ENCODE_ANY | JSON_COMPACT);
+    } else {
+        if (!json_is_object(t)) {
+            json_decref(t);
+            t = json_object();
+        }
+        merge_patch(t, p);
+        text = json_dumps(t, JSON_ENCODE_ANY | JSON_COMPACT);
+    }
+    if (!text) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    buf_puts(out, text);
+out:
+    free(text);
+    json_decref(t);
+    json_decref(p);
+    return rc;
+}
+
 int edit_patch(ctx *c, store *s, const struct edit_req *q, long long fid, const char *body,
                size_t len, struct edit_result *r, struct err *e)
 {

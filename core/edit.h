@@ -54,6 +54,13 @@ int edit_patch(ctx *c, store *s, const struct edit_req *q, long long fid, const 
 int edit_delete(ctx *c, store *s, const struct edit_req *q, long long fid,
                 struct edit_result *r, struct err *e);
 
+/* RFC 7396 JSON merge patch of two JSON texts: target (any JSON value; a
+ * non-object is replaced by an object) and patch, each read with the body
+ * limits of a write (nesting depth, duplicate names). Appends the result to
+ * out. ERR_BAD_REQUEST naming "target" or "patch" when either is not JSON. */
+int edit_merge_patch(const char *target, size_t target_len, const char *patch, size_t patch_len,
+                     struct buf *out, struct err *e);
+
 /* Appends the history of one feature: {"versions":[...]} */
 int edit_history(store *s, const struct layer *l, long long fid, struct buf *out, struct err *e);
 
