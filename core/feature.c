@@ -174,6 +174,10 @@ static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, int c
         g = t;
         t = NULL;
     }
+    if ((rc = geom_check_range(c, g, e))) {
+        err_prefix(e, "geometry");
+        goto out;
+    }
     if ((rc = geom_check_valid(c, g, &out->loc[0], &out->loc[1], e))) {
         out->have_loc = 1;
         if (!(flags & FEATURE_MAKE_VALID) || rc != ERR_INVALID) {

@@ -248,6 +248,21 @@ int geom_bounds(ctx *c, const GEOSGeometry *g, struct bbox *out)
     return 0;
 }
 
+int geom_check_range(ctx *c, const GEOSGeometry *g, struct err *e)
+{
+    struct bbox b;
+    if (geom_bounds(c, g, &b))
+        return 0;
+    /* written so that NaN fails too */
+    if (!(b.minx >= -180) || !(b.maxx <= 180))
+        return err_set(e, ERR_INVALID, "coordinates out of range: longitude %.9g (expected -180 "
+                       "to 180)", !(b.minx >= -180) ? b.minx : b.maxx);
+    if (!(b.miny >= -90) || !(b.maxy <= 90))
+        return err_set(e, ERR_INVALID, "coordinates out of range: latitude %.9g (expected -90 "
+                       "to 90)", !(b.miny >= -90) ? b.miny : b.maxy);
+    return 0;
+}
+
 size_t geom_num_points(ctx *c, const GEOSGeometry *g)
 {
     int n = GEOSGetNumCoordinates_r(c->geos, g);

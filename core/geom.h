@@ -28,6 +28,12 @@ int geom_bounds(ctx *c, const GEOSGeometry *g, struct bbox *out);
 int geom_check_valid(ctx *c, const GEOSGeometry *g, double *loc_x, double *loc_y,
                      struct err *e);
 
+/* 0 when every coordinate of g (in the storage CRS) is a longitude within
+ * [-180, 180] and a latitude within [-90, 90]; otherwise ERR_INVALID saying
+ * which bounds are out, e.g. "coordinates out of range: latitude 3225000
+ * (expected -90 to 90)". Empty geometries pass. */
+int geom_check_range(ctx *c, const GEOSGeometry *g, struct err *e);
+
 /* Repairs g with GEOSMakeValidWithParams (structure method, keep collapsed off)
  * and keeps only polygonal parts; returns a new Polygon/MultiPolygon or NULL
  * with e filled when nothing polygonal remains. */

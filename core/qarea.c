@@ -80,6 +80,10 @@ static int from_bbox(ctx *c, const struct qarea_spec *sp, qarea *a, struct err *
                        sp->param);
     if (crs_is_geographic(sp->crs)) {
         GEOSGeometry *parts[2];
+        if (!(sb[1] >= -90 && sb[3] <= 90 && sb[0] >= -180 && sb[0] <= 180 && sb[2] >= -180 &&
+              sb[2] <= 180))
+            return err_set(e, ERR_PARAM, "%s: coordinates out of range (longitude -180 to 180, "
+                           "latitude -90 to 90)", sp->param);
         if (sb[0] <= sb[2]) {
             a->n_rects = 1;
             memcpy(a->rects[0], sb, sizeof sb);
@@ -104,6 +108,10 @@ static int from_bbox(ctx *c, const struct qarea_spec *sp, qarea *a, struct err *
             return ctx_geos_err(c, e, ERR_INTERNAL, sp->param);
         a->geom = geom_transform(c, p, sp->crs, CRS_AXIS_XY, CRS_STORAGE, CRS_AXIS_XY, e);
         GEOSGeom_destroy_r(c->geos, p);
+    }
+    if (a->geom && geom_check_range(c, a->geom, e)) {
+        err_prefix(e, "%s", sp->param);
+        return e->code = ERR_PARAM;
     }
     return a->geom ? 0 : err_prefix(e, "%s", sp->param);
 }
@@ -156,6 +164,11 @@ static int from_geometry(ctx *c, const struct qarea_spec *sp, qarea *a, struct e
         GEOSGeom_destroy_r(c->geos, g);
         g = t;
         t = NULL;
+    }
+    if (geom_check_range(c, g, e)) {
+        err_prefix(e, "%s", sp->param);
+        rc = e->code = ERR_PARAM;
+        goto out;
     }
     if (geom_check_valid(c, g, &lx, &ly, e)) {
         if (!sp->make_valid) {

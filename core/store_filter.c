@@ -452,6 +452,12 @@ static int geom_literal(struct comp *k, const struct cql2_node *n, struct geom_l
                         n->pos);
         goto out;
     }
+    if (geom_check_range(k->c, s, k->e)) {
+        rc = k->e->code = ERR_PARAM;
+        err_prefix(k->e, "filter: %s at character %d", bbox ? "BBOX" : cql2_geom_name(n->op),
+                   n->pos);
+        goto out;
+    }
     if (geom_bounds(k->c, s, &out->env)) {
         rc = fail(k, n->pos, "empty geometry");
         goto out;
