@@ -4,11 +4,8 @@
 #ifndef ONEMAP_GEOM_H
 #define ONEMAP_GEOM_H
 
+#include "bbox.h"
 #include "ctx_int.h"
-
-struct bbox {
-    double minx, miny, maxx, maxy;
-};
 
 /* Geodesic area in m2 of a Polygon or MultiPolygon in EPSG:4490 lon/lat
  * (holes subtracted); 0 for other types or empty geometries. */

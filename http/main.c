@@ -11,6 +11,7 @@
 #include "layer.h"
 #include "server.h"
 #include "store.h"
+#include "tile_cache.h"
 
 static const char *USAGE =
     "usage: onemap COMMAND [ARGS]\n"
@@ -21,7 +22,7 @@ static const char *USAGE =
     "  import DB COLLECTION FILE [--crs CRS] [--make-valid]\n"
     "                                     add the features of a GeoJSON file, all or nothing\n"
     "  export DB COLLECTION               write a collection as GeoJSON to standard output\n"
-    "  serve --db DB [--listen ADDR:PORT] [--threads N]\n"
+    "  serve --db DB [--listen ADDR:PORT] [--threads N] [--tile-cache MB]\n"
     "                                     serve the OGC API (default 127.0.0.1:8080)\n"
     "\n"
     "'onemap COMMAND --help' tells more about one command.\n";
@@ -262,6 +263,7 @@ static int cmd_serve(int argc, char **argv)
 {
     struct app app;
     const char *listen = "127.0.0.1:8080";
+    long tile_cache_mb = 256;
     store *s = NULL;
     struct err e;
     int rc;
@@ -270,8 +272,9 @@ static int cmd_serve(int argc, char **argv)
     app.max_url = 16384;
     app.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (wants_help(argc, argv)) {
-        printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n"
-               "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n");
+        printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--tile-cache MB]\n"
+               "Serves DB over HTTP (OGC API Features and Tiles) until SIGINT or SIGTERM.\n"
+               "--tile-cache: memory for vector tiles, in MB (default 256; 0: no cache).\n");
         return 0;
     }
     for (int i = 1; i < argc; i++) {
@@ -281,13 +284,17 @@ static int cmd_serve(int argc, char **argv)
             listen = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             app.threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--tile-cache") && i + 1 < argc)
+            tile_cache_mb = strtol(argv[++i], NULL, 10);
         else {
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
     }
-    if (!app.db_path || app.threads < 1 || app.threads > 256) {
-        fprintf(stderr, "usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n");
+    if (!app.db_path || app.threads < 1 || app.threads > 256 || tile_cache_mb < 0 ||
+        tile_cache_mb > 1048576) {
+        fprintf(stderr, "usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]"
+                        " [--tile-cache MB]\n");
         return 2;
     }
     err_clear(&e);
@@ -297,7 +304,13 @@ static int cmd_serve(int argc, char **argv)
         return fail(&e);
     }
     store_close(s);
+    if (tile_cache_mb > 0 && !(app.tiles = tile_cache_new((size_t)tile_cache_mb << 20))) {
+        fprintf(stderr, "onemap serve: out of memory for the tile cache\n");
+        layers_free(app.layers);
+        return 1;
+    }
     rc = server_run(&app, listen);
+    tile_cache_free(app.tiles);
     layers_free(app.layers);
     return rc;
 }

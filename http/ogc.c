@@ -15,6 +15,12 @@ static const char *CONFORMANCE[] = {
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 };
 
 int h_landing(struct req *r, struct res *s, struct err *e)
@@ -34,6 +40,10 @@ int h_landing(struct req *r, struct res *s, struct err *e)
     link_put(b, &first, r, "/conformance", "conformance", "application/json",
              "Conformance classes");
     link_put(b, &first, r, "/collections", "data", "application/json", "Collections");
+    link_put(b, &first, r, "/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+             "application/json", "Vector tiles of all collections");
+    link_put(b, &first, r, "/tileMatrixSets", "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+             "application/json", "Tile matrix sets");
     link_put(b, &first, r, "/static/index.html", "alternate", "text/html", "The map viewer");
     buf_puts(b, "]}");
     return 0;
@@ -113,6 +123,9 @@ static int collection_json(struct req *r, const struct layer *l, struct buf *b, 
     snprintf(path, sizeof path, "/collections/%s/queryables", l->id);
     link_put(b, &first, r, path, "http://www.opengis.net/def/rel/ogc/1.0/queryables",
              "application/schema+json", "Queryable properties");
+    snprintf(path, sizeof path, "/collections/%s/tiles", l->id);
+    link_put(b, &first, r, path, "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+             "application/json", "Vector tilesets");
     buf_puts(b, "]}");
     return 0;
 }

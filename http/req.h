@@ -11,6 +11,7 @@
 #include "err.h"
 #include "layer.h"
 #include "store.h"
+#include "tile_cache.h"
 
 /* Read-only after start: shared by every worker thread. */
 struct app {
@@ -19,6 +20,8 @@ struct app {
     size_t max_body;          /* bytes */
     size_t max_url;           /* bytes */
     int threads;
+    /* The one shared mutable object: locks itself (see tile_cache.h). */
+    tile_cache *tiles;
 };
 
 /* What each worker thread owns: its database connection and core context. */
