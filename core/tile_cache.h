@@ -5,8 +5,9 @@
  * time (except tile_cache_free). Tiles are copied in and out; the caller
  * never holds a pointer into the cache.
  *
- * Staleness: a write must call tile_cache_invalidate (or _layers) AFTER it
- * has committed, with the storage bounds of the old and of the new geometry.
+ * Staleness: every write (of geometry or of attributes only) must call
+ * tile_cache_invalidate (or _layers) AFTER it has committed, with the
+ * storage bounds of the old and of the new geometry.
  * A tile rendered from data read before that call is refused by
  * tile_cache_put when the invalidation touches it (the epoch passed from
  * tile_cache_get to tile_cache_put is what tells). */
