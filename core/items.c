@@ -10,6 +10,7 @@
 #include "ctx_int.h"
 #include "feature.h"
 #include "geom.h"
+#include "store_filter.h"
 
 struct area {
     int n_rects;
@@ -182,10 +183,12 @@ int items_query(ctx *c, store *s, const struct items_req *q, struct buf *out,
                 struct items_res *res, struct err *e)
 {
     struct store_query sq;
+    struct store_filter f;
     struct area a;
     struct run r;
     int rc = 0;
     memset(&sq, 0, sizeof sq);
+    memset(&f, 0, sizeof f);
     memset(&a, 0, sizeof a);
     memset(&r, 0, sizeof r);
     sq.layer = q->layer;
@@ -195,6 +198,12 @@ int items_query(ctx *c, store *s, const struct items_req *q, struct buf *out,
     sq.n_eq = q->n_eq;
     r.c = c, r.s = s, r.q = q, r.out = out;
     r.fo.crs = q->crs, r.fo.axis = q->axis, r.fo.props = q->props, r.fo.no_area = q->no_area;
+    if (q->filter) {
+        if ((rc = store_filter_compile(c, q->layer, q->filter, q->filter_crs, q->filter_axis, &f,
+                                       e)))
+            goto out;
+        sq.filter = &f;
+    }
     if (q->have_bbox) {
         if ((rc = area_from_bbox(c, q, &a, e)))
             goto out;
@@ -212,6 +221,7 @@ int items_query(ctx *c, store *s, const struct items_req *q, struct buf *out,
     res->matched = r.matched;
     res->returned = r.returned;
 out:
+    store_filter_clear(&f);
     area_clear(c, &a);
     return rc;
 }

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bbox.h"
+#include "geom_box.h"
 #include "buf.h"
 #include "ctx.h"
 #include "err.h"

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bbox.h"
+#include "geom_box.h"
 #include "buf.h"
 
 typedef struct tile_cache tile_cache;

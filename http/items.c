@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cql2.h"
 #include "crs.h"
 #include "items.h"
 #include "links.h"
@@ -176,6 +177,27 @@ static int parse_eq(struct req *r, const struct layer *l, struct items_req *q, s
     return 0;
 }
 
+/* filter, filter-lang and filter-crs (OGC API Features Part 3). The parsed
+ * tree goes to *ast (the caller frees it) and is borrowed by q. */
+static int parse_filter(struct req *r, struct items_req *q, struct cql2_node **ast,
+                        struct err *e)
+{
+    const char *text = req_param(r, "filter"), *lang = req_param(r, "filter-lang");
+    int rc;
+    q->filter_crs = CRS_CRS84;
+    q->filter_axis = CRS_AXIS_AUTHORITY;
+    if (lang && strcmp(lang, "cql2-text"))
+        return err_set(e, ERR_PARAM, "filter-lang: '%s' is not supported (only cql2-text)", lang);
+    if ((rc = parse_crs_param(r, "filter-crs", &q->filter_crs, e)) < 0)
+        return rc;
+    if (!text)
+        return 0;
+    if ((rc = cql2_parse(text, ast, e)))
+        return rc;
+    q->filter = *ast;
+    return 0;
+}
+
 static int parse_paging(struct req *r, struct items_req *q, struct err *e)
 {
     const char *v;
@@ -193,7 +215,7 @@ static int parse_paging(struct req *r, struct items_req *q, struct err *e)
 }
 
 static int parse_items(struct req *r, const struct layer *l, struct items_req *q,
-                       unsigned char *sel, int *crs_given, struct err *e)
+                       unsigned char *sel, int *crs_given, struct cql2_node **ast, struct err *e)
 {
     const char *v;
     int rc;
@@ -225,7 +247,7 @@ static int parse_items(struct req *r, const struct layer *l, struct items_req *q
         return rc;
     *crs_given = rc;
     if ((rc = parse_props(r, l, q, sel, e)) || (rc = parse_sortby(r, l, q, e)) ||
-        (rc = parse_eq(r, l, q, e)))
+        (rc = parse_eq(r, l, q, e)) || (rc = parse_filter(r, q, ast, e)))
         return rc;
     return req_check_unused(r, e);
 }
@@ -274,6 +296,7 @@ int h_items(struct req *r, struct res *s, struct err *e)
     unsigned char sel[256];
     struct items_req q;
     struct items_res res = {0, 0};
+    struct cql2_node *ast = NULL;
     struct buf feats;
     char ts[32];
     time_t now = time(NULL);
@@ -283,10 +306,12 @@ int h_items(struct req *r, struct res *s, struct err *e)
         return e->code;
     if (l->n_fields > sizeof sel)
         return err_set(e, ERR_INTERNAL, "layer %s has too many fields", l->id);
-    if ((rc = parse_items(r, l, &q, sel, &crs_given, e)))
-        return rc;
     buf_init(&feats);
-    if ((rc = items_query(r->w->ctx, r->w->store, &q, &feats, &res, e))) {
+    rc = parse_items(r, l, &q, sel, &crs_given, &ast, e);
+    if (!rc)
+        rc = items_query(r->w->ctx, r->w->store, &q, &feats, &res, e);
+    cql2_free(ast);
+    if (rc) {
         buf_clear(&feats);
         return rc;
     }
