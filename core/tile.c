@@ -43,6 +43,23 @@ void tile_bounds_3857(int z, uint32_t x, uint32_t y, struct bbox *out)
     out->miny = out->maxy - size;
 }
 
+static uint32_t clamp_index(double v, int z)
+{
+    double max = ldexp(1.0, z) - 1;
+    return (uint32_t)(v < 0 ? 0 : v > max ? max : floor(v));
+}
+
+void tile_range(int z, const double ext[4], uint32_t out[4])
+{
+    double n = ldexp(1.0, z);
+    double lat0 = fmin(fmax(ext[3], -85.0511287798), 85.0511287798) * M_PI / 180;
+    double lat1 = fmin(fmax(ext[1], -85.0511287798), 85.0511287798) * M_PI / 180;
+    out[0] = clamp_index((ext[0] + 180) / 360 * n, z);
+    out[2] = clamp_index((ext[2] + 180) / 360 * n, z);
+    out[1] = clamp_index((1 - asinh(tan(lat0)) / M_PI) / 2 * n, z); /* north: first row */
+    out[3] = clamp_index((1 - asinh(tan(lat1)) / M_PI) / 2 * n, z);
+}
+
 int tile_grid_step(int z)
 {
     int coarse = (TILE_FULL_ZOOM - 2) - z; /* z14 and up: full precision */

@@ -26,6 +26,10 @@
 /* The bounds of tile z/x/y in EPSG:3857 metres. */
 void tile_bounds_3857(int z, uint32_t x, uint32_t y, struct bbox *out);
 
+/* The columns and rows (minx, miny = min row, maxx, maxy) of the tiles of
+ * zoom z that cover the lon/lat box ext (minx, miny, maxx, maxy). */
+void tile_range(int z, const double ext[4], uint32_t out[4]);
+
 /* The grid step, in 1/TILE_EXTENT of the tile, that vertices are snapped to
  * at zoom z (1 from TILE_FULL_ZOOM - 2 on, coarser below). */
 int tile_grid_step(int z);

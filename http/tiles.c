@@ -182,6 +182,20 @@ static void tileset_head(struct buf *b, struct req *r, const struct layer *l)
     buf_putc(b, ']');
 }
 
+/* tileMatrixSetLimits: the tiles of each zoom that cover ext. */
+static void tile_limits(struct buf *b, const double ext[4])
+{
+    buf_puts(b, ",\"tileMatrixSetLimits\":[");
+    for (int z = 0; z <= TILE_MAX_ZOOM; z++) {
+        uint32_t t[4];
+        tile_range(z, ext, t);
+        buf_printf(b, "%s{\"tileMatrix\":\"%d\",\"minTileRow\":%u,\"maxTileRow\":%u,"
+                      "\"minTileCol\":%u,\"maxTileCol\":%u}",
+                   z ? "," : "", z, t[1], t[3], t[0], t[2]);
+    }
+    buf_putc(b, ']');
+}
+
 /* GET .../tiles: the one tileset (WebMercatorQuad). */
 static int tilesets(struct req *r, struct res *s, const struct layer *l, struct err *e)
 {
@@ -233,6 +247,7 @@ static int tileset(struct req *r, struct res *s, const struct layer *l, struct e
         return rc;
     tileset_path(path, sizeof path, l);
     tileset_head(b, r, l);
+    tile_limits(b, ext);
     buf_puts(b, ",\"layers\":");
     layer_list(b, ls, mask, 0);
     buf_printf(b, ",\"boundingBox\":{\"lowerLeft\":[%.9f,%.9f],\"upperRight\":[%.9f,%.9f],"
