@@ -11,6 +11,7 @@
 #include "err.h"
 #include "layer.h"
 #include "store.h"
+#include "tile_cache.h"
 
 /* Read-only after start: shared by every worker thread. */
 struct app {
@@ -22,6 +23,8 @@ struct app {
     int private_reads;        /* reads need a token too (serve --private) */
     size_t max_vertices;      /* per geometry */
     size_t max_features;      /* per request */
+    /* The one shared mutable object: locks itself (see tile_cache.h). */
+    tile_cache *tiles;
 };
 
 /* What each worker thread owns: its database connection and core context. */
