@@ -42,7 +42,7 @@
 #define DEFAULT_MAX_ENTRIES 64
 #define SIDE_MAX 65536 /* a .prj or .cpg: a few hundred bytes in practice */
 #define CHUNK 65536
-#define SHOW_MAX 80    /* bytes of an outside name or value quoted in a message */
+#define SHOW_MAX 80 /* bytes of an outside name or value quoted in a message */
 #define ENC_MAX 32
 #define DEFAULT_ENCODING "GBK"
 
@@ -55,7 +55,7 @@ struct zread {
     zip_t *z;
     zip_int64_t idx[M_COUNT]; /* -1 when absent */
     const char *name[M_COUNT];
-    size_t max_bytes, used;   /* uncompressed bytes read so far, all members */
+    size_t max_bytes, used; /* uncompressed bytes read so far, all members */
     char *chunk;
 };
 
@@ -64,21 +64,48 @@ static int oom(struct err *e)
     return err_set(e, ERR_INTERNAL, "out of memory");
 }
 
-/* Copies an outside string for a message: at most SHOW_MAX bytes cut at a
- * UTF-8 boundary, control characters as '?'. */
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80                    ? 1
+                 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
+                 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+                 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                                : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0; /* overlong, surrogate or beyond U+10FFFF */
+    return len;
+}
+
+/* Copies at most n bytes (and at most SHOW_MAX) of an outside string for a
+ * message: valid UTF-8 is kept, control characters and any other byte become
+ * '?', so that the message is always valid UTF-8 text. */
 static const char *show(char *out, size_t cap, const char *s, size_t n)
 {
-    size_t i;
-    if (n > cap - 1)
-        n = cap - 1;
-    if (n > SHOW_MAX)
-        n = SHOW_MAX;
-    if (n < strlen(s))
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    for (i = 0; i < n && s[i]; i++)
-        out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-    out[i] = '\0';
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, o = 0;
+    if (cap > SHOW_MAX + 1)
+        cap = SHOW_MAX + 1;
+    while (i < n && u[i]) {
+        size_t len = utf8_len(u + i, n - i);
+        if (o + (len ? len : 1) >= cap)
+            break;
+        if (len == 0 || (len == 1 && (u[i] < 0x20 || u[i] == 0x7f))) {
+            out[o++] = '?';
+            i++;
+        } else {
+            memcpy(out + o, s + i, len);
+            o += len;
+            i += len;
+        }
+    }
+    out[o] = '\0';
     return out;
 }
 
@@ -90,10 +117,12 @@ static const char *show(char *out, size_t cap, const char *s, size_t n)
  * code page name, 0 otherwise. Whether iconv knows the name is not checked. */
 static int codepage_name(const char *s, size_t n, char *out, size_t cap)
 {
-    static const struct { const char *in, *out; } alias[] = {
-        {"65001", "UTF-8"},   {"UTF8", "UTF-8"},    {"936", "GBK"},       {"CP936", "GBK"},
-        {"MS936", "GBK"},     {"WINDOWS-936", "GBK"}, {"GB2312", "GBK"}, {"EUC-CN", "GBK"},
-        {"20936", "GBK"},     {"54936", "GB18030"}, {"950", "BIG5"},      {"CP950", "BIG5"},
+    static const struct {
+        const char *in, *out;
+    } alias[] = {
+        {"65001", "UTF-8"},      {"UTF8", "UTF-8"},        {"936", "GBK"},    {"CP936", "GBK"},
+        {"MS936", "GBK"},        {"WINDOWS-936", "GBK"},   {"GB2312", "GBK"}, {"EUC-CN", "GBK"},
+        {"20936", "GBK"},        {"54936", "GB18030"},     {"950", "BIG5"},   {"CP950", "BIG5"},
         {"88591", "ISO-8859-1"}, {"LATIN1", "ISO-8859-1"},
     };
     size_t i, digits = 0;
@@ -231,8 +260,7 @@ static int zip_fail(zip_error_t *ze, const char *name, struct err *e)
     case ZIP_ER_ENCRNOTSUPP:
         return err_set(e, ERR_INVALID, "zip: entry '%s' is encrypted", q);
     case ZIP_ER_COMPNOTSUPP:
-        return err_set(e, ERR_INVALID, "zip: entry '%s' uses an unsupported compression method",
-                       q);
+        return err_set(e, ERR_INVALID, "zip: entry '%s' uses an unsupported compression method", q);
     default:
         return err_set(e, ERR_INVALID, "zip: entry '%s' could not be read (%s)", q,
                        zip_error_strerror(ze));
@@ -266,8 +294,10 @@ static int zip_find_members(struct zread *zr, size_t max_entries, struct err *e)
     char q[SHOW_MAX + 1], q2[SHOW_MAX + 1];
     zip_int64_t n = zip_get_num_entries(zr->z, 0), shp = -1;
     if (n < 0 || (zip_uint64_t)n > max_entries)
-        return err_set(e, ERR_TOO_LARGE, "zip: %lld entries, more than the limit of %zu "
-                       "(max_entries)", (long long)n, max_entries);
+        return err_set(e, ERR_TOO_LARGE,
+                       "zip: %lld entries, more than the limit of %zu "
+                       "(max_entries)",
+                       (long long)n, max_entries);
     for (zip_int64_t i = 0; i < n; i++) {
         const char *name = zip_get_name(zr->z, (zip_uint64_t)i, 0);
         if (!name)
@@ -278,9 +308,11 @@ static int zip_find_members(struct zread *zr, size_t max_entries, struct err *e)
         if (entry_kind(name) != M_SHP)
             continue;
         if (shp >= 0)
-            return err_set(e, ERR_INVALID, "zip: more than one .shp ('%s', '%s'); upload one "
-                           "Shapefile per zip", show(q, sizeof q, zr->name[M_SHP],
-                           strlen(zr->name[M_SHP])), show(q2, sizeof q2, name, strlen(name)));
+            return err_set(e, ERR_INVALID,
+                           "zip: more than one .shp ('%s', '%s'); upload one "
+                           "Shapefile per zip",
+                           show(q, sizeof q, zr->name[M_SHP], strlen(zr->name[M_SHP])),
+                           show(q2, sizeof q2, name, strlen(name)));
         shp = i;
         zr->idx[M_SHP] = i;
         zr->name[M_SHP] = name;
@@ -303,16 +335,20 @@ static int zip_find_members(struct zread *zr, size_t max_entries, struct err *e)
         if (zr->idx[m] < 0) {
             size_t stem = strlen(zr->name[M_SHP]) - 3;
             show(q, sizeof q, zr->name[M_SHP], stem);
-            return err_set(e, ERR_INVALID, "zip: '%s%s' is missing (a Shapefile needs .shp, "
-                           ".shx and .dbf)", q, member_ext[m]);
+            return err_set(e, ERR_INVALID,
+                           "zip: '%s%s' is missing (a Shapefile needs .shp, "
+                           ".shx and .dbf)",
+                           q, member_ext[m]);
         }
     return 0;
 }
 
 static int too_large(struct zread *zr, struct err *e)
 {
-    return err_set(e, ERR_TOO_LARGE, "zip: the Shapefile inflates to more than the limit of "
-                   "%zu bytes (max_bytes)", zr->max_bytes);
+    return err_set(e, ERR_TOO_LARGE,
+                   "zip: the Shapefile inflates to more than the limit of "
+                   "%zu bytes (max_bytes)",
+                   zr->max_bytes);
 }
 
 /* Refuses early what the central directory already declares too large; the
@@ -338,8 +374,10 @@ static int write_all(int fd, const char *p, size_t n, struct err *e)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return err_set(e, ERR_INTERNAL, "shapefile: temporary file could not be written "
-                           "(%s)", strerror(errno));
+            return err_set(e, ERR_INTERNAL,
+                           "shapefile: temporary file could not be written "
+                           "(%s)",
+                           strerror(errno));
         p += w;
         n -= (size_t)w;
     }
@@ -445,12 +483,16 @@ static int members_extract(struct zread *zr, const struct tmpdir *t, struct err 
         tmpdir_file(t, m, path, sizeof path);
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
-            return err_set(e, ERR_INTERNAL, "shapefile: temporary file could not be created "
-                           "(%s)", strerror(errno));
+            return err_set(e, ERR_INTERNAL,
+                           "shapefile: temporary file could not be created "
+                           "(%s)",
+                           strerror(errno));
         rc = member_read(zr, m, fd, NULL, 0, NULL, e);
         if (close(fd) != 0 && rc == 0)
-            rc = err_set(e, ERR_INTERNAL, "shapefile: temporary file could not be written "
-                         "(%s)", strerror(errno));
+            rc = err_set(e, ERR_INTERNAL,
+                         "shapefile: temporary file could not be written "
+                         "(%s)",
+                         strerror(errno));
         if (rc)
             return rc;
     }
@@ -460,31 +502,47 @@ static int members_extract(struct zread *zr, const struct tmpdir *t, struct err 
 /* ---- geometry ----------------------------------------------------------- */
 
 struct ring {
-    int start, n;        /* vertices [start, start + n) of the shape */
-    double area2;        /* twice the signed area, > 0 counter-clockwise */
+    int start, n; /* vertices [start, start + n) of the shape */
+    double area2; /* twice the signed area, > 0 counter-clockwise */
     double min[2], max[2];
     int outer;
-    int owner;           /* a hole's exterior ring, -1 for exterior rings */
+    int owner; /* a hole's exterior ring, -1 for exterior rings */
 };
 
 static const char *shape_type_name(int t, char *buf, size_t cap)
 {
     switch (t) {
-    case SHPT_NULL: return "Null";
-    case SHPT_POINT: return "Point";
-    case SHPT_ARC: return "PolyLine";
-    case SHPT_POLYGON: return "Polygon";
-    case SHPT_MULTIPOINT: return "MultiPoint";
-    case SHPT_POINTZ: return "PointZ";
-    case SHPT_ARCZ: return "PolyLineZ";
-    case SHPT_POLYGONZ: return "PolygonZ";
-    case SHPT_MULTIPOINTZ: return "MultiPointZ";
-    case SHPT_POINTM: return "PointM";
-    case SHPT_ARCM: return "PolyLineM";
-    case SHPT_POLYGONM: return "PolygonM";
-    case SHPT_MULTIPOINTM: return "MultiPointM";
-    case SHPT_MULTIPATCH: return "MultiPatch";
-    default: snprintf(buf, cap, "%d", t); return buf;
+    case SHPT_NULL:
+        return "Null";
+    case SHPT_POINT:
+        return "Point";
+    case SHPT_ARC:
+        return "PolyLine";
+    case SHPT_POLYGON:
+        return "Polygon";
+    case SHPT_MULTIPOINT:
+        return "MultiPoint";
+    case SHPT_POINTZ:
+        return "PointZ";
+    case SHPT_ARCZ:
+        return "PolyLineZ";
+    case SHPT_POLYGONZ:
+        return "PolygonZ";
+    case SHPT_MULTIPOINTZ:
+        return "MultiPointZ";
+    case SHPT_POINTM:
+        return "PointM";
+    case SHPT_ARCM:
+        return "PolyLineM";
+    case SHPT_POLYGONM:
+        return "PolygonM";
+    case SHPT_MULTIPOINTM:
+        return "MultiPointM";
+    case SHPT_MULTIPATCH:
+        return "MultiPatch";
+    default:
+        snprintf(buf, cap, "%d", t);
+        return buf;
     }
 }
 
@@ -522,8 +580,7 @@ static int ring_locate(const SHPObject *o, const struct ring *r, double px, doub
         if (cross == 0 && px >= fmin(x[i], x[j]) && px <= fmax(x[i], x[j]) &&
             py >= fmin(y[i], y[j]) && py <= fmax(y[i], y[j]))
             return -1;
-        if ((y[i] > py) != (y[j] > py) &&
-            px < x[i] + (py - y[i]) * (x[j] - x[i]) / (y[j] - y[i]))
+        if ((y[i] > py) != (y[j] > py) && px < x[i] + (py - y[i]) * (x[j] - x[i]) / (y[j] - y[i]))
             in = !in;
     }
     return in;
@@ -637,8 +694,8 @@ static int part_ring(const SHPObject *o, int p, struct ring *r, struct err *e)
         return err_set(e, ERR_INVALID, "geometry: part %d has no vertices or bad bounds", p);
     for (int k = r->start; k < end; k++)
         if (!isfinite(o->padfX[k]) || !isfinite(o->padfY[k]))
-            return err_set(e, ERR_INVALID, "geometry: part %d, vertex %d is not a finite number",
-                           p, k - r->start);
+            return err_set(e, ERR_INVALID, "geometry: part %d, vertex %d is not a finite number", p,
+                           k - r->start);
     ring_measure(o, r);
     return 0;
 }
@@ -666,8 +723,8 @@ static int shape_geometry(const SHPObject *o, json_t **out, struct err *e)
 /* ---- attributes ---------------------------------------------------------- */
 
 struct field {
-    char *name;          /* UTF-8 */
-    char type;           /* C N F L D */
+    char *name; /* UTF-8 */
+    char type;  /* C N F L D */
     int offset, width, decimals;
 };
 
@@ -780,8 +837,7 @@ static int value_date(const char *raw, size_t n, json_t **v, struct err *e)
         return (*v = json_null()) ? 0 : oom(e);
     if (len != 8 || strspn(s, "0123456789") != 8 || sscanf(s, "%4d%2d%2d", &y, &m, &d) != 3 ||
         m < 1 || m > 12 || d < 1 || d > 31)
-        return err_set(e, ERR_INVALID, "'%s' is not a date (YYYYMMDD)",
-                       show(q, sizeof q, s, len));
+        return err_set(e, ERR_INVALID, "'%s' is not a date (YYYYMMDD)", show(q, sizeof q, s, len));
     snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, d);
     return (*v = json_string(iso)) ? 0 : oom(e);
 }
@@ -809,14 +865,15 @@ static int fields_read(DBFHandle h, struct dbf_text *t, struct field **out, int 
         if (r == ERR_INTERNAL || (r == 0 && !(f[i].name = strdup(t->out))))
             return oom(e);
         if (r < 0)
-            return err_set(e, ERR_INVALID, "dbf: the name of field %d is not valid %s", i,
-                           t->enc);
+            return err_set(e, ERR_INVALID, "dbf: the name of field %d is not valid %s", i, t->enc);
         if (f[i].offset < 1 || f[i].width < 0 || f[i].offset + f[i].width > h->nRecordLength)
             return err_set(e, ERR_INVALID, "dbf: field '%s' lies outside the record",
                            show(q, sizeof q, f[i].name, strlen(f[i].name)));
         if (!strchr("CNFLD", f[i].type) || !f[i].type)
-            return err_set(e, ERR_INVALID, "dbf: field '%s' has type '%c' (only C, N, F, L and D "
-                           "are read)", show(q, sizeof q, f[i].name, strlen(f[i].name)),
+            return err_set(e, ERR_INVALID,
+                           "dbf: field '%s' has type '%c' (only C, N, F, L and D "
+                           "are read)",
+                           show(q, sizeof q, f[i].name, strlen(f[i].name)),
                            isprint((unsigned char)f[i].type) ? f[i].type : '?');
         for (int j = 0; j < i; j++)
             if (!strcmp(f[j].name, f[i].name))
@@ -839,11 +896,15 @@ static int field_value(struct dbf_text *t, const struct field *f, const char *re
     const char *raw = rec + f->offset;
     size_t n = (size_t)f->width;
     switch (f->type) {
-    case 'C': return value_text(t, raw, n, v, e);
+    case 'C':
+        return value_text(t, raw, n, v, e);
     case 'N':
-    case 'F': return value_number(raw, n, f->decimals, v, e);
-    case 'L': return value_logical(raw, n, v, e);
-    default: return value_date(raw, n, v, e);
+    case 'F':
+        return value_number(raw, n, f->decimals, v, e);
+    case 'L':
+        return value_logical(raw, n, v, e);
+    default:
+        return value_date(raw, n, v, e);
     }
 }
 
@@ -865,9 +926,9 @@ static int record_properties(DBFHandle h, struct dbf_text *t, const struct field
             rc = oom(e);
         if (rc) {
             json_decref(props);
-            return rc == ERR_INTERNAL ? rc
-                                      : err_prefix(e, "features[%zu].properties.%s", index,
-                                                   f[i].name);
+            return rc == ERR_INTERNAL
+                       ? rc
+                       : err_prefix(e, "features[%zu].properties.%s", index, f[i].name);
         }
     }
     *out = props;
@@ -890,8 +951,7 @@ static void quiet(const char *message)
     (void)message; /* shapelib's messages would go to stderr; we report our own */
 }
 
-static int shp_open(struct shp_read *s, const struct tmpdir *t, size_t max_features,
-                    struct err *e)
+static int shp_open(struct shp_read *s, const struct tmpdir *t, size_t max_features, struct err *e)
 {
     char path[PATH_MAX], tn[16];
     SAHooks hooks;
@@ -899,7 +959,8 @@ static int shp_open(struct shp_read *s, const struct tmpdir *t, size_t max_featu
     hooks.Error = quiet;
     tmpdir_file(t, M_SHP, path, sizeof path);
     if (!(s->shp = SHPOpenLL(path, "rb", &hooks)))
-        return err_set(e, ERR_INVALID, "shapefile: the .shp and .shx are not a readable "
+        return err_set(e, ERR_INVALID,
+                       "shapefile: the .shp and .shx are not a readable "
                        "Shapefile");
     SHPGetInfo(s->shp, &s->n, &s->type, NULL, NULL);
     if (!is_polygon_type(s->type) && s->type != SHPT_NULL)
@@ -909,11 +970,15 @@ static int shp_open(struct shp_read *s, const struct tmpdir *t, size_t max_featu
     if (!(s->dbf = DBFOpenLL(path, "rb", &hooks)))
         return err_set(e, ERR_INVALID, "shapefile: the .dbf is not a readable dBASE file");
     if (DBFGetRecordCount(s->dbf) != s->n)
-        return err_set(e, ERR_INVALID, "shapefile: the .shp has %d shapes but the .dbf %d "
-                       "records", s->n, DBFGetRecordCount(s->dbf));
+        return err_set(e, ERR_INVALID,
+                       "shapefile: the .shp has %d shapes but the .dbf %d "
+                       "records",
+                       s->n, DBFGetRecordCount(s->dbf));
     if (s->n < 0 || (size_t)s->n > max_features)
-        return err_set(e, ERR_TOO_LARGE, "shapefile: %d features, more than the limit of %zu "
-                       "(max_features)", s->n, max_features);
+        return err_set(e, ERR_TOO_LARGE,
+                       "shapefile: %d features, more than the limit of %zu "
+                       "(max_features)",
+                       s->n, max_features);
     if ((s->text.cd = iconv_open("UTF-8", s->text.enc)) == (iconv_t)-1)
         return err_set(e, ERR_INTERNAL, "shapefile: no converter from %s", s->text.enc);
     return fields_read(s->dbf, &s->text, &s->fields, &s->nfields, e);
@@ -952,8 +1017,8 @@ static int feature_read(struct shp_read *s, int rec, size_t index, json_t **out,
     if (rc == 0 && json_object_set_new(f, "geometry", geom))
         rc = oom(e);
     if (rc == 0 &&
-        (rc = record_properties(s->dbf, &s->text, s->fields, s->nfields, rec, index, &props,
-                                e)) == 0 &&
+        (rc = record_properties(s->dbf, &s->text, s->fields, s->nfields, rec, index, &props, e)) ==
+            0 &&
         json_object_set_new(f, "properties", props))
         rc = oom(e);
     if (rc) {
@@ -965,8 +1030,8 @@ static int feature_read(struct shp_read *s, int rec, size_t index, json_t **out,
 }
 
 /* Reads the extracted Shapefile into a new FeatureCollection. */
-static int shp_read_dir(const struct tmpdir *t, const char *enc, size_t max_features,
-                        json_t **fc, struct err *e)
+static int shp_read_dir(const struct tmpdir *t, const char *enc, size_t max_features, json_t **fc,
+                        struct err *e)
 {
     struct shp_read s = {.text = {.cd = (iconv_t)-1, .enc = enc}};
     json_t *features = NULL, *out = NULL;

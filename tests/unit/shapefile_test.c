@@ -108,14 +108,14 @@ static void parcels_write(const char *dir, const char *options)
     snprintf(in, sizeof in, "%s/parcels.geojson", work);
     if (!file_exists(in))
         file_write(in, parcels_geojson, strlen(parcels_geojson));
-    sh("mkdir -p %s/%s && ogr2ogr -f 'ESRI Shapefile' %s %s/%s/parcels.shp %s", work, dir,
-       options, work, dir, in);
+    sh("mkdir -p %s/%s && ogr2ogr -f 'ESRI Shapefile' %s %s/%s/parcels.shp %s", work, dir, options,
+       work, dir, in);
 }
 
 struct entry {
-    const char *name;   /* in the zip */
-    const char *file;   /* from this file, or */
-    const void *data;   /* these bytes */
+    const char *name; /* in the zip */
+    const char *file; /* from this file, or */
+    const void *data; /* these bytes */
     size_t len;
 };
 
@@ -274,8 +274,8 @@ static void test_gbk_parcels(void **state)
     assert_true(json_is_integer(json_object_get(json_object_get(f, "properties"), "HS")));
     assert_int_equal(json_integer_value(json_object_get(json_object_get(f, "properties"), "HS")),
                      7);
-    assert_true(fabs(json_number_value(json_object_get(json_object_get(f, "properties"),
-                                                       "TBMJ")) - 1234.5) < 1e-9);
+    assert_true(fabs(json_number_value(json_object_get(json_object_get(f, "properties"), "TBMJ")) -
+                     1234.5) < 1e-9);
     assert_string_equal(geom_type(f), "Polygon");
     polygon_check(coords(f), 0.02 * 0.02, &hole0, 1, 1e-12);
 
@@ -345,12 +345,11 @@ static void vertices_match(json_t *geom_coords, int depth, const double *en, siz
 static void test_gk_4548(void **state)
 {
     /* the distinct vertices of the two parcels as written above */
-    static const double p0[] = {118.40, 29.14, 118.42, 29.14, 118.42, 29.16, 118.40, 29.16,
+    static const double p0[] = {118.40,  29.14,  118.42,  29.14, 118.42, 29.16, 118.40, 29.16,
                                 118.405, 29.145, 118.405, 29.15, 118.41, 29.15, 118.41, 29.145};
-    static const double p1[] = {118.43,  29.14,  118.44,  29.14,  118.44,  29.15,  118.43, 29.15,
-                                118.432, 29.142, 118.432, 29.146, 118.436, 29.146, 118.436,
-                                29.142,  118.45, 29.14,  118.46,  29.14,  118.46,  29.15,  118.45,
-                                29.15};
+    static const double p1[] = {118.43,  29.14,  118.44,  29.14,  118.44,  29.15,  118.43,  29.15,
+                                118.432, 29.142, 118.432, 29.146, 118.436, 29.146, 118.436, 29.142,
+                                118.45,  29.14,  118.46,  29.14,  118.46,  29.15,  118.45,  29.15};
     double en0[16], en1[24];
     struct err e;
     json_t *fc;
@@ -437,11 +436,15 @@ static void test_cpg_names(void **state)
     size_t len;
     parcels_write("gbk", "-lco ENCODING=GBK");
     for (int i = 0; i < 3; i++)
-        snprintf(f[i], sizeof f[i], "%s/gbk/parcels.%s", work, i == 0 ? "shp" : i == 1 ? "shx"
-                                                                                     : "dbf");
+        snprintf(f[i], sizeof f[i], "%s/gbk/parcels.%s", work,
+                 i == 0   ? "shp"
+                 : i == 1 ? "shx"
+                          : "dbf");
     {
-        struct entry ents[] = {{"parcels.shp", f[0], NULL, 0}, {"parcels.shx", f[1], NULL, 0},
-                               {"parcels.dbf", f[2], NULL, 0}, {"parcels.cpg", NULL, "936\r\n", 5}};
+        struct entry ents[] = {{"parcels.shp", f[0], NULL, 0},
+                               {"parcels.shx", f[1], NULL, 0},
+                               {"parcels.dbf", f[2], NULL, 0},
+                               {"parcels.cpg", NULL, "936\r\n", 5}};
         zip = zip_make("a.zip", ents, 4, &len);
         assert_int_equal(zread(zip, len, "UTF-8", NULL, &fc, &crs, &known, &e), 0);
         assert_string_equal(prop_str(feature(fc, 0), "DLMC"), "水田");
@@ -557,16 +560,16 @@ static void test_hole_assignment(void **state)
      * B (20..30) has hole HB; D (40..50) has a triangular hole touching D's
      * edge at (40, 45). */
     struct sring rings[] = {
-        rect_ccw(4, 4, 6, 6),     /* H2 -> C */
-        rect_cw(0, 0, 10, 10),    /* A */
-        rect_cw(20, 0, 30, 10),   /* B */
-        rect_ccw(1, 1, 9, 9),     /* H1 -> A */
-        rect_cw(3, 3, 7, 7),      /* C */
-        rect_ccw(22, 2, 24, 4),   /* HB -> B */
-        rect_cw(40, 40, 50, 50),  /* D */
+        rect_ccw(4, 4, 6, 6),                  /* H2 -> C */
+        rect_cw(0, 0, 10, 10),                 /* A */
+        rect_cw(20, 0, 30, 10),                /* B */
+        rect_ccw(1, 1, 9, 9),                  /* H1 -> A */
+        rect_cw(3, 3, 7, 7),                   /* C */
+        rect_ccw(22, 2, 24, 4),                /* HB -> B */
+        rect_cw(40, 40, 50, 50),               /* D */
         {4, {40, 45, 45, 43, 45, 47, 40, 45}}, /* touching hole -> D (ccw) */
     };
-    struct sring lone_ccw = rect_ccw(0, 0, 2, 3);                  /* a sloppy writer */
+    struct sring lone_ccw = rect_ccw(0, 0, 2, 3); /* a sloppy writer */
     struct sring orphan[] = {rect_cw(0, 0, 1, 1), rect_ccw(5, 5, 6, 6)};
     SHPObject *shapes[4];
     struct err e;
@@ -770,8 +773,7 @@ static void test_members(void **state)
         assert_string_equal(e.msg, "zip: no .shp file (at the top level or in one folder)");
         free(zip);
     }
-    assert_int_equal(zread("PK not a zip", 12, NULL, NULL, &fc, &crs, &known, &e),
-                     ERR_BAD_REQUEST);
+    assert_int_equal(zread("PK not a zip", 12, NULL, NULL, &fc, &crs, &known, &e), ERR_BAD_REQUEST);
     assert_non_null(strstr(e.msg, "zip: not a readable zip archive"));
 }
 
@@ -789,8 +791,10 @@ static void test_unsafe_paths(void **state)
         snprintf(f[i], sizeof f[i], "%s/gbk/parcels.%s", work,
                  (const char *[]){"shp", "shx", "dbf"}[i]);
     for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
-        struct entry ents[] = {{"parcels.shp", f[0], NULL, 0}, {"parcels.shx", f[1], NULL, 0},
-                               {"parcels.dbf", f[2], NULL, 0}, {bad[b], NULL, "x", 1}};
+        struct entry ents[] = {{"parcels.shp", f[0], NULL, 0},
+                               {"parcels.shx", f[1], NULL, 0},
+                               {"parcels.dbf", f[2], NULL, 0},
+                               {bad[b], NULL, "x", 1}};
         zip = zip_make("u.zip", ents, 4, &len);
         assert_int_equal(zread(zip, len, NULL, NULL, &fc, &crs, &known, &e), ERR_INVALID);
         snprintf(want, sizeof want, "zip: entry '%s' has an unsafe path", bad[b]);
@@ -799,8 +803,8 @@ static void test_unsafe_paths(void **state)
     }
     /* a name that merely contains two dots is fine */
     {
-        struct entry ents[] = {{"a..b.shp", f[0], NULL, 0}, {"a..b.shx", f[1], NULL, 0},
-                               {"a..b.dbf", f[2], NULL, 0}};
+        struct entry ents[] = {
+            {"a..b.shp", f[0], NULL, 0}, {"a..b.shx", f[1], NULL, 0}, {"a..b.dbf", f[2], NULL, 0}};
         zip = zip_make("u.zip", ents, 3, &len);
         assert_int_equal(zread(zip, len, NULL, NULL, &fc, &crs, &known, &e), 0);
         json_decref(fc);
@@ -898,7 +902,8 @@ static void test_unknown_prj(void **state)
         snprintf(f[i], sizeof f[i], "%s/gbk/parcels.%s", work,
                  (const char *[]){"shp", "shx", "dbf"}[i]);
     {
-        struct entry ents[] = {{"parcels.shp", f[0], NULL, 0}, {"parcels.shx", f[1], NULL, 0},
+        struct entry ents[] = {{"parcels.shp", f[0], NULL, 0},
+                               {"parcels.shx", f[1], NULL, 0},
                                {"parcels.dbf", f[2], NULL, 0},
                                {"parcels.prj", NULL, prj, sizeof prj - 1}};
         zip = zip_make("p.zip", ents, 4, &len);
@@ -932,13 +937,13 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gbk_parcels),     cmocka_unit_test(test_gk_4548),
+        cmocka_unit_test(test_gbk_parcels),      cmocka_unit_test(test_gk_4548),
         cmocka_unit_test(test_cpg_and_encoding), cmocka_unit_test(test_cpg_names),
-        cmocka_unit_test(test_invalid_gbk),     cmocka_unit_test(test_hole_assignment),
-        cmocka_unit_test(test_not_polygons),    cmocka_unit_test(test_field_types),
-        cmocka_unit_test(test_field_errors),    cmocka_unit_test(test_members),
-        cmocka_unit_test(test_unsafe_paths),    cmocka_unit_test(test_zip_bomb),
-        cmocka_unit_test(test_limits),          cmocka_unit_test(test_unknown_prj),
+        cmocka_unit_test(test_invalid_gbk),      cmocka_unit_test(test_hole_assignment),
+        cmocka_unit_test(test_not_polygons),     cmocka_unit_test(test_field_types),
+        cmocka_unit_test(test_field_errors),     cmocka_unit_test(test_members),
+        cmocka_unit_test(test_unsafe_paths),     cmocka_unit_test(test_zip_bomb),
+        cmocka_unit_test(test_limits),           cmocka_unit_test(test_unknown_prj),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
