@@ -718,6 +718,34 @@ static void test_field_errors(void **state)
     free(zip);
 }
 
+/* A record marked deleted in the .dbf is left out with its shape. */
+static void test_deleted_record(void **state)
+{
+    static const char *const rows[] = {
+        "first   ", "                   1", "     1.000", "T", "20230405",
+        "second  ", "                   2", "     2.000", "F", "20230406",
+    };
+    char path[128];
+    struct err e;
+    json_t *fc;
+    int crs, known;
+    size_t len;
+    char *zip;
+    DBFHandle d;
+    types_write("deleted", rows, 2);
+    snprintf(path, sizeof path, "%s/deleted/s.dbf", work);
+    d = DBFOpen(path, "r+b");
+    assert_non_null(d);
+    assert_true(DBFMarkRecordDeleted(d, 0, 1));
+    DBFClose(d);
+    zip = zip_shapes("deleted", &len);
+    assert_int_equal(zread(zip, len, NULL, NULL, &fc, &crs, &known, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(fc, "features")), 1);
+    assert_string_equal(prop_str(feature(fc, 0), "TXT"), "second");
+    json_decref(fc);
+    free(zip);
+}
+
 /* ---- the archive -------------------------------------------------------- */
 
 static void test_members(void **state)
@@ -941,9 +969,10 @@ int main(void)
         cmocka_unit_test(test_cpg_and_encoding), cmocka_unit_test(test_cpg_names),
         cmocka_unit_test(test_invalid_gbk),      cmocka_unit_test(test_hole_assignment),
         cmocka_unit_test(test_not_polygons),     cmocka_unit_test(test_field_types),
-        cmocka_unit_test(test_field_errors),     cmocka_unit_test(test_members),
-        cmocka_unit_test(test_unsafe_paths),     cmocka_unit_test(test_zip_bomb),
-        cmocka_unit_test(test_limits),           cmocka_unit_test(test_unknown_prj),
+        cmocka_unit_test(test_field_errors),     cmocka_unit_test(test_deleted_record),
+        cmocka_unit_test(test_members),          cmocka_unit_test(test_unsafe_paths),
+        cmocka_unit_test(test_zip_bomb),         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_unknown_prj),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
