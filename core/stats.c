@@ -11,6 +11,7 @@
 #include "feature.h"
 #include "geom.h"
 #include "qarea_int.h"
+#include "store_filter.h"
 
 /* Open-addressing map from group key to index in the groups array. */
 struct groups {
@@ -86,7 +87,6 @@ static int measure(struct run *r, const struct store_row *row, double *m2, struc
 {
     const qarea *a = r->q->area;
     GEOSGeometry *g, *x;
-    char rel;
     if (!a || qarea_mbr_inside(a, row->mbr)) {
         *m2 = row->area_m2;
         return 0;
@@ -94,11 +94,13 @@ static int measure(struct run *r, const struct store_row *row, double *m2, struc
     if (!(g = GEOSGeomFromWKB_buf_r(r->c->geos, row->wkb, row->wkb_len)))
         return ctx_geos_err(r->c, e, ERR_INTERNAL, "stored geometry");
     *m2 = -1;
-    if (!GEOSPreparedIntersects_r(r->c->geos, a->prep, g)) {
+    /* a feature that only touches the area's edge is not inside it */
+    if (GEOSPreparedIntersects_r(r->c->geos, a->prep, g) != 1 ||
+        GEOSPreparedTouches_r(r->c->geos, a->prep, g) == 1) {
         GEOSGeom_destroy_r(r->c->geos, g);
         return 0;
     }
-    if (!r->q->clip || (rel = GEOSPreparedContains_r(r->c->geos, a->prep, g)) == 1) {
+    if (!r->q->clip || GEOSPreparedContains_r(r->c->geos, a->prep, g) == 1) {
         *m2 = row->area_m2;
     } else {
         x = GEOSIntersection_r(r->c->geos, g, a->geom);
@@ -108,6 +110,8 @@ static int measure(struct run *r, const struct store_row *row, double *m2, struc
         }
         *m2 = geom_area_m2(r->c, x);
         GEOSGeom_destroy_r(r->c->geos, x);
+        if (*m2 <= 0)
+            *m2 = -1; /* meets the area in a line or a point only */
     }
     GEOSGeom_destroy_r(r->c->geos, g);
     return 0;
@@ -117,7 +121,7 @@ static int on_row(void *arg, const struct store_row *row, struct err *e)
 {
     struct run *r = arg;
     struct stats_group *grp;
-    double m2;
+    double m2 = -1;
     if (measure(r, row, &m2, e))
         return e->code;
     if (m2 < 0)
@@ -150,9 +154,11 @@ int stats_compute(ctx *c, store *s, const struct stats_req *q, struct stats_resu
                   struct err *e)
 {
     struct store_query sq;
+    struct store_filter f;
     struct run r;
     int rc;
     memset(out, 0, sizeof *out);
+    memset(&f, 0, sizeof f);
     memset(&sq, 0, sizeof sq);
     memset(&r, 0, sizeof r);
     r.c = c;
@@ -160,12 +166,18 @@ int stats_compute(ctx *c, store *s, const struct stats_req *q, struct stats_resu
     buf_init(&r.key);
     sq.layer = q->layer;
     sq.limit = -1;
-    sq.filter = q->filter;
+    if (q->filter) {
+        if ((rc = store_filter_compile(c, q->layer, q->filter, q->filter_crs, q->filter_axis, &f,
+                                       e)))
+            return rc;
+        sq.filter = &f;
+    }
     if (q->area) {
         sq.n_rects = qarea_rects(q->area, sq.rects);
         sq.want_wkb = 1;
     }
     rc = store_query_rows(s, &sq, on_row, &r, e);
+    store_filter_clear(&f);
     buf_clear(&r.key);
     out->groups = r.groups.v;
     out->n_groups = r.groups.n;

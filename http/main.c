@@ -19,8 +19,8 @@ static const char *USAGE =
     "commands:\n"
     "  init DB [--schema FILE]            create an empty database with the layer schema\n"
     "  demo DB                            create DB with the 芹阳 demo data set\n"
-    "  import DB COLLECTION FILE [--crs CRS] [--make-valid]\n"
-    "                                     add the features of a GeoJSON file, all or nothing\n"
+    "  import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run] [--mode upsert|replace]\n"
+    "                                     bring in a GeoJSON file, all or nothing\n"
     "  export DB COLLECTION               write a collection as GeoJSON to standard output\n"
     "  serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
     "                                     serve the OGC API (default 127.0.0.1:8080)\n"
@@ -98,9 +98,9 @@ static int cmd_init(int argc, char **argv)
 
 static void print_invalid(const char *file, const struct ingest_report *r)
 {
-    size_t n = r->n_invalid < INGEST_MAX_INVALID ? r->n_invalid : INGEST_MAX_INVALID;
+    size_t n = r->n_invalid < INGEST_MAX_NOTES ? r->n_invalid : INGEST_MAX_NOTES;
     for (size_t i = 0; i < n; i++) {
-        const struct ingest_invalid *v = &r->invalid[i];
+        const struct ingest_note *v = &r->invalid[i];
         fprintf(stderr, "%s: features[%zu]%s%s%s: %s", file, v->index, v->key[0] ? " (" : "",
                 v->key, v->key[0] ? ")" : "", v->reason);
         if (v->have_loc)
@@ -152,13 +152,17 @@ static int cmd_import(int argc, char **argv)
     int rc;
     if (wants_help(argc, argv) || argc < 4) {
         fprintf(argc < 4 ? stderr : stdout,
-                "usage: onemap import DB COLLECTION FILE [--crs CRS] [--make-valid]\n"
-                "Adds every feature of a GeoJSON FeatureCollection to COLLECTION in one\n"
-                "transaction: if any feature is invalid nothing is written. Coordinates are\n"
-                "read x = easting/longitude; --crs (e.g. EPSG:4548) overrides the file's own.\n");
+                "usage: onemap import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run]\n"
+                "                     [--mode upsert|replace]\n"
+                "Brings a GeoJSON FeatureCollection into COLLECTION in one transaction:\n"
+                "features are matched to stored ones by the layer's key; new keys are added,\n"
+                "others changed; --mode replace also removes stored features whose key is\n"
+                "absent. If any feature is invalid nothing is written. Coordinates are read\n"
+                "x = easting/longitude; --crs (e.g. EPSG:4548) overrides the file's own.\n");
         return argc < 4 ? 2 : 0;
     }
     ingest_opts_default(&o);
+    o.by = "cli";
     err_clear(&e);
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--crs") && i + 1 < argc) {
@@ -166,6 +170,15 @@ static int cmd_import(int argc, char **argv)
                 return fail(&e);
         } else if (!strcmp(argv[i], "--make-valid")) {
             o.make_valid = 1;
+        } else if (!strcmp(argv[i], "--dry-run")) {
+            o.dry_run = 1;
+        } else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
+            const char *m = argv[++i];
+            if (strcmp(m, "upsert") && strcmp(m, "replace")) {
+                fprintf(stderr, "onemap import: --mode: expected upsert or replace\n");
+                return 2;
+            }
+            o.mode = strcmp(m, "replace") ? INGEST_UPSERT : INGEST_REPLACE;
         } else {
             fprintf(stderr, "onemap import: unexpected argument '%s'\n", argv[i]);
             return 2;
@@ -178,8 +191,10 @@ static int cmd_import(int argc, char **argv)
         print_invalid(argv[3], r);
         fail(&e);
     } else {
-        printf("%s: imported %zu features into %s (%.1f mu)\n", argv[3], r->added, argv[2],
-               r->area_change_m2 / (10000.0 / 15.0));
+        printf("%s: %s%zu added, %zu changed, %zu unchanged, %zu removed in %s "
+               "(area change %.1f mu)%s%s\n", argv[3], o.dry_run ? "dry run: " : "", r->added,
+               r->changed, r->unchanged, r->removed, argv[2], r->area_change_m2 / (10000.0 / 15.0),
+               o.dry_run ? "" : ", change ", o.dry_run ? "" : r->change_id);
     }
     free(r);
     return rc ? 1 : 0;
@@ -209,6 +224,7 @@ static int cmd_demo(int argc, char **argv)
         layers_parse(schema, &ls, &e))
         return fail(&e);
     ingest_opts_default(&o);
+    o.by = "demo";
     r = calloc(1, sizeof *r);
     for (size_t i = 0; r && i < ls->n && !rc; i++) {
         snprintf(path, sizeof path, "%s/demo/%s.geojson", geodata_dir(), ls->v[i].id);
@@ -348,8 +364,11 @@ static int cmd_serve(int argc, char **argv)
     app.max_features = 100000;
     if (wants_help(argc, argv)) {
         printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
+               "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
                "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n"
-               "--private: reads need a token too (any role).\n");
+               "--private: reads need a token too (any role).\n"
+               "Limits (defaults): body 64 MiB, 100000 features per request, 200000\n"
+               "vertices per geometry.\n");
         return 0;
     }
     for (int i = 1; i < argc; i++) {
@@ -361,12 +380,19 @@ static int cmd_serve(int argc, char **argv)
             app.threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--private"))
             app.private_reads = 1;
+        else if (!strcmp(argv[i], "--max-body") && i + 1 < argc)
+            app.max_body = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-features") && i + 1 < argc)
+            app.max_features = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-vertices") && i + 1 < argc)
+            app.max_vertices = strtoull(argv[++i], NULL, 10);
         else {
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
     }
-    if (!app.db_path || app.threads < 1 || app.threads > 256) {
+    if (!app.db_path || app.threads < 1 || app.threads > 256 || !app.max_body ||
+        !app.max_features || !app.max_vertices) {
         fprintf(stderr, "usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n");
         return 2;
     }

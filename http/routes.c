@@ -24,6 +24,7 @@ static const struct route ROUTES[] = {
     {"PATCH", "/collections/{}/items/{}", h_item_patch},
     {"DELETE", "/collections/{}/items/{}", h_item_delete},
     {"GET", "/collections/{}/items/{}/history", h_history},
+    {"POST", "/collections/{}/import", h_import},
     {"GET", "/changes", h_changes},
     {"GET", "/collections/{}/stats", h_stats},
     {"POST", "/collections/{}/stats", h_stats_post},

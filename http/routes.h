@@ -29,6 +29,7 @@ int h_items_post(struct req *r, struct res *s, struct err *e);
 int h_item_put(struct req *r, struct res *s, struct err *e);
 int h_item_patch(struct req *r, struct res *s, struct err *e);
 int h_item_delete(struct req *r, struct res *s, struct err *e);
+int h_import(struct req *r, struct res *s, struct err *e);
 int h_history(struct req *r, struct res *s, struct err *e);
 int h_changes(struct req *r, struct res *s, struct err *e);
 int h_health(struct req *r, struct res *s, struct err *e);

@@ -283,8 +283,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     else if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &r) >
              REQ_MAX_PARAMS)
         err_set(&e, ERR_PARAM, "query: more than %d parameters", REQ_MAX_PARAMS);
-    else
-        handle(&r, &s, &e);
+    else if (handle(&r, &s, &e) == 0)
+        err_clear(&e); /* a handler may answer with a body of its own after an error */
     if (e.code)
         problem_respond(&s, &e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -339,7 +339,7 @@ int server_run(struct app *app, const char *listen)
     struct MHD_Daemon *d;
     sigset_t set;
     int sig;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (parse_listen(listen, &ss, &sslen)) {
         fprintf(stderr, "onemap: --listen: expected ADDR:PORT, not '%s'\n", listen);
         return 2;

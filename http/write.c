@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "crs.h"
 #include "edit.h"
+#include "ingest.h"
 #include "items.h"
 #include "params.h"
 #include "routes.h"
@@ -219,4 +220,81 @@ int h_changes(struct req *r, struct res *s, struct err *e)
         return rc;
     buf_printf(&s->body, "],\"next\":%lld}", next);
     return 0;
+}
+
+static int import_opts(struct req *r, const struct layer *l, struct ingest_opts *o,
+                       const char **encoding, struct err *e)
+{
+    const char *v;
+    int rc, crs = -1;
+    ingest_opts_default(o);
+    o->max_features = r->app->max_features;
+    o->max_vertices = r->app->max_vertices;
+    if ((v = req_param(r, "key")) && (o->key_field = layer_field_index(l, v)) < 0)
+        return err_set(e, ERR_PARAM, "key: '%s' is not a property of %s", v, l->id);
+    if ((v = req_param(r, "mode"))) {
+        if (strcmp(v, "upsert") && strcmp(v, "replace"))
+            return err_set(e, ERR_PARAM, "mode: expected upsert or replace, got '%s'", v);
+        o->mode = strcmp(v, "replace") ? INGEST_UPSERT : INGEST_REPLACE;
+    }
+    if ((rc = params_bool(r, "dry_run", &o->dry_run, e)) ||
+        (rc = params_bool(r, "make_valid", &o->make_valid, e)))
+        return rc;
+    if ((rc = params_crs(r, "crs", &crs, e)) < 0)
+        return rc;
+    if (rc == 1) {
+        o->crs = crs;
+        o->axis = CRS_AXIS_AUTHORITY;
+    }
+    *encoding = req_param(r, "encoding");
+    return req_check_unused(r, e);
+}
+
+int h_import(struct req *r, struct res *s, struct err *e)
+{
+    const struct layer *l = route_layer(r, e);
+    const char *ct = req_header(r, "Content-Type"), *encoding = NULL;
+    struct principal who;
+    struct ingest_opts o;
+    struct ingest_report *rep;
+    int rc, zip;
+    if (!l)
+        return e->code;
+    if ((rc = write_authorise(r, &who, e)) || (rc = import_opts(r, l, &o, &encoding, e)))
+        return rc;
+    if (who.role < ROLE_EDITOR)
+        return err_set(e, ERR_FORBIDDEN, "token '%s' has role %s; imports need editor or admin",
+                       who.name, auth_role_name(who.role));
+    if (who.grids[0])
+        return err_set(e, ERR_FORBIDDEN, "grid rule: token '%s' is limited to grids %s; whole-layer "
+                       "imports need a token without grid scope", who.name, who.grids);
+    zip = ct && (!strncmp(ct, "application/zip", 15) || !strncmp(ct, "application/x-zip", 17));
+    if (!zip && (!ct || (strncmp(ct, "application/geo+json", 20) &&
+                         strncmp(ct, "application/json", 16))))
+        return err_set(e, ERR_MEDIA_TYPE, "Content-Type: expected application/geo+json or "
+                       "application/zip (a zipped Shapefile), got '%s'", ct ? ct : "");
+    if (!(rep = calloc(1, sizeof *rep)))
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    o.by = who.name;
+    if (zip)
+        rc = ingest_shapefile_zip(r->w->ctx, r->w->store, l, r->body, r->body_len, encoding, &o,
+                                  rep, e);
+    else
+        rc = ingest_geojson(r->w->ctx, r->w->store, l, r->body, r->body_len, &o, rep, e);
+    if (rc == ERR_INVALID && rep->n_invalid) {
+        /* the whole report, so that every invalid feature can be fixed at once */
+        s->status = 422;
+        ingest_report_json(rep, o.dry_run, &s->body);
+        s->body.len--;
+        buf_puts(&s->body, ",\"code\":\"InvalidData\",\"description\":");
+        buf_put_json_str(&s->body, e->msg);
+        buf_putc(&s->body, '}');
+        rc = 0;
+    } else if (!rc) {
+        ingest_report_json(rep, o.dry_run, &s->body);
+        if (!o.dry_run && rep->have_box)
+            server_changed(r, &rep->changed_box, 1);
+    }
+    free(rep);
+    return rc;
 }
