@@ -12,6 +12,7 @@
 #include "layer.h"
 #include "server.h"
 #include "store.h"
+#include "tile_cache.h"
 
 static const char *USAGE =
     "usage: onemap COMMAND [ARGS]\n"
@@ -22,7 +23,7 @@ static const char *USAGE =
     "  import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run] [--mode upsert|replace]\n"
     "                                     bring in a GeoJSON file, all or nothing\n"
     "  export DB COLLECTION               write a collection as GeoJSON to standard output\n"
-    "  serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
+    "  serve --db DB [--listen ADDR:PORT] [--threads N] [--private] [--tile-cache MB]\n"
     "                                     serve the OGC API (default 127.0.0.1:8080)\n"
     "  token add DB NAME --role reader|editor|admin [--grid CODE]...\n"
     "  token list DB\n"
@@ -353,6 +354,7 @@ static int cmd_serve(int argc, char **argv)
 {
     struct app app;
     const char *listen = "127.0.0.1:8080";
+    long tile_cache_mb = 256;
     store *s = NULL;
     struct err e;
     int rc;
@@ -368,12 +370,15 @@ static int cmd_serve(int argc, char **argv)
         printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
                "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
                "                    [--max-url BYTES] [--max-header BYTES] [--timeout SECONDS]\n"
-               "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM; then it takes\n"
-               "no new connections and lets the requests in flight finish (up to 60 s).\n"
+               "                    [--tile-cache MB]\n"
+               "Serves DB over HTTP (OGC API Features and Tiles) until SIGINT or SIGTERM;\n"
+               "then it takes no new connections and lets the requests in flight finish\n"
+               "(up to 60 s).\n"
                "--private: reads need a token too (any role).\n"
                "Limits (defaults): body 64 MiB, 100000 features per request, 200000\n"
                "vertices per geometry, URL 16384 bytes, headers 16384 bytes together,\n"
                "connections idle for 30 s are closed.\n"
+               "--tile-cache: memory for vector tiles, in MB (default 256; 0: no cache).\n"
                "Each request is logged as one JSON line on standard error.\n");
         return 0;
     }
@@ -398,6 +403,8 @@ static int cmd_serve(int argc, char **argv)
             app.max_header = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
             app.timeout = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--tile-cache") && i + 1 < argc)
+            tile_cache_mb = strtol(argv[++i], NULL, 10);
         else {
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
@@ -405,7 +412,7 @@ static int cmd_serve(int argc, char **argv)
     }
     if (!app.db_path || app.threads < 1 || app.threads > 256 || !app.max_body ||
         !app.max_features || !app.max_vertices || !app.max_url || !app.max_header ||
-        !app.timeout) {
+        !app.timeout || tile_cache_mb < 0 || tile_cache_mb > 1048576) {
         fprintf(stderr, "usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n");
         return 2;
     }
@@ -416,7 +423,13 @@ static int cmd_serve(int argc, char **argv)
         return fail(&e);
     }
     store_close(s);
+    if (tile_cache_mb > 0 && !(app.tiles = tile_cache_new((size_t)tile_cache_mb << 20))) {
+        fprintf(stderr, "onemap serve: out of memory for the tile cache\n");
+        layers_free(app.layers);
+        return 1;
+    }
     rc = server_run(&app, listen);
+    tile_cache_free(app.tiles);
     layers_free(app.layers);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "layer.h"
 #include "store.h"
+#include "tile_cache.h"
 
 /* Read-only after start: shared by every worker thread. */
 struct app {
@@ -25,6 +26,8 @@ struct app {
     size_t max_header;        /* bytes of all request headers together */
     unsigned timeout;         /* seconds a connection may stay idle */
     struct metrics *metrics;  /* counters: atomic, shared by every thread */
+    /* The one shared mutable object: locks itself (see tile_cache.h). */
+    tile_cache *tiles;
 };
 
 /* What each worker thread owns: its database connection and core context. */

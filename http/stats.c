@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cql2.h"
+#include "area.h"
 #include "crs.h"
 #include "links.h"
 #include "locate.h"
@@ -45,6 +46,18 @@ static int layer_stats(struct req *r, const struct layer *l, const qarea *a, int
     return 0;
 }
 
+/* "area":{...}, of the query area, when there is one. */
+static void put_area(struct buf *b, const qarea *a)
+{
+    if (!a)
+        return;
+    buf_puts(b, "\"area\":{\"area_m2\":");
+    buf_put_num(b, qarea_area_m2(a), 3);
+    buf_puts(b, ",\"area_mu\":");
+    buf_put_num(b, area_mu(qarea_area_m2(a)), 4);
+    buf_puts(b, "},");
+}
+
 static int stats_respond(struct req *r, struct res *s, const struct layer *l,
                          const struct qarea_spec *sp, const char *group_by, int clip,
                          const struct filter_arg *f, struct err *e)
@@ -57,13 +70,7 @@ static int stats_respond(struct req *r, struct res *s, const struct layer *l,
     buf_puts(&s->body, "{\"collection\":");
     buf_put_json_str(&s->body, l->id);
     buf_printf(&s->body, ",\"clip\":%s,", clip ? "true" : "false");
-    if (a) {
-        buf_puts(&s->body, "\"area\":{\"area_m2\":");
-        buf_put_num(&s->body, qarea_area_m2(a), 3);
-        buf_puts(&s->body, ",\"area_mu\":");
-        buf_put_num(&s->body, qarea_area_m2(a) / (10000.0 / 15.0), 4);
-        buf_puts(&s->body, "},");
-    }
+    put_area(&s->body, a);
     if (group_by) {
         buf_puts(&s->body, "\"group_by\":");
         buf_put_json_str(&s->body, group_by);
@@ -187,13 +194,7 @@ int h_summary(struct req *r, struct res *s, struct err *e)
         (rc = qarea_resolve(r->w->ctx, r->w->store, r->app->layers, &sp, &a, e)))
         return rc;
     buf_printf(&s->body, "{\"clip\":%s,", clip ? "true" : "false");
-    if (a) {
-        buf_puts(&s->body, "\"area\":{\"area_m2\":");
-        buf_put_num(&s->body, qarea_area_m2(a), 3);
-        buf_puts(&s->body, ",\"area_mu\":");
-        buf_put_num(&s->body, qarea_area_m2(a) / (10000.0 / 15.0), 4);
-        buf_puts(&s->body, "},");
-    }
+    put_area(&s->body, a);
     buf_puts(&s->body, "\"collections\":{");
     for (size_t i = 0; i < r->app->layers->n && !rc; i++) {
         const struct layer *l = &r->app->layers->v[i];
