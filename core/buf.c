@@ -99,6 +99,34 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n) (s[0] >= 0x80), 0 when it
+ * is not one: stray continuation bytes, overlong forms, surrogates, code
+ * points past U+10FFFF, or a sequence cut short. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len;
+    unsigned cp;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        len = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        len = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
 void buf_put_json_strn(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -106,6 +134,19 @@ void buf_put_json_strn(struct buf *b, const char *s, size_t n)
     buf_putc(b, '"');
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        size_t len;
+        if (c >= 0x80) {
+            /* valid UTF-8 goes out as it is; anything else as U+FFFD, so
+             * that the output is always valid JSON text */
+            if ((len = utf8_seq((const unsigned char *)s + i, n - i))) {
+                i += len - 1;
+                continue;
+            }
+            buf_append(b, s + start, i - start);
+            start = i + 1;
+            buf_puts(b, "\\ufffd");
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         buf_append(b, s + start, i - start);

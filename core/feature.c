@@ -162,7 +162,7 @@ static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, int c
         return err_prefix(e, "geometry");
     if (!is_polygonal(c, g)) {
         rc = err_set(e, ERR_INVALID, "geometry: layer %s takes Polygon or MultiPolygon, not %s",
-                     l->id, GEOSGeomType_r(c->geos, g));
+                     l->id, geom_type_name(c, g));
         goto out;
     }
     if (crs != CRS_STORAGE || axis != CRS_AXIS_XY) {

@@ -263,6 +263,15 @@ int geom_check_range(ctx *c, const GEOSGeometry *g, struct err *e)
     return 0;
 }
 
+const char *geom_type_name(ctx *c, const GEOSGeometry *g)
+{
+    static const char *const names[] = {"Point", "LineString", "LinearRing", "Polygon",
+                                        "MultiPoint", "MultiLineString", "MultiPolygon",
+                                        "GeometryCollection"};
+    int t = GEOSGeomTypeId_r(c->geos, g);
+    return t >= 0 && t < (int)(sizeof names / sizeof *names) ? names[t] : "unknown geometry";
+}
+
 size_t geom_num_points(ctx *c, const GEOSGeometry *g)
 {
     int n = GEOSGetNumCoordinates_r(c->geos, g);

@@ -39,6 +39,10 @@ int geom_check_range(ctx *c, const GEOSGeometry *g, struct err *e);
  * with e filled when nothing polygonal remains. */
 GEOSGeometry *geom_make_valid(ctx *c, const GEOSGeometry *g, struct err *e);
 
+/* g's type as GEOS names it ("Polygon", "GeometryCollection"...), static
+ * storage (GEOSGeomType_r's string would have to be freed). */
+const char *geom_type_name(ctx *c, const GEOSGeometry *g);
+
 /* Counts every coordinate of g. */
 size_t geom_num_points(ctx *c, const GEOSGeometry *g);
 

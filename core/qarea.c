@@ -152,7 +152,7 @@ static int from_geometry(ctx *c, const struct qarea_spec *sp, qarea *a, struct e
     type = GEOSGeomTypeId_r(c->geos, g);
     if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) {
         rc = err_set(e, ERR_PARAM, "%s: expected a Polygon or MultiPolygon, not %s", sp->param,
-                     GEOSGeomType_r(c->geos, g));
+                     geom_type_name(c, g));
         goto out;
     }
     if (sp->crs != CRS_STORAGE || sp->axis != CRS_AXIS_XY) {
