@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "ctx_int.h"
+#include "jsontext.h"
 #include "layer.h"
 #include "store.h"
 
@@ -68,8 +69,5 @@ void geojson_geom_write_storage(ctx *c, const GEOSGeometry *g, struct buf *out);
 /* Appends a value as JSON (booleans as true/false for boolean fields). */
 void feature_write_value(const struct field *f, const struct value *v, struct buf *out);
 
-/* Checks JSON nesting depth of a text before parsing it (jansson's own limit
- * is far higher than onemap's). ERR_BAD_REQUEST naming the limit. */
-int json_depth_check(const char *text, size_t len, size_t max_depth, struct err *e);
 
 #endif

@@ -116,11 +116,52 @@ static int from_bbox(ctx *c, const struct qarea_spec *sp, qarea *a, struct err *
     return a->geom ? 0 : err_prefix(e, "%s", sp->param);
 }
 
+#define WKT_MAX_DEPTH 64
+
+/* GEOS's WKT reader stops after the first geometry and ignores whatever
+ * follows it ("POLYGON((...)); DROP ..."), and recurses once per nested
+ * collection. Checks that text is one geometry: parentheses balanced and
+ * nested at most WKT_MAX_DEPTH deep, nothing but spaces after the last one,
+ * and only a word or two ("POLYGON EMPTY") when there are none. */
+static int wkt_whole(const char *t, size_t n, const char *param, struct err *e)
+{
+    size_t i, depth = 0;
+    int opened = 0;
+    for (i = 0; i < n; i++) {
+        if (t[i] == '(') {
+            opened = 1;
+            if (++depth > WKT_MAX_DEPTH)
+                return err_set(e, ERR_PARAM, "%s: WKT nested deeper than %d levels", param,
+                               WKT_MAX_DEPTH);
+        } else if (t[i] == ')') {
+            if (depth == 0)
+                return err_set(e, ERR_PARAM, "%s: unbalanced ')' at character %zu", param, i + 1);
+            if (--depth == 0)
+                break;
+        } else if (!opened && !(t[i] == ' ' || (t[i] >= 'A' && t[i] <= 'Z') ||
+                                (t[i] >= 'a' && t[i] <= 'z'))) {
+            return err_set(e, ERR_PARAM, "%s: unexpected character at %zu of the WKT", param,
+                           i + 1);
+        }
+    }
+    if (opened && depth)
+        return err_set(e, ERR_PARAM, "%s: WKT ends before its ')'", param);
+    for (i = opened ? i + 1 : n; i < n; i++)
+        if (t[i] != ' ' && t[i] != '\t' && t[i] != '\n' && t[i] != '\r')
+            return err_set(e, ERR_PARAM, "%s: unexpected text after the geometry at character %zu",
+                           param, i + 1);
+    return 0;
+}
+
 static int from_text(ctx *c, const struct qarea_spec *sp, GEOSGeometry **g, struct err *e)
 {
     if (sp->kind == QAREA_WKT) {
-        GEOSWKTReader *r = GEOSWKTReader_create_r(c->geos);
-        char *t = strndup(sp->text, sp->text_len);
+        GEOSWKTReader *r;
+        char *t;
+        if (wkt_whole(sp->text, sp->text_len, sp->param, e))
+            return ERR_PARAM;
+        r = GEOSWKTReader_create_r(c->geos);
+        t = strndup(sp->text, sp->text_len);
         *g = r && t ? GEOSWKTReader_read_r(c->geos, r, t) : NULL;
         free(t);
         if (r)

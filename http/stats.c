@@ -8,6 +8,7 @@
 #include "cql2.h"
 #include "area.h"
 #include "crs.h"
+#include "jsontext.h"
 #include "links.h"
 #include "locate.h"
 #include "overlaps.h"
@@ -110,6 +111,8 @@ static int body_json(struct req *r, json_t **out, struct err *e)
     if (!ct || (strncmp(ct, "application/json", 16) && strncmp(ct, "application/geo+json", 20)))
         return err_set(e, ERR_MEDIA_TYPE, "Content-Type: expected application/json, got '%s'",
                        ct ? ct : "");
+    if (json_depth_check(r->body, r->body_len, 64, e))
+        return e->code;
     if (!(*out = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je)))
         return err_set(e, ERR_BAD_REQUEST, "body: line %d, column %d: %s", je.line, je.column,
                        je.text);

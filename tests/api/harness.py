@@ -3,6 +3,7 @@ against a temporary database and talks HTTP to it. Standard library only."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,22 @@ import urllib.error
 import urllib.request
 
 BIN = os.environ.get("ONEMAP_BIN", "build/onemap")
+# How much slower than a plain build the binary runs (sanitizers, valgrind):
+# every timeout here is multiplied by it.
+SLOW = float(os.environ.get("ONEMAP_TEST_SLOW", "1"))
+# What a sanitizer or valgrind writes when it finds a fault.
+FAULTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+          "Invalid read of size", "Invalid write of size", "definitely lost in",
+          "Conditional jump or move depends on uninitialised", "Invalid free()",
+          "Syscall param")
+
+
+def check_faults(text, what):
+    """Raises when a sanitizer's or valgrind's report is in text."""
+    for f in FAULTS:
+        at = text.find(f)
+        if at >= 0:
+            raise AssertionError(f"{what}: {f} ...\n{text[max(0, at - 2000):at + 6000]}")
 GEN = os.environ.get("ONEMAP_GEN", "build/onemap-gen")
 SRC = os.environ.get("ONEMAP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -27,7 +44,9 @@ def free_port():
 
 def run(*args, check=True, input=None):
     """Runs the onemap command; returns CompletedProcess (text)."""
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, input=input)
+    p = subprocess.run([BIN, *args], capture_output=True, text=True, input=input,
+                       errors="replace")
+    check_faults(p.stderr, f"onemap {' '.join(args)}")
     if check and p.returncode != 0:
         raise AssertionError(f"onemap {' '.join(args)} failed ({p.returncode}): {p.stderr}")
     return p
@@ -63,7 +82,7 @@ class Server:
         self.proc = subprocess.Popen(
             [BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
              "--threads", str(threads), *args], stdout=self.log, stderr=self.log)
-        for _ in range(200):
+        for _ in range(int(200 * SLOW)):
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     break
@@ -73,8 +92,9 @@ class Server:
                 time.sleep(0.05)
 
     def logtext(self):
-        self.log.flush()
-        with open(os.path.join(self.tmp, "server.log")) as f:
+        if not self.log.closed:
+            self.log.flush()
+        with open(os.path.join(self.tmp, "server.log"), errors="replace") as f:
             return f.read()
 
     def request(self, method, path, body=None, headers=None, raw_path=False):
@@ -86,7 +106,7 @@ class Server:
             data = body.encode()
         req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         try:
-            with urllib.request.urlopen(req, timeout=60) as r:
+            with urllib.request.urlopen(req, timeout=60 * SLOW) as r:
                 return Response(r.status, r.headers, r.read())
         except urllib.error.HTTPError as e:
             return Response(e.code, e.headers, e.read())
@@ -120,20 +140,39 @@ class Server:
         return self.proc.poll() is None and self.get("/health").status == 200
 
     def stop(self):
+        """Stops the server with SIGTERM (a graceful shutdown) and checks that
+        it exited cleanly: status 0 (a leak or a sanitizer report makes it
+        non-zero) or killed by SIGKILL (only tests send that)."""
+        if self.log.closed:
+            return
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=30 * SLOW)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+                self.log.close()
+                raise AssertionError("server did not stop on SIGTERM: " + self.logtext()[-3000:])
         self.log.close()
+        text = self.logtext()
+        check_faults(text, "server")
+        if self.proc.returncode not in (0, -signal.SIGKILL):
+            raise AssertionError(f"server exited with {self.proc.returncode}: {text[-3000:]}")
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.stop()
-        if exc[0] is None or (exc[0] is SystemExit and not exc[1].code):
+        clean = exc[0] is None or (exc[0] is SystemExit and not exc[1].code)
+        try:
+            self.stop()
+        except AssertionError:
+            sys.stderr.write(f"server log kept in {self.tmp}\n")
+            if clean:
+                raise  # a fault found at shutdown fails the run
+            return False
+        if clean:
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
             sys.stderr.write(f"server log kept in {self.tmp}\n")
