@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +425,7 @@ int server_run(struct app *app, const char *listen)
     socklen_t sslen;
     struct MHD_Daemon *d;
     struct metrics *own = NULL;
+    MHD_socket ls;
     sigset_t set;
     int sig;
     if (parse_listen(listen, &ss, &sslen)) {
@@ -451,9 +453,14 @@ int server_run(struct app *app, const char *listen)
     fprintf(stderr, "onemap: %s: no new connections; finishing %ld requests\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", metrics_in_flight(app->metrics));
     metrics_drain(app->metrics);
-    MHD_quiesce_daemon(d);
+    /* the listening socket stays open until the daemon stops: shut it so
+     * that the kernel refuses new connections instead of queueing them */
+    if ((ls = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
+        shutdown(ls, SHUT_RDWR);
     drain(app, &set);
     MHD_stop_daemon(d);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
     fprintf(stderr, "onemap: stopped\n");
     metrics_free(own);
     app->metrics = NULL;
