@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "buf.h"
 
@@ -25,28 +26,37 @@ struct store {
     struct cached_stmt cache[STMT_CACHE];
     size_t n_cache;
     size_t next_evict;
+    int immutable; /* opened read-only because its file system is */
 };
+
+/* SQLite's result codes to ours: a database that is busy, read-only, full or
+ * failing is unavailable (503, try again later), not a fault of the request
+ * nor of onemap. */
+static int code_of(int rc)
+{
+    switch (rc) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL: return ERR_UNAVAILABLE;
+    case SQLITE_CONSTRAINT: return ERR_CONFLICT;
+    default: return ERR_INTERNAL;
+    }
+}
 
 static int db_err(store *s, struct err *e, const char *what)
 {
-    int rc = sqlite3_errcode(s->db);
-    int code = ERR_INTERNAL;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_FULL || rc == SQLITE_READONLY ||
-        rc == SQLITE_IOERR)
-        code = ERR_UNAVAILABLE;
-    if (rc == SQLITE_CONSTRAINT)
-        code = ERR_CONFLICT;
-    return err_set(e, code, "%s: %s", what, sqlite3_errmsg(s->db));
+    return err_set(e, code_of(sqlite3_errcode(s->db)), "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
 static int exec(store *s, const char *sql, struct err *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = err_set(e, ERR_INTERNAL, "database: %s", msg ? msg : "error");
-        if (sqlite3_errcode(s->db) == SQLITE_BUSY || sqlite3_errcode(s->db) == SQLITE_FULL ||
-            sqlite3_errcode(s->db) == SQLITE_READONLY)
-            rc = e ? (e->code = ERR_UNAVAILABLE) : ERR_UNAVAILABLE;
+        int rc = err_set(e, code_of(sqlite3_errcode(s->db)), "database: %s", msg ? msg : "error");
         sqlite3_free(msg);
         return rc;
     }
@@ -93,22 +103,12 @@ static sqlite3_stmt *prep(store *s, const char *sql, struct err *e)
     return st;
 }
 
-int store_open(const char *path, int flags, store **out, struct err *e)
+/* Opens s->db on path (a file name, or a URI with SQLITE_OPEN_URI) and sets
+ * the connection up. */
+static int connect(store *s, const char *path, int oflags, int flags, struct err *e)
 {
-    store *s = calloc(1, sizeof *s);
-    int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-    *out = NULL;
-    if (!s)
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    if (flags & STORE_CREATE)
-        oflags |= SQLITE_OPEN_CREATE;
-    oflags |= SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
-        int rc = err_set(e, ERR_IO, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
-        sqlite3_close(s->db);
-        free(s);
-        return rc;
-    }
+    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+        return err_set(e, ERR_IO, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
     s->spatialite = spatialite_alloc_connection();
     spatialite_init_ex(s->db, s->spatialite, 0);
     sqlite3_busy_timeout(s->db, 10000);
@@ -117,9 +117,80 @@ int store_open(const char *path, int flags, store **out, struct err *e)
     sqlite3_extended_result_codes(s->db, 0);
     if (exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"
                 " PRAGMA mmap_size=1073741824;", e) ||
-        (!(flags & STORE_READONLY) && exec(s, "PRAGMA journal_mode=WAL;", e))) {
-        store_close(s);
+        (!(flags & STORE_READONLY) && exec(s, "PRAGMA journal_mode=WAL;", e)) ||
+        exec(s, "SELECT count(*) FROM sqlite_master;", e))
         return e ? e->code : ERR_INTERNAL;
+    return 0;
+}
+
+static void disconnect(store *s)
+{
+    for (size_t i = 0; i < s->n_cache; i++) {
+        sqlite3_finalize(s->cache[i].st);
+        free(s->cache[i].sql);
+    }
+    s->n_cache = 0;
+    sqlite3_close(s->db);
+    s->db = NULL;
+    if (s->spatialite)
+        spatialite_cleanup_ex(s->spatialite);
+    s->spatialite = NULL;
+}
+
+static int on_readonly_fs(const char *path)
+{
+    struct statvfs st;
+    return statvfs(path, &st) == 0 && (st.f_flag & ST_RDONLY);
+}
+
+/* A database on a read-only file system cannot have its -wal and -shm
+ * files made, so SQLite cannot open it in WAL mode; as nothing can change
+ * it, it is opened immutable instead, and every write is refused as
+ * ERR_UNAVAILABLE (the file system may come back writable: callers reopen). */
+static int connect_immutable(store *s, const char *path, struct err *e)
+{
+    struct buf uri;
+    int rc;
+    buf_init(&uri);
+    buf_puts(&uri, "file:");
+    for (const char *p = path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            buf_printf(&uri, "%%%02X", (unsigned char)*p);
+        else
+            buf_putc(&uri, *p);
+    }
+    buf_puts(&uri, "?immutable=1");
+    rc = uri.oom ? err_set(e, ERR_INTERNAL, "out of memory")
+                 : connect(s, uri.data, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, STORE_READONLY, e);
+    buf_clear(&uri);
+    s->immutable = rc == 0;
+    return rc;
+}
+
+int store_degraded(const store *s)
+{
+    return s && s->immutable;
+}
+
+int store_open(const char *path, int flags, store **out, struct err *e)
+{
+    store *s = calloc(1, sizeof *s);
+    int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    int rc;
+    *out = NULL;
+    if (!s)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (flags & STORE_CREATE)
+        oflags |= SQLITE_OPEN_CREATE;
+    rc = connect(s, path, oflags, flags, e);
+    if (rc && !(flags & STORE_CREATE) && on_readonly_fs(path)) {
+        disconnect(s);
+        err_clear(e);
+        rc = connect_immutable(s, path, e);
+    }
+    if (rc) {
+        store_close(s);
+        return rc;
     }
     *out = s;
     return 0;
@@ -129,13 +200,7 @@ void store_close(store *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_cache; i++) {
-        sqlite3_finalize(s->cache[i].st);
-        free(s->cache[i].sql);
-    }
-    sqlite3_close(s->db);
-    if (s->spatialite)
-        spatialite_cleanup_ex(s->spatialite);
+    disconnect(s);
     free(s);
 }
 

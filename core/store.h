@@ -25,9 +25,14 @@ struct value {
     const char *s;
 };
 
-/* Opens (and with STORE_CREATE creates) the database. Caller closes. */
+/* Opens (and with STORE_CREATE creates) the database. Caller closes. A
+ * database on a read-only file system is opened read-only (every write
+ * then fails with ERR_UNAVAILABLE) and store_degraded says so: a server
+ * reopens such a store for each request, so that it writes again as soon as
+ * the file system does. */
 int store_open(const char *path, int flags, store **out, struct err *e);
 void store_close(store *s);
+int store_degraded(const store *s);
 
 /* Creates onemap's metadata and one table per layer of the schema document.
  * Refuses an already initialised database (ERR_CONFLICT). */

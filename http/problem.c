@@ -35,4 +35,6 @@ void problem_respond(struct res *s, const struct err *e)
     buf_printf(&s->body, ",\"status\":%d}", s->status);
     if (e->code == ERR_UNAUTHORIZED)
         res_header(s, "WWW-Authenticate", "Bearer realm=\"onemap\"");
+    if (e->code == ERR_UNAVAILABLE)
+        res_header(s, "Retry-After", "5");
 }

@@ -45,6 +45,18 @@ static void worker_key_init(void)
     pthread_key_create(&worker_key, worker_free);
 }
 
+/* Closes this thread's worker after the database was unavailable (full,
+ * read-only, failing): the next request opens a fresh connection, so that
+ * the server recovers by itself when the disk does. */
+static void worker_drop(void)
+{
+    struct worker *w = pthread_getspecific(worker_key);
+    if (w) {
+        pthread_setspecific(worker_key, NULL);
+        worker_free(w);
+    }
+}
+
 static struct worker *worker_get(const struct app *app, struct err *e)
 {
     struct worker *w;
@@ -287,6 +299,10 @@ void server_respond(struct req *r, struct res *s, struct err *e)
         err_clear(e); /* a handler may answer with a body of its own after an error */
     if (!e->code && s->body.oom)
         err_set(e, ERR_INTERNAL, "out of memory for the response");
+    if (r->w && (e->code == ERR_UNAVAILABLE || store_degraded(r->w->store))) {
+        worker_drop();
+        r->w = NULL;
+    }
     if (e->code)
         problem_respond(s, e);
 }
