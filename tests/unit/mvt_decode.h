@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEC_MAX 64      /* layers, keys, values, features per layer, tags */
+#define DEC_MAX 64      /* keys, tags; values: 4 x */
+#define DEC_MAX_LAYERS 8
 #define DEC_MAX_PTS 2048
 #define DEC_MAX_FEATURES 256
 #define DEC_MAX_RINGS 256
@@ -47,7 +48,7 @@ struct dec_layer {
 };
 
 struct dec_tile {
-    struct dec_layer layers[DEC_MAX];
+    struct dec_layer layers[DEC_MAX_LAYERS];
     int n_layers;
 };
 
@@ -267,7 +268,7 @@ static inline int dec_tile(const void *data, size_t len, struct dec_tile *t)
     memset(t, 0, sizeof *t);
     while (r.p < r.end && !r.bad) {
         uint64_t key = rd_varint(&r);
-        if (key != (3 << 3 | 2) || t->n_layers == DEC_MAX)
+        if (key != (3 << 3 | 2) || t->n_layers == DEC_MAX_LAYERS)
             return -1;
         if (dec_layer(rd_sub(&r), &t->layers[t->n_layers++]))
             return -1;
