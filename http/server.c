@@ -22,6 +22,8 @@ struct conn_state {
     struct buf body;
     int too_large;
     int started;
+    size_t uri_len;   /* the request target as sent, query included */
+    int encoded_nul;  /* it holds %00, which decoding would cut the path at */
 };
 
 static pthread_key_t worker_key;
@@ -109,10 +111,36 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-/* Chooses JSON or HTML from f= and Accept. */
+/* The q value of one media range ("text/html;q=0.8"); *type gets the range
+ * without parameters, lower-cased. */
+static double media_range(const char *p, size_t n, char *type, size_t cap)
+{
+    size_t k = 0, i = 0;
+    double q = 1.0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    for (; i < n && p[i] != ';' && p[i] != ' ' && k + 1 < cap; i++)
+        type[k++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+    type[k] = '\0';
+    for (; i < n; i++)
+        if (p[i] == ';') {
+            const char *v = p + i + 1;
+            while (*v == ' ')
+                v++;
+            if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
+                q = strtod(v + 2, NULL);
+        }
+    return q > 1 ? 1 : q < 0 ? 0 : q;
+}
+
+/* Chooses JSON or HTML from f=, else from the q values of Accept: JSON wins
+ * ties (so "any type" alone is JSON); an Accept that admits neither, nor a vector
+ * tile, is 406 (static files are served whatever the Accept). */
 static int negotiate(struct req *r, struct err *e)
 {
-    const char *f = req_param(r, "f"), *accept = req_header(r, "Accept");
+    const char *f = req_param(r, "f"), *accept = req_header(r, "Accept"), *p;
+    double q_json = 0, q_html = 0, q_tile = 0;
+    char type[96];
     if (f) {
         if (!strcmp(f, "json") || !strcmp(f, "geojson"))
             r->fmt = FMT_JSON;
@@ -123,16 +151,27 @@ static int negotiate(struct req *r, struct err *e)
         return 0;
     }
     r->fmt = FMT_JSON;
-    if (!accept || !*accept)
+    if (!accept || !*accept || !strncmp(r->path, "/static/", 8))
         return 0;
-    if (strstr(accept, "json") || strstr(accept, "*/*"))
-        r->fmt = (strstr(accept, "text/html") && strstr(accept, "text/html") < strstr(accept, "*/*")
-                  && !strstr(accept, "json")) ? FMT_HTML : FMT_JSON;
-    else if (strstr(accept, "text/html"))
+    for (p = accept; *p; p += *p == ',') {
+        size_t n = strcspn(p, ",");
+        double q = media_range(p, n, type, sizeof type);
+        int any = !strcmp(type, "*/*");
+        p += n;
+        if (any || !strcmp(type, "application/*") || strstr(type, "json"))
+            q_json = q > q_json ? q : q_json;
+        if (any || !strcmp(type, "text/*") || !strcmp(type, "text/html") ||
+            !strcmp(type, "application/xhtml+xml"))
+            q_html = (q > q_html) ? q : q_html;
+        if (!strcmp(type, "application/vnd.mapbox-vector-tile") ||
+            !strcmp(type, "application/x-protobuf"))
+            q_tile = q > q_tile ? q : q_tile;
+    }
+    if (q_html > q_json)
         r->fmt = FMT_HTML;
-    else if (!strstr(accept, "application/vnd.mapbox-vector-tile") && !strstr(accept, "text/") &&
-             !strstr(accept, "application/"))
-        return err_set(e, ERR_NOT_ACCEPTABLE, "Accept: none of %s can be produced", accept);
+    else if (q_json <= 0 && q_tile <= 0)
+        return err_set(e, ERR_NOT_ACCEPTABLE, "Accept: none of '%s' can be produced (JSON, "
+                       "GeoJSON or HTML)", accept);
     return 0;
 }
 
@@ -218,6 +257,37 @@ static int handle(struct req *r, struct res *s, struct err *e)
     return rc;
 }
 
+/* Called with the raw request target before MHD decodes it: the one place
+ * that sees the whole length (path and query) and any %00, which decoding
+ * turns into a NUL that would silently shorten the path or a value. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct conn_state *cs = calloc(1, sizeof *cs);
+    (void)cls, (void)conn;
+    if (cs) {
+        buf_init(&cs->body);
+        cs->uri_len = strlen(uri);
+        cs->encoded_nul = strstr(uri, "%00") != NULL;
+    }
+    return cs;
+}
+
+/* The errors found before any handler runs; 0 when there are none. */
+static int check_request(const struct app *app, const struct conn_state *cs, const char *url,
+                         struct err *e)
+{
+    size_t len = cs->uri_len > strlen(url) ? cs->uri_len : strlen(url);
+    if (cs->too_large)
+        return err_set(e, ERR_TOO_LARGE, "body: larger than the limit of %zu bytes (max_body)",
+                       app->max_body);
+    if (len > app->max_url)
+        return err_set(e, ERR_URI_TOO_LONG, "URL: %zu bytes, longer than the limit of %zu "
+                       "bytes (max_url)", len, app->max_url);
+    if (cs->encoded_nul)
+        return err_set(e, ERR_BAD_REQUEST, "URL: contains an encoded NUL character (%%00)");
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
@@ -231,12 +301,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ok;
     (void)version;
     if (!cs) {
-        const char *cl;
         if (!(cs = calloc(1, sizeof *cs)))
             return MHD_NO;
         buf_init(&cs->body);
         *con_cls = cs;
-        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    }
+    if (!cs->started) {
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        cs->started = 1;
         if (cl && strtoull(cl, NULL, 10) > app->max_body)
             cs->too_large = 1;
         if (!cs->too_large)
@@ -260,17 +332,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.body_len = cs->body.len;
     s.status = 200;
     s.content_type = "application/json";
-    if (cs->too_large)
-        err_set(&e, ERR_TOO_LARGE, "body: larger than the limit of %zu bytes (max_body)",
-                app->max_body);
-    else if (strlen(url) > app->max_url)
-        err_set(&e, ERR_URI_TOO_LONG, "URL: longer than the limit of %zu bytes (max_url)",
-                app->max_url);
-    else if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &r) >
-             REQ_MAX_PARAMS)
-        err_set(&e, ERR_PARAM, "query: more than %d parameters", REQ_MAX_PARAMS);
-    else
-        handle(&r, &s, &e);
+    if (check_request(app, cs, url, &e) == 0) {
+        if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &r) >
+            REQ_MAX_PARAMS)
+            err_set(&e, ERR_PARAM, "query: more than %d parameters", REQ_MAX_PARAMS);
+        else
+            handle(&r, &s, &e);
+    }
     if (e.code)
         problem_respond(&s, &e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -341,6 +409,7 @@ int server_run(struct app *app, const char *listen)
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->threads,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                          MHD_OPTION_CONNECTION_TIMEOUT, 30u,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
                          MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
