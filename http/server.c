@@ -82,9 +82,14 @@ const char *req_param(struct req *r, const char *key)
 
 int req_check_unused(struct req *r, struct err *e)
 {
-    for (size_t i = 0; i < r->n_params; i++)
-        if (!r->params[i].used)
-            return err_set(e, ERR_PARAM, "%s: unknown query parameter", r->params[i].key);
+    for (size_t i = 0; i < r->n_params; i++) {
+        if (r->params[i].used)
+            continue;
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(r->params[k].key, r->params[i].key))
+                return err_set(e, ERR_PARAM, "%s: given more than once", r->params[i].key);
+        return err_set(e, ERR_PARAM, "%s: unknown query parameter", r->params[i].key);
+    }
     return 0;
 }
 
@@ -220,14 +225,36 @@ static void res_clear(struct res *s)
     s->n_headers = 0;
 }
 
+/* Appends s to out (of cap bytes, at *n) with control bytes and backslashes
+ * as \xNN, so that a decoded %0a in a URL cannot forge a line of the log. */
+static void log_str(char *out, size_t cap, size_t *n, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (; s && *s && *n + 5 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f || c == '\\') {
+            out[(*n)++] = '\\', out[(*n)++] = 'x';
+            out[(*n)++] = hex[c >> 4], out[(*n)++] = hex[c & 15];
+        } else {
+            out[(*n)++] = (char)c;
+        }
+    }
+}
+
+/* One line per request, written at once (stderr is unbuffered). */
 static void log_line(const struct req *r, const struct res *s, size_t bytes, double ms)
 {
-    char ts[32];
+    char line[1024];
+    size_t n;
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(stderr, "%s %s %s %d %zu %.1fms\n", ts, r->method, r->path, s->status, bytes, ms);
+    n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+    log_str(line, sizeof line - 64, &n, r->method);
+    line[n++] = ' ';
+    log_str(line, sizeof line - 64, &n, r->path);
+    snprintf(line + n, sizeof line - n, " %d %zu %.1fms\n", s->status, bytes, ms);
+    fputs(line, stderr);
 }
 
 static int handle(struct req *r, struct res *s, struct err *e)
