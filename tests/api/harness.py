@@ -200,9 +200,12 @@ COLLECTIONS = ["villages", "grids", "parcels", "farmland", "demolition_sites", "
 
 def cs2cs(src, dst, points, decimals=10):
     """Transforms (a, b) pairs with PROJ's own cs2cs, in the axis order of each
-    CRS's definition (e.g. EPSG:4490 lat, lon; EPSG:4548 northing, easting)."""
+    CRS's definition (e.g. EPSG:4490 lat, lon; EPSG:4548 northing, easting).
+    dst may also be a PROJ string ("+proj=laea ...")."""
     text = "".join(f"{a!r} {b!r}\n" for a, b in points)
-    p = subprocess.run(["cs2cs", "-f", f"%.{decimals}f", src, dst], input=text,
+    # a PROJ string as target goes after "+to" (cs2cs misreads it otherwise)
+    target = ["+to", *dst.split()] if dst.startswith("+") else [dst]
+    p = subprocess.run(["cs2cs", "-f", f"%.{decimals}f", src, *target], input=text,
                        capture_output=True, text=True)
     if p.returncode != 0:
         raise AssertionError(f"cs2cs {src} {dst} failed: {p.stderr}")
