@@ -18,32 +18,38 @@
 #include "buf.h"
 
 struct crs_def {
-    int epsg;          /* 0 for CRS84 */
-    const char *name;  /* short name in messages, also PROJ's definition */
-    const char *uri;   /* OGC URI */
-    int geographic;
-    int swaps;         /* definition's first axis is latitude or northing */
-    double west, south, east, north; /* area of use, degrees */
+    int epsg;         /* 0 for CRS84 */
+    const char *name; /* short name in messages, also PROJ's definition */
+    const char *uri;  /* OGC URI */
+    int geographic;   /* degrees, else metres */
+    int swaps;        /* definition's first axis is latitude or northing */
+    struct {
+        double west, south, east, north;
+    } use; /* area of use, degrees */
 };
 
+/* clang-format off */
 static const struct crs_def defs[CRS_COUNT] = {
-    [CRS_CRS84] = {0, "OGC:CRS84", "http://www.opengis.net/def/crs/OGC/1.3/CRS84", 1, 0,
-                   -180, -90, 180, 90},
-    [CRS_4326] = {4326, "EPSG:4326", "http://www.opengis.net/def/crs/EPSG/0/4326", 1, 1,
-                  -180, -90, 180, 90},
-    [CRS_4490] = {4490, "EPSG:4490", "http://www.opengis.net/def/crs/EPSG/0/4490", 1, 1,
-                  -180, -90, 180, 90},
-    [CRS_3857] = {3857, "EPSG:3857", "http://www.opengis.net/def/crs/EPSG/0/3857", 0, 0,
-                  -180, -85.06, 180, 85.06},
-    [CRS_4548] = {4548, "EPSG:4548", "http://www.opengis.net/def/crs/EPSG/0/4548", 0, 1,
-                  115.5, 18, 118.5, 54},
-    [CRS_4549] = {4549, "EPSG:4549", "http://www.opengis.net/def/crs/EPSG/0/4549", 0, 1,
-                  118.5, 18, 121.5, 54},
-    [CRS_4527] = {4527, "EPSG:4527", "http://www.opengis.net/def/crs/EPSG/0/4527", 0, 1,
-                  115.5, 18, 118.5, 54},
-    [CRS_4528] = {4528, "EPSG:4528", "http://www.opengis.net/def/crs/EPSG/0/4528", 0, 1,
-                  118.5, 18, 121.5, 54},
+    [CRS_CRS84] = {0,    "OGC:CRS84", "http://www.opengis.net/def/crs/OGC/1.3/CRS84", 1, 0,
+                   {-180, -90, 180, 90}},
+    [CRS_4326]  = {4326, "EPSG:4326", "http://www.opengis.net/def/crs/EPSG/0/4326",   1, 1,
+                   {-180, -90, 180, 90}},
+    [CRS_4490]  = {4490, "EPSG:4490", "http://www.opengis.net/def/crs/EPSG/0/4490",   1, 1,
+                   {-180, -90, 180, 90}},
+    [CRS_3857]  = {3857, "EPSG:3857", "http://www.opengis.net/def/crs/EPSG/0/3857",   0, 0,
+                   {-180, -85.06, 180, 85.06}},
+    /* 3-degree Gauss-Kruger zones: the central meridian +-1.5 degrees over
+     * China's latitudes */
+    [CRS_4548]  = {4548, "EPSG:4548", "http://www.opengis.net/def/crs/EPSG/0/4548",   0, 1,
+                   {115.5, 18, 118.5, 54}},
+    [CRS_4549]  = {4549, "EPSG:4549", "http://www.opengis.net/def/crs/EPSG/0/4549",   0, 1,
+                   {118.5, 18, 121.5, 54}},
+    [CRS_4527]  = {4527, "EPSG:4527", "http://www.opengis.net/def/crs/EPSG/0/4527",   0, 1,
+                   {115.5, 18, 118.5, 54}},
+    [CRS_4528]  = {4528, "EPSG:4528", "http://www.opengis.net/def/crs/EPSG/0/4528",   0, 1,
+                   {118.5, 18, 121.5, 54}},
 };
+/* clang-format on */
 
 /* Root names of .prj files as ArcGIS (ESRI WKT) and GDAL (OGC WKT) write
  * them, lower-cased with every run of other characters turned into '_'.
@@ -86,7 +92,7 @@ struct crs_ctx {
 
 /* ---- the table ---------------------------------------------------------- */
 
-static int valid_id(int crs)
+static inline int valid_id(int crs)
 {
     return crs >= 0 && crs < CRS_COUNT;
 }
@@ -124,10 +130,10 @@ int crs_precision(int crs)
 void crs_area_of_use(int crs, double *west, double *south, double *east, double *north)
 {
     assert(valid_id(crs));
-    *west = defs[crs].west;
-    *south = defs[crs].south;
-    *east = defs[crs].east;
-    *north = defs[crs].north;
+    *west = defs[crs].use.west;
+    *south = defs[crs].use.south;
+    *east = defs[crs].use.east;
+    *north = defs[crs].use.north;
 }
 
 static const char *short_name(int crs)
@@ -293,9 +299,7 @@ int crs_parse(const char *s, int *crs, struct err *e)
 
 /* Identification failures are expected (that is what the fallbacks are
  * for): PROJ's complaints about them go nowhere, never to stderr. */
-static void quiet_log(void *data, int level, const char *msg)
-{
-}
+static void quiet_log(void *data, int level, const char *msg) {}
 
 /* The name of the WKT's root object (PROJCS["name", ... ), unescaped into
  * out; "" when there is none. */
@@ -412,6 +416,8 @@ int crs_from_wkt(const char *wkt, int *crs, struct err *e)
     if (!wkt)
         return unsupported(e, "", 0, "");
     n = trim(wkt, &p);
+    if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) /* a BOM, as some editors write */
+        p += 3, n -= 3;
     text = strndup(p, n);
     if (!text)
         return err_set(e, ERR_INTERNAL, "out of memory");
@@ -509,13 +515,19 @@ static void put_coord(struct buf *b, double v, int prec)
         buf_printf(b, "%g", v);
 }
 
-/* Names point i, given as the caller gave it (in), in e. */
-static int cannot_transform(crs_ctx *c, PJ *op, size_t i, const double *in, int swapped,
-                            int from, int to, struct err *e)
+/* Names point i, given as the caller gave it (in), in e. The point is tried
+ * once more on its own: the batch's errno may be another point's. */
+static int cannot_transform(crs_ctx *c, PJ *op, size_t i, const double *in, int swapped, int from,
+                            int to, struct err *e)
 {
     struct buf b;
-    int perr = proj_errno(op);
-    const char *why = perr ? proj_context_errno_string(c->pj, perr) : NULL;
+    const char *why = NULL;
+    int perr;
+    proj_errno_reset(op);
+    proj_trans(op, PJ_FWD, proj_coord(in[0], in[1], 0, 0));
+    perr = proj_errno(op);
+    if (perr)
+        why = proj_context_errno_string(c->pj, perr);
     buf_init(&b);
     put_coord(&b, in[swapped ? 1 : 0], crs_precision(from));
     buf_puts(&b, ", ");
@@ -528,8 +540,8 @@ static int cannot_transform(crs_ctx *c, PJ *op, size_t i, const double *in, int 
     return ERR_PARAM;
 }
 
-int crs_transform(crs_ctx *c, int from, int from_axis, int to, int to_axis, double *xy,
-                  size_t n, struct err *e)
+int crs_transform(crs_ctx *c, int from, int from_axis, int to, int to_axis, double *xy, size_t n,
+                  struct err *e)
 {
     double in[2 * CHUNK];
     int swap_in, swap_out;
@@ -552,8 +564,8 @@ int crs_transform(crs_ctx *c, int from, int from_axis, int to, int to_axis, doub
         double *p = xy + 2 * at;
         memcpy(in, p, m * 2 * sizeof *p);
         proj_errno_reset(op);
-        proj_trans_generic(op, PJ_FWD, p, 2 * sizeof *p, m, p + 1, 2 * sizeof *p, m, NULL, 0,
-                           0, NULL, 0, 0);
+        proj_trans_generic(op, PJ_FWD, p, 2 * sizeof *p, m, p + 1, 2 * sizeof *p, m, NULL, 0, 0,
+                           NULL, 0, 0);
         for (size_t k = 0; k < m; k++)
             if (!isfinite(p[2 * k]) || !isfinite(p[2 * k + 1]))
                 return cannot_transform(c, op, at + k, in + 2 * k, swap_in, from, to, e);

@@ -244,7 +244,7 @@ int feature_insert(ctx *c, store *s, const struct layer *l, const struct feature
     if (!w)
         return ctx_geos_err(c, e, ERR_INTERNAL, "WKB writer");
     wkb = GEOSWKBWriter_write_r(c->geos, w, f->geom, &wkb_len);
-    geojson_geom_write(c, f->geom, crs_precision(CRS_STORAGE), &gj);
+    geojson_geom_write_storage(c, f->geom, &gj);
     if (!wkb || gj.oom)
         rc = err_set(e, ERR_INTERNAL, "out of memory");
     else
@@ -253,6 +253,11 @@ int feature_insert(ctx *c, store *s, const struct layer *l, const struct feature
     GEOSWKBWriter_destroy_r(c->geos, w);
     buf_clear(&gj);
     return rc;
+}
+
+void geojson_geom_write_storage(ctx *c, const GEOSGeometry *g, struct buf *out)
+{
+    geojson_geom_write(c, g, crs_precision(CRS_STORAGE), out);
 }
 
 void feature_write_value(const struct field *f, const struct value *v, struct buf *out)

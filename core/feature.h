@@ -65,6 +65,9 @@ struct feature_out {
 int feature_write(ctx *c, const struct layer *l, const struct store_row *row,
                   const struct feature_out *o, struct buf *out, struct err *e);
 
+/* Appends g (storage CRS) as the GeoJSON text kept with each feature. */
+void geojson_geom_write_storage(ctx *c, const GEOSGeometry *g, struct buf *out);
+
 /* Appends a value as JSON (booleans as true/false for boolean fields). */
 void feature_write_value(const struct field *f, const struct value *v, struct buf *out);
 

@@ -5,7 +5,6 @@
  * ring areas area.c's; GeoJSON and WKT are read and written elsewhere. */
 #include "geom.h"
 
-#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -133,8 +132,7 @@ static GEOSGeometry *rebuild_simple(ctx *c, int type, const GEOSGeometry *g, con
     return GEOSGeom_createLineString_r(h, seq);
 }
 
-static GEOSGeometry *rebuild_polygon(ctx *c, const GEOSGeometry *g, const double *xy,
-                                     size_t *at)
+static GEOSGeometry *rebuild_polygon(ctx *c, const GEOSGeometry *g, const double *xy, size_t *at)
 {
     GEOSContextHandle_t h = c->geos;
     GEOSGeometry *shell = NULL, **holes = NULL, *out = NULL;
@@ -161,8 +159,8 @@ out:
     return out;
 }
 
-static GEOSGeometry *rebuild_collection(ctx *c, int type, const GEOSGeometry *g,
-                                        const double *xy, size_t *at)
+static GEOSGeometry *rebuild_collection(ctx *c, int type, const GEOSGeometry *g, const double *xy,
+                                        size_t *at)
 {
     GEOSContextHandle_t h = c->geos;
     GEOSGeometry **parts = NULL, *out = NULL;
@@ -258,8 +256,7 @@ size_t geom_num_points(ctx *c, const GEOSGeometry *g)
 
 /* ---- validity ---------------------------------------------------------- */
 
-int geom_check_valid(ctx *c, const GEOSGeometry *g, double *loc_x, double *loc_y,
-                     struct err *e)
+int geom_check_valid(ctx *c, const GEOSGeometry *g, double *loc_x, double *loc_y, struct err *e)
 {
     GEOSContextHandle_t h = c->geos;
     GEOSGeometry *loc = NULL;
@@ -343,8 +340,8 @@ static GEOSGeometry *polygonal_parts(ctx *c, const GEOSGeometry *g, struct err *
     GEOSGeometry **parts = NULL, *out = NULL;
     size_t n = count_polygons(c, g), k = 0;
     if (n == 0) {
-        err_set(e, ERR_INVALID, "no area is left after repair (the geometry collapses to "
-                                "lines or points)");
+        err_set(e, ERR_INVALID,
+                "no area is left after repair (the geometry collapses to lines or points)");
         return NULL;
     }
     if (!(parts = calloc(n, sizeof *parts))) {

@@ -5,13 +5,13 @@
 #define ONEMAP_GEOM_H
 
 #include "ctx_int.h"
+#include "geom_box.h"
 
-struct bbox {
-    double minx, miny, maxx, maxy;
-};
 
 /* Geodesic area in m2 of a Polygon or MultiPolygon in EPSG:4490 lon/lat
- * (holes subtracted); 0 for other types or empty geometries. */
+ * (holes subtracted); a GeometryCollection (as a clip may return) counts its
+ * polygonal parts; 0 for other types or empty geometries. NaN only when
+ * memory runs out copying a large ring. */
 double geom_area_m2(ctx *c, const GEOSGeometry *g);
 
 /* Returns a new geometry with every coordinate transformed (see

@@ -1,5 +1,6 @@
 /* ingest: FeatureCollection imports and exports. Owns the per-import
- * bookkeeping; feature.c judges single features, store.c writes them. */
+ * bookkeeping (matching by key, the report, the history rows); feature.c
+ * judges single features and store.c writes them. */
 #include "ingest.h"
 
 #include <jansson.h>
@@ -9,7 +10,9 @@
 
 #include "crs.h"
 #include "ctx_int.h"
+#include "edit.h"
 #include "feature.h"
+#include "geom.h"
 
 void ingest_opts_default(struct ingest_opts *o)
 {
@@ -18,30 +21,367 @@ void ingest_opts_default(struct ingest_opts *o)
     memset(o, 0, sizeof *o);
     o->crs = -1;
     o->axis = CRS_AXIS_XY;
+    o->key_field = -1;
     o->max_features = lim.max_features;
     o->max_vertices = lim.max_vertices;
 }
 
-static void note_invalid(struct ingest_report *r, size_t index, const struct layer *l,
-                         const json_t *feat, const struct feature_in *f, const struct err *e)
-{
-    struct ingest_invalid *inv;
+enum status { ST_INVALID = 0, ST_ADDED, ST_CHANGED, ST_UNCHANGED };
+
+struct keyref {
     const char *key;
-    json_t *props = json_object_get(feat, "properties");
-    r->n_invalid++;
-    if (r->n_invalid > INGEST_MAX_INVALID)
+    size_t index;
+};
+
+/* One uploaded feature on its way in. */
+struct item {
+    struct feature_in f;
+    char *gj;                 /* geometry GeoJSON as it would be stored */
+    const char *key;          /* borrowed from f.vals */
+    enum status st;
+    long long fid, version;   /* of the stored feature it replaces */
+    double old_area;
+};
+
+/* A stored feature that a replace import removes. */
+struct removal {
+    long long fid, version;
+    double area;
+    char *feature;            /* its last state, for the history */
+    double mbr[4];
+};
+
+struct job {
+    ctx *c;
+    store *s;
+    const struct layer *l;
+    const struct ingest_opts *o;
+    struct ingest_report *r;
+    json_t *feats;
+    struct item *items;
+    size_t n;
+    struct keyref *order;     /* valid items sorted by key */
+    size_t n_order;
+    int key_field;
+    struct removal *removals;
+    size_t n_removals, cap_removals;
+};
+
+static void note(struct ingest_note *list, size_t *count, size_t index, const char *key,
+                 const char *reason, const struct feature_in *f)
+{
+    struct ingest_note *n;
+    (*count)++;
+    if (*count > INGEST_MAX_NOTES)
         return;
-    inv = &r->invalid[r->n_invalid - 1];
-    memset(inv, 0, sizeof *inv);
-    inv->index = index;
-    key = json_string_value(json_object_get(props, l->key));
-    snprintf(inv->key, sizeof inv->key, "%s", key ? key : "");
-    snprintf(inv->reason, sizeof inv->reason, "%s", e->msg);
-    if (f->have_loc) {
-        inv->loc[0] = f->loc[0];
-        inv->loc[1] = f->loc[1];
-        inv->have_loc = 1;
+    n = &list[*count - 1];
+    memset(n, 0, sizeof *n);
+    n->index = index;
+    snprintf(n->key, sizeof n->key, "%s", key ? key : "");
+    snprintf(n->reason, sizeof n->reason, "%s", reason);
+    if (f && f->have_loc) {
+        n->loc[0] = f->loc[0];
+        n->loc[1] = f->loc[1];
+        n->have_loc = 1;
     }
+}
+
+static const char *raw_key(struct job *j, size_t i)
+{
+    json_t *props = json_object_get(json_array_get(j->feats, i), "properties");
+    return json_string_value(json_object_get(props, j->l->fields[j->key_field].name));
+}
+
+static void box_add(struct ingest_report *r, const double b[4])
+{
+    if (!r->have_box) {
+        r->changed_box = (struct bbox){b[0], b[1], b[2], b[3]};
+        r->have_box = 1;
+        return;
+    }
+    if (b[0] < r->changed_box.minx) r->changed_box.minx = b[0];
+    if (b[1] < r->changed_box.miny) r->changed_box.miny = b[1];
+    if (b[2] > r->changed_box.maxx) r->changed_box.maxx = b[2];
+    if (b[3] > r->changed_box.maxy) r->changed_box.maxy = b[3];
+}
+
+static void box_add_geom(struct job *j, const GEOSGeometry *g)
+{
+    struct bbox b;
+    if (geom_bounds(j->c, g, &b) == 0) {
+        double v[4] = {b.minx, b.miny, b.maxx, b.maxy};
+        box_add(j->r, v);
+    }
+}
+
+static int parse_items(struct job *j, int crs, int axis)
+{
+    struct limits lim;
+    struct err fe;
+    struct buf gj;
+    limits_default(&lim);
+    lim.max_vertices = j->o->max_vertices;
+    buf_init(&gj);
+    for (size_t i = 0; i < j->n; i++) {
+        struct item *it = &j->items[i];
+        err_clear(&fe);
+        if (feature_parse(j->c, j->l, json_array_get(j->feats, i), crs, axis, &lim,
+                          j->o->make_valid ? FEATURE_MAKE_VALID : 0, &it->f, &fe)) {
+            note(j->r->invalid, &j->r->n_invalid, i, raw_key(j, i), fe.msg, &it->f);
+            continue;
+        }
+        if (it->f.vals[j->key_field].type != VAL_TEXT) {
+            note(j->r->invalid, &j->r->n_invalid, i, NULL, "properties: the key has no value",
+                 NULL);
+            continue;
+        }
+        it->key = it->f.vals[j->key_field].s;
+        if (it->f.repaired) {
+            char why[ERR_MSG_MAX + 32];
+            geom_check_valid(j->c, it->f.geom, NULL, NULL, &fe);
+            snprintf(why, sizeof why, "repaired: the geometry was invalid");
+            note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
+        }
+        buf_reset(&gj);
+        geojson_geom_write_storage(j->c, it->f.geom, &gj);
+        if (gj.oom || !(it->gj = strdup(gj.data))) {
+            buf_clear(&gj);
+            return err_set(NULL, ERR_INTERNAL, "out of memory");
+        }
+        it->st = ST_ADDED;
+    }
+    buf_clear(&gj);
+    return 0;
+}
+
+
+static int keyref_cmp(const void *a, const void *b)
+{
+    const struct keyref *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->index < y->index ? -1 : x->index > y->index);
+}
+
+/* Sorts the valid items by key and marks repeated keys invalid. */
+static int order_items(struct job *j)
+{
+    size_t m = 0;
+    if (!(j->order = calloc(j->n ? j->n : 1, sizeof *j->order)))
+        return -1;
+    for (size_t i = 0; i < j->n; i++)
+        if (j->items[i].st == ST_ADDED)
+            j->order[m++] = (struct keyref){j->items[i].key, i};
+    qsort(j->order, m, sizeof *j->order, keyref_cmp);
+    j->n_order = m;
+    for (size_t k = 1; k < m; k++)
+        if (!strcmp(j->order[k].key, j->order[k - 1].key)) {
+            size_t first = k - 1;
+            char why[ERR_MSG_MAX];
+            while (first > 0 && !strcmp(j->order[first - 1].key, j->order[k].key))
+                first--;
+            snprintf(why, sizeof why, "properties.%s: '%.200s' also used by features[%zu]",
+                     j->l->fields[j->key_field].name, j->order[k].key, j->order[first].index);
+            note(j->r->invalid, &j->r->n_invalid, j->order[k].index, j->order[k].key, why, NULL);
+            j->items[j->order[k].index].st = ST_INVALID;
+        }
+    return 0;
+}
+
+static struct item *find_item(struct job *j, const char *key)
+{
+    size_t lo = 0, hi = j->n_order;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(j->order[mid].key, key);
+        if (c == 0) {
+            /* the first of equal keys */
+            while (mid > 0 && !strcmp(j->order[mid - 1].key, key))
+                mid--;
+            return &j->items[j->order[mid].index];
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int same_value(const struct value *a, const struct value *b)
+{
+    if (a->type != b->type)
+        return a->type == VAL_INT && b->type == VAL_REAL ? (double)a->i == b->d
+             : a->type == VAL_REAL && b->type == VAL_INT ? a->d == (double)b->i : 0;
+    switch (a->type) {
+    case VAL_INT: return a->i == b->i;
+    case VAL_REAL: return a->d == b->d;
+    case VAL_TEXT: return !strcmp(a->s, b->s);
+    default: return 1;
+    }
+}
+
+static int add_removal(struct job *j, const struct store_row *row, struct err *e)
+{
+    struct feature_out fo = {CRS_STORAGE, CRS_AXIS_XY, NULL, 1};
+    struct removal *rm;
+    struct buf b;
+    if (j->n_removals == j->cap_removals) {
+        size_t cap = j->cap_removals ? j->cap_removals * 2 : 64;
+        struct removal *v = realloc(j->removals, cap * sizeof *v);
+        if (!v)
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        j->removals = v;
+        j->cap_removals = cap;
+    }
+    rm = &j->removals[j->n_removals];
+    memset(rm, 0, sizeof *rm);
+    buf_init(&b);
+    if (feature_write(j->c, j->l, row, &fo, &b, e) || b.oom) {
+        buf_clear(&b);
+        return e->code ? e->code : ERR_INTERNAL;
+    }
+    rm->feature = buf_steal(&b);
+    rm->fid = row->fid;
+    rm->version = row->version;
+    rm->area = row->area_m2;
+    memcpy(rm->mbr, row->mbr, sizeof rm->mbr);
+    j->n_removals++;
+    return 0;
+}
+
+/* Compares one stored feature with the upload. */
+static int on_stored(void *arg, const struct store_row *row, struct err *e)
+{
+    struct job *j = arg;
+    const struct value *kv = &row->vals[j->key_field];
+    struct item *it = kv->type == VAL_TEXT ? find_item(j, kv->s) : NULL;
+    size_t i;
+    if (!it)
+        return j->o->mode == INGEST_REPLACE ? add_removal(j, row, e) : 0;
+    if (it->fid) /* the stored layer has this key twice: match the first */
+        return 0;
+    it->fid = row->fid;
+    it->version = row->version;
+    it->old_area = row->area_m2;
+    for (i = 0; i < j->l->n_fields; i++)
+        if (!same_value(&it->f.vals[i], &row->vals[i]))
+            break;
+    it->st = (i == j->l->n_fields && !strcmp(it->gj, row->gj)) ? ST_UNCHANGED : ST_CHANGED;
+    if (it->st == ST_CHANGED)
+        box_add(j->r, row->mbr);
+    return 0;
+}
+
+static int match_stored(struct job *j, struct err *e)
+{
+    struct store_query q;
+    memset(&q, 0, sizeof q);
+    q.layer = j->l;
+    q.limit = -1;
+    q.n_rects = 1; /* through the R-tree, so that rows carry their boxes */
+    q.rects[0][0] = q.rects[0][1] = -1e300;
+    q.rects[0][2] = q.rects[0][3] = 1e300;
+    return store_query_rows(j->s, &q, on_stored, j, e);
+}
+
+static void tally(struct job *j)
+{
+    struct ingest_report *r = j->r;
+    for (size_t i = 0; i < j->n; i++) {
+        struct item *it = &j->items[i];
+        if (it->st == ST_ADDED) {
+            r->added++;
+            r->area_change_m2 += it->f.area_m2;
+            box_add_geom(j, it->f.geom);
+        } else if (it->st == ST_CHANGED) {
+            r->changed++;
+            r->area_change_m2 += it->f.area_m2 - it->old_area;
+            box_add_geom(j, it->f.geom);
+        } else if (it->st == ST_UNCHANGED) {
+            r->unchanged++;
+        }
+    }
+    for (size_t i = 0; i < j->n_removals; i++) {
+        r->removed++;
+        r->area_change_m2 -= j->removals[i].area;
+        box_add(r, j->removals[i].mbr);
+    }
+}
+
+/* The feature as stored, for its history row. */
+static void item_json(struct job *j, const struct item *it, long long fid, struct buf *b)
+{
+    buf_reset(b);
+    buf_printf(b, "{\"type\":\"Feature\",\"id\":%lld,\"geometry\":%s,\"properties\":{", fid,
+               it->gj);
+    for (size_t i = 0; i < j->l->n_fields; i++) {
+        buf_printf(b, "%s\"%s\":", i ? "," : "", j->l->fields[i].name);
+        feature_write_value(&j->l->fields[i], &it->f.vals[i], b);
+    }
+    buf_puts(b, "}}");
+}
+
+static int write_item(struct job *j, struct item *it, struct buf *json, struct err *e)
+{
+    const char *by = j->o->by, *cid = j->r->change_id;
+    long long fid = it->fid, version = 1;
+    int rc;
+    if (it->st == ST_ADDED) {
+        rc = feature_insert(j->c, j->s, j->l, &it->f, &fid, e);
+    } else {
+        GEOSWKBWriter *w = GEOSWKBWriter_create_r(j->c->geos);
+        size_t len = 0;
+        unsigned char *wkb = w ? GEOSWKBWriter_write_r(j->c->geos, w, it->f.geom, &len) : NULL;
+        version = it->version + 1;
+        rc = wkb ? store_feature_update(j->s, j->l, fid, version, it->f.vals, wkb, len, it->gj,
+                                        it->f.area_m2, e)
+                 : ctx_geos_err(j->c, e, ERR_INTERNAL, "WKB");
+        if (wkb)
+            GEOSFree_r(j->c->geos, wkb);
+        if (w)
+            GEOSWKBWriter_destroy_r(j->c->geos, w);
+    }
+    if (rc)
+        return rc;
+    item_json(j, it, fid, json);
+    return store_history_add(j->s, j->l, fid, version, "import", by, cid, json->data, e);
+}
+
+static int write_all(struct job *j, struct err *e)
+{
+    struct buf json;
+    int rc;
+    if ((rc = store_begin(j->s, e)))
+        return rc;
+    buf_init(&json);
+    for (size_t i = 0; !rc && i < j->n_removals; i++) {
+        struct removal *rm = &j->removals[i];
+        if (!(rc = store_feature_delete(j->s, j->l, rm->fid, e)))
+            rc = store_history_add(j->s, j->l, rm->fid, rm->version + 1, "delete", j->o->by,
+                                   j->r->change_id, rm->feature, e);
+    }
+    for (size_t i = 0; !rc && i < j->n; i++) {
+        struct item *it = &j->items[i];
+        if ((it->st == ST_ADDED || it->st == ST_CHANGED) && (rc = write_item(j, it, &json, e)))
+            err_prefix(e, "features[%zu]", i);
+    }
+    buf_clear(&json);
+    if (rc || (rc = store_commit(j->s, e)))
+        store_rollback(j->s);
+    return rc;
+}
+
+static void job_clear(struct job *j)
+{
+    for (size_t i = 0; j->items && i < j->n; i++) {
+        feature_in_clear(j->c, &j->items[i].f);
+        free(j->items[i].gj);
+    }
+    for (size_t i = 0; i < j->n_removals; i++)
+        free(j->removals[i].feature);
+    free(j->removals);
+    free(j->items);
+    free(j->order);
 }
 
 /* The CRS a file names itself (legacy GeoJSON "crs" member), else CRS84. */
@@ -62,164 +402,111 @@ static int file_crs(const json_t *root, const struct ingest_opts *o, int *crs, i
     return 0;
 }
 
-struct keyref {
-    const char *key;
-    size_t index;
-};
-
-static int keyref_cmp(const void *a, const void *b)
-{
-    const struct keyref *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : (x->index < y->index ? -1 : x->index > y->index);
-}
-
-/* Reports every feature whose key an earlier feature of the upload uses. */
-static void check_duplicates(const struct layer *l, json_t *feats, struct feature_in *fs,
-                             size_t n, struct ingest_report *r)
-{
-    struct keyref *refs = calloc(n ? n : 1, sizeof *refs);
-    size_t m = 0;
-    struct err fe;
-    if (!refs)
-        return;
-    for (size_t i = 0; i < n; i++)
-        if (fs[i].vals && fs[i].vals[l->key_field].type == VAL_TEXT)
-            refs[m++] = (struct keyref){fs[i].vals[l->key_field].s, i};
-    qsort(refs, m, sizeof *refs, keyref_cmp);
-    for (size_t k = 1; k < m; k++)
-        if (!strcmp(refs[k].key, refs[k - 1].key)) {
-            size_t first = k - 1;
-            while (first > 0 && !strcmp(refs[first - 1].key, refs[k].key))
-                first--;
-            err_set(&fe, ERR_INVALID, "properties.%s: '%s' also used by features[%zu]", l->key,
-                    refs[k].key, refs[first].index);
-            note_invalid(r, refs[k].index, l, json_array_get(feats, refs[k].index), &fs[refs[k].index], &fe);
-        }
-    free(refs);
-}
-
-static int parse_all(ctx *c, const struct layer *l, json_t *feats, int crs, int axis,
-                     const struct ingest_opts *o, struct feature_in *fs,
-                     struct ingest_report *r)
-{
-    struct limits lim;
-    struct err fe;
-    limits_default(&lim);
-    lim.max_vertices = o->max_vertices;
-    for (size_t i = 0; i < json_array_size(feats); i++) {
-        json_t *jf = json_array_get(feats, i);
-        err_clear(&fe);
-        if (feature_parse(c, l, jf, crs, axis, &lim, o->make_valid ? FEATURE_MAKE_VALID : 0,
-                          &fs[i], &fe)) {
-            note_invalid(r, i, l, jf, &fs[i], &fe);
-            continue;
-        }
-        r->repaired += fs[i].repaired;
-    }
-    check_duplicates(l, feats, fs, json_array_size(feats), r);
-    return r->n_invalid ? ERR_INVALID : 0;
-}
-
-static int write_all(ctx *c, store *s, const struct layer *l, struct feature_in *fs, size_t n,
-                     struct ingest_report *r, struct err *e)
+static int run_job(struct job *j, int crs, int axis, struct err *e)
 {
     int rc;
-    if ((rc = store_begin(s, e)))
+    if (!(j->items = calloc(j->n ? j->n : 1, sizeof *j->items)))
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (parse_items(j, crs, axis) || order_items(j))
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (j->r->n_invalid)
+        return err_set(e, ERR_INVALID, "%zu of %zu features are invalid; first: features[%zu]: %s",
+                       j->r->n_invalid, j->n, j->r->invalid[0].index, j->r->invalid[0].reason);
+    if ((rc = match_stored(j, e)))
         return rc;
-    for (size_t i = 0; i < n; i++) {
-        if ((rc = feature_insert(c, s, l, &fs[i], NULL, e))) {
-            store_rollback(s);
-            return err_prefix(e, "features[%zu]", i);
-        }
-        r->added++;
-        r->area_change_m2 += fs[i].area_m2;
-    }
-    if ((rc = store_commit(s, e))) {
-        store_rollback(s);
-        r->added = 0;
-        r->area_change_m2 = 0;
-    }
+    tally(j);
+    if (j->o->dry_run)
+        return 0;
+    return write_all(j, e);
+}
+
+/* Imports the features of an already parsed FeatureCollection root. */
+static int ingest_root(ctx *c, store *s, const struct layer *l, json_t *root, int crs, int axis,
+                       const struct ingest_opts *o, struct ingest_report *r, struct err *e)
+{
+    struct job j;
+    const char *type = json_string_value(json_object_get(root, "type"));
+    int rc;
+    memset(&j, 0, sizeof j);
+    j.c = c, j.s = s, j.l = l, j.o = o, j.r = r;
+    j.key_field = o->key_field >= 0 ? o->key_field : l->key_field;
+    j.feats = json_object_get(root, "features");
+    if (!type || strcmp(type, "FeatureCollection") || !json_is_array(j.feats))
+        return err_set(e, ERR_INVALID, "expected a GeoJSON FeatureCollection with a features array");
+    j.n = json_array_size(j.feats);
+    if (o->max_features && j.n > o->max_features)
+        return err_set(e, ERR_TOO_LARGE, "features: %zu features, more than the limit of %zu "
+                       "(max_features)", j.n, o->max_features);
+    rc = run_job(&j, crs, axis, e);
+    job_clear(&j);
     return rc;
+}
+
+static void report_init(struct ingest_report *r, const struct ingest_opts *o)
+{
+    memset(r, 0, sizeof *r);
+    if (o->change_id)
+        snprintf(r->change_id, sizeof r->change_id, "%s", o->change_id);
+    else
+        edit_change_id(r->change_id);
 }
 
 int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, size_t len,
                    const struct ingest_opts *o, struct ingest_report *r, struct err *e)
 {
     json_error_t je;
-    json_t *root = NULL, *feats;
-    struct feature_in *fs = NULL;
-    const char *type;
-    int crs, axis, rc = 0;
-    size_t n = 0;
-    memset(r, 0, sizeof *r);
+    json_t *root;
+    int crs, axis, rc;
+    report_init(r, o);
     if ((rc = json_depth_check(text, len, 64, e)))
         return rc;
     if (!(root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)))
         return err_set(e, ERR_BAD_REQUEST, "line %d, column %d: %s", je.line, je.column, je.text);
-    type = json_string_value(json_object_get(root, "type"));
-    feats = json_object_get(root, "features");
-    if (!type || strcmp(type, "FeatureCollection") || !json_is_array(feats)) {
-        rc = err_set(e, ERR_INVALID, "expected a GeoJSON FeatureCollection with a features array");
-        goto out;
-    }
-    n = json_array_size(feats);
-    if (o->max_features && n > o->max_features) {
-        rc = err_set(e, ERR_TOO_LARGE, "features: %zu features, more than the limit of %zu "
-                     "(max_features)", n, o->max_features);
-        goto out;
-    }
-    if ((rc = file_crs(root, o, &crs, &axis, e)))
-        goto out;
-    if (!(fs = calloc(n ? n : 1, sizeof *fs))) {
-        rc = err_set(e, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
-    if ((rc = parse_all(c, l, feats, crs, axis, o, fs, r))) {
-        err_set(e, ERR_INVALID, "%zu of %zu features are invalid; first: features[%zu]: %s",
-                r->n_invalid, n, r->invalid[0].index, r->invalid[0].reason);
-        goto out;
-    }
-    if (o->dry_run) {
-        for (size_t i = 0; i < n; i++) {
-            r->added++;
-            r->area_change_m2 += fs[i].area_m2;
-        }
-        goto out;
-    }
-    rc = write_all(c, s, l, fs, n, r, e);
-out:
-    for (size_t i = 0; fs && i < n; i++)
-        feature_in_clear(c, &fs[i]);
-    free(fs);
+    if (!(rc = file_crs(root, o, &crs, &axis, e)))
+        rc = ingest_root(c, s, l, root, crs, axis, o, r, e);
     json_decref(root);
     return rc;
 }
 
-void ingest_report_json(const struct ingest_report *r, int dry_run, struct buf *out)
+static void put_notes(struct buf *out, const char *name, const struct ingest_note *v, size_t n)
 {
-    size_t n = r->n_invalid < INGEST_MAX_INVALID ? r->n_invalid : INGEST_MAX_INVALID;
-    buf_printf(out, "{\"dry_run\":%s,\"added\":%zu,\"changed\":0,\"unchanged\":0,\"removed\":0,"
-               "\"invalid_count\":%zu,\"invalid\":[", dry_run ? "true" : "false", r->added,
-               r->n_invalid);
+    if (n > INGEST_MAX_NOTES)
+        n = INGEST_MAX_NOTES;
+    buf_printf(out, ",\"%s\":[", name);
     for (size_t i = 0; i < n; i++) {
-        const struct ingest_invalid *v = &r->invalid[i];
-        buf_printf(out, "%s{\"index\":%zu,\"key\":", i ? "," : "", v->index);
-        buf_put_json_str(out, v->key);
+        buf_printf(out, "%s{\"index\":%zu,\"key\":", i ? "," : "", v[i].index);
+        buf_put_json_str(out, v[i].key);
         buf_puts(out, ",\"reason\":");
-        buf_put_json_str(out, v->reason);
-        if (v->have_loc) {
+        buf_put_json_str(out, v[i].reason);
+        if (v[i].have_loc) {
             buf_puts(out, ",\"location\":[");
-            buf_put_num(out, v->loc[0], 9);
+            buf_put_num(out, v[i].loc[0], 9);
             buf_putc(out, ',');
-            buf_put_num(out, v->loc[1], 9);
+            buf_put_num(out, v[i].loc[1], 9);
             buf_putc(out, ']');
         }
         buf_putc(out, '}');
     }
-    buf_puts(out, "],\"area_change_m2\":");
+    buf_putc(out, ']');
+}
+
+void ingest_report_json(const struct ingest_report *r, int dry_run, struct buf *out)
+{
+    buf_printf(out, "{\"dry_run\":%s,\"added\":%zu,\"changed\":%zu,\"unchanged\":%zu,"
+               "\"removed\":%zu,\"invalid_count\":%zu", dry_run ? "true" : "false", r->added,
+               r->changed, r->unchanged, r->removed, r->n_invalid);
+    put_notes(out, "invalid", r->invalid, r->n_invalid);
+    put_notes(out, "repaired", r->repaired, r->n_repaired);
+    buf_puts(out, ",\"area_change_m2\":");
     buf_put_num(out, r->area_change_m2, 3);
-    buf_printf(out, ",\"repaired\":%zu}", r->repaired);
+    buf_puts(out, ",\"area_change_mu\":");
+    buf_put_num(out, r->area_change_m2 / (10000.0 / 15.0), 4);
+    buf_puts(out, ",\"change_id\":");
+    if (dry_run)
+        buf_puts(out, "null");
+    else
+        buf_put_json_str(out, r->change_id);
+    buf_putc(out, '}');
 }
 
 struct export_state {

@@ -1,6 +1,8 @@
-/* ingest: bringing a whole GeoJSON FeatureCollection into a layer — parse,
- * validate every feature, report every problem with its index, and write
- * all of it in one transaction or nothing. */
+/* ingest: bringing a whole FeatureCollection (GeoJSON, or a Shapefile read
+ * into one) into a layer — parse and validate every feature, match them to
+ * the stored features by key, report what would be added, changed,
+ * unchanged and removed, and write all of it in one transaction or nothing.
+ * Every written feature gets a history row under one change id. */
 #ifndef ONEMAP_INGEST_H
 #define ONEMAP_INGEST_H
 
@@ -9,19 +11,29 @@
 #include "buf.h"
 #include "ctx.h"
 #include "err.h"
+#include "geom_box.h"
 #include "layer.h"
 #include "store.h"
 
-struct ingest_opts {
-    int crs;          /* CRS of the coordinates, or -1: the file's own crs member, else CRS84 */
-    int axis;         /* crs_axis of crs */
-    int make_valid;
-    int dry_run;
-    size_t max_features;
-    size_t max_vertices;
+enum ingest_mode {
+    INGEST_UPSERT = 0,  /* add new keys, change existing ones */
+    INGEST_REPLACE      /* also remove the layer's features whose key is absent */
 };
 
-struct ingest_invalid {
+struct ingest_opts {
+    int crs;            /* CRS of the coordinates, or -1: the file's own, else CRS84 */
+    int axis;           /* crs_axis of crs */
+    int make_valid;
+    int dry_run;
+    enum ingest_mode mode;
+    int key_field;      /* field matched on; -1: the layer's key */
+    size_t max_features;
+    size_t max_vertices;
+    const char *by;     /* who, for the history */
+    const char *change_id; /* NULL: one is made */
+};
+
+struct ingest_note {
     size_t index;
     char key[128];
     char reason[ERR_MSG_MAX];
@@ -29,23 +41,34 @@ struct ingest_invalid {
     int have_loc;
 };
 
-#define INGEST_MAX_INVALID 100
+#define INGEST_MAX_NOTES 100
 
 struct ingest_report {
-    size_t added;
-    size_t n_invalid;          /* how many were invalid in all */
-    struct ingest_invalid invalid[INGEST_MAX_INVALID]; /* the first ones */
+    size_t added, changed, unchanged, removed;
+    size_t n_invalid;                           /* invalid features in all */
+    struct ingest_note invalid[INGEST_MAX_NOTES]; /* the first ones */
+    size_t n_repaired;                          /* repaired by make_valid */
+    struct ingest_note repaired[INGEST_MAX_NOTES];
     double area_change_m2;
-    size_t repaired;
+    char change_id[48];
+    struct bbox changed_box;                    /* bounds of old and new geometries */
+    int have_box;
 };
 
 void ingest_opts_default(struct ingest_opts *o);
 
-/* Imports the FeatureCollection in text into layer l. Invalid features make
- * the whole import fail with ERR_INVALID (the report lists them); a key that
- * exists already -> ERR_CONFLICT naming the feature index. */
+/* Imports the GeoJSON FeatureCollection in text into layer l. Invalid
+ * features make the whole import fail with ERR_INVALID (the report lists
+ * them with index, key, reason and location); nothing is written then, nor
+ * on a dry run. */
 int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, size_t len,
                    const struct ingest_opts *o, struct ingest_report *r, struct err *e);
+
+/* The same for a zipped Shapefile (.shp .shx .dbf, optional .prj .cpg);
+ * encoding is the DBF text encoding when no .cpg names one (NULL: GBK). */
+int ingest_shapefile_zip(ctx *c, store *s, const struct layer *l, const void *zip, size_t len,
+                         const char *encoding, const struct ingest_opts *o,
+                         struct ingest_report *r, struct err *e);
 
 /* Appends the report as JSON (the import report of API.md). */
 void ingest_report_json(const struct ingest_report *r, int dry_run, struct buf *out);

@@ -59,8 +59,10 @@ static sqlite3_stmt *prep(store *s, const char *sql, struct err *e)
     size_t i;
     sqlite3_stmt *st = NULL;
     struct cached_stmt *slot;
+    /* a statement still stepping (a query nested in another's callback on
+     * the same SQL) is skipped; a second copy is prepared */
     for (i = 0; i < s->n_cache; i++)
-        if (!strcmp(s->cache[i].sql, sql)) {
+        if (!sqlite3_stmt_busy(s->cache[i].st) && !strcmp(s->cache[i].sql, sql)) {
             sqlite3_reset(s->cache[i].st);
             sqlite3_clear_bindings(s->cache[i].st);
             return s->cache[i].st;
@@ -72,6 +74,8 @@ static sqlite3_stmt *prep(store *s, const char *sql, struct err *e)
     if (s->n_cache < STMT_CACHE) {
         slot = &s->cache[s->n_cache++];
     } else {
+        for (i = 0; i < STMT_CACHE && sqlite3_stmt_busy(s->cache[s->next_evict].st); i++)
+            s->next_evict = (s->next_evict + 1) % STMT_CACHE;
         slot = &s->cache[s->next_evict];
         s->next_evict = (s->next_evict + 1) % STMT_CACHE;
         sqlite3_finalize(slot->st);
@@ -189,6 +193,18 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
     return rc;
 }
 
+/* onemap's own tables: metadata, the history of every feature version (the
+ * change log) and the write tokens. */
+static const char *META_SQL =
+    "CREATE TABLE onemap_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE onemap_history (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " collection TEXT NOT NULL, fid INTEGER NOT NULL, version INTEGER NOT NULL,"
+    " op TEXT NOT NULL, at TEXT NOT NULL, by TEXT, change_id TEXT, feature TEXT NOT NULL);"
+    "CREATE INDEX onemap_history_feature ON onemap_history(collection, fid, version);"
+    "CREATE TABLE onemap_tokens (name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    " hash BLOB NOT NULL, role TEXT NOT NULL, grids TEXT NOT NULL DEFAULT '',"
+    " created TEXT NOT NULL, revoked TEXT);";
+
 int store_init(store *s, const char *layers_json, struct err *e)
 {
     struct layers *ls = NULL;
@@ -204,7 +220,7 @@ int store_init(store *s, const char *layers_json, struct err *e)
     if ((rc = store_begin(s, e)))
         goto out;
     if ((rc = select_ok(s, "SELECT InsertEpsgSrid(4490)", e)) ||
-        (rc = exec(s, "CREATE TABLE onemap_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);", e)))
+        (rc = exec(s, META_SQL, e)))
         goto fail;
     for (size_t i = 0; i < ls->n; i++)
         if ((rc = create_layer_table(s, &ls->v[i], e)))
@@ -557,5 +573,268 @@ int store_layer_extent(store *s, const struct layer *l, double ext[4], long long
         }
     }
     sqlite3_reset(st);
+    return rc;
+}
+
+int store_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
+                             struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int rc = 0;
+    snprintf(sql, sizeof sql, "SELECT fid FROM \"%s\" WHERE \"%s\" = ?", l->id, l->key);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *fid = sqlite3_column_int64(st, 0);
+    else
+        rc = err_set(e, ERR_NOT_FOUND, "%s: no feature with %s '%s'", l->id, l->key, key);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static const char *NOW = "strftime('%Y-%m-%dT%H:%M:%fZ')";
+
+int store_feature_update(store *s, const struct layer *l, long long fid, long long version,
+                         const struct value *vals, const unsigned char *wkb, size_t wkb_len,
+                         const char *gj, double area_m2, struct err *e)
+{
+    struct buf b;
+    sqlite3_stmt *st;
+    size_t i;
+    int rc = 0;
+    buf_init(&b);
+    buf_printf(&b, "UPDATE \"%s\" SET version = ?1, area_m2 = ?2, gj = ?3,"
+               " geom = GeomFromWKB(?4, 4490)", l->id);
+    for (i = 0; i < l->n_fields; i++)
+        buf_printf(&b, ", \"%s\" = ?%zu", l->fields[i].name, i + 6);
+    buf_puts(&b, " WHERE fid = ?5");
+    if (b.oom || !(st = prep(s, b.data, e))) {
+        rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, version);
+    sqlite3_bind_double(st, 2, area_m2);
+    sqlite3_bind_text(st, 3, gj, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, wkb, (int)wkb_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, fid);
+    for (i = 0; i < l->n_fields; i++)
+        bind_value(st, (int)i + 6, &vals[i]);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(s, e, l->id);
+        if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
+            rc = err_set(e, ERR_CONFLICT, "%s: a feature with %s '%s' exists already", l->id,
+                         l->key, vals[l->key_field].s);
+    } else if (sqlite3_changes(s->db) != 1) {
+        rc = err_set(e, ERR_NOT_FOUND, "%s/%lld: no such feature", l->id, fid);
+    }
+    sqlite3_reset(st);
+out:
+    buf_clear(&b);
+    return rc;
+}
+
+int store_feature_delete(store *s, const struct layer *l, long long fid, struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int rc = 0;
+    snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE fid = ?", l->id);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    sqlite3_bind_int64(st, 1, fid);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(s, e, l->id);
+    else if (sqlite3_changes(s->db) != 1)
+        rc = err_set(e, ERR_NOT_FOUND, "%s/%lld: no such feature", l->id, fid);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_history_add(store *s, const struct layer *l, long long fid, long long version,
+                      const char *op, const char *by, const char *change_id, const char *feature,
+                      struct err *e)
+{
+    char sql[512];
+    sqlite3_stmt *st;
+    int rc = 0;
+    snprintf(sql, sizeof sql, "INSERT INTO onemap_history (collection, fid, version, op, at, by,"
+             " change_id, feature) VALUES (?, ?, ?, ?, %s, ?, ?, ?)", NOW);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, fid);
+    sqlite3_bind_int64(st, 3, version);
+    sqlite3_bind_text(st, 4, op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, change_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, feature, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(s, e, "history");
+    sqlite3_reset(st);
+    return rc;
+}
+
+static void put_text_member(struct buf *b, const char *name, sqlite3_stmt *st, int col)
+{
+    buf_printf(b, ",\"%s\":", name);
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        buf_puts(b, "null");
+    else
+        buf_put_json_str(b, (const char *)sqlite3_column_text(st, col));
+}
+
+int store_history_get(store *s, const struct layer *l, long long fid, struct buf *out,
+                      long long *n, struct err *e)
+{
+    sqlite3_stmt *st = prep(s, "SELECT version, op, at, by, change_id, feature, seq FROM"
+                               " onemap_history WHERE collection = ? AND fid = ?"
+                               " ORDER BY version DESC, seq DESC", e);
+    int step;
+    *n = 0;
+    if (!st)
+        return e->code;
+    sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, fid);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        buf_printf(out, "%s{\"version\":%lld", (*n)++ ? "," : "",
+                   (long long)sqlite3_column_int64(st, 0));
+        put_text_member(out, "op", st, 1);
+        put_text_member(out, "at", st, 2);
+        put_text_member(out, "by", st, 3);
+        put_text_member(out, "change_id", st, 4);
+        buf_printf(out, ",\"seq\":%lld,\"feature\":", (long long)sqlite3_column_int64(st, 6));
+        buf_puts(out, (const char *)sqlite3_column_text(st, 5));
+        buf_putc(out, '}');
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : db_err(s, e, "history");
+}
+
+int store_changes(store *s, long long since, long long limit, struct buf *out,
+                  long long *next, struct err *e)
+{
+    sqlite3_stmt *st = prep(s, "SELECT seq, collection, fid, op, version, at, by, change_id"
+                               " FROM onemap_history WHERE seq > ? ORDER BY seq LIMIT ?", e);
+    int step, n = 0;
+    *next = since;
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_int64(st, 2, limit);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        *next = sqlite3_column_int64(st, 0);
+        buf_printf(out, "%s{\"seq\":%lld", n++ ? "," : "", *next);
+        put_text_member(out, "collection", st, 1);
+        buf_printf(out, ",\"id\":%lld", (long long)sqlite3_column_int64(st, 2));
+        put_text_member(out, "op", st, 3);
+        buf_printf(out, ",\"version\":%lld", (long long)sqlite3_column_int64(st, 4));
+        put_text_member(out, "at", st, 5);
+        put_text_member(out, "by", st, 6);
+        put_text_member(out, "change_id", st, 7);
+        buf_putc(out, '}');
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? 0 : db_err(s, e, "changes");
+}
+
+int store_token_add(store *s, const char *name, const char *id, const unsigned char *hash,
+                    size_t hash_len, const char *role, const char *grids, struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int rc = 0;
+    snprintf(sql, sizeof sql, "INSERT INTO onemap_tokens (name, id, hash, role, grids, created)"
+             " VALUES (?, ?, ?, ?, ?, %s)", NOW);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, hash, (int)hash_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, grids ? grids : "", -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(s, e, "token");
+        if (rc == ERR_CONFLICT)
+            rc = err_set(e, ERR_CONFLICT, "a token named '%s' exists already", name);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_token_get(store *s, const char *id, struct store_token *t, struct err *e)
+{
+    sqlite3_stmt *st = prep(s, "SELECT name, hash, role, grids FROM onemap_tokens"
+                               " WHERE id = ? AND revoked IS NULL", e);
+    int rc = 0;
+    memset(t, 0, sizeof *t);
+    if (!st)
+        return e->code;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == (int)sizeof t->hash) {
+        snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 0));
+        memcpy(t->hash, sqlite3_column_blob(st, 1), sizeof t->hash);
+        snprintf(t->role, sizeof t->role, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(t->grids, sizeof t->grids, "%s", (const char *)sqlite3_column_text(st, 3));
+    } else {
+        rc = err_set(e, ERR_UNAUTHORIZED, "Authorization: unknown or revoked token");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_token_list(store *s, struct buf *out, struct err *e)
+{
+    sqlite3_stmt *st = prep(s, "SELECT name, role, grids, created, revoked FROM onemap_tokens"
+                               " ORDER BY name", e);
+    if (!st)
+        return e->code;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *grids = (const char *)sqlite3_column_text(st, 2);
+        buf_printf(out, "%-20s %-7s %-24s %s%s%s\n", (const char *)sqlite3_column_text(st, 0),
+                   (const char *)sqlite3_column_text(st, 1), grids && *grids ? grids : "-",
+                   (const char *)sqlite3_column_text(st, 3),
+                   sqlite3_column_type(st, 4) == SQLITE_NULL ? "" : " revoked ",
+                   sqlite3_column_type(st, 4) == SQLITE_NULL
+                       ? "" : (const char *)sqlite3_column_text(st, 4));
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_token_revoke(store *s, const char *name, struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int rc = 0;
+    snprintf(sql, sizeof sql, "UPDATE onemap_tokens SET revoked = %s WHERE name = ?"
+             " AND revoked IS NULL", NOW);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(s, e, "token");
+    else if (sqlite3_changes(s->db) != 1)
+        rc = err_set(e, ERR_NOT_FOUND, "no active token named '%s'", name);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int step, rc = 0;
+    snprintf(sql, sizeof sql, "SELECT \"%s\", fid FROM \"%s\"", l->key, l->id);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = fn(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                     e)))
+            break;
+    sqlite3_reset(st);
+    if (!rc && step != SQLITE_DONE)
+        rc = db_err(s, e, l->id);
     return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "err.h"
 #include "layer.h"
 
@@ -116,6 +117,47 @@ int store_query_count(store *s, const struct store_query *q, long long *count, s
 /* The stored geometry of one feature as WKB; caller frees *wkb. */
 int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
                       size_t *len, struct err *e);
+
+/* The id of the feature whose key property equals key; ERR_NOT_FOUND. */
+int store_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
+                             struct err *e);
+
+/* Replaces a feature's attributes and geometry and sets its version.
+ * ERR_NOT_FOUND when it does not exist, ERR_CONFLICT on a key clash. */
+int store_feature_update(store *s, const struct layer *l, long long fid, long long version,
+                         const struct value *vals, const unsigned char *wkb, size_t wkb_len,
+                         const char *gj, double area_m2, struct err *e);
+int store_feature_delete(store *s, const struct layer *l, long long fid, struct err *e);
+
+/* History: one row per feature version written (create, replace, update,
+ * delete, import), holding that version as a GeoJSON Feature. */
+int store_history_add(store *s, const struct layer *l, long long fid, long long version,
+                      const char *op, const char *by, const char *change_id, const char *feature,
+                      struct err *e);
+/* Appends the version objects of one feature, newest first; *n their count. */
+int store_history_get(store *s, const struct layer *l, long long fid, struct buf *out,
+                      long long *n, struct err *e);
+/* Appends change objects with seq > since (at most limit); *next = last seq. */
+int store_changes(store *s, long long since, long long limit, struct buf *out,
+                  long long *next, struct err *e);
+
+/* Tokens: stored by name with a public id and the hash of their secret. */
+struct store_token {
+    char name[128];
+    unsigned char hash[32];
+    char role[16];
+    char grids[1024];        /* comma-separated grid codes; empty: no scope */
+};
+int store_token_add(store *s, const char *name, const char *id, const unsigned char *hash,
+                    size_t hash_len, const char *role, const char *grids, struct err *e);
+/* The active token with this public id; ERR_UNAUTHORIZED when none. */
+int store_token_get(store *s, const char *id, struct store_token *t, struct err *e);
+int store_token_list(store *s, struct buf *out, struct err *e);
+int store_token_revoke(store *s, const char *name, struct err *e);
+
+/* Calls fn with every feature's key and id. */
+typedef int (*store_key_fn)(void *arg, const char *key, long long fid, struct err *e);
+int store_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, struct err *e);
 
 /* Extent (EPSG:4490) and feature count of a layer; an empty layer gives
  * count 0 and an unset extent (returns 1). */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "crs.h"
 #include "ingest.h"
 #include "layer.h"
@@ -18,11 +19,14 @@ static const char *USAGE =
     "commands:\n"
     "  init DB [--schema FILE]            create an empty database with the layer schema\n"
     "  demo DB                            create DB with the 芹阳 demo data set\n"
-    "  import DB COLLECTION FILE [--crs CRS] [--make-valid]\n"
-    "                                     add the features of a GeoJSON file, all or nothing\n"
+    "  import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run] [--mode upsert|replace]\n"
+    "                                     bring in a GeoJSON file, all or nothing\n"
     "  export DB COLLECTION               write a collection as GeoJSON to standard output\n"
-    "  serve --db DB [--listen ADDR:PORT] [--threads N]\n"
+    "  serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
     "                                     serve the OGC API (default 127.0.0.1:8080)\n"
+    "  token add DB NAME --role reader|editor|admin [--grid CODE]...\n"
+    "  token list DB\n"
+    "  token revoke DB NAME               manage write tokens (effective at once)\n"
     "\n"
     "'onemap COMMAND --help' tells more about one command.\n";
 
@@ -100,9 +104,9 @@ static int cmd_init(int argc, char **argv)
 
 static void print_invalid(const char *file, const struct ingest_report *r)
 {
-    size_t n = r->n_invalid < INGEST_MAX_INVALID ? r->n_invalid : INGEST_MAX_INVALID;
+    size_t n = r->n_invalid < INGEST_MAX_NOTES ? r->n_invalid : INGEST_MAX_NOTES;
     for (size_t i = 0; i < n; i++) {
-        const struct ingest_invalid *v = &r->invalid[i];
+        const struct ingest_note *v = &r->invalid[i];
         fprintf(stderr, "%s: features[%zu]%s%s%s: %s", file, v->index, v->key[0] ? " (" : "",
                 v->key, v->key[0] ? ")" : "", v->reason);
         if (v->have_loc)
@@ -155,11 +159,15 @@ static int cmd_import(int argc, char **argv)
     if (wants_help(argc, argv) || argc < 4)
         return usage(
             wants_help(argc, argv),
-            "usage: onemap import DB COLLECTION FILE [--crs CRS] [--make-valid]\n"
-            "Adds every feature of a GeoJSON FeatureCollection to COLLECTION in one\n"
-            "transaction: if any feature is invalid nothing is written. Coordinates are\n"
-            "read x = easting/longitude; --crs (e.g. EPSG:4548) overrides the file's own.\n");
+            "usage: onemap import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run]\n"
+            "                     [--mode upsert|replace]\n"
+            "Brings a GeoJSON FeatureCollection into COLLECTION in one transaction:\n"
+            "features are matched to stored ones by the layer's key; new keys are added,\n"
+            "others changed; --mode replace also removes stored features whose key is\n"
+            "absent. If any feature is invalid nothing is written. Coordinates are read\n"
+            "x = easting/longitude; --crs (e.g. EPSG:4548) overrides the file's own.\n");
     ingest_opts_default(&o);
+    o.by = "cli";
     err_clear(&e);
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--crs") && i + 1 < argc) {
@@ -169,6 +177,15 @@ static int cmd_import(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--make-valid")) {
             o.make_valid = 1;
+        } else if (!strcmp(argv[i], "--dry-run")) {
+            o.dry_run = 1;
+        } else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
+            const char *m = argv[++i];
+            if (strcmp(m, "upsert") && strcmp(m, "replace")) {
+                fprintf(stderr, "onemap import: --mode: expected upsert or replace\n");
+                return 2;
+            }
+            o.mode = strcmp(m, "replace") ? INGEST_UPSERT : INGEST_REPLACE;
         } else {
             fprintf(stderr, "onemap import: unexpected argument '%s'\n", argv[i]);
             return 2;
@@ -181,8 +198,10 @@ static int cmd_import(int argc, char **argv)
         print_invalid(argv[3], r);
         fail(&e);
     } else {
-        printf("%s: imported %zu features into %s (%.1f mu)\n", argv[3], r->added, argv[2],
-               r->area_change_m2 / (10000.0 / 15.0));
+        printf("%s: %s%zu added, %zu changed, %zu unchanged, %zu removed in %s "
+               "(area change %.1f mu)%s%s\n", argv[3], o.dry_run ? "dry run: " : "", r->added,
+               r->changed, r->unchanged, r->removed, argv[2], r->area_change_m2 / (10000.0 / 15.0),
+               o.dry_run ? "" : ", change ", o.dry_run ? "" : r->change_id);
     }
     free(r);
     return rc ? 1 : 0;
@@ -210,6 +229,7 @@ static int cmd_demo(int argc, char **argv)
         layers_parse(schema, &ls, &e))
         return fail(&e);
     ingest_opts_default(&o);
+    o.by = "demo";
     r = calloc(1, sizeof *r);
     for (size_t i = 0; r && i < ls->n && !rc; i++) {
         snprintf(path, sizeof path, "%s/demo/%s.geojson", geodata_dir(), ls->v[i].id);
@@ -262,6 +282,77 @@ out:
     return rc ? fail(&e) : 0;
 }
 
+static const char *TOKEN_USAGE =
+    "usage: onemap token add DB NAME --role reader|editor|admin [--grid CODE]...\n"
+    "       onemap token list DB\n"
+    "       onemap token revoke DB NAME\n"
+    "'add' prints the secret once, alone on the last line: keep it; only its hash is\n"
+    "stored. --grid (repeatable) limits an editor to geometries within those grids.\n";
+
+static int token_add(store *s, int argc, char **argv, struct err *e)
+{
+    enum role role = ROLE_NONE;
+    char grids[1024] = "", token[AUTH_TOKEN_MAX];
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--role") && i + 1 < argc) {
+            if (auth_role_parse(argv[++i], &role))
+                return err_set(e, ERR_PARAM, "--role: expected reader, editor or admin");
+        } else if (!strcmp(argv[i], "--grid") && i + 1 < argc) {
+            if (strlen(grids) + strlen(argv[i + 1]) + 2 > sizeof grids || strchr(argv[i + 1], ','))
+                return err_set(e, ERR_PARAM, "--grid: too many or malformed grid codes");
+            if (grids[0])
+                strcat(grids, ",");
+            strcat(grids, argv[++i]);
+        } else {
+            return err_set(e, ERR_PARAM, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (role == ROLE_NONE)
+        return err_set(e, ERR_PARAM, "--role is required (reader, editor or admin)");
+    if (auth_token_create(s, argv[2], role, grids, token, e))
+        return e->code;
+    printf("token '%s' (%s%s%s) created; its secret, shown only now:\n%s\n", argv[2],
+           auth_role_name(role), grids[0] ? ", grids " : "", grids, token);
+    return 0;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+    store *s = NULL;
+    struct buf out;
+    struct err e;
+    int rc = 0;
+    const char *sub = argc > 1 ? argv[1] : "";
+    if (wants_help(argc, argv) || argc < 3 ||
+        (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke"))) {
+        fputs(TOKEN_USAGE, wants_help(argc, argv) ? stdout : stderr);
+        return wants_help(argc, argv) ? 0 : 2;
+    }
+    if ((!strcmp(sub, "add") && argc < 4) || (!strcmp(sub, "revoke") && argc != 4) ||
+        (!strcmp(sub, "list") && argc != 3)) {
+        fputs(TOKEN_USAGE, stderr);
+        return 2;
+    }
+    err_clear(&e);
+    buf_init(&out);
+    if ((rc = store_open(argv[2], 0, &s, &e)) == 0) {
+        /* argv: token SUB DB [NAME ...] -> shift so that argv[2] is NAME */
+        if (!strcmp(sub, "add"))
+            rc = token_add(s, argc - 1, argv + 1, &e);
+        else if (!strcmp(sub, "revoke") && !(rc = store_token_revoke(s, argv[3], &e)))
+            printf("token '%s' revoked\n", argv[3]);
+        else if (!strcmp(sub, "list") && !(rc = store_token_list(s, &out, &e)))
+            fputs(out.data ? out.data : "", stdout);
+    }
+    buf_clear(&out);
+    store_close(s);
+    if (rc && e.code == ERR_PARAM) {
+        fprintf(stderr, "onemap token: %s\n", e.msg);
+        return 2;
+    }
+    return rc ? fail(&e) : 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     struct app app;
@@ -273,9 +364,15 @@ static int cmd_serve(int argc, char **argv)
     app.max_body = 64u << 20;
     app.max_url = 16384;
     app.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    app.max_vertices = 200000;
+    app.max_features = 100000;
     if (wants_help(argc, argv)) {
-        printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n"
-               "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n");
+        printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
+               "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
+               "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n"
+               "--private: reads need a token too (any role).\n"
+               "Limits (defaults): body 64 MiB, 100000 features per request, 200000\n"
+               "vertices per geometry.\n");
         return 0;
     }
     for (int i = 1; i < argc; i++) {
@@ -285,12 +382,21 @@ static int cmd_serve(int argc, char **argv)
             listen = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             app.threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--private"))
+            app.private_reads = 1;
+        else if (!strcmp(argv[i], "--max-body") && i + 1 < argc)
+            app.max_body = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-features") && i + 1 < argc)
+            app.max_features = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-vertices") && i + 1 < argc)
+            app.max_vertices = strtoull(argv[++i], NULL, 10);
         else {
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
     }
-    if (!app.db_path || app.threads < 1 || app.threads > 256) {
+    if (!app.db_path || app.threads < 1 || app.threads > 256 || !app.max_body ||
+        !app.max_features || !app.max_vertices) {
         fprintf(stderr, "usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n");
         return 2;
     }
@@ -314,7 +420,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo}, {"import", cmd_import},
-                {"export", cmd_export}, {"serve", cmd_serve}};
+                {"export", cmd_export}, {"serve", cmd_serve},
+                {"token", cmd_token}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         fputs(USAGE, argc < 2 ? stderr : stdout);

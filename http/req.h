@@ -19,6 +19,9 @@ struct app {
     size_t max_body;          /* bytes */
     size_t max_url;           /* bytes */
     int threads;
+    int private_reads;        /* reads need a token too (serve --private) */
+    size_t max_vertices;      /* per geometry */
+    size_t max_features;      /* per request */
 };
 
 /* What each worker thread owns: its database connection and core context. */
@@ -69,6 +72,11 @@ const char *req_header(const struct req *r, const char *name);
 const char *req_param(struct req *r, const char *key);
 /* ERR_PARAM naming the first query parameter no handler looked at. */
 int req_check_unused(struct req *r, struct err *e);
+
+/* Tells the server that the data inside these storage-CRS boxes changed
+ * (cached tiles there are dropped). */
+struct bbox;
+void server_changed(struct req *r, const struct bbox *boxes, size_t n);
 
 /* Copies name and value. */
 void res_header(struct res *s, const char *name, const char *value);

@@ -20,6 +20,18 @@ int h_collection(struct req *r, struct res *s, struct err *e);
 int h_queryables(struct req *r, struct res *s, struct err *e);
 int h_items(struct req *r, struct res *s, struct err *e);
 int h_item(struct req *r, struct res *s, struct err *e);
+int h_stats(struct req *r, struct res *s, struct err *e);
+int h_stats_post(struct req *r, struct res *s, struct err *e);
+int h_summary(struct req *r, struct res *s, struct err *e);
+int h_locate(struct req *r, struct res *s, struct err *e);
+int h_overlaps(struct req *r, struct res *s, struct err *e);
+int h_items_post(struct req *r, struct res *s, struct err *e);
+int h_item_put(struct req *r, struct res *s, struct err *e);
+int h_item_patch(struct req *r, struct res *s, struct err *e);
+int h_item_delete(struct req *r, struct res *s, struct err *e);
+int h_import(struct req *r, struct res *s, struct err *e);
+int h_history(struct req *r, struct res *s, struct err *e);
+int h_changes(struct req *r, struct res *s, struct err *e);
 int h_health(struct req *r, struct res *s, struct err *e);
 int h_static(struct req *r, struct res *s, struct err *e);
 

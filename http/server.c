@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "html.h"
 #include "problem.h"
 #include "routes.h"
@@ -91,6 +92,14 @@ int req_check_unused(struct req *r, struct err *e)
         return err_set(e, ERR_PARAM, "%s: unknown query parameter", r->params[i].key);
     }
     return 0;
+}
+
+void server_changed(struct req *r, const struct bbox *boxes, size_t n)
+{
+    /* no cache yet: nothing to drop */
+    (void)r;
+    (void)boxes;
+    (void)n;
 }
 
 void res_header(struct res *s, const char *name, const char *value)
@@ -265,6 +274,11 @@ static int handle(struct req *r, struct res *s, struct err *e)
         return e->code;
     if ((rc = negotiate(r, e)))
         return rc;
+    if (r->app->private_reads && strcmp(r->path, "/health")) {
+        struct principal who;
+        if ((rc = auth_check(r->w->store, req_header(r, "Authorization"), &who, e)))
+            return rc;
+    }
     set_base(r);
     if (!(pathbuf = strdup(r->path)))
         return err_set(e, ERR_INTERNAL, "out of memory");
@@ -363,8 +377,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &r) >
             REQ_MAX_PARAMS)
             err_set(&e, ERR_PARAM, "query: more than %d parameters", REQ_MAX_PARAMS);
-        else
-            handle(&r, &s, &e);
+        else if (handle(&r, &s, &e) == 0)
+            err_clear(&e); /* a handler may answer with a body of its own after an error */
     }
     if (e.code)
         problem_respond(&s, &e);

@@ -50,9 +50,10 @@ class Response:
 class Server:
     """A running onemap on a temp database. Use as a context manager."""
 
-    def __init__(self, db=None, demo=True, threads=2, imports=()):
-        """imports: (collection, FeatureCollection dict or file path, *extra CLI
-        arguments) tuples, imported with `onemap import` before serving."""
+    def __init__(self, db=None, demo=True, threads=2, args=(), imports=()):
+        """args: extra `onemap serve` arguments. imports: (collection,
+        FeatureCollection dict or file path, *extra CLI arguments) tuples,
+        imported with `onemap import` before serving."""
         self.tmp = tempfile.mkdtemp(prefix="onemap-test-")
         self.db = db or os.path.join(self.tmp, "test.db")
         if db is None:
@@ -69,7 +70,7 @@ class Server:
         self.log = open(os.path.join(self.tmp, "server.log"), "w")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
-             "--threads", str(threads)], stdout=self.log, stderr=self.log)
+             "--threads", str(threads), *args], stdout=self.log, stderr=self.log)
         for _ in range(200):
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
@@ -144,6 +145,13 @@ class Server:
                 pass
         return b"".join(chunks)
 
+    def token(self, name, role, *grids):
+        """Creates a token with the CLI; returns its secret (the last line)."""
+        args = ["token", "add", self.db, name, "--role", role]
+        for g in grids:
+            args += ["--grid", g]
+        return run(*args).stdout.strip().splitlines()[-1]
+
     def alive(self):
         return self.proc.poll() is None and self.get("/health").status == 200
 
@@ -161,7 +169,7 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
-        if exc[0] is None:
+        if exc[0] is None or (exc[0] is SystemExit and not exc[1].code):
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
             sys.stderr.write(f"server log kept in {self.tmp}\n")

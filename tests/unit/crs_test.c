@@ -25,7 +25,10 @@ static const char *const cli_name[CRS_COUNT] = {
 
 /* Points around 芹阳 as lon, lat. */
 static const double sites[][2] = {
-    {118.41, 29.14}, {118.3951, 29.1213}, {118.4987, 29.2012}, {118.1, 28.9},
+    {118.41, 29.14},
+    {118.3951, 29.1213},
+    {118.4987, 29.2012},
+    {118.1, 28.9},
 };
 #define NSITES (sizeof sites / sizeof sites[0])
 
@@ -309,6 +312,10 @@ static void test_wkt_by_hand(void **state)
     expect_wkt("GEOGCS[\"GCS_WGS_1984\",DATUM[", CRS_4326);
     expect_wkt("GEOGCS[\"WGS 84\",", CRS_4326);
     expect_wkt("PROJCS[\"WGS_1984_Web_Mercator_Auxiliary_Sphere\",GEOGCS[", CRS_3857);
+    expect_wkt("\xef\xbb\xbfGEOGCS[\"GCS_China_Geodetic_Coordinate_System_2000\",DATUM[\"D_China_"
+               "2000\",SPHEROID[\"CGCS2000\",6378137.0,298.257222101]],PRIMEM[\"Greenwich\",0.0],"
+               "UNIT[\"Degree\",0.0174532925199433]]\n",
+               CRS_4490);
     /* names of legacy GeoJSON crs members */
     expect_wkt("EPSG:4490", CRS_4490);
     expect_wkt("urn:ogc:def:crs:EPSG::4548", CRS_4548);
@@ -387,10 +394,10 @@ static void check_pair(crs_ctx *c, int from, int to)
 static void test_transform_vs_cs2cs(void **state)
 {
     static const int pairs[][2] = {
-        {CRS_4490, CRS_4548}, {CRS_4548, CRS_4490}, {CRS_4490, CRS_4549}, {CRS_4549, CRS_4490},
-        {CRS_4490, CRS_4527}, {CRS_4527, CRS_4490}, {CRS_4490, CRS_4528}, {CRS_4528, CRS_4490},
-        {CRS_4548, CRS_4549}, {CRS_4527, CRS_4548}, {CRS_CRS84, CRS_4548}, {CRS_4548, CRS_CRS84},
-        {CRS_CRS84, CRS_3857}, {CRS_3857, CRS_4490}, {CRS_4490, CRS_3857}, {CRS_4326, CRS_4490},
+        {CRS_4490, CRS_4548},  {CRS_4548, CRS_4490},  {CRS_4490, CRS_4549},  {CRS_4549, CRS_4490},
+        {CRS_4490, CRS_4527},  {CRS_4527, CRS_4490},  {CRS_4490, CRS_4528},  {CRS_4528, CRS_4490},
+        {CRS_4548, CRS_4549},  {CRS_4527, CRS_4548},  {CRS_CRS84, CRS_4548}, {CRS_4548, CRS_CRS84},
+        {CRS_CRS84, CRS_3857}, {CRS_3857, CRS_4490},  {CRS_4490, CRS_3857},  {CRS_4326, CRS_4490},
         {CRS_CRS84, CRS_4490}, {CRS_4490, CRS_CRS84}, {CRS_4326, CRS_CRS84},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
@@ -408,20 +415,17 @@ static void test_transform_axis_order(void **state)
     assert_true(ref[0] > 3e6 && ref[1] < 1e6);
 
     xy[0] = 29.14, xy[1] = 118.41;
-    assert_int_equal(crs_transform(c, CRS_4490, CRS_AXIS_AUTHORITY, CRS_4548, CRS_AXIS_XY, xy,
-                                   1, &e),
-                     0);
+    assert_int_equal(
+        crs_transform(c, CRS_4490, CRS_AXIS_AUTHORITY, CRS_4548, CRS_AXIS_XY, xy, 1, &e), 0);
     assert_true(fabs(xy[0] - ref[1]) < MM && fabs(xy[1] - ref[0]) < MM);
 
-    assert_int_equal(crs_transform(c, CRS_4548, CRS_AXIS_XY, CRS_CRS84, CRS_AXIS_AUTHORITY, xy,
-                                   1, &e),
-                     0);
+    assert_int_equal(
+        crs_transform(c, CRS_4548, CRS_AXIS_XY, CRS_CRS84, CRS_AXIS_AUTHORITY, xy, 1, &e), 0);
     assert_true(fabs(xy[0] - 118.41) < DEG_MM && fabs(xy[1] - 29.14) < DEG_MM);
 
     xy[0] = ref[0], xy[1] = ref[1];
-    assert_int_equal(crs_transform(c, CRS_4548, CRS_AXIS_AUTHORITY, CRS_4490,
-                                   CRS_AXIS_AUTHORITY, xy, 1, &e),
-                     0);
+    assert_int_equal(
+        crs_transform(c, CRS_4548, CRS_AXIS_AUTHORITY, CRS_4490, CRS_AXIS_AUTHORITY, xy, 1, &e), 0);
     assert_true(fabs(xy[0] - 29.14) < DEG_MM && fabs(xy[1] - 118.41) < DEG_MM);
 }
 
@@ -430,8 +434,7 @@ static void test_transform_identity(void **state)
     crs_ctx *c = *state;
     double xy[4] = {118.41, 29.14, 118.123456789, 29.987654321};
     struct err e;
-    assert_int_equal(crs_transform(c, CRS_4490, CRS_AXIS_XY, CRS_4490, CRS_AXIS_XY, xy, 2, &e),
-                     0);
+    assert_int_equal(crs_transform(c, CRS_4490, CRS_AXIS_XY, CRS_4490, CRS_AXIS_XY, xy, 2, &e), 0);
     assert_true(xy[0] == 118.41 && xy[1] == 29.14 && xy[2] == 118.123456789);
     assert_int_equal(
         crs_transform(c, CRS_4490, CRS_AXIS_XY, CRS_4490, CRS_AXIS_AUTHORITY, xy, 2, &e), 0);
@@ -452,18 +455,17 @@ static void test_transform_round_trips(void **state)
             struct err e;
             for (size_t i = 0; i < NSITES; i++)
                 xy[2 * i] = sites[i][0], xy[2 * i + 1] = sites[i][1];
-            assert_int_equal(crs_transform(c, CRS_4490, CRS_AXIS_XY, from, CRS_AXIS_XY, xy,
-                                           NSITES, &e),
-                             0);
+            assert_int_equal(
+                crs_transform(c, CRS_4490, CRS_AXIS_XY, from, CRS_AXIS_XY, xy, NSITES, &e), 0);
             memcpy(back, xy, sizeof xy);
-            assert_int_equal(
-                crs_transform(c, from, CRS_AXIS_XY, to, CRS_AXIS_XY, back, NSITES, &e), 0);
-            assert_int_equal(
-                crs_transform(c, to, CRS_AXIS_XY, from, CRS_AXIS_XY, back, NSITES, &e), 0);
+            assert_int_equal(crs_transform(c, from, CRS_AXIS_XY, to, CRS_AXIS_XY, back, NSITES, &e),
+                             0);
+            assert_int_equal(crs_transform(c, to, CRS_AXIS_XY, from, CRS_AXIS_XY, back, NSITES, &e),
+                             0);
             for (size_t i = 0; i < 2 * NSITES; i++)
                 if (fabs(back[i] - xy[i]) > tolerance(from) / 10)
-                    fail_msg("%s -> %s -> back [%zu]: %.10f vs %.10f", cli_name[from],
-                             cli_name[to], i, back[i], xy[i]);
+                    fail_msg("%s -> %s -> back [%zu]: %.10f vs %.10f", cli_name[from], cli_name[to],
+                             i, back[i], xy[i]);
         }
     }
 }
@@ -509,13 +511,13 @@ static void test_transform_errors(void **state)
                                "EPSG:4548: Invalid coordinate");
     /* the point as the caller wrote it: latitude first by URI */
     xy[0] = 29.14, xy[1] = 118.41, xy[2] = 100, xy[3] = 118.41;
-    assert_int_equal(crs_transform(c, CRS_4490, CRS_AXIS_AUTHORITY, CRS_4548, CRS_AXIS_XY, xy,
-                                   2, &e),
-                     ERR_PARAM);
+    assert_int_equal(
+        crs_transform(c, CRS_4490, CRS_AXIS_AUTHORITY, CRS_4548, CRS_AXIS_XY, xy, 2, &e),
+        ERR_PARAM);
     assert_non_null(strstr(e.msg, "point 1: cannot transform (100, 118.41) from EPSG:4490"));
     xy[0] = NAN, xy[1] = 118.41;
-    assert_int_equal(
-        crs_transform(c, CRS_4490, CRS_AXIS_XY, CRS_4549, CRS_AXIS_XY, xy, 1, &e), ERR_PARAM);
+    assert_int_equal(crs_transform(c, CRS_4490, CRS_AXIS_XY, CRS_4549, CRS_AXIS_XY, xy, 1, &e),
+                     ERR_PARAM);
     assert_non_null(strstr(e.msg, "point 0: cannot transform (nan, 118.41)"));
 
     /* past the first batch of points: the index counts from the start */
@@ -524,9 +526,8 @@ static void test_transform_errors(void **state)
     for (size_t i = 0; i < 1000; i++)
         many[2 * i] = 118.41 + i * 1e-5, many[2 * i + 1] = 29.14;
     many[2 * 777 + 1] = -91;
-    assert_int_equal(
-        crs_transform(c, CRS_4490, CRS_AXIS_XY, CRS_4548, CRS_AXIS_XY, many, 1000, &e),
-        ERR_PARAM);
+    assert_int_equal(crs_transform(c, CRS_4490, CRS_AXIS_XY, CRS_4548, CRS_AXIS_XY, many, 1000, &e),
+                     ERR_PARAM);
     assert_non_null(strstr(e.msg, "point 777: cannot transform (118.41777, -91)"));
     free(many);
 
@@ -543,9 +544,8 @@ static void test_transform_many(void **state)
     assert_non_null(xy);
     for (size_t i = 0; i < N; i++)
         xy[2 * i] = sites[i % NSITES][1], xy[2 * i + 1] = sites[i % NSITES][0];
-    assert_int_equal(crs_transform(c, CRS_4490, CRS_AXIS_AUTHORITY, CRS_4527,
-                                   CRS_AXIS_AUTHORITY, xy, N, &e),
-                     0);
+    assert_int_equal(
+        crs_transform(c, CRS_4490, CRS_AXIS_AUTHORITY, CRS_4527, CRS_AXIS_AUTHORITY, xy, N, &e), 0);
     sites_in(CRS_4527, ref);
     for (size_t i = 0; i < N; i++) {
         assert_true(fabs(xy[2 * i] - ref[2 * (i % NSITES)]) < MM);

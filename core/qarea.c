@@ -1,0 +1,250 @@
+/* qarea: resolving the area parameters of stats, summary and items to a
+ * prepared storage-CRS polygon. It owns the polygon; it does not query. */
+#include "qarea_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crs.h"
+#include "geojson.h"
+#include "geom.h"
+
+void qarea_free(ctx *c, qarea *a)
+{
+    if (!a)
+        return;
+    if (a->prep)
+        GEOSPreparedGeom_destroy_r(c->geos, a->prep);
+    if (a->geom)
+        GEOSGeom_destroy_r(c->geos, a->geom);
+    free(a);
+}
+
+int qarea_rects(const qarea *a, double rects[2][4])
+{
+    memcpy(rects, a->rects, sizeof a->rects);
+    return a->n_rects;
+}
+
+double qarea_area_m2(const qarea *a)
+{
+    return a->area_m2;
+}
+
+int qarea_mbr_inside(const qarea *a, const double m[4])
+{
+    if (!a->rect_exact)
+        return 0;
+    for (int i = 0; i < a->n_rects; i++) {
+        const double *r = a->rects[i];
+        if (m[0] >= r[0] && m[2] <= r[2] && m[1] >= r[1] && m[3] <= r[3])
+            return 1;
+    }
+    return 0;
+}
+
+/* A rectangle as a polygon, each side cut into n pieces (n >= 1) so that it
+ * keeps its shape when transformed. */
+static GEOSGeometry *box_polygon(ctx *c, const double b[4], int n)
+{
+    size_t np = (size_t)(4 * n + 1), k = 0;
+    double *xy = malloc(np * 2 * sizeof *xy);
+    const double cx[5] = {b[0], b[2], b[2], b[0], b[0]}, cy[5] = {b[1], b[1], b[3], b[3], b[1]};
+    GEOSCoordSequence *seq;
+    GEOSGeometry *ring;
+    if (!xy)
+        return NULL;
+    for (int side = 0; side < 4; side++)
+        for (int i = 0; i < n; i++, k++) {
+            double t = (double)i / n;
+            xy[2 * k] = cx[side] + (cx[side + 1] - cx[side]) * t;
+            xy[2 * k + 1] = cy[side] + (cy[side + 1] - cy[side]) * t;
+        }
+    xy[2 * k] = xy[0];
+    xy[2 * k + 1] = xy[1];
+    seq = GEOSCoordSeq_copyFromBuffer_r(c->geos, xy, np, 0, 0);
+    free(xy);
+    ring = seq ? GEOSGeom_createLinearRing_r(c->geos, seq) : NULL;
+    return ring ? GEOSGeom_createPolygon_r(c->geos, ring, NULL, 0) : NULL;
+}
+
+static int from_bbox(ctx *c, const struct qarea_spec *sp, qarea *a, struct err *e)
+{
+    const double *b = sp->bbox;
+    double sb[4] = {b[0], b[1], b[2], b[3]};
+    if (sp->axis == CRS_AXIS_AUTHORITY && crs_authority_swaps(sp->crs))
+        sb[0] = b[1], sb[1] = b[0], sb[2] = b[3], sb[3] = b[2];
+    if (sb[1] > sb[3])
+        return err_set(e, ERR_PARAM, "%s: the lower corner is north of the upper corner",
+                       sp->param);
+    if (crs_is_geographic(sp->crs)) {
+        GEOSGeometry *parts[2];
+        if (sb[0] <= sb[2]) {
+            a->n_rects = 1;
+            memcpy(a->rects[0], sb, sizeof sb);
+        } else { /* across the antimeridian */
+            double r0[4] = {sb[0], sb[1], 180, sb[3]}, r1[4] = {-180, sb[1], sb[2], sb[3]};
+            a->n_rects = 2;
+            memcpy(a->rects[0], r0, sizeof r0);
+            memcpy(a->rects[1], r1, sizeof r1);
+        }
+        a->rect_exact = 1;
+        for (int i = 0; i < a->n_rects; i++)
+            parts[i] = box_polygon(c, a->rects[i], 1);
+        a->geom = a->n_rects == 1 ? parts[0]
+                                  : GEOSGeom_createCollection_r(c->geos, GEOS_MULTIPOLYGON, parts, 2);
+        return a->geom ? 0 : ctx_geos_err(c, e, ERR_INTERNAL, sp->param);
+    }
+    if (sb[0] > sb[2])
+        return err_set(e, ERR_PARAM, "%s: the lower corner is east of the upper corner", sp->param);
+    {
+        GEOSGeometry *p = box_polygon(c, sb, 16);
+        if (!p)
+            return ctx_geos_err(c, e, ERR_INTERNAL, sp->param);
+        a->geom = geom_transform(c, p, sp->crs, CRS_AXIS_XY, CRS_STORAGE, CRS_AXIS_XY, e);
+        GEOSGeom_destroy_r(c->geos, p);
+    }
+    return a->geom ? 0 : err_prefix(e, "%s", sp->param);
+}
+
+static int from_text(ctx *c, const struct qarea_spec *sp, GEOSGeometry **g, struct err *e)
+{
+    if (sp->kind == QAREA_WKT) {
+        GEOSWKTReader *r = GEOSWKTReader_create_r(c->geos);
+        char *t = strndup(sp->text, sp->text_len);
+        *g = r && t ? GEOSWKTReader_read_r(c->geos, r, t) : NULL;
+        free(t);
+        if (r)
+            GEOSWKTReader_destroy_r(c->geos, r);
+        if (!*g)
+            return ctx_geos_err(c, e, ERR_PARAM, sp->param);
+        return 0;
+    } else {
+        json_error_t je;
+        json_t *j = json_loadb(sp->text, sp->text_len, 0, &je);
+        int rc;
+        if (!j)
+            return err_set(e, ERR_PARAM, "%s: %s", sp->param, je.text);
+        rc = geojson_geom_parse(c, j, 200000, g, e);
+        json_decref(j);
+        if (rc)
+            return err_prefix(e, "%s", sp->param), ERR_PARAM;
+        return 0;
+    }
+}
+
+static int from_geometry(ctx *c, const struct qarea_spec *sp, qarea *a, struct err *e)
+{
+    GEOSGeometry *g = NULL, *t = NULL;
+    int rc, type;
+    double lx, ly;
+    if ((rc = from_text(c, sp, &g, e)))
+        return e->code = ERR_PARAM;
+    type = GEOSGeomTypeId_r(c->geos, g);
+    if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) {
+        rc = err_set(e, ERR_PARAM, "%s: expected a Polygon or MultiPolygon, not %s", sp->param,
+                     GEOSGeomType_r(c->geos, g));
+        goto out;
+    }
+    if (sp->crs != CRS_STORAGE || sp->axis != CRS_AXIS_XY) {
+        if (!(t = geom_transform(c, g, sp->crs, sp->axis, CRS_STORAGE, CRS_AXIS_XY, e))) {
+            rc = err_prefix(e, "%s", sp->param);
+            e->code = rc = ERR_PARAM;
+            goto out;
+        }
+        GEOSGeom_destroy_r(c->geos, g);
+        g = t;
+        t = NULL;
+    }
+    if (geom_check_valid(c, g, &lx, &ly, e)) {
+        if (!sp->make_valid) {
+            err_prefix(e, "%s", sp->param);
+            rc = e->code = ERR_PARAM;
+            goto out;
+        }
+        if (!(t = geom_make_valid(c, g, e))) {
+            rc = err_prefix(e, "%s", sp->param);
+            e->code = rc = ERR_PARAM;
+            goto out;
+        }
+        GEOSGeom_destroy_r(c->geos, g);
+        g = t;
+        t = NULL;
+    }
+    a->geom = g;
+    g = NULL;
+out:
+    if (g)
+        GEOSGeom_destroy_r(c->geos, g);
+    return rc;
+}
+
+static int from_within(ctx *c, store *s, const struct layers *ls, const struct qarea_spec *sp,
+                       qarea *a, struct err *e)
+{
+    char lid[128];
+    const char *slash = strchr(sp->within, '/');
+    const struct layer *l;
+    unsigned char *wkb = NULL;
+    size_t len = 0;
+    long long fid = 0;
+    char *end;
+    if (!slash || slash == sp->within || (size_t)(slash - sp->within) >= sizeof lid || !slash[1])
+        return err_set(e, ERR_PARAM, "within: expected collection/id, e.g. grids/42");
+    memcpy(lid, sp->within, (size_t)(slash - sp->within));
+    lid[slash - sp->within] = '\0';
+    if (!(l = layers_find(ls, lid)))
+        return err_set(e, ERR_NOT_FOUND, "within: collection '%s' does not exist", lid);
+    fid = strtoll(slash + 1, &end, 10);
+    if (*end || fid <= 0 || store_feature_wkb(s, l, fid, &wkb, &len, e)) {
+        /* not a feature id: try the layer's key (codes are often digits) */
+        if (store_feature_fid_by_key(s, l, slash + 1, &fid, e) ||
+            store_feature_wkb(s, l, fid, &wkb, &len, e))
+            return err_set(e, ERR_NOT_FOUND, "within: %s has no feature with id or %s '%s'", lid,
+                           l->key, slash + 1);
+    }
+    a->geom = GEOSGeomFromWKB_buf_r(c->geos, wkb, len);
+    free(wkb);
+    return a->geom ? 0 : ctx_geos_err(c, e, ERR_INTERNAL, "within");
+}
+
+int qarea_resolve(ctx *c, store *s, const struct layers *ls, const struct qarea_spec *sp,
+                  qarea **out, struct err *e)
+{
+    qarea *a;
+    struct bbox env;
+    int rc = 0;
+    *out = NULL;
+    if (sp->kind == QAREA_NONE)
+        return 0;
+    if (!(a = calloc(1, sizeof *a)))
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (sp->kind == QAREA_BBOX)
+        rc = from_bbox(c, sp, a, e);
+    else if (sp->kind == QAREA_WITHIN)
+        rc = from_within(c, s, ls, sp, a, e);
+    else
+        rc = from_geometry(c, sp, a, e);
+    if (rc)
+        goto fail;
+    if (!a->n_rects) {
+        if (geom_bounds(c, a->geom, &env)) {
+            rc = err_set(e, ERR_PARAM, "%s: the area is empty", sp->param);
+            goto fail;
+        }
+        a->n_rects = 1;
+        a->rects[0][0] = env.minx, a->rects[0][1] = env.miny;
+        a->rects[0][2] = env.maxx, a->rects[0][3] = env.maxy;
+    }
+    a->area_m2 = geom_area_m2(c, a->geom);
+    if (!(a->prep = GEOSPrepare_r(c->geos, a->geom))) {
+        rc = ctx_geos_err(c, e, ERR_INTERNAL, sp->param);
+        goto fail;
+    }
+    *out = a;
+    return 0;
+fail:
+    qarea_free(c, a);
+    return rc;
+}
