@@ -453,7 +453,6 @@ int server_run(struct app *app, const char *listen)
                          MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                          MHD_OPTION_CONNECTION_TIMEOUT, 30u,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
-                         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
                          MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "onemap: cannot listen on %s\n", listen);
