@@ -55,6 +55,7 @@ class Server:
         FeatureCollection dict or file path, *extra CLI arguments) tuples,
         imported with `onemap import` before serving."""
         self.tmp = tempfile.mkdtemp(prefix="onemap-test-")
+        self.failures_at_start = FAILURES[0]
         self.db = db or os.path.join(self.tmp, "test.db")
         if db is None:
             if demo:
@@ -65,23 +66,39 @@ class Server:
             if not isinstance(data, str):
                 data = write_json(os.path.join(self.tmp, f"import{n}-{coll}.geojson"), data)
             run("import", self.db, coll, data, *extra)
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(self.tmp, "server.log"), "w")
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
-             "--threads", str(threads), *args], stdout=self.log, stderr=self.log)
-        for _ in range(200):
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    break
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise AssertionError("server exited: " + self.logtext())
-                time.sleep(0.05)
+        for attempt in range(5):
+            self.port = free_port()
+            self.base = f"http://127.0.0.1:{self.port}"
+            self.proc = subprocess.Popen(
+                [BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
+                 "--threads", str(threads), *args], stdout=self.log, stderr=self.log)
+            if self._ready():
+                return
+            # another process took the port between free_port() and bind: next one
+            if "cannot listen" not in self.logtext():
+                raise AssertionError("server exited: " + self.logtext())
+        raise AssertionError("no free port in 5 attempts: " + self.logtext())
+
+    def _ready(self):
+        """Waits until this server (not another process on the port) serves;
+        False when it exited."""
+        for _ in range(400):
+            if self.proc.poll() is not None:
+                return False
+            if "onemap: serving" in self.logtext():
+                try:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                        return True
+                except OSError:
+                    pass
+            time.sleep(0.025)
+        self.proc.kill()
+        raise AssertionError("server did not start in 10 s: " + self.logtext())
 
     def logtext(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(os.path.join(self.tmp, "server.log"), encoding="utf-8", errors="replace") as f:
             return f.read()
 
@@ -156,23 +173,40 @@ class Server:
         return self.proc.poll() is None and self.get("/health").status == 200
 
     def stop(self):
+        """SIGTERM; the exit status of a server this stops is kept in
+        self.exit_status (None when it had stopped already)."""
+        self.exit_status = None
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                self.exit_status = self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.exit_status = "killed after 10 s"
         self.log.close()
 
     def __enter__(self):
         return self
 
+    def sanitizer_reports(self):
+        """Lines of the server log where ASan, LSan or UBSan reported (in a
+        sanitizer build they go there, also at exit for leaks)."""
+        marks = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+        out = [l for l in self.logtext().splitlines() if any(m in l for m in marks)]
+        if getattr(self, "exit_status", None) not in (None, 0):
+            out.append(f"the server did not shut down cleanly on SIGTERM: {self.exit_status}")
+        return out
+
     def __exit__(self, *exc):
         self.stop()
-        if exc[0] is None or (exc[0] is SystemExit and not exc[1].code):
+        reports = self.sanitizer_reports()
+        ok = exc[0] is None or (exc[0] is SystemExit and not exc[1].code)
+        if ok and not reports and FAILURES[0] == self.failures_at_start:
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
             sys.stderr.write(f"server log kept in {self.tmp}\n")
+        if reports and ok:
+            raise AssertionError("sanitizer reports in the server log:\n" + "\n".join(reports))
         return False
 
 
@@ -241,6 +275,9 @@ def near(actual, expected, tol, what):
         raise AssertionError(f"{what}: got {actual!r}, expected {expected!r} within {tol}")
 
 
+FAILURES = [0]  # tests failed so far in this process (a server keeps its log then)
+
+
 def run_all(tests):
     """Runs test functions, prints one line each and a summary line CTest and
     CI can read; returns the number that failed."""
@@ -255,6 +292,7 @@ def run_all(tests):
             print(f"FAIL {t.__name__}", flush=True)
             traceback.print_exc()
     print(f"{passed} passed, {failed} failed")
+    FAILURES[0] += failed
     return failed
 
 

@@ -5,6 +5,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -186,8 +187,21 @@ def test_export_round_trip():
     eq(strip(exported(db2)), strip(exported(db)), "export of the re-import")
 
 
+def test_serve_on_a_busy_port():
+    # a second server on the same address must fail, not share the port
+    with harness.Server(db=DB) as s:
+        try:
+            p = subprocess.run([harness.BIN, "serve", "--db", DB, "--listen",
+                                f"127.0.0.1:{s.port}"], capture_output=True, text=True, timeout=10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"a second server on port {s.port} started")
+        check(p.returncode not in (0, 2), f"second server: exit {p.returncode}")
+        check(f"127.0.0.1:{s.port}" in p.stderr, f"second server names the address: {p.stderr}")
+        eq(s.get_json("/health"), {"status": "ok"}, "the first server still serves")
+
+
 TESTS = [test_help, test_bad_arguments, test_invalid_features_write_nothing, test_duplicate_keys,
-         test_unknown_collection_and_files, test_export_round_trip]
+         test_unknown_collection_and_files, test_export_round_trip, test_serve_on_a_busy_port]
 
 if __name__ == "__main__":
     if onemap("init", DB).returncode != 0:
