@@ -217,6 +217,7 @@ static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
         MHD_add_response_header(mr, "Content-Type", s->content_type);
     MHD_add_response_header(mr, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "Vary", "Accept"); /* JSON or HTML by Accept */
     for (size_t i = 0; i < s->n_headers; i++)
         MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
     ok = MHD_queue_response(conn, (unsigned)s->status, mr);
@@ -266,6 +267,24 @@ static void log_line(const struct req *r, const struct res *s, size_t bytes, dou
     fputs(line, stderr);
 }
 
+/* The HTML page of a resource is another representation of it: its strong
+ * ETag must differ from the JSON one's ("3" becomes "3-html"). */
+static void html_etag(struct res *s)
+{
+    for (size_t i = 0; i < s->n_headers; i++) {
+        char *v = s->headers[i][1], *html;
+        size_t len = strlen(v);
+        if (strcasecmp(s->headers[i][0], "ETag") || len < 2 || v[len - 1] != '"')
+            continue;
+        if (!(html = malloc(len + 6)))
+            return;
+        memcpy(html, v, len - 1);
+        memcpy(html + len - 1, "-html\"", 7);
+        free(v);
+        s->headers[i][1] = html;
+    }
+}
+
 static int handle(struct req *r, struct res *s, struct err *e)
 {
     char *pathbuf;
@@ -291,6 +310,7 @@ static int handle(struct req *r, struct res *s, struct err *e)
             buf_clear(&s->body);
             s->body = page;
             s->content_type = "text/html; charset=utf-8";
+            html_etag(s);
         } else {
             buf_clear(&page);
         }

@@ -296,8 +296,17 @@ def test_single_item():
     eq(alt.status, 200, "alternate status")
     check(alt.header("Content-Type").startswith("text/html"), "alternate is HTML")
     check(code.encode() in alt.body, "the HTML page shows the feature")
-    # the same ETag for the same version; a different feature, the same rules
     eq(S.get(f"{ITEMS}/{fid}").header("ETag"), etag, "ETag is stable")
+    # the HTML page is another representation: another strong ETag, and
+    # caches are told that the answer depends on Accept
+    html = S.get(f"{ITEMS}/{fid}", headers={"Accept": "text/html"})
+    check(html.header("Content-Type").startswith("text/html"), "item by Accept: text/html")
+    h_etag = html.header("ETag")
+    check(h_etag and h_etag != etag and not h_etag.startswith("W/"),
+          f"HTML ETag {h_etag!r} vs JSON {etag!r}")
+    eq(alt.header("ETag"), h_etag, "f=html and Accept: text/html give the same page")
+    for resp in (r, html):
+        check("accept" in (resp.header("Vary") or "").lower(), "Vary: Accept")
 
 
 def test_items_headers():
