@@ -64,7 +64,9 @@ static int parse_sortby(struct req *r, const struct layer *l, struct items_req *
             desc = *p == '-';
             p++, n--;
         }
-        if (n == 0 || n >= sizeof name || q->n_sort == STORE_MAX_SORT)
+        if (q->n_sort == STORE_MAX_SORT)
+            return err_set(e, ERR_PARAM, "sortby: more than %d keys", STORE_MAX_SORT);
+        if (n == 0 || n >= sizeof name)
             return err_set(e, ERR_PARAM, "sortby: expected [+|-]property[,...]");
         memcpy(name, p, n);
         name[n] = '\0';

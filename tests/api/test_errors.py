@@ -48,6 +48,8 @@ GET_CASES = [
     (ITEMS + "?properties=code,,dlbm", 400, "InvalidParameterValue", ["properties"]),
     (ITEMS + "?sortby=nope", 400, "InvalidParameterValue", ["sortby", "nope"]),
     (ITEMS + "?sortby=-", 400, "InvalidParameterValue", ["sortby"]),
+    (ITEMS + "?sortby=" + ",".join(["code"] * 9), 400, "InvalidParameterValue",
+     ["sortby", "more than 8"]),
     (ITEMS + "?f=xml", 400, "InvalidParameterValue", ["f", "xml"]),
     ("/collections/villages/items?households=many", 400, "InvalidParameterValue",
      ["households", "integer", "many"]),
