@@ -83,7 +83,7 @@ class Server:
     def _ready(self):
         """Waits until this server (not another process on the port) serves;
         False when it exited."""
-        for _ in range(400):
+        for _ in range(1200):
             if self.proc.poll() is not None:
                 return False
             if "onemap: serving" in self.logtext():
@@ -94,7 +94,7 @@ class Server:
                     pass
             time.sleep(0.025)
         self.proc.kill()
-        raise AssertionError("server did not start in 10 s: " + self.logtext())
+        raise AssertionError("server did not start in 30 s: " + self.logtext())
 
     def logtext(self):
         if not self.log.closed:
