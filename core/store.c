@@ -384,6 +384,8 @@ static void where_sql(const struct store_query *q, struct buf *b)
             buf_printf(b, "%s(r.xmin <= ? AND r.xmax >= ? AND r.ymin <= ? AND r.ymax >= ?)",
                        i ? " OR " : "");
         buf_putc(b, ')');
+        if (q->min_mbr_area > 0)
+            buf_puts(b, " AND (r.xmax - r.xmin) * (r.ymax - r.ymin) >= ?");
         first = 0;
     } else {
         buf_printf(b, " FROM \"%s\" t", l->id);
@@ -435,6 +437,8 @@ static int bind_where(sqlite3_stmt *st, const struct store_query *q)
         sqlite3_bind_double(st, idx++, q->rects[i][3]);
         sqlite3_bind_double(st, idx++, q->rects[i][1]);
     }
+    if (q->n_rects && q->min_mbr_area > 0)
+        sqlite3_bind_double(st, idx++, q->min_mbr_area);
     for (size_t i = 0; i < q->n_eq; i++)
         bind_value(st, idx++, &q->eq[i].v);
     if (q->fid > 0)
@@ -470,7 +474,8 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
     sqlite3_stmt *st;
     int rc = 0, step, idx;
     buf_init(&b);
-    buf_puts(&b, "SELECT t.fid, t.version, t.area_m2, t.gj");
+    buf_puts(&b, q->skip_gj ? "SELECT t.fid, t.version, t.area_m2, NULL"
+                            : "SELECT t.fid, t.version, t.area_m2, t.gj");
     buf_puts(&b, q->n_rects ? ", r.xmin, r.ymin, r.xmax, r.ymax" : ", 0, 0, 0, 0");
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", t.\"%s\"", l->fields[i].name);

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "layer.h"
 #include "store.h"
+#include "tile_cache.h"
 
 /* Read-only after start: shared by every worker thread. */
 struct app {
@@ -22,6 +23,8 @@ struct app {
     int private_reads;        /* reads need a token too (serve --private) */
     size_t max_vertices;      /* per geometry */
     size_t max_features;      /* per request */
+    /* The one shared mutable object: locks itself (see tile_cache.h). */
+    tile_cache *tiles;
 };
 
 /* What each worker thread owns: its database connection and core context. */
@@ -76,7 +79,7 @@ int req_check_unused(struct req *r, struct err *e);
 /* Tells the server that the data inside these storage-CRS boxes changed
  * (cached tiles there are dropped). */
 struct bbox;
-void server_changed(struct req *r, const struct bbox *boxes, size_t n);
+void server_changed(struct req *r, const struct layer *l, const struct bbox *boxes, size_t n);
 
 /* Copies name and value. */
 void res_header(struct res *s, const char *name, const char *value);

@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,12 +95,11 @@ int req_check_unused(struct req *r, struct err *e)
     return 0;
 }
 
-void server_changed(struct req *r, const struct bbox *boxes, size_t n)
+void server_changed(struct req *r, const struct layer *l, const struct bbox *boxes, size_t n)
 {
-    /* no cache yet: nothing to drop */
-    (void)r;
-    (void)boxes;
-    (void)n;
+    uint64_t bit = 1ull << (size_t)(l - r->app->layers->v);
+    for (size_t i = 0; r->app->tiles && i < n; i++)
+        tile_cache_invalidate_layers(r->app->tiles, bit, &boxes[i]);
 }
 
 void res_header(struct res *s, const char *name, const char *value)
