@@ -217,9 +217,17 @@ static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
         MHD_add_response_header(mr, "Content-Type", s->content_type);
     MHD_add_response_header(mr, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(mr, "Vary", "Accept"); /* JSON or HTML by Accept */
-    for (size_t i = 0; i < s->n_headers; i++)
-        MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+    {
+        /* JSON or HTML by Accept, plus whatever the handler varies by, in one header */
+        char vary[128] = "Accept";
+        for (size_t i = 0; i < s->n_headers; i++) {
+            if (strcasecmp(s->headers[i][0], "Vary"))
+                MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+            else if (strlen(vary) + strlen(s->headers[i][1]) + 3 < sizeof vary)
+                strcat(strcat(vary, ", "), s->headers[i][1]);
+        }
+        MHD_add_response_header(mr, "Vary", vary);
+    }
     ok = MHD_queue_response(conn, (unsigned)s->status, mr);
     MHD_destroy_response(mr);
     return ok;
