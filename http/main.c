@@ -11,6 +11,7 @@
 #include "ingest.h"
 #include "layer.h"
 #include "server.h"
+#include "static.h"
 #include "store.h"
 
 static const char *USAGE =
@@ -365,10 +366,15 @@ static int cmd_serve(int argc, char **argv)
     if (wants_help(argc, argv)) {
         printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
                "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
+               "                    [--basemap URL]...\n"
                "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n"
                "--private: reads need a token too (any role).\n"
                "Limits (defaults): body 64 MiB, 100000 features per request, 200000\n"
-               "vertices per geometry.\n");
+               "vertices per geometry.\n"
+               "--basemap: an XYZ tile URL template ({z} {x} {y}, {a-c} or {0-7} for hosts)\n"
+               "drawn under the layers in the map viewer, e.g. an OSM-style server or\n"
+               "天地图 (vec_w + cva_w with your tk key); repeat it for a label overlay.\n"
+               "None by default: the viewer then needs no internet access.\n");
         return 0;
     }
     for (int i = 1; i < argc; i++) {
@@ -386,7 +392,19 @@ static int cmd_serve(int argc, char **argv)
             app.max_features = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--max-vertices") && i + 1 < argc)
             app.max_vertices = strtoull(argv[++i], NULL, 10);
-        else {
+        else if (!strcmp(argv[i], "--basemap") && i + 1 < argc) {
+            char origin[256];
+            if (app.n_basemaps == APP_MAX_BASEMAPS ||
+                static_basemap_origin(argv[i + 1], origin, sizeof origin)) {
+                fprintf(stderr,
+                        "onemap serve: --basemap: expected at most %d http(s) URL "
+                        "templates such as https://t{0-7}.example.org/{z}/{x}/{y}, "
+                        "not '%s'\n",
+                        APP_MAX_BASEMAPS, argv[i + 1]);
+                return 2;
+            }
+            app.basemaps[app.n_basemaps++] = argv[++i];
+        } else {
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
         }

@@ -12,6 +12,8 @@
 #include "layer.h"
 #include "store.h"
 
+#define APP_MAX_BASEMAPS 4
+
 /* Read-only after start: shared by every worker thread. */
 struct app {
     const char *db_path;
@@ -22,6 +24,8 @@ struct app {
     int private_reads;        /* reads need a token too (serve --private) */
     size_t max_vertices;      /* per geometry */
     size_t max_features;      /* per request */
+    const char *basemaps[APP_MAX_BASEMAPS]; /* XYZ URL templates for the viewer */
+    size_t n_basemaps;
 };
 
 /* What each worker thread owns: its database connection and core context. */

@@ -33,6 +33,8 @@ static const struct route ROUTES[] = {
     {"GET", "/locate", h_locate},
     {"GET", "/health", h_health},
     {"GET", "/static/{}", h_static},
+    {"GET", "/static/{}/{}", h_static},
+    {"GET", "/static/{}/{}/{}", h_static},
 };
 
 #define N_ROUTES (sizeof ROUTES / sizeof *ROUTES)

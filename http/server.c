@@ -18,6 +18,7 @@
 #include "html.h"
 #include "problem.h"
 #include "routes.h"
+#include "static.h"
 
 struct conn_state {
     struct buf body;
@@ -225,6 +226,7 @@ static int handle(struct req *r, struct res *s, struct err *e)
             buf_clear(&s->body);
             s->body = page;
             s->content_type = "text/html; charset=utf-8";
+            static_put_html_headers(r->app, s);
         } else {
             buf_clear(&page);
         }
