@@ -102,6 +102,9 @@ struct store_query {
     size_t n_sort;
     const struct store_filter *filter; /* NULL: none */
     int want_wkb;            /* rows carry their geometry as WKB */
+    int skip_gj;             /* rows carry no GeoJSON text (gj NULL): faster */
+    double min_mbr_area;     /* > 0 (with rects): only rows whose R-tree box
+                                covers at least this many square degrees */
     long long fid;           /* > 0: only this feature */
     long long limit, offset; /* limit < 0: no limit */
 };

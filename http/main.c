@@ -13,6 +13,7 @@
 #include "server.h"
 #include "static.h"
 #include "store.h"
+#include "tile_cache.h"
 
 static const char *USAGE =
     "usage: onemap COMMAND [ARGS]\n"
@@ -23,7 +24,7 @@ static const char *USAGE =
     "  import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run] [--mode upsert|replace]\n"
     "                                     bring in a GeoJSON file, all or nothing\n"
     "  export DB COLLECTION               write a collection as GeoJSON to standard output\n"
-    "  serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
+    "  serve --db DB [--listen ADDR:PORT] [--threads N] [--private] [--tile-cache MB]\n"
     "                                     serve the OGC API (default 127.0.0.1:8080)\n"
     "  token add DB NAME --role reader|editor|admin [--grid CODE]...\n"
     "  token list DB\n"
@@ -354,6 +355,7 @@ static int cmd_serve(int argc, char **argv)
 {
     struct app app;
     const char *listen = "127.0.0.1:8080";
+    long tile_cache_mb = 256;
     store *s = NULL;
     struct err e;
     int rc;
@@ -366,11 +368,12 @@ static int cmd_serve(int argc, char **argv)
     if (wants_help(argc, argv)) {
         printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
                "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
-               "                    [--basemap URL]...\n"
-               "Serves DB over HTTP (OGC API Features) until SIGINT or SIGTERM.\n"
+               "                    [--tile-cache MB] [--basemap URL]...\n"
+               "Serves DB over HTTP (OGC API Features and Tiles) until SIGINT or SIGTERM.\n"
                "--private: reads need a token too (any role).\n"
                "Limits (defaults): body 64 MiB, 100000 features per request, 200000\n"
                "vertices per geometry.\n"
+               "--tile-cache: memory for vector tiles, in MB (default 256; 0: no cache).\n"
                "--basemap: an XYZ tile URL template ({z} {x} {y}, {a-c} or {0-7} for hosts)\n"
                "drawn under the layers in the map viewer, e.g. an OSM-style server or\n"
                "天地图 (vec_w + cva_w with your tk key); repeat it for a label overlay.\n"
@@ -392,6 +395,8 @@ static int cmd_serve(int argc, char **argv)
             app.max_features = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--max-vertices") && i + 1 < argc)
             app.max_vertices = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--tile-cache") && i + 1 < argc)
+            tile_cache_mb = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--basemap") && i + 1 < argc) {
             char origin[256];
             if (app.n_basemaps == APP_MAX_BASEMAPS ||
@@ -410,7 +415,7 @@ static int cmd_serve(int argc, char **argv)
         }
     }
     if (!app.db_path || app.threads < 1 || app.threads > 256 || !app.max_body ||
-        !app.max_features || !app.max_vertices) {
+        !app.max_features || !app.max_vertices || tile_cache_mb < 0 || tile_cache_mb > 1048576) {
         fprintf(stderr, "usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n");
         return 2;
     }
@@ -421,7 +426,13 @@ static int cmd_serve(int argc, char **argv)
         return fail(&e);
     }
     store_close(s);
+    if (tile_cache_mb > 0 && !(app.tiles = tile_cache_new((size_t)tile_cache_mb << 20))) {
+        fprintf(stderr, "onemap serve: out of memory for the tile cache\n");
+        layers_free(app.layers);
+        return 1;
+    }
     rc = server_run(&app, listen);
+    tile_cache_free(app.tiles);
     layers_free(app.layers);
     return rc;
 }

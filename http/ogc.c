@@ -16,6 +16,21 @@ static const char *CONFORMANCE[] = {
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 };
 
 int h_landing(struct req *r, struct res *s, struct err *e)
@@ -38,6 +53,10 @@ int h_landing(struct req *r, struct res *s, struct err *e)
     link_put(b, &first, r, "/conformance", "conformance", "application/json",
              "Conformance classes");
     link_put(b, &first, r, "/collections", "data", "application/json", "Collections");
+    link_put(b, &first, r, "/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+             "application/json", "Vector tiles of all collections");
+    link_put(b, &first, r, "/tileMatrixSets", "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+             "application/json", "Tile matrix sets");
     link_put(b, &first, r, "/static/index.html", "alternate", "text/html", "The map viewer");
     buf_puts(b, "]}");
     return 0;
@@ -117,6 +136,9 @@ static int collection_json(struct req *r, const struct layer *l, struct buf *b, 
     snprintf(path, sizeof path, "/collections/%s/queryables", l->id);
     link_put(b, &first, r, path, "http://www.opengis.net/def/rel/ogc/1.0/queryables",
              "application/schema+json", "Queryable properties");
+    snprintf(path, sizeof path, "/collections/%s/tiles", l->id);
+    link_put(b, &first, r, path, "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+             "application/json", "Vector tilesets");
     buf_puts(b, "]}");
     return 0;
 }

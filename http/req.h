@@ -11,6 +11,7 @@
 #include "err.h"
 #include "layer.h"
 #include "store.h"
+#include "tile_cache.h"
 
 #define APP_MAX_BASEMAPS 4
 
@@ -26,6 +27,8 @@ struct app {
     size_t max_features;      /* per request */
     const char *basemaps[APP_MAX_BASEMAPS]; /* XYZ URL templates for the viewer */
     size_t n_basemaps;
+    /* The one shared mutable object: locks itself (see tile_cache.h). */
+    tile_cache *tiles;
 };
 
 /* What each worker thread owns: its database connection and core context. */
@@ -80,7 +83,7 @@ int req_check_unused(struct req *r, struct err *e);
 /* Tells the server that the data inside these storage-CRS boxes changed
  * (cached tiles there are dropped). */
 struct bbox;
-void server_changed(struct req *r, const struct bbox *boxes, size_t n);
+void server_changed(struct req *r, const struct layer *l, const struct bbox *boxes, size_t n);
 
 /* Copies name and value. */
 void res_header(struct res *s, const char *name, const char *value);

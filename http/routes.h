@@ -34,5 +34,14 @@ int h_history(struct req *r, struct res *s, struct err *e);
 int h_changes(struct req *r, struct res *s, struct err *e);
 int h_health(struct req *r, struct res *s, struct err *e);
 int h_static(struct req *r, struct res *s, struct err *e);
+/* tiles.c */
+int h_tile_matrix_sets(struct req *r, struct res *s, struct err *e);
+int h_tile_matrix_set(struct req *r, struct res *s, struct err *e);
+int h_tilesets(struct req *r, struct res *s, struct err *e);
+int h_tileset(struct req *r, struct res *s, struct err *e);
+int h_tile(struct req *r, struct res *s, struct err *e);
+int h_dataset_tilesets(struct req *r, struct res *s, struct err *e);
+int h_dataset_tileset(struct req *r, struct res *s, struct err *e);
+int h_dataset_tile(struct req *r, struct res *s, struct err *e);
 
 #endif

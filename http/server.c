@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,12 +89,11 @@ int req_check_unused(struct req *r, struct err *e)
     return 0;
 }
 
-void server_changed(struct req *r, const struct bbox *boxes, size_t n)
+void server_changed(struct req *r, const struct layer *l, const struct bbox *boxes, size_t n)
 {
-    /* no cache yet: nothing to drop */
-    (void)r;
-    (void)boxes;
-    (void)n;
+    uint64_t bit = 1ull << (size_t)(l - r->app->layers->v);
+    for (size_t i = 0; r->app->tiles && i < n; i++)
+        tile_cache_invalidate_layers(r->app->tiles, bit, &boxes[i]);
 }
 
 void res_header(struct res *s, const char *name, const char *value)
@@ -341,7 +341,7 @@ int server_run(struct app *app, const char *listen)
     struct MHD_Daemon *d;
     sigset_t set;
     int sig;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (parse_listen(listen, &ss, &sslen)) {
         fprintf(stderr, "onemap: --listen: expected ADDR:PORT, not '%s'\n", listen);
         return 2;
