@@ -7,6 +7,8 @@ import { getJSON } from './api.js';
 import { $, toast } from './dom.js';
 import { applyI18n, lang, setLang, t } from './i18n.js';
 import { createMap } from './map.js';
+import { initLabels } from './labels.js';
+import { serverHasTiles, watchLoading } from './source.js';
 import { initLayerPanel } from './layerpanel.js';
 import { initIdentify } from './identify.js';
 import { initQuery } from './query.js';
@@ -46,12 +48,10 @@ function trackLoading(app) {
     });
     app.map.render();
   };
-  for (const layer of Object.values(app.dataLayers)) {
-    const src = layer.getSource();
-    src.on('featuresloadstart', () => pending++);
-    src.on('featuresloadend', () => { pending--; check(); });
-    src.on('featuresloaderror', () => { pending--; check(); });
-  }
+  watchLoading(app.dataLayers, () => pending++, () => {
+    pending--;
+    check();
+  });
   return () => new Promise((resolve) => {
     waiters.push(resolve);
     setTimeout(check, 50);
@@ -76,7 +76,8 @@ async function start() {
   const cql2 = conformsTo.some((c) => /ogcapi-features-3\/[^/]+\/conf\/filter|cql2\/[^/]+\/conf\/cql2-text/.test(c));
   const app = { collections, queryables: {}, summary: null, drawing: false, cql2 };
   const onLayerError = (c, e) => toast(t('err.load', { msg: `${c}: ${e.message}` }), 'error');
-  Object.assign(app, createMap('map', collections, onLayerError));
+  Object.assign(app, createMap('map', collections, serverHasTiles(conformsTo), onLayerError));
+  app.refreshLabels = initLabels(app);
   initTabs(app);
   const idle = trackLoading(app);
   window.onemapViewer = { app, idle };

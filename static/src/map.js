@@ -15,7 +15,7 @@ import Control from 'ol/control/Control.js';
 import { transformExtent } from 'ol/proj.js';
 import { createEmpty, extend, isEmpty } from 'ol/extent.js';
 import { LAYER_ORDER } from './domain.js';
-import { makeDataLayer } from './source.js';
+import { makeDataLayers } from './source.js';
 import { LAYER_STYLES, highlightStyle } from './styles.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
@@ -34,8 +34,9 @@ function homeControl(onHome) {
   return new Control({ element: h('div', { class: 'ol-home ol-unselectable ol-control' }, button) });
 }
 
-// Builds the map in target. collections: the /collections list (for the extent).
-export function createMap(target, collections, onLayerError) {
+// Builds the map in target. collections: the /collections list (layers, extent);
+// useTiles: draw from vector tiles rather than items.
+export function createMap(target, collections, useTiles, onLayerError) {
   const extent = createEmpty();
   for (const c of collections) {
     const b = c.extent && c.extent.spatial && c.extent.spatial.bbox && c.extent.spatial.bbox[0];
@@ -47,11 +48,9 @@ export function createMap(target, collections, onLayerError) {
     properties: { basemap: true },
   }));
   const known = new Set(collections.map((c) => c.id));
-  const dataLayers = {};
-  for (const id of LAYER_ORDER.filter((x) => known.has(x)).concat(collections.map((c) => c.id).filter((x) => !LAYER_ORDER.includes(x)))) {
-    dataLayers[id] = makeDataLayer(id, LAYER_STYLES[id] || undefined, onLayerError);
-  }
-  const overlay = new VectorLayer({ source: new VectorSource(), style: highlightStyle, properties: { overlay: true } });
+  const ids = LAYER_ORDER.filter((x) => known.has(x)).concat([...known].filter((x) => !LAYER_ORDER.includes(x)));
+  const dataLayers = makeDataLayers(ids, LAYER_STYLES, useTiles, onLayerError);
+  const overlay = new VectorLayer({ source: new VectorSource(), style: highlightStyle, properties: { overlay: true }, zIndex: 5 });
   const view = new View({ center: [0, 0], zoom: 2, maxZoom: 20, constrainResolution: false });
   const map = new Map({
     target,

@@ -67,34 +67,48 @@ function demolitionStyle(f) {
   }));
 }
 
-function communityStyle(f, res) {
+function communityStyle(f) {
   const red = f.get('red_property') === true || f.get('red_property') === 1;
-  const base = fillStyle(red ? 'cr' : 'co', red ? RED_PROPERTY_COLOR : OTHER_COMMUNITY_COLOR, 0.45,
+  return fillStyle(red ? 'cr' : 'co', red ? RED_PROPERTY_COLOR : OTHER_COMMUNITY_COLOR, 0.45,
     red ? '#a50f15' : '#26456e', 1.6);
-  if (res > 6) return base;
-  const name = f.get('name') || '';
-  return [base, cached(`cl${name}`, () => new Style({ text: label(name, 12, red ? '#7f0000' : '#1d3557', '#fff') }))];
 }
 
-function villageStyle(f, res) {
-  const line = cached('v', () => new Style({ stroke: new Stroke({ color: '#5b2c83', width: 2.4 }) }));
-  if (res > 20) return line;
-  const name = f.get('name') || '';
-  return [line, cached(`vl${name}`, () => new Style({ text: label(name, 14, '#3f1d5c', '#fff') }))];
+function villageStyle() {
+  return cached('v', () => new Style({ stroke: new Stroke({ color: '#5b2c83', width: 2.4 }) }));
 }
 
 function gridStyle(f, res) {
   const micro = f.get('level') === '微网格';
   if (micro && res > 9) return null; // micro-grids from zoom 14 on
-  const line = micro
+  return micro
     ? cached('gm', () => new Style({ stroke: new Stroke({ color: '#e67e22', width: 1, lineDash: [3, 3] }) }))
     : cached('g', () => new Style({ stroke: new Stroke({ color: '#d35400', width: 1.6, lineDash: [8, 4] }) }));
-  if ((micro && res > 2.5) || (!micro && res > 6)) return line;
+}
+
+// Names, drawn from points (see labels.js) so that a polygon cut by tiles
+// is still named once: villages from zoom 12, grids from 15, micro-grids
+// and communities from 17.
+export function labelStyle(f, res) {
+  const c = f.get('collection');
   const name = f.get('name') || '';
-  const short = name.replace(/^.*?(第\d+网格)/, '$1');
-  return [line, cached(`gl${micro}${short}`, () => new Style({
-    text: label(short, micro ? 10 : 11, micro ? '#a04000' : '#873600', 'rgba(255,255,255,0.9)', micro ? 0 : 14),
-  }))];
+  if (c === 'villages') {
+    if (res > 40) return null;
+    return cached(`vl${name}`, () => new Style({ text: label(name, 14, '#3f1d5c', '#fff') }));
+  }
+  if (c === 'grids') {
+    const micro = f.get('level') === '微网格';
+    if ((micro && res > 1.3) || (!micro && res > 5)) return null;
+    const short = name.replace(/^.*?(第\d+网格)/, '$1');
+    return cached(`gl${micro}${short}`, () => new Style({
+      text: label(short, micro ? 10 : 11, micro ? '#a04000' : '#873600', 'rgba(255,255,255,0.9)', micro ? 0 : 16),
+    }));
+  }
+  if (c === 'communities') {
+    if (res > 2.5) return null;
+    const red = f.get('red_property') === true;
+    return cached(`cl${name}`, () => new Style({ text: label(name, 12, red ? '#7f0000' : '#1d3557', '#fff') }));
+  }
+  return null;
 }
 
 export const LAYER_STYLES = {

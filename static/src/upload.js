@@ -165,6 +165,7 @@ async function commitUpload(app) {
     state = { tried: null, file: null, report: null };
     forgetPlaces(o.collection);
     refreshLayer(app.dataLayers[o.collection]);
+    if (app.refreshLabels) app.refreshLabels();
     refreshSummary(app);
     refreshDashboard(app);
   } catch (e) {

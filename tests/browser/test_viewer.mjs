@@ -70,7 +70,12 @@ const num = (s) => Number(String(s).replace(/[^0-9.+-]/g, ''));
 
 async function testPageLoads() {
   page = watch(await browser.context.newPage());
+  const tiles = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/tiles/WebMercatorQuad/')) tiles.push(r.url());
+  });
   timings.firstLoadMs = await openViewer(page);
+  assert(tiles.length > 0 && tiles[0].includes('collections='), 'the map draws from vector tiles');
   timings.secondLoadMs = await openViewer(page);
   assert((await page.textContent('#topbar h1')).includes('芹阳办事处'), 'the title is Chinese by default');
   for (const c of LAYERS) {
