@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encoding.h"
 #include "layer.h"
 #include "routes.h"
+#include "tile.h"
 
 #define VIEWER_SLOT "{{basemaps}}"
 
@@ -150,11 +152,39 @@ int static_send_viewer(struct req *r, struct res *s, struct err *e)
     return 0;
 }
 
+/* The file's bytes with an ETag (304 when the client has them), gzipped when
+ * the client accepts it and the type compresses. */
+static int send_file(struct req *r, struct res *s, const char *data, size_t len, struct err *e)
+{
+    char etag[TILE_ETAG_SIZE];
+    const char *t = s->content_type;
+    int gz = len > 1024 && (!strncmp(t, "text/", 5) || !strcmp(t, "application/json") ||
+                            !strcmp(t, "image/svg+xml"));
+    gz = gz && encoding_accepts_gzip(req_header(r, "Accept-Encoding"));
+    tile_etag(data, len, gz, etag);
+    res_header(s, "ETag", etag);
+    res_header(s, "Vary", "Accept-Encoding");
+    res_header(s, "Cache-Control", "no-cache");
+    if (!strncmp(s->content_type, "text/html", 9))
+        static_put_html_headers(r->app, s);
+    if (encoding_etag_matches(req_header(r, "If-None-Match"), etag)) {
+        s->status = 304;
+        return 0;
+    }
+    if (!gz) {
+        buf_append(&s->body, data, len);
+        return 0;
+    }
+    res_header(s, "Content-Encoding", "gzip");
+    return tile_gzip(data, len, &s->body, e);
+}
+
 int h_static(struct req *r, struct res *s, struct err *e)
 {
     char name[600] = "";
     char *data = NULL;
     size_t len = 0, used = 0;
+    int rc;
     for (size_t i = 0; i < r->n_captures; i++) {
         if (!safe_segment(r->captures[i]) || strstr(r->captures[i], ".."))
             return err_set(e, ERR_NOT_FOUND, "%s: no such file", r->path);
@@ -167,10 +197,7 @@ int h_static(struct req *r, struct res *s, struct err *e)
         return e->code;
     r->fmt = FMT_JSON; /* served as is */
     s->content_type = mime(name);
-    res_header(s, "Cache-Control", "no-cache");
-    if (!strncmp(s->content_type, "text/html", 9))
-        static_put_html_headers(r->app, s);
-    buf_append(&s->body, data, len);
+    rc = send_file(r, s, data, len, e);
     free(data);
-    return 0;
+    return rc;
 }

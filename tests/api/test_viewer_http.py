@@ -2,6 +2,7 @@
 browsers and the OGC landing page for JSON clients, /static/ serves nested
 files under strict names only, and HTML pages carry a Content-Security-Policy
 that allows nothing but the server itself and the configured basemap hosts."""
+import gzip
 import os
 import re
 import subprocess
@@ -80,6 +81,33 @@ def test_static_nested_paths():
         assert s.get("/static/a/b/c/d.js").status == 404, "deeper than the routes"
 
 
+def test_static_gzip_and_etag():
+    with open(os.path.join(STATIC, "src", "main.js"), "rb") as f:
+        main_js = f.read()
+    assert len(main_js) > 1024
+    with Server(demo=False) as s:
+        plain = s.get("/static/src/main.js")
+        assert plain.body == main_js and plain.header("Content-Encoding") is None
+        etag = plain.header("ETag")
+        assert etag and etag.startswith('"'), etag
+        assert plain.header("Vary") == "Accept-Encoding"
+        z = s.get("/static/src/main.js", headers={"Accept-Encoding": "gzip, deflate"})
+        assert z.header("Content-Encoding") == "gzip"
+        assert gzip.decompress(z.body) == main_js, "the gzip form is the same file"
+        assert len(z.body) < len(main_js) / 2
+        assert z.header("ETag") != etag, "the two forms have different tags"
+        no = s.get("/static/src/main.js", headers={"Accept-Encoding": "gzip;q=0"})
+        assert no.header("Content-Encoding") is None and no.body == main_js
+        again = s.get("/static/src/main.js", headers={"If-None-Match": etag})
+        assert again.status == 304 and again.body == b"", again.status
+        again = s.get("/static/src/main.js", headers={"If-None-Match": '"other", W/' + etag})
+        assert again.status == 304
+        changed = s.get("/static/src/main.js", headers={"If-None-Match": '"0000"'})
+        assert changed.status == 200 and changed.body == main_js
+        small = s.get("/static/favicon.svg", headers={"Accept-Encoding": "gzip"})
+        assert small.status == 200 and small.header("Content-Encoding") is None, "small files as they are"
+
+
 def raw_status(s, path):
     reply = s.raw(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     return int(reply.split(b" ", 2)[1])
@@ -139,5 +167,5 @@ def test_basemap_refused_when_unsafe():
 
 if __name__ == "__main__":
     harness.main([test_root_is_the_map_for_browsers, test_root_is_the_landing_page_for_json_clients,
-                  test_static_nested_paths, test_static_refuses_traversal,
+                  test_static_nested_paths, test_static_gzip_and_etag, test_static_refuses_traversal,
                   test_basemap_host_in_policy_and_page, test_basemap_refused_when_unsafe])
