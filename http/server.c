@@ -19,6 +19,7 @@
 #include "html.h"
 #include "problem.h"
 #include "routes.h"
+#include "static.h"
 
 struct conn_state {
     struct buf body;
@@ -319,6 +320,7 @@ static int handle(struct req *r, struct res *s, struct err *e)
             s->body = page;
             s->content_type = "text/html; charset=utf-8";
             html_etag(s);
+            static_put_html_headers(r->app, s);
         } else {
             buf_clear(&page);
         }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "encoding.h"
 #include "links.h"
 #include "routes.h"
 #include "tile.h"
@@ -354,46 +355,6 @@ static int parse_collections(struct req *r, uint64_t *mask, struct err *e)
     return 0;
 }
 
-/* 1 when the Accept-Encoding header accepts gzip (q > 0). */
-static int accepts_gzip(const char *h)
-{
-    while (h && *h) {
-        size_t n = strcspn(h, ","), tok;
-        const char *q;
-        while (*h == ' ' || *h == '\t')
-            h++, n--;
-        tok = strcspn(h, " \t;,");
-        if ((tok == 4 && !strncasecmp(h, "gzip", 4)) ||
-            (tok == 6 && !strncasecmp(h, "x-gzip", 6)) || (tok == 1 && *h == '*')) {
-            q = strstr(h, "q=");
-            if (!q || q >= h + n || strtod(q + 2, NULL) > 0)
-                return 1;
-        }
-        h += n;
-        if (*h == ',')
-            h++;
-    }
-    return 0;
-}
-
-/* 1 when the If-None-Match header lists etag (or is "*"). */
-static int etag_matches(const char *h, const char *etag)
-{
-    size_t len = strlen(etag);
-    while (h && *h) {
-        while (*h == ' ' || *h == '\t' || *h == ',')
-            h++;
-        if (*h == '*')
-            return 1;
-        if (!strncmp(h, "W/", 2))
-            h += 2;
-        if (!strncmp(h, etag, len) && (h[len] == '\0' || h[len] == ',' || h[len] == ' '))
-            return 1;
-        h += strcspn(h, ",");
-    }
-    return 0;
-}
-
 static int tile(struct req *r, struct res *s, struct tile_key *k, struct err *e)
 {
     char etag[TILE_ETAG_SIZE];
@@ -401,13 +362,13 @@ static int tile(struct req *r, struct res *s, struct tile_key *k, struct err *e)
     if (req_check_unused(r, e))
         return e->code;
     rc = tile_get(r->w->ctx, r->w->store, r->app->tiles, r->app->layers, k,
-                  accepts_gzip(req_header(r, "Accept-Encoding")), &s->body, &gz, etag, e);
+                  encoding_accepts_gzip(req_header(r, "Accept-Encoding")), &s->body, &gz, etag, e);
     if (rc)
         return rc;
     res_header(s, "ETag", etag);
     res_header(s, "Vary", "Accept-Encoding");
     res_header(s, "Cache-Control", "no-cache");
-    if (etag_matches(req_header(r, "If-None-Match"), etag)) {
+    if (encoding_etag_matches(req_header(r, "If-None-Match"), etag)) {
         buf_reset(&s->body);
         s->body.len = 0;
         s->status = 304;
