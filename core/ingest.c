@@ -13,6 +13,7 @@
 #include "edit.h"
 #include "feature.h"
 #include "geom.h"
+#include "shapefile.h"
 
 void ingest_opts_default(struct ingest_opts *o)
 {
@@ -33,8 +34,13 @@ struct keyref {
     size_t index;
 };
 
+struct span {
+    size_t start, end;
+};
+
 /* One uploaded feature on its way in. */
 struct item {
+    json_t *json;             /* the Feature (owned reference; geometry dropped once read) */
     struct feature_in f;
     char *gj;                 /* geometry GeoJSON as it would be stored */
     const char *key;          /* borrowed from f.vals */
@@ -57,7 +63,9 @@ struct job {
     const struct layer *l;
     const struct ingest_opts *o;
     struct ingest_report *r;
-    json_t *feats;
+    json_t *feats;            /* features as a parsed array, or NULL: */
+    const char *text;         /* ... features as spans of the text */
+    const struct span *spans;
     struct item *items;
     size_t n;
     struct keyref *order;     /* valid items sorted by key */
@@ -88,7 +96,7 @@ static void note(struct ingest_note *list, size_t *count, size_t index, const ch
 
 static const char *raw_key(struct job *j, size_t i)
 {
-    json_t *props = json_object_get(json_array_get(j->feats, i), "properties");
+    json_t *props = json_object_get(j->items[i].json, "properties");
     return json_string_value(json_object_get(props, j->l->fields[j->key_field].name));
 }
 
@@ -114,6 +122,23 @@ static void box_add_geom(struct job *j, const GEOSGeometry *g)
     }
 }
 
+/* The item's Feature as JSON: from the parsed array, or parsed from its span. */
+static int load_item(struct job *j, size_t i, struct err *e)
+{
+    json_error_t je;
+    const struct span *sp;
+    if (j->feats) {
+        j->items[i].json = json_incref(json_array_get(j->feats, i));
+        return 0;
+    }
+    sp = &j->spans[i];
+    j->items[i].json = json_loadb(j->text + sp->start, sp->end - sp->start,
+                                  JSON_REJECT_DUPLICATES, &je);
+    if (!j->items[i].json)
+        return err_set(e, ERR_INVALID, "%s (at byte %zu)", je.text, sp->start + (size_t)je.position);
+    return 0;
+}
+
 static int parse_items(struct job *j, int crs, int axis)
 {
     struct limits lim;
@@ -125,11 +150,17 @@ static int parse_items(struct job *j, int crs, int axis)
     for (size_t i = 0; i < j->n; i++) {
         struct item *it = &j->items[i];
         err_clear(&fe);
-        if (feature_parse(j->c, j->l, json_array_get(j->feats, i), crs, axis, &lim,
+        if (load_item(j, i, &fe)) {
+            note(j->r->invalid, &j->r->n_invalid, i, NULL, fe.msg, NULL);
+            continue;
+        }
+        if (feature_parse(j->c, j->l, it->json, crs, axis, &lim,
                           j->o->make_valid ? FEATURE_MAKE_VALID : 0, &it->f, &fe)) {
             note(j->r->invalid, &j->r->n_invalid, i, raw_key(j, i), fe.msg, &it->f);
             continue;
         }
+        /* the coordinates live on in GEOS; only the properties are borrowed */
+        json_object_del(it->json, "geometry");
         if (it->f.vals[j->key_field].type != VAL_TEXT) {
             note(j->r->invalid, &j->r->n_invalid, i, NULL, "properties: the key has no value",
                  NULL);
@@ -376,6 +407,7 @@ static void job_clear(struct job *j)
     for (size_t i = 0; j->items && i < j->n; i++) {
         feature_in_clear(j->c, &j->items[i].f);
         free(j->items[i].gj);
+        json_decref(j->items[i].json);
     }
     for (size_t i = 0; i < j->n_removals; i++)
         free(j->removals[i].feature);
@@ -451,15 +483,159 @@ static void report_init(struct ingest_report *r, const struct ingest_opts *o)
         edit_change_id(r->change_id);
 }
 
+/* A light scanner over the top level of a FeatureCollection, so that a
+ * large upload is never held as one JSON tree: it finds the span of each
+ * feature (parsed one at a time later) and parses the other members. Any
+ * doubt and the caller falls back to parsing the whole text. */
+static size_t skip_ws(const char *t, size_t n, size_t i)
+{
+    while (i < n && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t'))
+        i++;
+    return i;
+}
+
+static size_t skip_string(const char *t, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (t[i] == '\\')
+            i++;
+        else if (t[i] == '"')
+            return i + 1;
+    }
+    return 0;
+}
+
+static size_t skip_value(const char *t, size_t n, size_t i)
+{
+    size_t depth = 0;
+    if (i >= n)
+        return 0;
+    if (t[i] == '"')
+        return skip_string(t, n, i);
+    if (t[i] != '{' && t[i] != '[') {
+        while (i < n && !strchr(",}] \t\r\n", t[i]))
+            i++;
+        return i;
+    }
+    for (; i < n; i++) {
+        if (t[i] == '"') {
+            if (!(i = skip_string(t, n, i)))
+                return 0;
+            i--;
+        } else if (t[i] == '{' || t[i] == '[') {
+            depth++;
+        } else if ((t[i] == '}' || t[i] == ']') && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+static int scan_features(const char *t, size_t n, size_t i, struct span **out, size_t *count)
+{
+    size_t cap = 1024;
+    struct span *v = malloc(cap * sizeof *v);
+    *count = 0;
+    if (!v)
+        return -1;
+    i = skip_ws(t, n, i + 1);
+    while (i < n && t[i] != ']') {
+        size_t end = skip_value(t, n, i);
+        if (!end || t[i] != '{')
+            goto fail;
+        if (*count == cap) {
+            struct span *w = realloc(v, (cap *= 2) * sizeof *v);
+            if (!w)
+                goto fail;
+            v = w;
+        }
+        v[(*count)++] = (struct span){i, end};
+        i = skip_ws(t, n, end);
+        if (i < n && t[i] == ',')
+            i = skip_ws(t, n, i + 1);
+        else if (i >= n || t[i] != ']')
+            goto fail;
+    }
+    *out = v;
+    return i < n ? 0 : -1;
+fail:
+    free(v);
+    return -1;
+}
+
+/* Parses the top-level members other than "features" into *head. */
+static int scan_collection(const char *t, size_t n, json_t **head, struct span **feats,
+                           size_t *n_feats)
+{
+    size_t i = skip_ws(t, n, 0);
+    int have_features = 0;
+    *feats = NULL;
+    if (i >= n || t[i] != '{' || !(*head = json_object()))
+        return -1;
+    for (i = skip_ws(t, n, i + 1); i < n && t[i] != '}';) {
+        size_t kend = t[i] == '"' ? skip_string(t, n, i) : 0, vstart, vend;
+        json_t *key, *val;
+        if (!kend)
+            return -1;
+        vstart = skip_ws(t, n, kend);
+        if (vstart >= n || t[vstart] != ':')
+            return -1;
+        vstart = skip_ws(t, n, vstart + 1);
+        if (!(vend = skip_value(t, n, vstart)))
+            return -1;
+        key = json_loadb(t + i, kend - i, JSON_DECODE_ANY, NULL);
+        if (!json_is_string(key)) {
+            json_decref(key);
+            return -1;
+        }
+        if (!strcmp(json_string_value(key), "features") && t[vstart] == '[') {
+            if (have_features++ || scan_features(t, n, vstart, feats, n_feats)) {
+                json_decref(key);
+                return -1;
+            }
+        } else if ((val = json_loadb(t + vstart, vend - vstart, JSON_DECODE_ANY, NULL))) {
+            json_object_set_new(*head, json_string_value(key), val);
+        }
+        json_decref(key);
+        i = skip_ws(t, n, vend);
+        if (i < n && t[i] == ',')
+            i = skip_ws(t, n, i + 1);
+    }
+    return have_features && i < n && skip_ws(t, n, i + 1) == n ? 0 : -1;
+}
+
 int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, size_t len,
                    const struct ingest_opts *o, struct ingest_report *r, struct err *e)
 {
     json_error_t je;
-    json_t *root;
+    json_t *root = NULL;
+    struct span *spans = NULL;
+    size_t n = 0;
     int crs, axis, rc;
     report_init(r, o);
     if ((rc = json_depth_check(text, len, 64, e)))
         return rc;
+    if (scan_collection(text, len, &root, &spans, &n) == 0) {
+        const char *type = json_string_value(json_object_get(root, "type"));
+        struct job j;
+        memset(&j, 0, sizeof j);
+        j.c = c, j.s = s, j.l = l, j.o = o, j.r = r;
+        j.key_field = o->key_field >= 0 ? o->key_field : l->key_field;
+        j.text = text, j.spans = spans, j.n = n;
+        if (!type || strcmp(type, "FeatureCollection"))
+            rc = err_set(e, ERR_INVALID, "type: expected \"FeatureCollection\"");
+        else if (o->max_features && n > o->max_features)
+            rc = err_set(e, ERR_TOO_LARGE, "features: %zu features, more than the limit of %zu "
+                         "(max_features)", n, o->max_features);
+        else if (!(rc = file_crs(root, o, &crs, &axis, e)))
+            rc = run_job(&j, crs, axis, e);
+        job_clear(&j);
+        free(spans);
+        json_decref(root);
+        return rc;
+    }
+    free(spans);
+    json_decref(root);
     if (!(root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)))
         return err_set(e, ERR_BAD_REQUEST, "line %d, column %d: %s", je.line, je.column, je.text);
     if (!(rc = file_crs(root, o, &crs, &axis, e)))
@@ -544,5 +720,27 @@ int ingest_export(ctx *c, store *s, const struct layer *l, struct buf *out, stru
     buf_puts(out, ",\"features\":[\n");
     rc = store_query_rows(s, &q, export_row, &st, e);
     buf_puts(out, "\n]}\n");
+    return rc;
+}
+
+int ingest_shapefile_zip(ctx *c, store *s, const struct layer *l, const void *zip, size_t len,
+                         const char *encoding, const struct ingest_opts *o,
+                         struct ingest_report *r, struct err *e)
+{
+    struct shapefile_limits lim;
+    json_t *fc = NULL;
+    int crs = CRS_CRS84, crs_known = 0, axis = CRS_AXIS_XY, rc;
+    report_init(r, o);
+    memset(&lim, 0, sizeof lim);
+    lim.max_bytes = 128u << 20; /* a parsed vertex costs far more than its 16 bytes on disk */
+    lim.max_features = o->max_features;
+    if ((rc = shapefile_zip_read(zip, len, encoding, &lim, &fc, &crs, &crs_known, e)))
+        return rc;
+    if (o->crs >= 0) { /* the caller's crs= wins over the .prj */
+        crs = o->crs;
+        axis = o->axis;
+    }
+    rc = ingest_root(c, s, l, fc, crs, axis, o, r, e);
+    json_decref(fc);
     return rc;
 }

@@ -10,65 +10,13 @@
 #include "crs.h"
 #include "items.h"
 #include "links.h"
+#include "params.h"
 #include "routes.h"
 
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX 10000
 
 const struct layer *route_layer(struct req *r, struct err *e);
-
-static int parse_ll(const char *s, long long *v)
-{
-    char *end;
-    errno = 0;
-    if (!s || !*s || (*s < '0' || *s > '9'))
-        return -1;
-    *v = strtoll(s, &end, 10);
-    return (*end || errno) ? -1 : 0;
-}
-
-/* Parses "a,b,c,d" or six numbers into out[4]. */
-static int parse_bbox(const char *s, double out[4], struct err *e)
-{
-    double v[6];
-    int n = 0;
-    const char *p = s;
-    char *end;
-    while (n < 7) {
-        errno = 0;
-        double d = strtod(p, &end);
-        if (end == p || errno || d != d || d > 1e12 || d < -1e12)
-            return err_set(e, ERR_PARAM, "bbox: expected 4 or 6 numbers separated by commas, "
-                           "got '%s'", s);
-        if (n < 6)
-            v[n] = d;
-        n++;
-        if (*end == '\0')
-            break;
-        if (*end != ',')
-            return err_set(e, ERR_PARAM, "bbox: expected 4 or 6 numbers separated by commas, "
-                           "got '%s'", s);
-        p = end + 1;
-    }
-    if (n == 4) {
-        memcpy(out, v, 4 * sizeof *v);
-    } else if (n == 6) {
-        out[0] = v[0], out[1] = v[1], out[2] = v[3], out[3] = v[4];
-    } else {
-        return err_set(e, ERR_PARAM, "bbox: expected 4 or 6 numbers, got %d", n);
-    }
-    return 0;
-}
-
-static int parse_crs_param(struct req *r, const char *name, int *crs, struct err *e)
-{
-    const char *v = req_param(r, name);
-    if (!v)
-        return 0;
-    if (crs_parse(v, crs, e))
-        return err_prefix(e, "%s", name);
-    return 1;
-}
 
 static int parse_props(struct req *r, const struct layer *l, struct items_req *q,
                        unsigned char *sel, struct err *e)
@@ -79,7 +27,7 @@ static int parse_props(struct req *r, const struct layer *l, struct items_req *q
         return 0;
     memset(sel, 0, l->n_fields);
     q->props = sel;
-    q->no_area = 1;
+    q->no_area = ITEMS_NO_AREA;
     while (*v) {
         size_t n = strcspn(v, ",");
         int idx;
@@ -87,8 +35,10 @@ static int parse_props(struct req *r, const struct layer *l, struct items_req *q
             return err_set(e, ERR_PARAM, "properties: empty or overlong name");
         memcpy(name, v, n);
         name[n] = '\0';
-        if (!strcmp(name, "area_m2") || !strcmp(name, "area_mu"))
-            q->no_area = 0;
+        if (!strcmp(name, "area_m2"))
+            q->no_area &= ~ITEMS_NO_AREA_M2;
+        else if (!strcmp(name, "area_mu"))
+            q->no_area &= ~ITEMS_NO_AREA_MU;
         else if ((idx = layer_field_index(l, name)) >= 0)
             sel[idx] = 1;
         else
@@ -114,7 +64,9 @@ static int parse_sortby(struct req *r, const struct layer *l, struct items_req *
             desc = *p == '-';
             p++, n--;
         }
-        if (n == 0 || n >= sizeof name || q->n_sort == STORE_MAX_SORT)
+        if (q->n_sort == STORE_MAX_SORT)
+            return err_set(e, ERR_PARAM, "sortby: more than %d keys", STORE_MAX_SORT);
+        if (n == 0 || n >= sizeof name)
             return err_set(e, ERR_PARAM, "sortby: expected [+|-]property[,...]");
         memcpy(name, p, n);
         name[n] = '\0';
@@ -182,20 +134,9 @@ static int parse_eq(struct req *r, const struct layer *l, struct items_req *q, s
 static int parse_filter(struct req *r, struct items_req *q, struct cql2_node **ast,
                         struct err *e)
 {
-    const char *text = req_param(r, "filter"), *lang = req_param(r, "filter-lang");
-    int rc;
-    q->filter_crs = CRS_CRS84;
-    q->filter_axis = CRS_AXIS_AUTHORITY;
-    if (lang && strcmp(lang, "cql2-text"))
-        return err_set(e, ERR_PARAM, "filter-lang: '%s' is not supported (only cql2-text)", lang);
-    if ((rc = parse_crs_param(r, "filter-crs", &q->filter_crs, e)) < 0)
-        return rc;
-    if (!text)
-        return 0;
-    if ((rc = cql2_parse(text, ast, e)))
-        return rc;
+    int rc = params_filter(r, ast, &q->filter_crs, &q->filter_axis, e);
     q->filter = *ast;
-    return 0;
+    return rc;
 }
 
 static int parse_paging(struct req *r, struct items_req *q, struct err *e)
@@ -203,13 +144,13 @@ static int parse_paging(struct req *r, struct items_req *q, struct err *e)
     const char *v;
     q->limit = LIMIT_DEFAULT;
     if ((v = req_param(r, "limit"))) {
-        if (parse_ll(v, &q->limit) || q->limit < 1)
+        if (params_ll(v, &q->limit) || q->limit < 1)
             return err_set(e, ERR_PARAM, "limit: expected an integer from 1 to %d, got '%s'",
                            LIMIT_MAX, v);
         if (q->limit > LIMIT_MAX)
             q->limit = LIMIT_MAX;
     }
-    if ((v = req_param(r, "offset")) && (parse_ll(v, &q->offset) || q->offset < 0))
+    if ((v = req_param(r, "offset")) && (params_ll(v, &q->offset) || q->offset < 0))
         return err_set(e, ERR_PARAM, "offset: expected a non-negative integer, got '%s'", v);
     return 0;
 }
@@ -228,11 +169,11 @@ static int parse_items(struct req *r, const struct layer *l, struct items_req *q
     if ((rc = parse_paging(r, q, e)))
         return rc;
     if ((v = req_param(r, "bbox"))) {
-        if ((rc = parse_bbox(v, q->bbox, e)))
+        if ((rc = params_bbox("bbox", v, q->bbox, e)))
             return rc;
         q->have_bbox = 1;
     }
-    if ((rc = parse_crs_param(r, "bbox-crs", &q->bbox_crs, e)) < 0)
+    if ((rc = params_crs(r, "bbox-crs", &q->bbox_crs, e)) < 0)
         return rc;
     if (q->have_bbox && crs_is_geographic(q->bbox_crs)) {
         int swap = crs_authority_swaps(q->bbox_crs);
@@ -243,7 +184,7 @@ static int parse_items(struct req *r, const struct layer *l, struct items_req *q
             return err_set(e, ERR_PARAM, "bbox: coordinates outside the range of %s (latitude "
                            "-90..90, longitude -180..180)", crs_uri(q->bbox_crs));
     }
-    if ((rc = parse_crs_param(r, "crs", &q->crs, e)) < 0)
+    if ((rc = params_crs(r, "crs", &q->crs, e)) < 0)
         return rc;
     *crs_given = rc;
     if ((rc = parse_props(r, l, q, sel, e)) || (rc = parse_sortby(r, l, q, e)) ||
@@ -340,9 +281,9 @@ int h_item(struct req *r, struct res *s, struct err *e)
     char etag[48];
     if (!l)
         return e->code;
-    if (parse_ll(r->captures[1], &fid) || fid <= 0)
+    if (params_ll(r->captures[1], &fid) || fid <= 0)
         return err_set(e, ERR_NOT_FOUND, "%s/%s: no such feature", l->id, r->captures[1]);
-    if ((crs_given = parse_crs_param(r, "crs", &crs, e)) < 0)
+    if ((crs_given = params_crs(r, "crs", &crs, e)) < 0)
         return crs_given;
     if (req_check_unused(r, e))
         return e->code;

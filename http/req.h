@@ -79,7 +79,7 @@ int req_check_unused(struct req *r, struct err *e);
 /* Tells the server that the data inside these storage-CRS boxes changed
  * (cached tiles there are dropped). */
 struct bbox;
-void server_changed(struct req *r, const struct bbox *boxes, size_t n);
+void server_changed(struct req *r, const struct layer *l, const struct bbox *boxes, size_t n);
 
 /* Copies name and value. */
 void res_header(struct res *s, const char *name, const char *value);

@@ -256,6 +256,43 @@ def test_import_in_gauss_kruger_matches_cs2cs():
         assert any(abs(x - gx) < 1e-8 and abs(y - gy) < 1e-8 for gx, gy in got), (x, y, got)
 
 
+def test_shapefile_upload_gbk_and_prj():
+    """A surveyor's zipped Shapefile: GBK text, 三调 field names, a .prj in EPSG:4548."""
+    import zipfile
+    tmp = tempfile.mkdtemp(prefix="onemap-shp-")
+    boxes = {"SHP1": r(90, 90, 91, 91), "SHP2": r(91, 90, 92, 91)}
+    src = geo.write_fc([geo.feature({"TBBH": c, "DLBM": "0101", "DLMC": "水田", "QSXZ": "集体",
+                                     "QSDWMC": "芹阳村股份经济合作社"}, b) for c, b in boxes.items()],
+                       os.path.join(tmp, "in.geojson"))
+    shp = os.path.join(tmp, "survey.shp")
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", "-s_srs", "EPSG:4490",
+                    "-t_srs", "EPSG:4548", shp, src], check=True, capture_output=True)
+    with open(os.path.join(tmp, "survey.dbf"), "rb") as f:
+        assert "水田".encode("gbk") in f.read(), "the DBF really holds GBK"
+    cpg = os.path.join(tmp, "survey.cpg")
+    if os.path.exists(cpg):
+        os.unlink(cpg)  # old ArcGIS writes no .cpg: GBK is the default
+    zpath = os.path.join(tmp, "survey.zip")
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as z:
+        for ext in ["shp", "shx", "dbf", "prj"]:
+            z.write(os.path.join(tmp, "survey." + ext), "survey/survey." + ext)
+    with open(zpath, "rb") as f:
+        data = f.read()
+    res = SRV.request("POST", "/collections/parcels/import", body=data, headers=hdr(TOK["admin"], "application/zip"))
+    assert res.status == 200, res.body
+    assert res.json()["added"] == 2
+    for code, box in boxes.items():
+        feat = SRV.get(f"/collections/parcels/items?code={code}").json()["features"][0]
+        p = feat["properties"]
+        assert p["dlmc"] == "水田" and p["owner"] == "芹阳村股份经济合作社" and p["qsxz"] == "集体", p
+        got = feat["geometry"]["coordinates"][0]
+        for x, y in geo.rect_ring(*box):
+            assert any(abs(x - gx) < 1e-8 and abs(y - gy) < 1e-8 for gx, gy in got), (x, y, got)
+    bad = SRV.request("POST", "/collections/parcels/import", body=b"PK\x03\x04 not really a zip",
+                      headers=hdr(TOK["admin"], "application/zip"))
+    assert bad.status == 400, bad.body
+
+
 def test_limits():
     with harness.Server(db=SRV.db, args=["--max-body", "2000", "--max-features", "3",
                                          "--max-vertices", "50"]) as s:
@@ -324,5 +361,5 @@ if __name__ == "__main__":
         harness.main([test_tokens_and_roles, test_create_and_errors, test_collection_post_all_or_nothing,
                       test_put_patch_delete_history, test_concurrent_editors, test_grid_scope,
                       test_import_dry_run_matches_real_run, test_failing_import_of_10000_leaves_nothing,
-                      test_import_in_gauss_kruger_matches_cs2cs, test_limits,
+                      test_import_in_gauss_kruger_matches_cs2cs, test_shapefile_upload_gbk_and_prj, test_limits,
                       test_kill9_during_import_is_all_or_nothing])
