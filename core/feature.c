@@ -185,6 +185,7 @@ static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, int c
             err_prefix(e, "geometry");
             goto out;
         }
+        snprintf(out->repair_reason, sizeof out->repair_reason, "%.150s", e->msg);
         if (!(t = geom_make_valid(c, g, e))) {
             rc = err_prefix(e, "geometry");
             goto out;
@@ -192,6 +193,7 @@ static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, int c
         GEOSGeom_destroy_r(c->geos, g);
         g = t;
         out->repaired = 1;
+        err_clear(e);
         rc = 0;
     }
     out->area_m2 = geom_area_m2(c, g);

@@ -32,6 +32,7 @@ struct feature_in {
     GEOSGeometry *geom;       /* EPSG:4490, lon/lat */
     double area_m2;
     int repaired;             /* make_valid changed the geometry */
+    char repair_reason[160];  /* what was wrong with it, e.g. "Self-intersection at ..." */
     double loc[2];            /* where the first problem is, when one is reported */
     int have_loc;
 };
