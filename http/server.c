@@ -197,12 +197,32 @@ static void set_base(struct req *r)
              host && strlen(host) < 200 && !strpbrk(host, "\"<> \\") ? host : "localhost");
 }
 
+/* 1 when the comma-separated list (a Vary value) holds tok. */
+static int has_token(const char *list, const char *tok)
+{
+    size_t n = strlen(tok);
+    while (*list) {
+        size_t len;
+        while (*list == ' ' || *list == ',')
+            list++;
+        len = strcspn(list, ", ");
+        if (len == n && !strncasecmp(list, tok, n))
+            return 1;
+        list += len;
+    }
+    return 0;
+}
+
+/* Queues s; every answer varies with Accept (JSON or HTML), on top of what
+ * the handler's own Vary says (e.g. Accept-Encoding for tiles). */
 static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
 {
     size_t len = s->body.len;
     char *data = buf_steal(&s->body);
     struct MHD_Response *mr;
     enum MHD_Result ok;
+    char vary[256];
+    int has_vary = 0;
     if (!data) {
         data = NULL;
         len = 0;
@@ -217,9 +237,19 @@ static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
         MHD_add_response_header(mr, "Content-Type", s->content_type);
     MHD_add_response_header(mr, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(mr, "Vary", "Accept"); /* JSON or HTML by Accept */
-    for (size_t i = 0; i < s->n_headers; i++)
+    for (size_t i = 0; i < s->n_headers; i++) {
+        if (!strcasecmp(s->headers[i][0], "Vary")) {
+            has_vary = 1;
+            if (!has_token(s->headers[i][1], "Accept")) {
+                snprintf(vary, sizeof vary, "Accept, %s", s->headers[i][1]);
+                MHD_add_response_header(mr, "Vary", vary);
+                continue;
+            }
+        }
         MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+    }
+    if (!has_vary)
+        MHD_add_response_header(mr, "Vary", "Accept"); /* JSON or HTML by Accept */
     ok = MHD_queue_response(conn, (unsigned)s->status, mr);
     MHD_destroy_response(mr);
     return ok;
