@@ -11,6 +11,7 @@
 #include "ingest.h"
 #include "layer.h"
 #include "server.h"
+#include "static.h"
 #include "store.h"
 #include "tile_cache.h"
 
@@ -371,12 +372,16 @@ static int cmd_serve(int argc, char **argv)
     if (wants_help(argc, argv)) {
         printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
                "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
-               "                    [--tile-cache MB]\n"
+               "                    [--tile-cache MB] [--basemap URL]...\n"
                "Serves DB over HTTP (OGC API Features and Tiles) until SIGINT or SIGTERM.\n"
                "--private: reads need a token too (any role).\n"
                "Limits (defaults): body 64 MiB, 100000 features per request, 200000\n"
                "vertices per geometry.\n"
-               "--tile-cache: memory for vector tiles, in MB (default 256; 0: no cache).\n");
+               "--tile-cache: memory for vector tiles, in MB (default 256; 0: no cache).\n"
+               "--basemap: an XYZ tile URL template ({z} {x} {y}, {a-c} or {0-7} for hosts)\n"
+               "drawn under the layers in the map viewer, e.g. an OSM-style server or\n"
+               "天地图 (vec_w + cva_w with your tk key); repeat it for a label overlay.\n"
+               "None by default: the viewer then needs no internet access.\n");
         return 0;
     }
     for (int i = 1; i < argc; i++) {
@@ -396,7 +401,19 @@ static int cmd_serve(int argc, char **argv)
             app.max_vertices = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--tile-cache") && i + 1 < argc)
             tile_cache_mb = strtol(argv[++i], NULL, 10);
-        else {
+        else if (!strcmp(argv[i], "--basemap") && i + 1 < argc) {
+            char origin[256];
+            if (app.n_basemaps == APP_MAX_BASEMAPS ||
+                static_basemap_origin(argv[i + 1], origin, sizeof origin)) {
+                fprintf(stderr,
+                        "onemap serve: --basemap: expected at most %d http(s) URL "
+                        "templates such as https://t{0-7}.example.org/{z}/{x}/{y}, "
+                        "not '%s'\n",
+                        APP_MAX_BASEMAPS, argv[i + 1]);
+                return 2;
+            }
+            app.basemaps[app.n_basemaps++] = argv[++i];
+        } else {
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
         }

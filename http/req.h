@@ -13,6 +13,8 @@
 #include "store.h"
 #include "tile_cache.h"
 
+#define APP_MAX_BASEMAPS 4
+
 /* Read-only after start: shared by every worker thread. */
 struct app {
     const char *db_path;
@@ -23,6 +25,8 @@ struct app {
     int private_reads;        /* reads need a token too (serve --private) */
     size_t max_vertices;      /* per geometry */
     size_t max_features;      /* per request */
+    const char *basemaps[APP_MAX_BASEMAPS]; /* XYZ URL templates for the viewer */
+    size_t n_basemaps;
     /* The one shared mutable object: locks itself (see tile_cache.h). */
     tile_cache *tiles;
 };

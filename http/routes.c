@@ -41,6 +41,8 @@ static const struct route ROUTES[] = {
     {"GET", "/tileMatrixSets/{}", h_tile_matrix_set},
     {"GET", "/health", h_health},
     {"GET", "/static/{}", h_static},
+    {"GET", "/static/{}/{}", h_static},
+    {"GET", "/static/{}/{}/{}", h_static},
 };
 
 #define N_ROUTES (sizeof ROUTES / sizeof *ROUTES)

@@ -19,6 +19,7 @@
 #include "html.h"
 #include "problem.h"
 #include "routes.h"
+#include "static.h"
 
 struct conn_state {
     struct buf body;
@@ -197,22 +198,6 @@ static void set_base(struct req *r)
              host && strlen(host) < 200 && !strpbrk(host, "\"<> \\") ? host : "localhost");
 }
 
-/* 1 when the comma-separated list (a Vary value) holds tok. */
-static int has_token(const char *list, const char *tok)
-{
-    size_t n = strlen(tok);
-    while (*list) {
-        size_t len;
-        while (*list == ' ' || *list == ',')
-            list++;
-        len = strcspn(list, ", ");
-        if (len == n && !strncasecmp(list, tok, n))
-            return 1;
-        list += len;
-    }
-    return 0;
-}
-
 /* Queues s; every answer varies with Accept (JSON or HTML), on top of what
  * the handler's own Vary says (e.g. Accept-Encoding for tiles). */
 static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
@@ -221,8 +206,6 @@ static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
     char *data = buf_steal(&s->body);
     struct MHD_Response *mr;
     enum MHD_Result ok;
-    char vary[256];
-    int has_vary = 0;
     if (!data) {
         data = NULL;
         len = 0;
@@ -237,19 +220,17 @@ static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
         MHD_add_response_header(mr, "Content-Type", s->content_type);
     MHD_add_response_header(mr, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    for (size_t i = 0; i < s->n_headers; i++) {
-        if (!strcasecmp(s->headers[i][0], "Vary")) {
-            has_vary = 1;
-            if (!has_token(s->headers[i][1], "Accept")) {
-                snprintf(vary, sizeof vary, "Accept, %s", s->headers[i][1]);
-                MHD_add_response_header(mr, "Vary", vary);
-                continue;
-            }
+    {
+        /* JSON or HTML by Accept, plus whatever the handler varies by, in one header */
+        char vary[128] = "Accept";
+        for (size_t i = 0; i < s->n_headers; i++) {
+            if (strcasecmp(s->headers[i][0], "Vary"))
+                MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+            else if (strlen(vary) + strlen(s->headers[i][1]) + 3 < sizeof vary)
+                strcat(strcat(vary, ", "), s->headers[i][1]);
         }
-        MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+        MHD_add_response_header(mr, "Vary", vary);
     }
-    if (!has_vary)
-        MHD_add_response_header(mr, "Vary", "Accept"); /* JSON or HTML by Accept */
     ok = MHD_queue_response(conn, (unsigned)s->status, mr);
     MHD_destroy_response(mr);
     return ok;
@@ -341,6 +322,7 @@ static int handle(struct req *r, struct res *s, struct err *e)
             s->body = page;
             s->content_type = "text/html; charset=utf-8";
             html_etag(s);
+            static_put_html_headers(r->app, s);
         } else {
             buf_clear(&page);
         }
