@@ -355,6 +355,23 @@ async function testEnglish() {
   assert((await page.textContent('#topbar h1')).includes('芹阳'), 'back to Chinese');
 }
 
+async function testItemsFallback() {
+  // a server without tiles is drawn from items by bounding box; ?draw=items asks for that here
+  const p = watch(await browser.context.newPage());
+  const items = [];
+  p.on('request', (r) => {
+    if (/\/collections\/parcels\/items\?bbox=/.test(r.url())) items.push(r.url());
+  });
+  await openViewer(p, '/?draw=items&lang=en');
+  assert(items.length > 0, 'parcels come from items');
+  assert((await p.textContent('#topbar h1')) === 'Qinyang one map', '?lang=en');
+  const all = await mapShot(p);
+  await p.uncheck('#layer-parcels');
+  await idle(p);
+  assert(diffPixels(all, await mapShot(p)) > 1000, 'the parcels drawn from items');
+  await p.close();
+}
+
 async function testPhone() {
   const phone = watch(await browser.context.newPage());
   await phone.setViewportSize({ width: 390, height: 844 });
@@ -390,6 +407,7 @@ try {
     ['dashboard figures', testDashboard],
     ['upload: invalid, dry run, commit', testUpload],
     ['English switch', testEnglish],
+    ['items instead of tiles, ?lang=en', testItemsFallback],
     ['phone layout', testPhone],
     ['no console errors in any test', testNoConsoleErrors],
   ]);
