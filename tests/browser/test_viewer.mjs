@@ -2,7 +2,9 @@
 // onemap on the 芹阳 demo data. Expected figures come from the demo files in
 // geodata/demo and from independent geodesic areas (geo.mjs); the page's
 // area-query table is also compared with the API's own statistics.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   SRC, artifact, assert, launch, loadPlaywright, near, run, startServer, writeArtifact,
@@ -343,6 +345,53 @@ async function testUpload() {
   await page.click('#info-close');
   await tab(page, 'layers');
   await page.waitForFunction((n) => document.querySelector('[data-figures="farmland"]').textContent.includes(`${n} 个`), demo('farmland').features.length + 1);
+  await shapefileUpload(added);
+}
+
+// A surveyor's zipped Shapefile in CGCS2000 / 3-degree Gauss-Kruger CM 117E
+// (made by GDAL) moves the base: the dry run draws the new boundary where the
+// file puts it, in lon/lat, and the old one from the server.
+async function shapefileUpload(added) {
+  const moved = JSON.parse(JSON.stringify(added));
+  moved.geometry.coordinates[0] = moved.geometry.coordinates[0].map(([x, y]) => [x + 0.0003, y + 0.0001]);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'onemap-shp-'));
+  writeFileSync(path.join(dir, 'in.geojson'), JSON.stringify({ type: 'FeatureCollection', features: [moved] }));
+  const ogr = spawnSync('ogr2ogr', ['-f', 'ESRI Shapefile', '-t_srs', 'EPSG:4548', '-lco', 'ENCODING=UTF-8',
+    path.join(dir, 'survey.shp'), path.join(dir, 'in.geojson')], { encoding: 'utf8' });
+  assert(ogr.status === 0, `ogr2ogr: ${ogr.stderr}`);
+  const zip = spawnSync('python3', ['-c', `import zipfile,sys,os
+d=sys.argv[1]
+with zipfile.ZipFile(os.path.join(d,'survey.zip'),'w',zipfile.ZIP_DEFLATED) as z:
+    for e in ('shp','shx','dbf','prj','cpg'):
+        p=os.path.join(d,'survey.'+e)
+        if os.path.exists(p): z.write(p,'survey.'+e)`, dir], { encoding: 'utf8' });
+  assert(zip.status === 0, `zip: ${zip.stderr}`);
+  await tab(page, 'upload');
+  await page.setInputFiles('#up-file', { name: 'survey.zip', mimeType: 'application/zip', buffer: readFileSync(path.join(dir, 'survey.zip')) });
+  await page.click('#up-dryrun');
+  await page.waitForSelector('#up-report[data-dry-run="true"] [data-figure="changed"]');
+  assert(num(await page.textContent('[data-figure="changed"] b')) === 1, 'the Shapefile changes one base');
+  await page.waitForFunction(() => window.onemapViewer.app.overlay.getSource().getFeatures().some((f) => f.get('role') === 'new'));
+  const drawn = await page.evaluate(() => {
+    const src = window.onemapViewer.app.overlay.getSource();
+    const lonlat = ([x, y]) => [(x / 6378137) * (180 / Math.PI), (Math.atan(Math.exp(y / 6378137)) * 2 - Math.PI / 2) * (180 / Math.PI)];
+    const of = (role) => src.getFeatures().filter((f) => f.get('role') === role).map((f) => f.getGeometry().getCoordinates()[0].map(lonlat));
+    return { fresh: of('new'), old: of('old') };
+  });
+  assert(drawn.fresh.length === 1 && drawn.old.length === 1, `one new and one old boundary drawn (${drawn.fresh.length}, ${drawn.old.length})`);
+  for (const [x, y] of drawn.fresh[0]) {
+    const d = Math.min(...moved.geometry.coordinates[0].map(([a, b]) => Math.hypot(a - x, b - y)));
+    assert(d < 1e-7, `the new boundary lies where the file puts it (${d} degrees off)`);
+  }
+  for (const [x, y] of drawn.old[0]) {
+    const d = Math.min(...added.geometry.coordinates[0].map(([a, b]) => Math.hypot(a - x, b - y)));
+    assert(d < 1e-7, `the old boundary is the stored one (${d} degrees off)`);
+  }
+  await page.waitForTimeout(800); // the flight to the upload
+  await idle(page);
+  await page.screenshot({ path: artifact('upload-shapefile.png') });
+  await page.click('#up-cancel');
+  rmSync(dir, { recursive: true, force: true });
 }
 
 async function testEnglish() {
