@@ -99,13 +99,47 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Length of the well-formed UTF-8 sequence (RFC 3629) that starts at s[0]
+ * with a lead byte >= 0x80, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t len, i;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return len;
+}
+
 void buf_put_json_strn(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i, start = 0;
+    size_t i, start = 0, len;
     buf_putc(b, '"');
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            /* bytes that are not UTF-8 (from a URL, a header) would make
+             * the whole document invalid JSON: each becomes U+FFFD */
+            if ((len = utf8_len((const unsigned char *)s + i, n - i))) {
+                i += len - 1;
+                continue;
+            }
+            buf_append(b, s + start, i - start);
+            start = i + 1;
+            buf_puts(b, "\\ufffd");
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         buf_append(b, s + start, i - start);

@@ -169,8 +169,7 @@ static int parse_items(struct job *j, int crs, int axis)
         it->key = it->f.vals[j->key_field].s;
         if (it->f.repaired) {
             char why[ERR_MSG_MAX + 32];
-            geom_check_valid(j->c, it->f.geom, NULL, NULL, &fe);
-            snprintf(why, sizeof why, "repaired: the geometry was invalid");
+            snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
             note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
         }
         buf_reset(&gj);

@@ -25,6 +25,8 @@ struct conn_state {
     struct buf body;
     int too_large;
     int started;
+    size_t uri_len;   /* the request target as sent, query included */
+    int encoded_nul;  /* it holds %00, which decoding would cut the path at */
 };
 
 static pthread_key_t worker_key;
@@ -83,9 +85,14 @@ const char *req_param(struct req *r, const char *key)
 
 int req_check_unused(struct req *r, struct err *e)
 {
-    for (size_t i = 0; i < r->n_params; i++)
-        if (!r->params[i].used)
-            return err_set(e, ERR_PARAM, "%s: unknown query parameter", r->params[i].key);
+    for (size_t i = 0; i < r->n_params; i++) {
+        if (r->params[i].used)
+            continue;
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(r->params[k].key, r->params[i].key))
+                return err_set(e, ERR_PARAM, "%s: given more than once", r->params[i].key);
+        return err_set(e, ERR_PARAM, "%s: unknown query parameter", r->params[i].key);
+    }
     return 0;
 }
 
@@ -119,10 +126,36 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-/* Chooses JSON or HTML from f= and Accept. */
+/* The q value of one media range ("text/html;q=0.8"); *type gets the range
+ * without parameters, lower-cased. */
+static double media_range(const char *p, size_t n, char *type, size_t cap)
+{
+    size_t k = 0, i = 0;
+    double q = 1.0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    for (; i < n && p[i] != ';' && p[i] != ' ' && k + 1 < cap; i++)
+        type[k++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+    type[k] = '\0';
+    for (; i < n; i++)
+        if (p[i] == ';') {
+            const char *v = p + i + 1;
+            while (*v == ' ')
+                v++;
+            if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
+                q = strtod(v + 2, NULL);
+        }
+    return q > 1 ? 1 : q < 0 ? 0 : q;
+}
+
+/* Chooses JSON or HTML from f=, else from the q values of Accept: JSON wins
+ * ties (so "any type" alone is JSON); an Accept that admits neither, nor a vector
+ * tile, is 406 (static files are served whatever the Accept). */
 static int negotiate(struct req *r, struct err *e)
 {
-    const char *f = req_param(r, "f"), *accept = req_header(r, "Accept");
+    const char *f = req_param(r, "f"), *accept = req_header(r, "Accept"), *p;
+    double q_json = 0, q_html = 0, q_tile = 0;
+    char type[96];
     if (f) {
         if (!strcmp(f, "json") || !strcmp(f, "geojson"))
             r->fmt = FMT_JSON;
@@ -133,16 +166,27 @@ static int negotiate(struct req *r, struct err *e)
         return 0;
     }
     r->fmt = FMT_JSON;
-    if (!accept || !*accept)
+    if (!accept || !*accept || !strncmp(r->path, "/static/", 8))
         return 0;
-    if (strstr(accept, "json") || strstr(accept, "*/*"))
-        r->fmt = (strstr(accept, "text/html") && strstr(accept, "text/html") < strstr(accept, "*/*")
-                  && !strstr(accept, "json")) ? FMT_HTML : FMT_JSON;
-    else if (strstr(accept, "text/html"))
+    for (p = accept; *p; p += *p == ',') {
+        size_t n = strcspn(p, ",");
+        double q = media_range(p, n, type, sizeof type);
+        int any = !strcmp(type, "*/*");
+        p += n;
+        if (any || !strcmp(type, "application/*") || strstr(type, "json"))
+            q_json = q > q_json ? q : q_json;
+        if (any || !strcmp(type, "text/*") || !strcmp(type, "text/html") ||
+            !strcmp(type, "application/xhtml+xml"))
+            q_html = (q > q_html) ? q : q_html;
+        if (!strcmp(type, "application/vnd.mapbox-vector-tile") ||
+            !strcmp(type, "application/x-protobuf"))
+            q_tile = q > q_tile ? q : q_tile;
+    }
+    if (q_html > q_json)
         r->fmt = FMT_HTML;
-    else if (!strstr(accept, "application/vnd.mapbox-vector-tile") && !strstr(accept, "text/") &&
-             !strstr(accept, "application/"))
-        return err_set(e, ERR_NOT_ACCEPTABLE, "Accept: none of %s can be produced", accept);
+    else if (q_json <= 0 && q_tile <= 0)
+        return err_set(e, ERR_NOT_ACCEPTABLE, "Accept: none of '%s' can be produced (JSON, "
+                       "GeoJSON or HTML)", accept);
     return 0;
 }
 
@@ -174,8 +218,17 @@ static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
         MHD_add_response_header(mr, "Content-Type", s->content_type);
     MHD_add_response_header(mr, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    for (size_t i = 0; i < s->n_headers; i++)
-        MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+    {
+        /* JSON or HTML by Accept, plus whatever the handler varies by, in one header */
+        char vary[128] = "Accept";
+        for (size_t i = 0; i < s->n_headers; i++) {
+            if (strcasecmp(s->headers[i][0], "Vary"))
+                MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+            else if (strlen(vary) + strlen(s->headers[i][1]) + 3 < sizeof vary)
+                strcat(strcat(vary, ", "), s->headers[i][1]);
+        }
+        MHD_add_response_header(mr, "Vary", vary);
+    }
     ok = MHD_queue_response(conn, (unsigned)s->status, mr);
     MHD_destroy_response(mr);
     return ok;
@@ -191,14 +244,54 @@ static void res_clear(struct res *s)
     s->n_headers = 0;
 }
 
+/* Appends s to out (of cap bytes, at *n) with control bytes and backslashes
+ * as \xNN, so that a decoded %0a in a URL cannot forge a line of the log. */
+static void log_str(char *out, size_t cap, size_t *n, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (; s && *s && *n + 5 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f || c == '\\') {
+            out[(*n)++] = '\\', out[(*n)++] = 'x';
+            out[(*n)++] = hex[c >> 4], out[(*n)++] = hex[c & 15];
+        } else {
+            out[(*n)++] = (char)c;
+        }
+    }
+}
+
+/* One line per request, written at once (stderr is unbuffered). */
 static void log_line(const struct req *r, const struct res *s, size_t bytes, double ms)
 {
-    char ts[32];
+    char line[1024];
+    size_t n;
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(stderr, "%s %s %s %d %zu %.1fms\n", ts, r->method, r->path, s->status, bytes, ms);
+    n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+    log_str(line, sizeof line - 64, &n, r->method);
+    line[n++] = ' ';
+    log_str(line, sizeof line - 64, &n, r->path);
+    snprintf(line + n, sizeof line - n, " %d %zu %.1fms\n", s->status, bytes, ms);
+    fputs(line, stderr);
+}
+
+/* The HTML page of a resource is another representation of it: its strong
+ * ETag must differ from the JSON one's ("3" becomes "3-html"). */
+static void html_etag(struct res *s)
+{
+    for (size_t i = 0; i < s->n_headers; i++) {
+        char *v = s->headers[i][1], *html;
+        size_t len = strlen(v);
+        if (strcasecmp(s->headers[i][0], "ETag") || len < 2 || v[len - 1] != '"')
+            continue;
+        if (!(html = malloc(len + 6)))
+            return;
+        memcpy(html, v, len - 1);
+        memcpy(html + len - 1, "-html\"", 7);
+        free(v);
+        s->headers[i][1] = html;
+    }
 }
 
 static int handle(struct req *r, struct res *s, struct err *e)
@@ -226,12 +319,44 @@ static int handle(struct req *r, struct res *s, struct err *e)
             buf_clear(&s->body);
             s->body = page;
             s->content_type = "text/html; charset=utf-8";
+            html_etag(s);
             static_put_html_headers(r->app, s);
         } else {
             buf_clear(&page);
         }
     }
     return rc;
+}
+
+/* Called with the raw request target before MHD decodes it: the one place
+ * that sees the whole length (path and query) and any %00, which decoding
+ * turns into a NUL that would silently shorten the path or a value. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct conn_state *cs = calloc(1, sizeof *cs);
+    (void)cls, (void)conn;
+    if (cs) {
+        buf_init(&cs->body);
+        cs->uri_len = strlen(uri);
+        cs->encoded_nul = strstr(uri, "%00") != NULL;
+    }
+    return cs;
+}
+
+/* The errors found before any handler runs; 0 when there are none. */
+static int check_request(const struct app *app, const struct conn_state *cs, const char *url,
+                         struct err *e)
+{
+    size_t len = cs->uri_len > strlen(url) ? cs->uri_len : strlen(url);
+    if (cs->too_large)
+        return err_set(e, ERR_TOO_LARGE, "body: larger than the limit of %zu bytes (max_body)",
+                       app->max_body);
+    if (len > app->max_url)
+        return err_set(e, ERR_URI_TOO_LONG, "URL: %zu bytes, longer than the limit of %zu "
+                       "bytes (max_url)", len, app->max_url);
+    if (cs->encoded_nul)
+        return err_set(e, ERR_BAD_REQUEST, "URL: contains an encoded NUL character (%%00)");
+    return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -247,12 +372,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ok;
     (void)version;
     if (!cs) {
-        const char *cl;
         if (!(cs = calloc(1, sizeof *cs)))
             return MHD_NO;
         buf_init(&cs->body);
         *con_cls = cs;
-        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    }
+    if (!cs->started) {
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        cs->started = 1;
         if (cl && strtoull(cl, NULL, 10) > app->max_body)
             cs->too_large = 1;
         if (!cs->too_large)
@@ -276,17 +403,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.body_len = cs->body.len;
     s.status = 200;
     s.content_type = "application/json";
-    if (cs->too_large)
-        err_set(&e, ERR_TOO_LARGE, "body: larger than the limit of %zu bytes (max_body)",
-                app->max_body);
-    else if (strlen(url) > app->max_url)
-        err_set(&e, ERR_URI_TOO_LONG, "URL: longer than the limit of %zu bytes (max_url)",
-                app->max_url);
-    else if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &r) >
-             REQ_MAX_PARAMS)
-        err_set(&e, ERR_PARAM, "query: more than %d parameters", REQ_MAX_PARAMS);
-    else if (handle(&r, &s, &e) == 0)
-        err_clear(&e); /* a handler may answer with a body of its own after an error */
+    if (check_request(app, cs, url, &e) == 0) {
+        if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &r) >
+            REQ_MAX_PARAMS)
+            err_set(&e, ERR_PARAM, "query: more than %d parameters", REQ_MAX_PARAMS);
+        else if (handle(&r, &s, &e) == 0)
+            err_clear(&e); /* a handler may answer with a body of its own after an error */
+    }
     if (e.code)
         problem_respond(&s, &e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -357,9 +480,9 @@ int server_run(struct app *app, const char *listen)
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->threads,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                          MHD_OPTION_CONNECTION_TIMEOUT, 30u,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
-                         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
                          MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "onemap: cannot listen on %s\n", listen);

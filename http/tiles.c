@@ -61,10 +61,11 @@ int h_tile_matrix_set(struct req *r, struct res *s, struct err *e)
     for (int z = 0; z <= TILE_MAX_ZOOM; z++) {
         double cell = 2 * WEBMERC_HALF / TILE_PIXELS / (double)(1ull << z);
         unsigned long long n = 1ull << z;
-        buf_printf(b, "%s{\"id\":\"%d\",\"scaleDenominator\":%.10g,\"cellSize\":%.12g,"
-                      "\"cornerOfOrigin\":\"topLeft\",\"pointOfOrigin\":[-20037508.3427892,"
-                      "20037508.3427892],\"tileWidth\":%d,\"tileHeight\":%d,\"matrixWidth\":%llu,"
-                      "\"matrixHeight\":%llu}",
+        buf_printf(b,
+                   "%s{\"id\":\"%d\",\"scaleDenominator\":%.10g,\"cellSize\":%.12g,"
+                   "\"cornerOfOrigin\":\"topLeft\",\"pointOfOrigin\":[-20037508.3427892,"
+                   "20037508.3427892],\"tileWidth\":%d,\"tileHeight\":%d,\"matrixWidth\":%llu,"
+                   "\"matrixHeight\":%llu}",
                    z ? "," : "", z, cell / 0.00028, cell, TILE_PIXELS, TILE_PIXELS, n, n);
     }
     buf_puts(b, "]}");
@@ -108,9 +109,12 @@ static const char *tilejson_type(enum field_type t)
 {
     switch (t) {
     case FIELD_INTEGER:
-    case FIELD_NUMBER: return "Number";
-    case FIELD_BOOLEAN: return "Boolean";
-    default: return "String";
+    case FIELD_NUMBER:
+        return "Number";
+    case FIELD_BOOLEAN:
+        return "Boolean";
+    default:
+        return "String";
     }
 }
 
@@ -136,8 +140,10 @@ static void layer_list(struct buf *b, const struct layers *ls, uint64_t mask, in
             }
             buf_puts(b, "\"area_mu\":\"Number\"}}");
         } else {
-            buf_printf(b, ",\"dataType\":\"vector\",\"geometryDimension\":2,"
-                          "\"minTileMatrix\":\"0\",\"maxTileMatrix\":\"%d\"}", TILE_MAX_ZOOM);
+            buf_printf(b,
+                       ",\"dataType\":\"vector\",\"geometryDimension\":2,"
+                       "\"minTileMatrix\":\"0\",\"maxTileMatrix\":\"%d\"}",
+                       TILE_MAX_ZOOM);
         }
     }
     buf_putc(b, ']');
@@ -190,8 +196,9 @@ static void tile_limits(struct buf *b, const double ext[4])
     for (int z = 0; z <= TILE_MAX_ZOOM; z++) {
         uint32_t t[4];
         tile_range(z, ext, t);
-        buf_printf(b, "%s{\"tileMatrix\":\"%d\",\"minTileRow\":%u,\"maxTileRow\":%u,"
-                      "\"minTileCol\":%u,\"maxTileCol\":%u}",
+        buf_printf(b,
+                   "%s{\"tileMatrix\":\"%d\",\"minTileRow\":%u,\"maxTileRow\":%u,"
+                   "\"minTileCol\":%u,\"maxTileCol\":%u}",
                    z ? "," : "", z, t[1], t[3], t[0], t[2]);
     }
     buf_putc(b, ']');
@@ -251,8 +258,10 @@ static int tileset(struct req *r, struct res *s, const struct layer *l, struct e
     tile_limits(b, ext);
     buf_puts(b, ",\"layers\":");
     layer_list(b, ls, mask, 0);
-    buf_printf(b, ",\"boundingBox\":{\"lowerLeft\":[%.9f,%.9f],\"upperRight\":[%.9f,%.9f],"
-                  "\"crs\":\"" CRS84 "\"}", ext[0], ext[1], ext[2], ext[3]);
+    buf_printf(b,
+               ",\"boundingBox\":{\"lowerLeft\":[%.9f,%.9f],\"upperRight\":[%.9f,%.9f],"
+               "\"crs\":\"" CRS84 "\"}",
+               ext[0], ext[1], ext[2], ext[3]);
     buf_puts(b, ",\"tilejson\":\"3.0.0\",\"tiles\":[");
     {
         struct buf h;
@@ -261,9 +270,10 @@ static int tileset(struct req *r, struct res *s, const struct layer *l, struct e
         buf_put_json_str(b, h.data ? h.data : "");
         buf_clear(&h);
     }
-    buf_printf(b, "],\"scheme\":\"xyz\",\"minzoom\":0,\"maxzoom\":%d,"
-                  "\"bounds\":[%.9f,%.9f,%.9f,%.9f],\"center\":[%.9f,%.9f,14],"
-                  "\"vector_layers\":",
+    buf_printf(b,
+               "],\"scheme\":\"xyz\",\"minzoom\":0,\"maxzoom\":%d,"
+               "\"bounds\":[%.9f,%.9f,%.9f,%.9f],\"center\":[%.9f,%.9f,14],"
+               "\"vector_layers\":",
                TILE_MAX_ZOOM, ext[0], ext[1], ext[2], ext[3], (ext[0] + ext[2]) / 2,
                (ext[1] + ext[3]) / 2);
     layer_list(b, ls, mask, 1);
@@ -303,8 +313,8 @@ static int parse_tile(struct req *r, size_t at, struct tile_key *k, struct err *
         parse_index(r->captures[at + 2], "tileCol", &x, e))
         return e->code;
     if (z > TILE_MAX_ZOOM)
-        return err_set(e, ERR_NOT_FOUND, "tileMatrix %llu: " TMS_ID " has tile matrices 0 to %d",
-                       z, TILE_MAX_ZOOM);
+        return err_set(e, ERR_NOT_FOUND, "tileMatrix %llu: " TMS_ID " has tile matrices 0 to %d", z,
+                       TILE_MAX_ZOOM);
     n = 1ull << z;
     if (y >= n)
         return err_set(e, ERR_NOT_FOUND, "tileRow %llu: tile matrix %llu has rows 0 to %llu", y, z,

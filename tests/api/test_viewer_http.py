@@ -92,7 +92,7 @@ def test_static_gzip_and_etag():
         assert plain.body == main_js and plain.header("Content-Encoding") is None
         etag = plain.header("ETag")
         assert etag and etag.startswith('"'), etag
-        assert plain.header("Vary") == "Accept-Encoding"
+        assert "Accept-Encoding" in plain.header("Vary")
         z = s.get("/static/src/main.js", headers={"Accept-Encoding": "gzip, deflate"})
         assert z.header("Content-Encoding") == "gzip"
         assert gzip.decompress(z.body) == main_js, "the gzip form is the same file"
@@ -132,7 +132,8 @@ def test_static_refuses_traversal():
         # its own name and type, never something else dressed as HTML
         reply = s.raw(b"GET /static/src/main.js%00.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         head = reply.split(b"\r\n\r\n", 1)[0].lower()
-        assert b" 404 " in head.split(b"\r\n")[0] or b"content-type: text/javascript" in head, head
+        first = head.split(b"\r\n")[0]
+        assert b" 404 " in first or b" 400 " in first or b"content-type: text/javascript" in head, head
         assert s.alive()
 
 

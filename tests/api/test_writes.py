@@ -240,6 +240,24 @@ def test_failing_import_of_10000_leaves_nothing():
     assert count() == before
 
 
+def test_make_valid_repairs_and_reports():
+    bow = geo.feature({"code": "MV1", "dlbm": "0101"},
+                      rings=[[[X0, Y0 + 9 * D], [X0 + D, Y0 + 10 * D], [X0 + D, Y0 + 9 * D],
+                              [X0, Y0 + 10 * D], [X0, Y0 + 9 * D]]])
+    body = {"type": "FeatureCollection", "features": [bow]}
+    err(SRV.request("POST", "/collections/parcels/import", body=body, headers=hdr(TOK["admin"])), 422,
+        "Self-intersection")
+    res = SRV.request("POST", "/collections/parcels/import?make_valid=true", body=body, headers=hdr(TOK["admin"]))
+    assert res.status == 200, res.body
+    rep = res.json()
+    assert rep["added"] == 1 and rep["repaired"][0]["index"] == 0
+    assert "Self-intersection" in rep["repaired"][0]["reason"], rep
+    feat = SRV.get("/collections/parcels/items?code=MV1").json()["features"][0]
+    assert feat["geometry"]["type"] == "MultiPolygon" and len(feat["geometry"]["coordinates"]) == 2
+    half = geo.rect_area(X0, Y0 + 9 * D, X0 + D, Y0 + 10 * D) / 2  # two triangles, half the cell
+    assert abs(feat["properties"]["area_m2"] - half) < 1e-4 * half, (feat["properties"]["area_m2"], half)
+
+
 def test_import_in_gauss_kruger_matches_cs2cs():
     box = r(70, 70, 71, 71)
     ring = geo.rect_ring(*box)
@@ -361,5 +379,6 @@ if __name__ == "__main__":
         harness.main([test_tokens_and_roles, test_create_and_errors, test_collection_post_all_or_nothing,
                       test_put_patch_delete_history, test_concurrent_editors, test_grid_scope,
                       test_import_dry_run_matches_real_run, test_failing_import_of_10000_leaves_nothing,
+                      test_make_valid_repairs_and_reports,
                       test_import_in_gauss_kruger_matches_cs2cs, test_shapefile_upload_gbk_and_prj, test_limits,
                       test_kill9_during_import_is_all_or_nothing])
