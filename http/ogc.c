@@ -37,11 +37,11 @@ int h_landing(struct req *r, struct res *s, struct err *e)
 {
     struct buf *b = &s->body;
     int first = 1;
-    int want_page = r->fmt == FMT_HTML && !req_param(r, "f"); /* a browser: the map */
+    /* a browser: the map, whose own parameters (?lang=en) are its business */
+    if (r->fmt == FMT_HTML && !req_param(r, "f"))
+        return static_send_viewer(r, s, e);
     if (req_check_unused(r, e))
         return e->code;
-    if (want_page)
-        return static_send_viewer(r, s, e);
     buf_puts(b, "{\"title\":\"onemap 芹阳办事处 一张图\",\"description\":"
                 "\"Grid-based city governance map service: governance grids, villages, parcels, "
                 "farmland, demolition sites and residential communities (OGC API Features).\","

@@ -40,6 +40,8 @@ const WORDS = {
   'info.grid': ['网格', 'Grid'],
   'info.microgrid': ['微网格', 'Micro-grid'],
   'info.manager': ['网格员', 'Grid manager'],
+  'info.micro.manager': ['微网格员', 'Micro-grid manager'],
+  'info.micro.phone': ['微网格电话', 'Micro-grid phone'],
   'info.phone': ['电话', 'Phone'],
   'info.history': ['历史版本', 'History'],
   'info.nohistory': ['无历史记录', 'No history'],

@@ -42,21 +42,25 @@ function attributes(collection, feature, q) {
   return h('table', { class: 'attrs' }, rows);
 }
 
-function responsible(loc) {
+function responsible(app, loc) {
   if (!loc) return null;
   const line = (label, x) => x && h('tr', null, h('th', null, label), h('td', null, x));
   const grid = loc.grid;
   const micro = loc.micro_grid;
   const phone = (g) => g && g.phone && h('a', { href: `tel:${g.phone}` }, g.phone);
+  // names open the village or grid itself
+  const open = (c, x) => x && h('button', {
+    type: 'button', class: 'link', onclick: () => showFeature(app, c, x.id, current && current.lonlat),
+  }, x.name);
   return h('section', { class: 'responsible' }, h('h3', null, t('info.responsible')),
     h('table', { class: 'attrs' },
-      line(t('info.village'), loc.village && loc.village.name),
-      line(t('info.grid'), grid && grid.name),
+      line(t('info.village'), open('villages', loc.village)),
+      line(t('info.grid'), open('grids', grid)),
       line(t('info.manager'), grid && grid.manager),
       line(t('info.phone'), phone(grid)),
-      line(t('info.microgrid'), micro && micro.name),
-      line(`${t('info.microgrid')} ${t('info.manager')}`, micro && micro.manager),
-      line(`${t('info.microgrid')} ${t('info.phone')}`, phone(micro)),
+      line(t('info.microgrid'), open('grids', micro)),
+      line(t('info.micro.manager'), micro && micro.manager),
+      line(t('info.micro.phone'), phone(micro)),
       line(t('info.point'), `${loc.point[0].toFixed(6)}, ${loc.point[1].toFixed(6)}`)));
 }
 
@@ -92,7 +96,8 @@ function select(app, feature) {
 }
 
 function otherChips(app, others, lonlat) {
-  if (!others || !others.length) return null;
+  others = (others || []).filter((o) => o.collection !== 'grids' && o.collection !== 'villages');
+  if (!others.length) return null;
   return h('p', { class: 'also' }, t('info.also'), ': ', others.map((o) => h('button', {
     type: 'button', class: 'chip',
     onclick: () => showFeature(app, o.collection, o.id, lonlat, others),
@@ -117,7 +122,7 @@ async function render(app) {
   if (my !== seq || !current) return;
   clear(body);
   if (!feature) {
-    body.append(...[h('h2', null, t('info.nothing')), responsible(loc)].filter(Boolean));
+    body.append(...[h('h2', null, t('info.nothing')), responsible(app, loc)].filter(Boolean));
     return;
   }
   const name = feature.properties[NAME_FIELD[collection]] || feature.properties.code || id;
@@ -125,7 +130,7 @@ async function render(app) {
     h('h2', { dataset: { collection, id: String(id) } }, h('span', { class: 'layer-tag' }, layerTitle(app, collection)), ' ', String(name)),
     otherChips(app, others.filter((o) => o.collection !== collection || o.id !== id), lonlat),
     attributes(collection, feature, q),
-    responsible(loc),
+    responsible(app, loc),
     historyList(hist)].filter(Boolean));
   const sel = select(app, feature);
   if (!lonlat) {
@@ -137,7 +142,7 @@ async function render(app) {
       getJSON('/locate', { lon: l[0].toFixed(8), lat: l[1].toFixed(8) }).then((res) => {
         if (my !== seq) return;
         const old = body.querySelector('.responsible');
-        const fresh = responsible(res);
+        const fresh = responsible(app, res);
         if (old && fresh) old.replaceWith(fresh);
       }).catch(() => {});
     }
@@ -163,7 +168,9 @@ function featuresAt(app, pixel) {
       hits.push({ collection: c, id, name: f.get(NAME_FIELD[c]) || f.get('code') || '' });
     }
   }, { hitTolerance: 3, layerFilter: (l) => !!l.get('collection') && l.getVisible() });
-  return hits;
+  // a click near a grid line inside a parcel means the parcel
+  const outline = (x) => (x.collection === 'grids' || x.collection === 'villages' ? 1 : 0);
+  return hits.sort((a, b) => outline(a) - outline(b));
 }
 
 export function initIdentify(app) {

@@ -59,6 +59,9 @@ function trackLoading(app) {
 }
 
 async function start() {
+  // ?lang=en|zh chooses the language; ?draw=items draws from items rather than tiles
+  const params = new URLSearchParams(window.location.search);
+  if (params.get('lang')) setLang(params.get('lang'));
   applyI18n();
   const langBtn = $('#lang');
   langBtn.addEventListener('click', () => setLang(lang() === 'en' ? 'zh' : 'en'));
@@ -76,7 +79,8 @@ async function start() {
   const cql2 = conformsTo.some((c) => /ogcapi-features-3\/[^/]+\/conf\/filter|cql2\/[^/]+\/conf\/cql2-text/.test(c));
   const app = { collections, queryables: {}, summary: null, drawing: false, cql2 };
   const onLayerError = (c, e) => toast(t('err.load', { msg: `${c}: ${e.message}` }), 'error');
-  Object.assign(app, createMap('map', collections, serverHasTiles(conformsTo), onLayerError));
+  const useTiles = serverHasTiles(conformsTo) && params.get('draw') !== 'items';
+  Object.assign(app, createMap('map', collections, useTiles, onLayerError));
   app.refreshLabels = initLabels(app);
   initTabs(app);
   const idle = trackLoading(app);

@@ -13,6 +13,7 @@ import { flyTo, readFeature } from './map.js';
 import { refreshLayer } from './source.js';
 import { refreshDashboard } from './dashboard.js';
 import { UPLOAD_LEGEND } from './styles.js';
+import { shapefileToGeoJSON } from './shapefile.js';
 
 const ROLES = ['old', 'new', 'invalid'];
 let state = { tried: null, file: null, report: null };
@@ -44,6 +45,11 @@ async function send(o, file, dryRun) {
     params, { Authorization: `Bearer ${o.token}` }, [422]);
 }
 
+function signed(x, digits) {
+  const r = Number((x || 0).toFixed(digits));
+  return `${r > 0 ? '+' : ''}${fmtNumber(r === 0 ? 0 : r, digits)}`; // no "-0.0"
+}
+
 function reportView(rep, committed) {
   const n = (k) => fmtNumber(rep[k] || 0);
   const invalid = rep.invalid || [];
@@ -54,8 +60,8 @@ function reportView(rep, committed) {
         h('div', { class: 'card-label' }, t(`up.${k}`)), h('div', { class: 'card-value' }, h('b', null, n(k))))),
       h('div', { class: 'card bad', dataset: { figure: 'invalid' } }, h('div', { class: 'card-label' }, t('up.invalid')),
         h('div', { class: 'card-value' }, h('b', null, fmtNumber(invalid.length))))),
-    h('p', null, t('up.areachange'), ': ', h('b', null, `${rep.area_change_m2 > 0 ? '+' : ''}${fmtNumber(rep.area_change_m2 || 0, 1)}`),
-      ` ${t('unit.m2')} (${rep.area_change_m2 > 0 ? '+' : ''}${fmtNumber((rep.area_change_m2 || 0) / (10000 / 15), 2)} ${t('unit.mu')})`),
+    h('p', null, t('up.areachange'), ': ', h('b', null, signed(rep.area_change_m2, 1)),
+      ` ${t('unit.m2')} (${signed((rep.area_change_m2 || 0) / (10000 / 15), 2)} ${t('unit.mu')})`),
     invalid.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'stats invalid' },
       h('thead', null, h('tr', null, h('th', null, t('up.index')), h('th', null, t('up.key')), h('th', null, t('up.reason')))),
       h('tbody', null, invalid.map((x) => h('tr', null, h('td', null, String(x.index)), h('td', null, x.key || ''),
@@ -68,7 +74,8 @@ function legend() {
     t(`up.legend.${e.role}`))));
 }
 
-// Draws the upload over the map: the file's features (GeoJSON in CRS84 only),
+// Draws the upload over the map: the file's features (GeoJSON in lon/lat, or a
+// zipped Shapefile in lon/lat or Gauss-Kruger),
 // the stored features with the same keys (and, when replacing, those to be
 // removed), and the invalid spots.
 async function preview(app, o, file, rep) {
@@ -80,15 +87,15 @@ async function preview(app, o, file, rep) {
     src.addFeature(of);
   };
   let fc = null;
-  if (!/\.zip$/i.test(file.name)) {
-    try {
-      fc = JSON.parse(await file.text());
-    } catch (e) {
-      fc = null;
-    }
+  try {
+    const buf = await file.arrayBuffer();
+    if (isZip(new Uint8Array(buf, 0, Math.min(4, buf.byteLength)), file.name)) fc = await shapefileToGeoJSON(buf);
+    else fc = JSON.parse(new TextDecoder().decode(buf));
+  } catch (e) {
+    fc = null; // what cannot be read here is not drawn; the report still tells
   }
   const crs = fc && fc.crs && fc.crs.properties && String(fc.crs.properties.name || '');
-  // a legacy crs member is read longitude first; projected files are not drawn
+  // a legacy crs member is read longitude first; projected GeoJSON is not drawn
   const drawable = fc && Array.isArray(fc.features) && (!crs || /CRS84|4326|4490/.test(crs));
   if (drawable) {
     const features = fc.features.filter((f) => f && f.geometry);

@@ -30,6 +30,8 @@ def test_root_is_the_map_for_browsers():
         body = r.body.decode()
         assert '<div id="map"' in body and "/static/dist/app.js" in body
         assert '<meta name="onemap-basemaps" content="">' in body, "no basemap by default"
+        r2 = s.get("/?lang=en&draw=items", headers=HTML)
+        assert r2.status == 200 and r2.body == r.body, "the page's own parameters are its business"
         assert r.header("X-Content-Type-Options") == "nosniff"
         csp = r.header("Content-Security-Policy")
         assert csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp, csp

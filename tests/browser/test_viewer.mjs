@@ -2,7 +2,9 @@
 // onemap on the 芹阳 demo data. Expected figures come from the demo files in
 // geodata/demo and from independent geodesic areas (geo.mjs); the page's
 // area-query table is also compared with the API's own statistics.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   SRC, artifact, assert, launch, loadPlaywright, near, run, startServer, writeArtifact,
@@ -267,7 +269,10 @@ async function testDashboard() {
   const redText = await page.textContent('[data-figure="red"]');
   assert(redText.includes(`${red} / ${comms.length}`), `red property communities: ${redText}`);
   assert(await page.locator('#tab-dashboard svg.chart rect').count() >= 7, 'the crop chart has bars');
-  await page.screenshot({ path: artifact('dashboard.png') });
+  await page.evaluate(() => window.onemapViewer.app.fitHome());
+  await page.waitForTimeout(500);
+  await idle(page);
+  await page.screenshot({ path: artifact('dashboard.png') }); // the README's picture
   // one village: its own figures
   const village = demo('villages').features.find((v) => sites.some((s) => s.properties.village_code === v.properties.code));
   const value = await page.evaluate((name) => [...document.querySelectorAll('#dash-village option')].find((o) => o.textContent === name).value, village.properties.name);
@@ -340,6 +345,53 @@ async function testUpload() {
   await page.click('#info-close');
   await tab(page, 'layers');
   await page.waitForFunction((n) => document.querySelector('[data-figures="farmland"]').textContent.includes(`${n} 个`), demo('farmland').features.length + 1);
+  await shapefileUpload(added);
+}
+
+// A surveyor's zipped Shapefile in CGCS2000 / 3-degree Gauss-Kruger CM 117E
+// (made by GDAL) moves the base: the dry run draws the new boundary where the
+// file puts it, in lon/lat, and the old one from the server.
+async function shapefileUpload(added) {
+  const moved = JSON.parse(JSON.stringify(added));
+  moved.geometry.coordinates[0] = moved.geometry.coordinates[0].map(([x, y]) => [x + 0.0003, y + 0.0001]);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'onemap-shp-'));
+  writeFileSync(path.join(dir, 'in.geojson'), JSON.stringify({ type: 'FeatureCollection', features: [moved] }));
+  const ogr = spawnSync('ogr2ogr', ['-f', 'ESRI Shapefile', '-t_srs', 'EPSG:4548', '-lco', 'ENCODING=UTF-8',
+    path.join(dir, 'survey.shp'), path.join(dir, 'in.geojson')], { encoding: 'utf8' });
+  assert(ogr.status === 0, `ogr2ogr: ${ogr.stderr}`);
+  const zip = spawnSync('python3', ['-c', `import zipfile,sys,os
+d=sys.argv[1]
+with zipfile.ZipFile(os.path.join(d,'survey.zip'),'w',zipfile.ZIP_DEFLATED) as z:
+    for e in ('shp','shx','dbf','prj','cpg'):
+        p=os.path.join(d,'survey.'+e)
+        if os.path.exists(p): z.write(p,'survey.'+e)`, dir], { encoding: 'utf8' });
+  assert(zip.status === 0, `zip: ${zip.stderr}`);
+  await tab(page, 'upload');
+  await page.setInputFiles('#up-file', { name: 'survey.zip', mimeType: 'application/zip', buffer: readFileSync(path.join(dir, 'survey.zip')) });
+  await page.click('#up-dryrun');
+  await page.waitForSelector('#up-report[data-dry-run="true"] [data-figure="changed"]');
+  assert(num(await page.textContent('[data-figure="changed"] b')) === 1, 'the Shapefile changes one base');
+  await page.waitForFunction(() => window.onemapViewer.app.overlay.getSource().getFeatures().some((f) => f.get('role') === 'new'));
+  const drawn = await page.evaluate(() => {
+    const src = window.onemapViewer.app.overlay.getSource();
+    const lonlat = ([x, y]) => [(x / 6378137) * (180 / Math.PI), (Math.atan(Math.exp(y / 6378137)) * 2 - Math.PI / 2) * (180 / Math.PI)];
+    const of = (role) => src.getFeatures().filter((f) => f.get('role') === role).map((f) => f.getGeometry().getCoordinates()[0].map(lonlat));
+    return { fresh: of('new'), old: of('old') };
+  });
+  assert(drawn.fresh.length === 1 && drawn.old.length === 1, `one new and one old boundary drawn (${drawn.fresh.length}, ${drawn.old.length})`);
+  for (const [x, y] of drawn.fresh[0]) {
+    const d = Math.min(...moved.geometry.coordinates[0].map(([a, b]) => Math.hypot(a - x, b - y)));
+    assert(d < 1e-7, `the new boundary lies where the file puts it (${d} degrees off)`);
+  }
+  for (const [x, y] of drawn.old[0]) {
+    const d = Math.min(...added.geometry.coordinates[0].map(([a, b]) => Math.hypot(a - x, b - y)));
+    assert(d < 1e-7, `the old boundary is the stored one (${d} degrees off)`);
+  }
+  await page.waitForTimeout(800); // the flight to the upload
+  await idle(page);
+  await page.screenshot({ path: artifact('upload-shapefile.png') });
+  await page.click('#up-cancel');
+  rmSync(dir, { recursive: true, force: true });
 }
 
 async function testEnglish() {
@@ -350,6 +402,23 @@ async function testEnglish() {
   assert((await page.textContent('#topbar h1')) === 'Qinyang one map', 'the choice is kept');
   await page.click('#lang');
   assert((await page.textContent('#topbar h1')).includes('芹阳'), 'back to Chinese');
+}
+
+async function testItemsFallback() {
+  // a server without tiles is drawn from items by bounding box; ?draw=items asks for that here
+  const p = watch(await browser.context.newPage());
+  const items = [];
+  p.on('request', (r) => {
+    if (/\/collections\/parcels\/items\?bbox=/.test(r.url())) items.push(r.url());
+  });
+  await openViewer(p, '/?draw=items&lang=en');
+  assert(items.length > 0, 'parcels come from items');
+  assert((await p.textContent('#topbar h1')) === 'Qinyang one map', '?lang=en');
+  const all = await mapShot(p);
+  await p.uncheck('#layer-parcels');
+  await idle(p);
+  assert(diffPixels(all, await mapShot(p)) > 1000, 'the parcels drawn from items');
+  await p.close();
 }
 
 async function testPhone() {
@@ -387,6 +456,7 @@ try {
     ['dashboard figures', testDashboard],
     ['upload: invalid, dry run, commit', testUpload],
     ['English switch', testEnglish],
+    ['items instead of tiles, ?lang=en', testItemsFallback],
     ['phone layout', testPhone],
     ['no console errors in any test', testNoConsoleErrors],
   ]);
