@@ -1,10 +1,11 @@
 /* items: the OGC API Features items query — bbox (in any supported CRS,
- * across the antimeridian), attribute equality, sorting, paging, property
- * selection and output CRS — over one layer. Writes GeoJSON Features. */
+ * across the antimeridian), attribute equality, CQL2 filter, sorting, paging,
+ * property selection and output CRS — over one layer. Writes GeoJSON Features. */
 #ifndef ONEMAP_ITEMS_H
 #define ONEMAP_ITEMS_H
 
 #include "buf.h"
+#include "cql2.h"
 #include "ctx.h"
 #include "err.h"
 #include "layer.h"
@@ -23,6 +24,8 @@ struct items_req {
     size_t n_sort;
     struct store_eq eq[STORE_MAX_EQ];
     size_t n_eq;
+    const struct cql2_node *filter; /* NULL: none; borrowed */
+    int filter_crs, filter_axis;    /* how the filter's geometry literals are given */
 };
 
 struct items_res {

@@ -94,11 +94,14 @@ static int parse_field(json_t *jf, struct field *f, const char *lid, size_t i, s
     f->pattern = dup_str(json_string_value(json_object_get(jf, "pattern")));
     f->required = json_is_true(json_object_get(jf, "required"));
     if (f->pattern) {
-        regex_t re;
-        if (regcomp(&re, f->pattern, REG_EXTENDED | REG_NOSUB))
+        if (!(f->re = malloc(sizeof(regex_t))))
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        if (regcomp(f->re, f->pattern, REG_EXTENDED | REG_NOSUB)) {
+            free(f->re);
+            f->re = NULL;
             return err_set(e, ERR_INVALID, "layers: %s.%s.pattern: not a valid regular expression",
                            lid, name);
-        regfree(&re);
+        }
     }
     return 0;
 }
@@ -184,6 +187,10 @@ static void layer_clear(struct layer *l)
         free(f->title_zh);
         free(f->title_en);
         free(f->pattern);
+        if (f->re) {
+            regfree(f->re);
+            free(f->re);
+        }
         free_strs(f->enums, f->n_enums);
         free_strs(f->aliases, f->n_aliases);
     }

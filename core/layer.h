@@ -18,6 +18,7 @@ struct field {
     char **enums;        /* allowed values (strings), NULL when free */
     size_t n_enums;
     char *pattern;       /* POSIX extended regex, NULL when free */
+    void *re;            /* pattern compiled once (regex_t *); regexec is thread-safe */
     int required;
     char **aliases;      /* other names accepted on import (三调 names) */
     size_t n_aliases;

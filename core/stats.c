@@ -11,6 +11,7 @@
 #include "feature.h"
 #include "geom.h"
 #include "qarea_int.h"
+#include "store_filter.h"
 
 /* Open-addressing map from group key to index in the groups array. */
 struct groups {
@@ -153,9 +154,11 @@ int stats_compute(ctx *c, store *s, const struct stats_req *q, struct stats_resu
                   struct err *e)
 {
     struct store_query sq;
+    struct store_filter f;
     struct run r;
     int rc;
     memset(out, 0, sizeof *out);
+    memset(&f, 0, sizeof f);
     memset(&sq, 0, sizeof sq);
     memset(&r, 0, sizeof r);
     r.c = c;
@@ -163,12 +166,18 @@ int stats_compute(ctx *c, store *s, const struct stats_req *q, struct stats_resu
     buf_init(&r.key);
     sq.layer = q->layer;
     sq.limit = -1;
-    sq.filter = q->filter;
+    if (q->filter) {
+        if ((rc = store_filter_compile(c, q->layer, q->filter, q->filter_crs, q->filter_axis, &f,
+                                       e)))
+            return rc;
+        sq.filter = &f;
+    }
     if (q->area) {
         sq.n_rects = qarea_rects(q->area, sq.rects);
         sq.want_wkb = 1;
     }
     rc = store_query_rows(s, &sq, on_row, &r, e);
+    store_filter_clear(&f);
     buf_clear(&r.key);
     out->groups = r.groups.v;
     out->n_groups = r.groups.n;

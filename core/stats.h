@@ -11,12 +11,15 @@
 #include "qarea.h"
 #include "store.h"
 
+struct cql2_node;
+
 struct stats_req {
     const struct layer *layer;
     const qarea *area;                 /* NULL: the whole layer */
     int group_field;                   /* field index, or -1 for no grouping */
     int clip;                          /* areas of the part inside the area */
-    const struct store_filter *filter; /* NULL: none */
+    const struct cql2_node *filter;    /* NULL: none; borrowed */
+    int filter_crs, filter_axis;       /* of the filter's geometry literals */
 };
 
 struct stats_group {

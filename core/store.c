@@ -187,6 +187,26 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
         buf_printf(&b, "SELECT CreateSpatialIndex('%s', 'geom')", l->id);
         rc = select_ok(s, b.data, e);
     }
+    if (!rc) {
+        /* SpatiaLite keeps its R-tree with a function that prepares a
+         * statement per row, and stamps a time table on every write; plain
+         * SQL triggers keep the same index several times faster. */
+        buf_reset(&b);
+        buf_printf(&b,
+            "DROP TRIGGER \"gii_%1$s_geom\"; DROP TRIGGER \"giu_%1$s_geom\";"
+            " DROP TRIGGER \"tmi_%1$s_geom\"; DROP TRIGGER \"tmu_%1$s_geom\";"
+            " DROP TRIGGER \"tmd_%1$s_geom\";"
+            " CREATE TRIGGER \"gii_%1$s_geom\" AFTER INSERT ON \"%1$s\" FOR EACH ROW BEGIN"
+            " INSERT OR REPLACE INTO \"idx_%1$s_geom\" (pkid, xmin, xmax, ymin, ymax)"
+            " SELECT NEW.fid, MbrMinX(NEW.geom), MbrMaxX(NEW.geom), MbrMinY(NEW.geom),"
+            " MbrMaxY(NEW.geom) WHERE NEW.geom IS NOT NULL; END;"
+            " CREATE TRIGGER \"giu_%1$s_geom\" AFTER UPDATE OF geom ON \"%1$s\" FOR EACH ROW BEGIN"
+            " DELETE FROM \"idx_%1$s_geom\" WHERE pkid = NEW.fid;"
+            " INSERT INTO \"idx_%1$s_geom\" (pkid, xmin, xmax, ymin, ymax)"
+            " SELECT NEW.fid, MbrMinX(NEW.geom), MbrMaxX(NEW.geom), MbrMinY(NEW.geom),"
+            " MbrMaxY(NEW.geom) WHERE NEW.geom IS NOT NULL; END;", l->id);
+        rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : exec(s, b.data, e);
+    }
     buf_clear(&b);
     if (rc)
         err_prefix(e, "layer %s", l->id);
@@ -215,7 +235,10 @@ int store_init(store *s, const char *layers_json, struct err *e)
         return err_set(e, ERR_CONFLICT, "database is already initialised");
     if ((rc = layers_parse(layers_json, &ls, e)))
         return rc;
-    if ((rc = select_ok(s, "SELECT InitSpatialMetadata(1, 'NONE')", e)))
+    /* larger pages: fewer writes for the same data (only before any table) */
+    if ((rc = exec(s, "PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; VACUUM;"
+                      " PRAGMA journal_mode=WAL;", e)) ||
+        (rc = select_ok(s, "SELECT InitSpatialMetadata(1, 'NONE')", e)))
         goto out;
     if ((rc = store_begin(s, e)))
         goto out;

@@ -37,6 +37,16 @@ static void common_components(struct buf *b)
         "\"sortby\":{\"name\":\"sortby\",\"in\":\"query\",\"required\":false,\"style\":\"form\","
         "\"explode\":false,\"schema\":{\"type\":\"array\",\"items\":{\"type\":\"string\","
         "\"pattern\":\"[+|-]?[A-Za-z_][A-Za-z_0-9]*\"}}},"
+        "\"filter\":{\"name\":\"filter\",\"in\":\"query\",\"required\":false,"
+        "\"description\":\"A CQL2 text filter (OGC API Features Part 3): comparisons, LIKE, IN, "
+        "BETWEEN, IS NULL, AND/OR/NOT and S_INTERSECTS, S_WITHIN, S_CONTAINS, S_DISJOINT, "
+        "S_EQUALS, S_TOUCHES, S_OVERLAPS, S_CROSSES with WKT or BBOX literals.\","
+        "\"schema\":{\"type\":\"string\"}},"
+        "\"filter-lang\":{\"name\":\"filter-lang\",\"in\":\"query\",\"required\":false,"
+        "\"schema\":{\"type\":\"string\",\"enum\":[\"cql2-text\"],\"default\":\"cql2-text\"}},"
+        "\"filter-crs\":{\"name\":\"filter-crs\",\"in\":\"query\",\"required\":false,"
+        "\"description\":\"CRS of the filter's geometry literals, in its axis order (default "
+        "CRS84).\",\"schema\":{\"type\":\"string\",\"format\":\"uri\",\"enum\":[CRSLIST]}},"
         "\"f\":{\"name\":\"f\",\"in\":\"query\",\"required\":false,"
         "\"schema\":{\"type\":\"string\",\"enum\":[\"json\",\"html\"]}},"
         "\"featureId\":{\"name\":\"featureId\",\"in\":\"path\",\"required\":true,"
@@ -64,7 +74,8 @@ static void simple_path(struct buf *b, const char *path, const char *summary, co
 static void items_path(struct buf *b, const struct layer *l)
 {
     int first = 1;
-    const char *std[] = {"bbox", "bbox-crs", "crs", "limit", "offset", "properties", "sortby", "f"};
+    const char *std[] = {"bbox",   "bbox-crs",    "crs",        "limit", "offset", "properties",
+                         "sortby", "filter", "filter-lang", "filter-crs", "f"};
     buf_printf(b, ",\"/collections/%s/items\":{\"get\":{\"summary\":", l->id);
     buf_put_json_str(b, l->title_zh ? l->title_zh : l->id);
     buf_printf(b, ",\"operationId\":\"getItems_%s\",\"tags\":[\"%s\"],\"parameters\":[", l->id,

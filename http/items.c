@@ -6,68 +6,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "cql2.h"
 #include "crs.h"
 #include "items.h"
 #include "links.h"
+#include "params.h"
 #include "routes.h"
 
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX 10000
 
 const struct layer *route_layer(struct req *r, struct err *e);
-
-static int parse_ll(const char *s, long long *v)
-{
-    char *end;
-    errno = 0;
-    if (!s || !*s || (*s < '0' || *s > '9'))
-        return -1;
-    *v = strtoll(s, &end, 10);
-    return (*end || errno) ? -1 : 0;
-}
-
-/* Parses "a,b,c,d" or six numbers into out[4]. */
-static int parse_bbox(const char *s, double out[4], struct err *e)
-{
-    double v[6];
-    int n = 0;
-    const char *p = s;
-    char *end;
-    while (n < 7) {
-        errno = 0;
-        double d = strtod(p, &end);
-        if (end == p || errno || d != d || d > 1e12 || d < -1e12)
-            return err_set(e, ERR_PARAM, "bbox: expected 4 or 6 numbers separated by commas, "
-                           "got '%s'", s);
-        if (n < 6)
-            v[n] = d;
-        n++;
-        if (*end == '\0')
-            break;
-        if (*end != ',')
-            return err_set(e, ERR_PARAM, "bbox: expected 4 or 6 numbers separated by commas, "
-                           "got '%s'", s);
-        p = end + 1;
-    }
-    if (n == 4) {
-        memcpy(out, v, 4 * sizeof *v);
-    } else if (n == 6) {
-        out[0] = v[0], out[1] = v[1], out[2] = v[3], out[3] = v[4];
-    } else {
-        return err_set(e, ERR_PARAM, "bbox: expected 4 or 6 numbers, got %d", n);
-    }
-    return 0;
-}
-
-static int parse_crs_param(struct req *r, const char *name, int *crs, struct err *e)
-{
-    const char *v = req_param(r, name);
-    if (!v)
-        return 0;
-    if (crs_parse(v, crs, e))
-        return err_prefix(e, "%s", name);
-    return 1;
-}
 
 static int parse_props(struct req *r, const struct layer *l, struct items_req *q,
                        unsigned char *sel, struct err *e)
@@ -176,24 +125,34 @@ static int parse_eq(struct req *r, const struct layer *l, struct items_req *q, s
     return 0;
 }
 
+/* filter, filter-lang and filter-crs (OGC API Features Part 3). The parsed
+ * tree goes to *ast (the caller frees it) and is borrowed by q. */
+static int parse_filter(struct req *r, struct items_req *q, struct cql2_node **ast,
+                        struct err *e)
+{
+    int rc = params_filter(r, ast, &q->filter_crs, &q->filter_axis, e);
+    q->filter = *ast;
+    return rc;
+}
+
 static int parse_paging(struct req *r, struct items_req *q, struct err *e)
 {
     const char *v;
     q->limit = LIMIT_DEFAULT;
     if ((v = req_param(r, "limit"))) {
-        if (parse_ll(v, &q->limit) || q->limit < 1)
+        if (params_ll(v, &q->limit) || q->limit < 1)
             return err_set(e, ERR_PARAM, "limit: expected an integer from 1 to %d, got '%s'",
                            LIMIT_MAX, v);
         if (q->limit > LIMIT_MAX)
             q->limit = LIMIT_MAX;
     }
-    if ((v = req_param(r, "offset")) && (parse_ll(v, &q->offset) || q->offset < 0))
+    if ((v = req_param(r, "offset")) && (params_ll(v, &q->offset) || q->offset < 0))
         return err_set(e, ERR_PARAM, "offset: expected a non-negative integer, got '%s'", v);
     return 0;
 }
 
 static int parse_items(struct req *r, const struct layer *l, struct items_req *q,
-                       unsigned char *sel, int *crs_given, struct err *e)
+                       unsigned char *sel, int *crs_given, struct cql2_node **ast, struct err *e)
 {
     const char *v;
     int rc;
@@ -206,11 +165,11 @@ static int parse_items(struct req *r, const struct layer *l, struct items_req *q
     if ((rc = parse_paging(r, q, e)))
         return rc;
     if ((v = req_param(r, "bbox"))) {
-        if ((rc = parse_bbox(v, q->bbox, e)))
+        if ((rc = params_bbox("bbox", v, q->bbox, e)))
             return rc;
         q->have_bbox = 1;
     }
-    if ((rc = parse_crs_param(r, "bbox-crs", &q->bbox_crs, e)) < 0)
+    if ((rc = params_crs(r, "bbox-crs", &q->bbox_crs, e)) < 0)
         return rc;
     if (q->have_bbox && crs_is_geographic(q->bbox_crs)) {
         int swap = crs_authority_swaps(q->bbox_crs);
@@ -221,11 +180,11 @@ static int parse_items(struct req *r, const struct layer *l, struct items_req *q
             return err_set(e, ERR_PARAM, "bbox: coordinates outside the range of %s (latitude "
                            "-90..90, longitude -180..180)", crs_uri(q->bbox_crs));
     }
-    if ((rc = parse_crs_param(r, "crs", &q->crs, e)) < 0)
+    if ((rc = params_crs(r, "crs", &q->crs, e)) < 0)
         return rc;
     *crs_given = rc;
     if ((rc = parse_props(r, l, q, sel, e)) || (rc = parse_sortby(r, l, q, e)) ||
-        (rc = parse_eq(r, l, q, e)))
+        (rc = parse_eq(r, l, q, e)) || (rc = parse_filter(r, q, ast, e)))
         return rc;
     return req_check_unused(r, e);
 }
@@ -274,6 +233,7 @@ int h_items(struct req *r, struct res *s, struct err *e)
     unsigned char sel[256];
     struct items_req q;
     struct items_res res = {0, 0};
+    struct cql2_node *ast = NULL;
     struct buf feats;
     char ts[32];
     time_t now = time(NULL);
@@ -283,10 +243,12 @@ int h_items(struct req *r, struct res *s, struct err *e)
         return e->code;
     if (l->n_fields > sizeof sel)
         return err_set(e, ERR_INTERNAL, "layer %s has too many fields", l->id);
-    if ((rc = parse_items(r, l, &q, sel, &crs_given, e)))
-        return rc;
     buf_init(&feats);
-    if ((rc = items_query(r->w->ctx, r->w->store, &q, &feats, &res, e))) {
+    rc = parse_items(r, l, &q, sel, &crs_given, &ast, e);
+    if (!rc)
+        rc = items_query(r->w->ctx, r->w->store, &q, &feats, &res, e);
+    cql2_free(ast);
+    if (rc) {
         buf_clear(&feats);
         return rc;
     }
@@ -315,9 +277,9 @@ int h_item(struct req *r, struct res *s, struct err *e)
     char etag[48];
     if (!l)
         return e->code;
-    if (parse_ll(r->captures[1], &fid) || fid <= 0)
+    if (params_ll(r->captures[1], &fid) || fid <= 0)
         return err_set(e, ERR_NOT_FOUND, "%s/%s: no such feature", l->id, r->captures[1]);
-    if ((crs_given = parse_crs_param(r, "crs", &crs, e)) < 0)
+    if ((crs_given = params_crs(r, "crs", &crs, e)) < 0)
         return crs_given;
     if (req_check_unused(r, e))
         return e->code;

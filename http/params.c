@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cql2.h"
 #include "crs.h"
 
 int params_ll(const char *s, long long *v)
@@ -109,4 +110,18 @@ int params_area(struct req *r, struct qarea_spec *sp, struct err *e)
         sp->within = within;
     }
     return params_bool(r, "make_valid", &sp->make_valid, e);
+}
+
+int params_filter(struct req *r, struct cql2_node **ast, int *crs, int *axis, struct err *e)
+{
+    const char *text = req_param(r, "filter"), *lang = req_param(r, "filter-lang");
+    int rc;
+    *ast = NULL;
+    *crs = CRS_CRS84;
+    *axis = CRS_AXIS_AUTHORITY;
+    if (lang && strcmp(lang, "cql2-text"))
+        return err_set(e, ERR_PARAM, "filter-lang: '%s' is not supported (only cql2-text)", lang);
+    if ((rc = params_crs(r, "filter-crs", crs, e)) < 0)
+        return rc;
+    return text ? cql2_parse(text, ast, e) : 0;
 }

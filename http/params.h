@@ -16,6 +16,11 @@ int params_crs(struct req *r, const char *name, int *crs, struct err *e);
 int params_bool(struct req *r, const char *name, int *v, struct err *e);
 /* A finite number. */
 int params_double(const char *name, const char *s, double *v, struct err *e);
+/* filter (CQL2 text), filter-lang and filter-crs: *ast receives the parsed
+ * tree (NULL when no filter; the caller frees it with cql2_free). */
+struct cql2_node;
+int params_filter(struct req *r, struct cql2_node **ast, int *crs, int *axis, struct err *e);
+
 /* The area of an area query: one of bbox (+bbox-crs), geometry (WKT,
  * +geometry-crs) or within=collection/id; none leaves kind QAREA_NONE. */
 int params_area(struct req *r, struct qarea_spec *spec, struct err *e);

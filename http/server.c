@@ -339,7 +339,7 @@ int server_run(struct app *app, const char *listen)
     struct MHD_Daemon *d;
     sigset_t set;
     int sig;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (parse_listen(listen, &ss, &sslen)) {
         fprintf(stderr, "onemap: --listen: expected ADDR:PORT, not '%s'\n", listen);
         return 2;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cql2.h"
+#include "area.h"
 #include "crs.h"
 #include "links.h"
 #include "locate.h"
@@ -26,10 +28,15 @@ static int group_index(const struct layer *l, const char *name, int *idx, struct
 }
 
 /* Runs one layer's stats over the resolved area and appends its JSON. */
+struct filter_arg {
+    const struct cql2_node *ast;
+    int crs, axis;
+};
+
 static int layer_stats(struct req *r, const struct layer *l, const qarea *a, int group, int clip,
-                       struct buf *b, struct err *e)
+                       const struct filter_arg *f, struct buf *b, struct err *e)
 {
-    struct stats_req q = {l, a, group, clip, NULL};
+    struct stats_req q = {l, a, group, clip, f ? f->ast : NULL, f ? f->crs : 0, f ? f->axis : 0};
     struct stats_result res;
     int rc = stats_compute(r->w->ctx, r->w->store, &q, &res, e);
     if (rc)
@@ -39,9 +46,21 @@ static int layer_stats(struct req *r, const struct layer *l, const qarea *a, int
     return 0;
 }
 
+/* "area":{...}, of the query area, when there is one. */
+static void put_area(struct buf *b, const qarea *a)
+{
+    if (!a)
+        return;
+    buf_puts(b, "\"area\":{\"area_m2\":");
+    buf_put_num(b, qarea_area_m2(a), 3);
+    buf_puts(b, ",\"area_mu\":");
+    buf_put_num(b, area_mu(qarea_area_m2(a)), 4);
+    buf_puts(b, "},");
+}
+
 static int stats_respond(struct req *r, struct res *s, const struct layer *l,
                          const struct qarea_spec *sp, const char *group_by, int clip,
-                         struct err *e)
+                         const struct filter_arg *f, struct err *e)
 {
     qarea *a = NULL;
     int group, rc;
@@ -51,19 +70,13 @@ static int stats_respond(struct req *r, struct res *s, const struct layer *l,
     buf_puts(&s->body, "{\"collection\":");
     buf_put_json_str(&s->body, l->id);
     buf_printf(&s->body, ",\"clip\":%s,", clip ? "true" : "false");
-    if (a) {
-        buf_puts(&s->body, "\"area\":{\"area_m2\":");
-        buf_put_num(&s->body, qarea_area_m2(a), 3);
-        buf_puts(&s->body, ",\"area_mu\":");
-        buf_put_num(&s->body, qarea_area_m2(a) / (10000.0 / 15.0), 4);
-        buf_puts(&s->body, "},");
-    }
+    put_area(&s->body, a);
     if (group_by) {
         buf_puts(&s->body, "\"group_by\":");
         buf_put_json_str(&s->body, group_by);
         buf_putc(&s->body, ',');
     }
-    rc = layer_stats(r, l, a, group, clip, &s->body, e);
+    rc = layer_stats(r, l, a, group, clip, f, &s->body, e);
     buf_putc(&s->body, '}');
     qarea_free(r->w->ctx, a);
     return rc;
@@ -77,12 +90,17 @@ int h_stats(struct req *r, struct res *s, struct err *e)
     const char *group_by;
     if (!l)
         return e->code;
-    if ((rc = params_area(r, &sp, e)) || (rc = params_bool(r, "clip", &clip, e)))
+    struct filter_arg f;
+    struct cql2_node *ast = NULL;
+    if ((rc = params_area(r, &sp, e)) || (rc = params_bool(r, "clip", &clip, e)) ||
+        (rc = params_filter(r, &ast, &f.crs, &f.axis, e)))
         return rc;
+    f.ast = ast;
     group_by = req_param(r, "group_by");
-    if ((rc = req_check_unused(r, e)))
-        return rc;
-    return stats_respond(r, s, l, &sp, group_by, clip, e);
+    if (!(rc = req_check_unused(r, e)))
+        rc = stats_respond(r, s, l, &sp, group_by, clip, &f, e);
+    cql2_free(ast);
+    return rc;
 }
 
 static int body_json(struct req *r, json_t **out, struct err *e)
@@ -109,6 +127,8 @@ int h_stats_post(struct req *r, struct res *s, struct err *e)
     json_t *body = NULL, *v;
     char *geom_text = NULL;
     const char *k, *group_by = NULL;
+    struct cql2_node *ast = NULL;
+    struct filter_arg f = {NULL, CRS_CRS84, CRS_AXIS_AUTHORITY};
     int clip = 1, rc = 0;
     if (!l || (rc = req_check_unused(r, e)) || (rc = body_json(r, &body, e)))
         return l ? rc : e->code;
@@ -134,6 +154,18 @@ int h_stats_post(struct req *r, struct res *s, struct err *e)
             clip = json_is_true(v);
         } else if (!strcmp(k, "make_valid") && json_is_boolean(v)) {
             sp.make_valid = json_is_true(v);
+        } else if (!strcmp(k, "filter") && json_is_string(v)) {
+            cql2_free(ast);
+            ast = NULL;
+            if ((rc = cql2_parse(json_string_value(v), &ast, e))) {
+                err_prefix(e, "body");
+                goto out;
+            }
+        } else if (!strcmp(k, "filter-crs") && json_is_string(v)) {
+            if ((rc = crs_parse(json_string_value(v), &f.crs, e))) {
+                err_prefix(e, "filter-crs");
+                goto out;
+            }
         } else if (!strcmp(k, "within") && json_is_string(v)) {
             sp.kind = QAREA_WITHIN;
             sp.within = json_string_value(v);
@@ -143,8 +175,10 @@ int h_stats_post(struct req *r, struct res *s, struct err *e)
             goto out;
         }
     }
-    rc = stats_respond(r, s, l, &sp, group_by, clip, e);
+    f.ast = ast;
+    rc = stats_respond(r, s, l, &sp, group_by, clip, &f, e);
 out:
+    cql2_free(ast);
     free(geom_text);
     json_decref(body);
     return rc;
@@ -160,13 +194,7 @@ int h_summary(struct req *r, struct res *s, struct err *e)
         (rc = qarea_resolve(r->w->ctx, r->w->store, r->app->layers, &sp, &a, e)))
         return rc;
     buf_printf(&s->body, "{\"clip\":%s,", clip ? "true" : "false");
-    if (a) {
-        buf_puts(&s->body, "\"area\":{\"area_m2\":");
-        buf_put_num(&s->body, qarea_area_m2(a), 3);
-        buf_puts(&s->body, ",\"area_mu\":");
-        buf_put_num(&s->body, qarea_area_m2(a) / (10000.0 / 15.0), 4);
-        buf_puts(&s->body, "},");
-    }
+    put_area(&s->body, a);
     buf_puts(&s->body, "\"collections\":{");
     for (size_t i = 0; i < r->app->layers->n && !rc; i++) {
         const struct layer *l = &r->app->layers->v[i];
@@ -174,7 +202,7 @@ int h_summary(struct req *r, struct res *s, struct err *e)
         buf_printf(&s->body, "%s\"%s\":{\"group_by\":", i ? "," : "", l->id);
         buf_put_json_str(&s->body, l->group_by);
         buf_putc(&s->body, ',');
-        rc = layer_stats(r, l, a, group, clip, &s->body, e);
+        rc = layer_stats(r, l, a, group, clip, NULL, &s->body, e);
         buf_putc(&s->body, '}');
     }
     buf_puts(&s->body, "}}");

@@ -125,6 +125,27 @@ def test_bbox_clip_and_whole():
                  expected_in(BOX, False))
 
 
+def test_stats_with_filter():
+    bbox = ",".join(repr(v) for v in BOX)
+    exp = {k: v for k, v in expected_in(BOX, True).items() if k in ("0101", "0201")}
+    res = ok("/collections/parcels/stats", bbox=bbox, group_by="dlbm",
+             filter="dlbm IN ('0101', '0201')")
+    check_groups(res, exp)
+    half = r(0, 0, 6, 4)  # S_INTERSECTS with the left half: the filter's geometry narrows the area
+    res = ok("/collections/parcels/stats", group_by="dlbm", clip="false",
+             filter=f"S_INTERSECTS(geometry, {wkt(half)}) AND dlbm = '0102'")
+    n = sum(1 for b, k in PARCELS.values() if k == "0102" and b[0] <= half[2])  # touching intersects
+    assert res["total"]["count"] == n, (res["total"], n)
+    body = {"geometry": {"type": "Polygon", "coordinates": [geo.rect_ring(*BOX)]}, "group_by": "dlbm",
+            "filter": "dlbm = '0101'"}
+    res = SRV.request("POST", "/collections/parcels/stats", body=body,
+                      headers={"Content-Type": "application/json"})
+    assert res.status == 200, res.body
+    check_groups(res.json(), {"0101": exp["0101"]})
+    bad = SRV.get("/collections/parcels/stats?filter=" + urllib.parse.quote("dlbm = "))
+    assert bad.status == 400 and "filter" in bad.json()["description"]
+
+
 def wkt(b):
     x0, y0, x1, y1 = b
     return f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"
@@ -250,6 +271,6 @@ if __name__ == "__main__":
     db = os.path.join(tmp, "area.db")
     build(db)
     with harness.Server(db=db) as SRV:
-        harness.main([test_whole_layer_grouped, test_bbox_clip_and_whole, test_wkt_and_post_geometry,
+        harness.main([test_whole_layer_grouped, test_bbox_clip_and_whole, test_wkt_and_post_geometry, test_stats_with_filter,
                       test_within_grid_by_id_and_code, test_summary_grids_add_up_to_village,
                       test_locate_interior_boundary_corner_outside, test_overlaps, test_errors])
