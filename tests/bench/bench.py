@@ -9,8 +9,8 @@ table. It starts no server and installs nothing: the driver does that.
   bench.py port
   bench.py box METRES MINX MINY MAXX MAXY        -> "bw bh" in degrees
   bench.py tiles Z MINX MINY MAXX MAXY           -> "x0 x1 y0 y1"
-  bench.py wrk RESULTS WORKLOAD SIDE CONNS OUTFILE
-  bench.py pgbench RESULTS WORKLOAD CONNS OUTFILE LOGPREFIX
+  bench.py wrk RESULTS WORKLOAD SIDE CONNS OUTFILE CPU-SECONDS
+  bench.py pgbench RESULTS WORKLOAD CONNS OUTFILE LOGPREFIX CPU-SECONDS
   bench.py record RESULTS WORKLOAD SIDE TEXT      (a figure that is not a rate)
   bench.py fetch-tiles URL MINX MINY MAXX MAXY COUNT WWWDIR LISTFILE
   bench.py check URL PSQLCMD... -- ENV...        (see check())
@@ -86,7 +86,7 @@ def append(results, rec):
 
 
 def cmd_wrk(a):
-    results, workload, side, conns, outfile = a
+    results, workload, side, conns, outfile, cpu = a
     text = open(outfile).read()
     m = re.search(r"WRK requests=(\d+) duration_us=(\d+) bytes=(\d+) p50_us=(\d+) "
                   r"p99_us=(\d+) errors=(\d+) status_errors=(\d+)", text)
@@ -96,7 +96,8 @@ def cmd_wrk(a):
     else:
         n, dur, nbytes, p50, p99, errs, serrs = (int(v) for v in m.groups())
         rec.update(rate=n / (dur / 1e6), p50=p50 / 1000, p99=p99 / 1000,
-                   errors=errs + serrs, bytes=nbytes / max(n, 1))
+                   errors=errs + serrs, bytes=nbytes / max(n, 1),
+                   cpu_ms=float(cpu) * 1000 / max(n, 1))
     append(results, rec)
 
 
@@ -108,7 +109,7 @@ def percentile(sorted_vals, p):
 
 
 def cmd_pgbench(a):
-    results, workload, conns, outfile, prefix = a
+    results, workload, conns, outfile, prefix, cpu = a
     text = open(outfile).read()
     rec = {"workload": workload, "conns": int(conns), "side": "PostGIS"}
     m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", text)
@@ -127,7 +128,8 @@ def cmd_pgbench(a):
     else:
         rec.update(rate=float(m.group(1)), p50=percentile(lat, 50) / 1000,
                    p99=percentile(lat, 99) / 1000,
-                   errors=int(failed.group(1)) if failed else 0)
+                   errors=int(failed.group(1)) if failed else 0,
+                   cpu_ms=float(cpu) * 1000 / len(lat))
     append(results, rec)
 
 
@@ -310,10 +312,25 @@ def cell(r):
         return r["text"]
     if "error" in r:
         return "error"
-    s = f"{r['rate']:8.0f}/s p50 {r['p50']:6.1f} p99 {r['p99']:6.1f} ms"
+    s = (f"{r['rate']:6.0f}/s p50 {r['p50']:6.1f} p99 {r['p99']:6.1f} ms, "
+         f"CPU {r['cpu_ms']:6.2f} ms")
     if r.get("errors"):
         s += f" ({r['errors']} errors)"
     return s
+
+
+def ratios(om, other):
+    """(rate ratio, CPU ratio) as text; above 1: onemap faster / cheaper."""
+    if not om or not other:
+        return "", ""
+    if "rate" in om and "rate" in other and other["rate"] > 0:
+        cpu = ""
+        if om.get("cpu_ms", 0) > 0 and other.get("cpu_ms", 0) > 0:
+            cpu = f"{other['cpu_ms'] / om['cpu_ms']:.2f}x"
+        return f"{om['rate'] / other['rate']:.2f}x", cpu
+    if "seconds" in om and "seconds" in other and om["seconds"] > 0:
+        return f"{other['seconds'] / om['seconds']:.2f}x", ""
+    return "", ""
 
 
 def cmd_table(a):
@@ -325,31 +342,28 @@ def cmd_table(a):
             seen[key] = {}
             rows.append(key)
         seen[key][r["side"]] = r
-    out = [("workload", "onemap", "PostGIS (or nginx)", "ratio")]
+    out = [("workload", "onemap", "PostGIS (or nginx)", "rate ratio", "CPU ratio")]
     notes = []
     for key in rows:
         sides = seen[key]
         om = sides.get("onemap")
         other = sides.get("PostGIS") or sides.get("nginx")
         name = key[0] + (f", c={key[1]}" if key[1] else "")
-        ratio = ""
-        if om and other and "rate" in om and "rate" in other and other["rate"] > 0:
-            ratio = f"{om['rate'] / other['rate']:.2f}x"
-        elif om and other and "seconds" in om and "seconds" in other and om["seconds"] > 0:
-            ratio = f"{other['seconds'] / om['seconds']:.2f}x"
-        if other and "nginx" in sides:
-            name += " (vs nginx)"
-        out.append((name, cell(om), cell(other), ratio))
+        if "nginx" in sides:
+            name += ", vs nginx"
+        out.append((name, cell(om), cell(other)) + ratios(om, other))
         for r in (om, other):
             if r and "error" in r:
                 notes.append(f"{name} {r['side']}: {r['error']}")
-    widths = [max(len(row[i]) for row in out) for i in range(4)]
+    widths = [max(len(row[i]) for row in out) for i in range(len(out[0]))]
     for i, row in enumerate(out):
         print(" | ".join(v.ljust(widths[j]) for j, v in enumerate(row)).rstrip())
         if i == 0:
             print("-+-".join("-" * w for w in widths))
-    print("ratio: onemap's rate / the other's rate, or the other's time / onemap's time "
-          "(above 1: onemap faster)")
+    print("rate ratio: onemap's requests/s over the other's (for the import: the other's time "
+          "over onemap's);\nCPU: server CPU time per request (onemap's process; PostgreSQL's "
+          "backends; nginx's workers);\nCPU ratio: the other's CPU per request over onemap's. "
+          "Above 1: onemap faster / cheaper.")
     for n in notes:
         print("note:", n)
 
