@@ -9,9 +9,10 @@ table. It starts no server and installs nothing: the driver does that.
   bench.py port
   bench.py box METRES MINX MINY MAXX MAXY        -> "bw bh" in degrees
   bench.py tiles Z MINX MINY MAXX MAXY           -> "x0 x1 y0 y1"
-  bench.py wrk RESULTS WORKLOAD SIDE CONNS OUTFILE CPU-SECONDS
-  bench.py pgbench RESULTS WORKLOAD CONNS OUTFILE LOGPREFIX CPU-SECONDS
-  bench.py record RESULTS WORKLOAD SIDE TEXT      (a figure that is not a rate)
+  bench.py wrk RESULTS WORKLOAD SIDE CONNS OUTFILE CPU-SECONDS "RUN WAIT" "RUN WAIT"
+  bench.py pgbench RESULTS WORKLOAD CONNS OUTFILE LOGPREFIX CPUFILE WARMUP DURATION
+  bench.py sample-cpu POSTMASTER-PID OUTFILE
+  bench.py record RESULTS WORKLOAD SIDE TEXT [CONNS]   (a figure that is not a rate)
   bench.py fetch-tiles URL MINX MINY MAXX MAXY COUNT WWWDIR LISTFILE
   bench.py check URL PSQLCMD... -- ENV...        (see check())
   bench.py table RESULTS
@@ -86,7 +87,7 @@ def append(results, rec):
 
 
 def cmd_wrk(a):
-    results, workload, side, conns, outfile, cpu = a
+    results, workload, side, conns, outfile, cpu, sched0, sched1 = a
     text = open(outfile).read()
     m = re.search(r"WRK requests=(\d+) duration_us=(\d+) bytes=(\d+) p50_us=(\d+) "
                   r"p99_us=(\d+) errors=(\d+) status_errors=(\d+)", text)
@@ -97,8 +98,15 @@ def cmd_wrk(a):
         n, dur, nbytes, p50, p99, errs, serrs = (int(v) for v in m.groups())
         rec.update(rate=n / (dur / 1e6), p50=p50 / 1000, p99=p99 / 1000,
                    errors=errs + serrs, bytes=nbytes / max(n, 1),
-                   cpu_ms=float(cpu) * 1000 / max(n, 1))
+                   cpu_ms=float(cpu) * 1000 / max(n, 1),
+                   waited=waited_share(*map(float, sched0.split() + sched1.split())))
     append(results, rec)
+
+
+def waited_share(run0, wait0, run1, wait1):
+    """The share of its runnable time that a server spent waiting for a CPU."""
+    run, wait = run1 - run0, wait1 - wait0
+    return wait / (run + wait) if run + wait > 0 else float("nan")
 
 
 def percentile(sorted_vals, p):
@@ -108,34 +116,120 @@ def percentile(sorted_vals, p):
     return sorted_vals[k]
 
 
-def cmd_pgbench(a):
-    results, workload, conns, outfile, prefix, cpu = a
-    text = open(outfile).read()
-    rec = {"workload": workload, "conns": int(conns), "side": "PostGIS"}
-    m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", text)
-    lat = []
+def read_pgbench_log(prefix):
+    """[(client, end time s, latency us)] from pgbench's per-transaction logs."""
+    txs = []
     for path in glob.glob(prefix + ".*"):
         with open(path) as f:
             for line in f:
-                parts = line.split()
-                if len(parts) >= 3:
-                    lat.append(int(parts[2]))
-    lat.sort()
+                p = line.split()
+                if len(p) >= 6:
+                    txs.append((int(p[0]), int(p[4]) + int(p[5]) / 1e6, int(p[2])))
+    return txs
+
+
+def steady_window(txs, warmup):
+    """The measured window: from the moment every connection has finished its
+    first transaction (a new backend's first query pays one-off set-up, e.g.
+    PROJ's transformation look-up, 0.3 s of CPU for EPSG:4490 -> 3857, that a
+    pooled web service pays once) and at least `warmup` seconds into the run,
+    to the last transaction's end."""
+    first = {}
+    for c, t, _ in txs:
+        first[c] = min(first.get(c, t), t)
+    t0 = min(t - l / 1e6 for _, t, l in txs)
+    return max(max(first.values()), t0 + warmup), max(t for _, t, _ in txs), t0
+
+
+def value_at(samples, t, i):
+    """Column i at time t, interpolated from samples (time first)."""
+    for a, b in zip(samples, samples[1:]):
+        if a[0] <= t <= b[0]:
+            return a[i] + (b[i] - a[i]) * ((t - a[0]) / (b[0] - a[0]) if b[0] > a[0] else 0)
+    return samples[0][i] if t < samples[0][0] else samples[-1][i]
+
+
+def cmd_pgbench(a):
+    """Records a pgbench run over its steady window; exits 3 and prints the
+    -T needed when the window is shorter than 80 % of the wanted duration."""
+    results, workload, conns, outfile, prefix, cpufile, warmup, duration = a
+    warmup, duration = float(warmup), float(duration)
+    text = open(outfile).read()
+    rec = {"workload": workload, "conns": int(conns), "side": "PostGIS"}
+    txs = read_pgbench_log(prefix)
     failed = re.search(r"number of failed transactions: (\d+)", text)
-    if not m or "aborted" in text or not lat:
+    if "aborted" in text or not txs:
         rec["error"] = "pgbench: " + " ".join(
             l for l in text.splitlines() if "error" in l.lower())[-300:]
-    else:
-        rec.update(rate=float(m.group(1)), p50=percentile(lat, 50) / 1000,
-                   p99=percentile(lat, 99) / 1000,
-                   errors=int(failed.group(1)) if failed else 0,
-                   cpu_ms=float(cpu) * 1000 / len(lat))
+        append(results, rec)
+        return
+    w0, w1, t0 = steady_window(txs, warmup)
+    if w1 - w0 < 0.8 * duration:
+        # connections still busy with their first query count as not warm
+        warm = (w0 - t0) * int(conns) / len({c for c, _, _ in txs})
+        print(math.ceil(max(warm, warmup) * 1.5 + duration + 1))
+        sys.exit(3)
+    lat = sorted(l for _, t, l in txs if t > w0)
+    try:
+        samples = [tuple(map(float, l.split())) for l in open(cpufile) if l.strip()]
+    except OSError:
+        samples = []
+    cpu = waited = float("nan")
+    if len(samples) > 1 and samples[0][0] <= w0:
+        cpu = value_at(samples, w1, 1) - value_at(samples, w0, 1)
+        # the backends live through the window: their schedstat is summed
+        waited = waited_share(value_at(samples, w0, 2), value_at(samples, w0, 3),
+                              value_at(samples, w1, 2), value_at(samples, w1, 3))
+    rec.update(rate=len(lat) / (w1 - w0), p50=percentile(lat, 50) / 1000,
+               p99=percentile(lat, 99) / 1000,
+               errors=int(failed.group(1)) if failed else 0,
+               cpu_ms=cpu * 1000 / len(lat), waited=waited, window=round(w1 - w0, 1),
+               skipped=round(w0 - t0, 1))
     append(results, rec)
 
 
+def cmd_sample_cpu(a):
+    """Writes "time cpu-seconds run wait" every 0.2 s for a PostgreSQL
+    postmaster: the CPU of itself, its exited children and its running
+    children (the backends); and the running children's time on a CPU and
+    waiting for one (schedstat), until killed."""
+    pid, out = int(a[0]), a[1]
+    hz = os.sysconf("SC_CLK_TCK")
+
+    def ticks(p, children):
+        with open(f"/proc/{p}/stat") as f:
+            v = f.read().rsplit(")", 1)[1].split()
+        # fields after the name: state(0) ... utime(11) stime(12) cutime(13) cstime(14)
+        return int(v[11]) + int(v[12]) + (int(v[13]) + int(v[14]) if children else 0)
+
+    import time
+    with open(out, "w", buffering=1) as f:
+        while True:
+            t = time.time()
+            total = ticks(pid, True)
+            try:
+                kids = open(f"/proc/{pid}/task/{pid}/children").read().split()
+            except OSError:
+                kids = []
+            run = wait = 0
+            for k in kids:
+                try:
+                    total += ticks(int(k), False)
+                    with open(f"/proc/{k}/schedstat") as ss:
+                        r, w = ss.read().split()[:2]
+                    run, wait = run + int(r), wait + int(w)
+                except (OSError, IndexError, ValueError):
+                    pass
+            f.write(f"{t:.3f} {total / hz:.3f} {run / 1e9:.3f} {wait / 1e9:.3f}\n")
+            time.sleep(0.2)
+
+
 def cmd_record(a):
-    results, workload, side, text = a
-    append(results, {"workload": workload, "side": side, "text": text})
+    results, workload, side, text = a[:4]
+    rec = {"workload": workload, "side": side, "text": text}
+    if len(a) > 4:
+        rec["conns"] = int(a[4])
+    append(results, rec)
 
 
 def http_get(url):
@@ -314,6 +408,10 @@ def cell(r):
         return "error"
     s = (f"{r['rate']:6.0f}/s p50 {r['p50']:6.1f} p99 {r['p99']:6.1f} ms, "
          f"CPU {r['cpu_ms']:6.2f} ms")
+    if math.isnan(r["cpu_ms"]):
+        s = s.replace("CPU    nan ms", "CPU     n/a")
+    if not math.isnan(r.get("waited", float("nan"))):
+        s += f", waited {r['waited'] * 100:3.0f} %"
     if r.get("errors"):
         s += f" ({r['errors']} errors)"
     return s
@@ -325,7 +423,8 @@ def ratios(om, other):
         return "", ""
     if "rate" in om and "rate" in other and other["rate"] > 0:
         cpu = ""
-        if om.get("cpu_ms", 0) > 0 and other.get("cpu_ms", 0) > 0:
+        if om.get("cpu_ms", 0) > 0 and other.get("cpu_ms", 0) > 0 and \
+                not math.isnan(om["cpu_ms"] + other["cpu_ms"]):
             cpu = f"{other['cpu_ms'] / om['cpu_ms']:.2f}x"
         return f"{om['rate'] / other['rate']:.2f}x", cpu
     if "seconds" in om and "seconds" in other and om["seconds"] > 0:
@@ -362,7 +461,8 @@ def cmd_table(a):
             print("-+-".join("-" * w for w in widths))
     print("rate ratio: onemap's requests/s over the other's (for the import: the other's time "
           "over onemap's);\nCPU: server CPU time per request (onemap's process; PostgreSQL's "
-          "backends; nginx's workers);\nCPU ratio: the other's CPU per request over onemap's. "
+          "backends; nginx's workers);\nwaited: the share of the server's runnable time "
+          "spent waiting for a CPU (other work on the machine, or the client);\nCPU ratio: the other's CPU per request over onemap's. "
           "Above 1: onemap faster / cheaper.")
     for n in notes:
         print("note:", n)
@@ -376,7 +476,7 @@ def cmd_seconds(a):
 
 COMMANDS = {"port": cmd_port, "box": cmd_box, "tiles": cmd_tiles, "wrk": cmd_wrk,
             "pgbench": cmd_pgbench, "record": cmd_record, "seconds": cmd_seconds,
-            "fetch-tiles": cmd_fetch_tiles, "check": cmd_check, "table": cmd_table}
+            "sample-cpu": cmd_sample_cpu, "fetch-tiles": cmd_fetch_tiles, "check": cmd_check, "table": cmd_table}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
