@@ -99,46 +99,39 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n) (s[0] >= 0x80), 0 when it
- * is not one: stray continuation bytes, overlong forms, surrogates, code
- * points past U+10FFFF, or a sequence cut short. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+/* Length of the well-formed UTF-8 sequence (RFC 3629) that starts at s[0]
+ * with a lead byte >= 0x80, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    size_t len;
-    unsigned cp;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, cp = s[0] & 0x07;
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t len, i;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
     else
         return 0;
-    if (n < len)
+    if (n < len || s[1] < lo || s[1] > hi)
         return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
+    for (i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
             return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
     return len;
 }
 
 void buf_put_json_strn(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i, start = 0;
+    size_t i, start = 0, len;
     buf_putc(b, '"');
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        size_t len;
         if (c >= 0x80) {
-            /* valid UTF-8 goes out as it is; anything else as U+FFFD, so
-             * that the output is always valid JSON text */
-            if ((len = utf8_seq((const unsigned char *)s + i, n - i))) {
+            /* bytes that are not UTF-8 (from a URL, a header) would make
+             * the whole document invalid JSON: each becomes U+FFFD */
+            if ((len = utf8_len((const unsigned char *)s + i, n - i))) {
                 i += len - 1;
                 continue;
             }

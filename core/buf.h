@@ -24,7 +24,8 @@ void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal with quotes, escaping as RFC 8259 asks;
- * bytes that are not valid UTF-8 become U+FFFD, so the text is always JSON. */
+ * bytes that are not well-formed UTF-8 are written as \ufffd, so the output
+ * is valid JSON whatever s holds. */
 void buf_put_json_str(struct buf *b, const char *s);
 void buf_put_json_strn(struct buf *b, const char *s, size_t n);
 /* Appends a number: the shortest of %.{prec}f with trailing zeros removed;

@@ -11,6 +11,11 @@
 #include "crs.h"
 #include "geojson.h"
 #include "geom.h"
+#include "items.h"
+
+_Static_assert((int)FEATURE_NO_AREA_M2 == (int)ITEMS_NO_AREA_M2 &&
+                   (int)FEATURE_NO_AREA_MU == (int)ITEMS_NO_AREA_MU,
+               "items_req.no_area is passed to feature_out.no_area as is");
 
 void limits_default(struct limits *lim)
 {
@@ -184,6 +189,7 @@ static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, int c
             err_prefix(e, "geometry");
             goto out;
         }
+        snprintf(out->repair_reason, sizeof out->repair_reason, "%.150s", e->msg);
         if (!(t = geom_make_valid(c, g, e))) {
             rc = err_prefix(e, "geometry");
             goto out;
@@ -191,6 +197,7 @@ static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, int c
         GEOSGeom_destroy_r(c->geos, g);
         g = t;
         out->repaired = 1;
+        err_clear(e);
         rc = 0;
     }
     out->area_m2 = geom_area_m2(c, g);
@@ -291,7 +298,9 @@ static int write_geometry(ctx *c, const struct store_row *row, const struct feat
         rc = e->code;
         goto out;
     }
-    geojson_geom_write(c, t, crs_precision(o->crs), out);
+    geojson_geom_write_mirrored(c, t, crs_precision(o->crs),
+                                o->axis == CRS_AXIS_AUTHORITY && crs_authority_swaps(o->crs),
+                                out);
 out:
     if (g)
         GEOSGeom_destroy_r(c->geos, g);
@@ -319,10 +328,13 @@ int feature_write(ctx *c, const struct layer *l, const struct store_row *row,
         buf_putc(out, ':');
         feature_write_value(&l->fields[i], &row->vals[i], out);
     }
-    if (!o->no_area) {
+    if (!(o->no_area & FEATURE_NO_AREA_M2)) {
         buf_puts(out, first ? "\"area_m2\":" : ",\"area_m2\":");
         buf_put_num(out, row->area_m2, 3);
-        buf_puts(out, ",\"area_mu\":");
+        first = 0;
+    }
+    if (!(o->no_area & FEATURE_NO_AREA_MU)) {
+        buf_puts(out, first ? "\"area_mu\":" : ",\"area_mu\":");
         buf_put_num(out, area_mu(row->area_m2), 4);
     }
     buf_puts(out, "}}");

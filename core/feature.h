@@ -33,6 +33,7 @@ struct feature_in {
     GEOSGeometry *geom;       /* EPSG:4490, lon/lat */
     double area_m2;
     int repaired;             /* make_valid changed the geometry */
+    char repair_reason[160];  /* what was wrong with it, e.g. "Self-intersection at ..." */
     double loc[2];            /* where the first problem is, when one is reported */
     int have_loc;
 };
@@ -50,12 +51,15 @@ int feature_parse(ctx *c, const struct layer *l, const json_t *j, int crs, int a
 int feature_insert(ctx *c, store *s, const struct layer *l, const struct feature_in *f,
                    long long *fid, struct err *e);
 
-/* Output options for feature_write. */
+/* Output options for feature_write. no_area: 0 writes both areas, each bit
+ * leaves one out (properties= without area_m2 or area_mu). */
+enum feature_no_area { FEATURE_NO_AREA_M2 = 1, FEATURE_NO_AREA_MU = 2,
+                       FEATURE_NO_AREA = 3 };
 struct feature_out {
     int crs;                  /* output CRS */
     int axis;                 /* its axis order */
     const unsigned char *props; /* NULL: all; else per field 1 = include */
-    int no_area;              /* leave out area_m2/area_mu (properties= without them) */
+    int no_area;              /* FEATURE_NO_AREA_* bits: leave out area_m2 / area_mu */
 };
 
 /* Appends a stored row as a GeoJSON Feature. The geometry comes from the

@@ -636,6 +636,7 @@ struct writer {
     GEOSContextHandle_t h;
     struct buf *out;
     int prec;
+    int mirrored; /* ordinates are (y, x): rings wind the other way round */
     double *xy; /* one coordinate sequence, copied out of GEOS at once */
     size_t cap;
     size_t len;
@@ -798,11 +799,12 @@ static void put_seq(struct writer *w, const GEOSGeometry *g, int orient)
 static void put_polygon(struct writer *w, const GEOSGeometry *g)
 {
     int i, nholes = GEOSGetNumInteriorRings_r(w->h, g);
+    int ccw = w->mirrored ? -1 : 1;
     putch(w, '[');
-    put_seq(w, GEOSGetExteriorRing_r(w->h, g), 1);
+    put_seq(w, GEOSGetExteriorRing_r(w->h, g), ccw);
     for (i = 0; i < nholes; i++) {
         putch(w, ',');
-        put_seq(w, GEOSGetInteriorRingN_r(w->h, g, i), -1);
+        put_seq(w, GEOSGetInteriorRingN_r(w->h, g, i), -ccw);
     }
     putch(w, ']');
 }
@@ -880,10 +882,17 @@ static void put_geom(struct writer *w, const GEOSGeometry *g)
 
 void geojson_geom_write(ctx *c, const GEOSGeometry *g, int prec, struct buf *out)
 {
+    geojson_geom_write_mirrored(c, g, prec, 0, out);
+}
+
+void geojson_geom_write_mirrored(ctx *c, const GEOSGeometry *g, int prec, int mirrored,
+                                 struct buf *out)
+{
     struct writer w;
     w.h = c->geos;
     w.out = out;
     w.prec = prec;
+    w.mirrored = mirrored;
     w.xy = NULL;
     w.cap = 0;
     w.len = 0;

@@ -26,4 +26,11 @@ int geojson_geom_parse(ctx *c, const json_t *j, size_t max_points, GEOSGeometry 
  * most prec decimals (buf_put_num). */
 void geojson_geom_write(ctx *c, const GEOSGeometry *g, int prec, struct buf *out);
 
+/* The same for coordinates in a swapped axis order (lat, lon or northing,
+ * easting; mirrored = 1): rings are wound so that swapping the axes back
+ * gives RFC 7946's counter-clockwise exteriors, i.e. vertex for vertex the
+ * same ring as the lon/lat output. */
+void geojson_geom_write_mirrored(ctx *c, const GEOSGeometry *g, int prec, int mirrored,
+                                 struct buf *out);
+
 #endif

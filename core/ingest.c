@@ -13,6 +13,7 @@
 #include "edit.h"
 #include "feature.h"
 #include "geom.h"
+#include "shapefile.h"
 
 void ingest_opts_default(struct ingest_opts *o)
 {
@@ -168,8 +169,7 @@ static int parse_items(struct job *j, int crs, int axis)
         it->key = it->f.vals[j->key_field].s;
         if (it->f.repaired) {
             char why[ERR_MSG_MAX + 32];
-            geom_check_valid(j->c, it->f.geom, NULL, NULL, &fe);
-            snprintf(why, sizeof why, "repaired: the geometry was invalid");
+            snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
             note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
         }
         buf_reset(&gj);
@@ -719,5 +719,27 @@ int ingest_export(ctx *c, store *s, const struct layer *l, struct buf *out, stru
     buf_puts(out, ",\"features\":[\n");
     rc = store_query_rows(s, &q, export_row, &st, e);
     buf_puts(out, "\n]}\n");
+    return rc;
+}
+
+int ingest_shapefile_zip(ctx *c, store *s, const struct layer *l, const void *zip, size_t len,
+                         const char *encoding, const struct ingest_opts *o,
+                         struct ingest_report *r, struct err *e)
+{
+    struct shapefile_limits lim;
+    json_t *fc = NULL;
+    int crs = CRS_CRS84, crs_known = 0, axis = CRS_AXIS_XY, rc;
+    report_init(r, o);
+    memset(&lim, 0, sizeof lim);
+    lim.max_bytes = 128u << 20; /* a parsed vertex costs far more than its 16 bytes on disk */
+    lim.max_features = o->max_features;
+    if ((rc = shapefile_zip_read(zip, len, encoding, &lim, &fc, &crs, &crs_known, e)))
+        return rc;
+    if (o->crs >= 0) { /* the caller's crs= wins over the .prj */
+        crs = o->crs;
+        axis = o->axis;
+    }
+    rc = ingest_root(c, s, l, fc, crs, axis, o, r, e);
+    json_decref(fc);
     return rc;
 }

@@ -11,6 +11,9 @@
 #include "layer.h"
 #include "store.h"
 
+/* Bits of items_req.no_area (the same values as feature.h's FEATURE_NO_AREA_*). */
+enum items_no_area { ITEMS_NO_AREA_M2 = 1, ITEMS_NO_AREA_MU = 2, ITEMS_NO_AREA = 3 };
+
 struct items_req {
     const struct layer *layer;
     int have_bbox;
@@ -19,7 +22,7 @@ struct items_req {
     int crs, axis;               /* output */
     long long limit, offset;
     const unsigned char *props;  /* per field 1 = include; NULL = all */
-    int no_area;                 /* leave area_m2/area_mu out */
+    int no_area;                 /* ITEMS_NO_AREA_* bits: the areas to leave out */
     struct store_sort sort[STORE_MAX_SORT];
     size_t n_sort;
     struct store_eq eq[STORE_MAX_EQ];

@@ -11,10 +11,21 @@
 /* vector_tile.proto field numbers */
 enum {
     TILE_LAYERS = 3,
-    LAYER_NAME = 1, LAYER_FEATURES = 2, LAYER_KEYS = 3, LAYER_VALUES = 4, LAYER_EXTENT = 5,
+    LAYER_NAME = 1,
+    LAYER_FEATURES = 2,
+    LAYER_KEYS = 3,
+    LAYER_VALUES = 4,
+    LAYER_EXTENT = 5,
     LAYER_VERSION = 15,
-    FEATURE_ID = 1, FEATURE_TAGS = 2, FEATURE_TYPE = 3, FEATURE_GEOMETRY = 4,
-    VALUE_STRING = 1, VALUE_DOUBLE = 3, VALUE_UINT = 5, VALUE_SINT = 6, VALUE_BOOL = 7
+    FEATURE_ID = 1,
+    FEATURE_TAGS = 2,
+    FEATURE_TYPE = 3,
+    FEATURE_GEOMETRY = 4,
+    VALUE_STRING = 1,
+    VALUE_DOUBLE = 3,
+    VALUE_UINT = 5,
+    VALUE_SINT = 6,
+    VALUE_BOOL = 7
 };
 enum { WIRE_VARINT = 0, WIRE_64BIT = 1, WIRE_LEN = 2 };
 enum { GEOM_POLYGON = 3 };
@@ -32,25 +43,25 @@ struct span {
     size_t off, len;
 };
 struct dict {
-    struct buf bytes;     /* every entry, concatenated */
-    struct span *spans;   /* entry i */
+    struct buf bytes;   /* every entry, concatenated */
+    struct span *spans; /* entry i */
     size_t n, spans_cap;
-    uint32_t *slots;      /* open addressing: entry index + 1, 0 = empty */
-    size_t slots_cap;     /* power of two */
+    uint32_t *slots;  /* open addressing: entry index + 1, 0 = empty */
+    size_t slots_cap; /* power of two */
 };
 
 struct mvt {
-    struct buf tile;      /* finished layers */
+    struct buf tile; /* finished layers */
     /* the open layer */
     int in_layer;
     char *name;
     uint32_t extent;
-    struct buf features;  /* encoded LAYER_FEATURES fields */
+    struct buf features; /* encoded LAYER_FEATURES fields */
     struct dict keys, values;
     /* the open feature */
     uint64_t id;
     struct u32s tags, geom;
-    int32_t cx, cy;       /* the command cursor */
+    int32_t cx, cy; /* the command cursor */
     struct buf scratch;
     size_t n_features, layer_features;
     int oom;

@@ -23,10 +23,10 @@ enum mvt_value_type { MVT_STRING, MVT_DOUBLE, MVT_INT, MVT_BOOL };
 /* A tag value. Strings are borrowed for the call (the encoder copies). */
 struct mvt_value {
     enum mvt_value_type type;
-    const char *s;  /* MVT_STRING, len bytes */
+    const char *s; /* MVT_STRING, len bytes */
     size_t len;
-    double d;       /* MVT_DOUBLE */
-    long long i;    /* MVT_INT; MVT_BOOL: 0 or 1 */
+    double d;    /* MVT_DOUBLE */
+    long long i; /* MVT_INT; MVT_BOOL: 0 or 1 */
 };
 
 /* A new, empty tile encoder, or NULL when out of memory. Caller frees. */

@@ -169,13 +169,15 @@ static GEOSGeometry *poly_to_geos(ctx *c, const struct shape *s, size_t p)
 {
     size_t r0 = shape_poly_start(s, p), nr = s->poly_end[p] - r0, made = 0;
     GEOSGeometry *shell, *holes[64], **hv = holes, *out = NULL;
-    if (!(shell = ring_to_geos(c, s->xy + 2 * shape_ring_start(s, r0), s->ring_end[r0] - shape_ring_start(s, r0))))
+    if (!(shell = ring_to_geos(c, s->xy + 2 * shape_ring_start(s, r0),
+                               s->ring_end[r0] - shape_ring_start(s, r0))))
         return NULL;
     if (nr - 1 > 64 && !(hv = malloc((nr - 1) * sizeof *hv)))
         goto out;
     for (; made < nr - 1; made++) {
         size_t r = r0 + 1 + made;
-        if (!(hv[made] = ring_to_geos(c, s->xy + 2 * shape_ring_start(s, r), s->ring_end[r] - shape_ring_start(s, r))))
+        if (!(hv[made] = ring_to_geos(c, s->xy + 2 * shape_ring_start(s, r),
+                                      s->ring_end[r] - shape_ring_start(s, r))))
             goto out;
     }
     /* the rings are GEOS's from here on, whatever it returns */

@@ -15,9 +15,9 @@
 struct shape {
     double *xy;
     size_t n, cap;
-    size_t *ring_end;   /* point index after ring i */
+    size_t *ring_end; /* point index after ring i */
     size_t n_rings, rings_cap;
-    size_t *poly_end;   /* ring index after polygon k's last ring */
+    size_t *poly_end; /* ring index after polygon k's last ring */
     size_t n_polys, polys_cap;
     long long (*work)[2]; /* shape_snap's scratch */
     size_t work_cap;

@@ -27,7 +27,7 @@
 #include "shape.h"
 
 #define WEBMERC_HALF 20037508.342789244 /* pi * 6378137 */
-#define DENSIFY 8                         /* points per side of the query box */
+#define DENSIFY 8                       /* points per side of the query box */
 /* Below TILE_FULL_ZOOM features smaller than one pixel of a 256-pixel tile
  * (in square tile units) are left out. */
 #define MIN_AREA ((TILE_EXTENT / 256.0) * (TILE_EXTENT / 256.0))
@@ -79,7 +79,7 @@ struct render {
     double scale;                     /* tile units per metre */
     const GEOSPreparedGeometry *tile; /* the tile itself in tile units */
     struct shape raw, clipped, snapped;
-    int32_t *ints;                    /* one ring for the encoder */
+    int32_t *ints; /* one ring for the encoder */
     size_t ints_cap;
     struct tile_stats *st;
 };
@@ -178,8 +178,8 @@ static int unit_square(struct render *r, const struct shape *part)
     for (int k = 0; k < 2; k++)
         c[k] = part->n ? floor(fmin(fmax((lo[k] + hi[k]) / 2, 0), TILE_EXTENT - 1)) : 0;
     {
-        const double sq[10] = {c[0], c[1],     c[0] + 1, c[1],     c[0] + 1,
-                               c[1] + 1, c[0], c[1] + 1, c[0],     c[1]};
+        const double sq[10] = {c[0],     c[1], c[0] + 1, c[1], c[0] + 1,
+                               c[1] + 1, c[0], c[1] + 1, c[0], c[1]};
         shape_reset(&r->snapped);
         return shape_add_ring(&r->snapped, sq, 5) || shape_end_poly(&r->snapped) ? -1 : 0;
     }
@@ -288,11 +288,11 @@ static int query_rect(ctx *c, const struct bbox *m, double rect[4], struct err *
     for (int side = 0; side < 4; side++)
         for (int i = 0; i < DENSIFY; i++) {
             double t = (double)i / DENSIFY;
-            xy[2 * k] = side == 0 ? m->minx + t * (m->maxx - m->minx)
+            xy[2 * k] = side == 0   ? m->minx + t * (m->maxx - m->minx)
                         : side == 1 ? m->maxx
                         : side == 2 ? m->maxx - t * (m->maxx - m->minx)
                                     : m->minx;
-            xy[2 * k + 1] = side == 0 ? m->miny
+            xy[2 * k + 1] = side == 0   ? m->miny
                             : side == 1 ? m->miny + t * (m->maxy - m->miny)
                             : side == 2 ? m->maxy
                                         : m->maxy - t * (m->maxy - m->miny);
@@ -449,9 +449,8 @@ static void etag_gzip(char etag[TILE_ETAG_SIZE])
 }
 
 /* Appends the tile in raw to out, gzip'ed when asked and not empty. */
-static int serve(tile_cache *cache, const struct tile_key *k, const struct buf *raw,
-                 int want_gzip, struct buf *out, int *is_gzip, char etag[TILE_ETAG_SIZE],
-                 struct err *e)
+static int serve(tile_cache *cache, const struct tile_key *k, const struct buf *raw, int want_gzip,
+                 struct buf *out, int *is_gzip, char etag[TILE_ETAG_SIZE], struct err *e)
 {
     struct buf gz;
     int rc = 0;
@@ -473,9 +472,8 @@ static int serve(tile_cache *cache, const struct tile_key *k, const struct buf *
     return rc;
 }
 
-int tile_get(ctx *c, store *s, tile_cache *cache, const struct layers *ls,
-             const struct tile_key *k, int want_gzip, struct buf *out, int *is_gzip,
-             char etag[TILE_ETAG_SIZE], struct err *e)
+int tile_get(ctx *c, store *s, tile_cache *cache, const struct layers *ls, const struct tile_key *k,
+             int want_gzip, struct buf *out, int *is_gzip, char etag[TILE_ETAG_SIZE], struct err *e)
 {
     struct buf raw;
     uint64_t epoch = 0;

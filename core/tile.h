@@ -43,9 +43,9 @@ int tile_grid_step(int z);
  * TILE_FULL_ZOOM a feature that collapses is left out; from it on, one kept
  * as a square of one unit where it lies. */
 struct tile_stats {
-    size_t candidates;   /* rows the store returned */
-    size_t features;     /* features encoded */
-    size_t repaired;     /* features that snapping made invalid, repaired */
+    size_t candidates; /* rows the store returned */
+    size_t features;   /* features encoded */
+    size_t repaired;   /* features that snapping made invalid, repaired */
 };
 
 /* Renders the layers of ls whose bit is set in layers (bit i = ls->v[i]),
@@ -67,8 +67,8 @@ int tile_gzip(const void *data, size_t len, struct buf *out, struct err *e);
  * (may be NULL: no caching) or rendered and then cached, in its gzip form
  * when want_gzip (*is_gzip says what out holds), with its ETag. An empty
  * tile appends nothing. */
-int tile_get(ctx *c, store *s, tile_cache *cache, const struct layers *ls,
-             const struct tile_key *k, int want_gzip, struct buf *out, int *is_gzip,
-             char etag[TILE_ETAG_SIZE], struct err *e);
+int tile_get(ctx *c, store *s, tile_cache *cache, const struct layers *ls, const struct tile_key *k,
+             int want_gzip, struct buf *out, int *is_gzip, char etag[TILE_ETAG_SIZE],
+             struct err *e);
 
 #endif

@@ -10,17 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOG_SIZE 256 /* invalidations remembered for tile_cache_put */
+#define LOG_SIZE 256       /* invalidations remembered for tile_cache_put */
 #define ENTRY_OVERHEAD 128 /* bytes of bookkeeping counted per entry */
 
 struct entry {
     struct tile_key key;
-    struct bbox ext;               /* buffered lon/lat extent */
+    struct bbox ext; /* buffered lon/lat extent */
     unsigned char *data, *gz;
     size_t len, gz_len;
-    char etag[TILE_ETAG_SIZE];     /* identity form */
-    struct entry *prev, *next;     /* LRU list: head is the most recent */
-    struct entry *chain;           /* hash bucket */
+    char etag[TILE_ETAG_SIZE]; /* identity form */
+    struct entry *prev, *next; /* LRU list: head is the most recent */
+    struct entry *chain;       /* hash bucket */
 };
 
 struct invalidation {
@@ -32,10 +32,10 @@ struct invalidation {
 struct tile_cache {
     pthread_mutex_t mu;
     struct entry **buckets;
-    size_t n_buckets;              /* power of two */
+    size_t n_buckets; /* power of two */
     struct entry *head, *tail;
     size_t bytes, max_bytes, entries;
-    uint64_t epoch;                /* invalidations so far */
+    uint64_t epoch; /* invalidations so far */
     struct invalidation log[LOG_SIZE];
     struct tile_cache_stats st;
 };
@@ -291,8 +291,8 @@ out:
     return rc;
 }
 
-void tile_cache_put_gzip(tile_cache *c, const struct tile_key *k, const char *etag,
-                         const void *gz, size_t gz_len)
+void tile_cache_put_gzip(tile_cache *c, const struct tile_key *k, const char *etag, const void *gz,
+                         size_t gz_len)
 {
     unsigned char *copy = copy_bytes(gz, gz_len);
     struct entry *en;
@@ -300,8 +300,7 @@ void tile_cache_put_gzip(tile_cache *c, const struct tile_key *k, const char *et
         return;
     pthread_mutex_lock(&c->mu);
     en = find(c, k);
-    if (en && !en->gz && !strcmp(en->etag, etag) &&
-        c->bytes + gz_len <= c->max_bytes) {
+    if (en && !en->gz && !strcmp(en->etag, etag) && c->bytes + gz_len <= c->max_bytes) {
         en->gz = copy;
         en->gz_len = gz_len;
         c->bytes += gz_len;

@@ -59,8 +59,8 @@ int tile_cache_put(tile_cache *c, const struct tile_key *k, const void *data, si
 
 /* Attaches the gzip form to the entry of k if it still holds the tile
  * whose identity ETag is etag. */
-void tile_cache_put_gzip(tile_cache *c, const struct tile_key *k, const char *etag,
-                         const void *gz, size_t gz_len);
+void tile_cache_put_gzip(tile_cache *c, const struct tile_key *k, const char *etag, const void *gz,
+                         size_t gz_len);
 
 /* Drops every cached tile, of every zoom, whose extent with its buffer
  * (TILE_BUFFER) intersects storage_bbox (EPSG:4490 lon/lat, closed: touching

@@ -103,10 +103,9 @@ int html_from_json(const char *json, size_t len, const char *title, struct buf *
     buf_puts(out, "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>");
     buf_put_html(out, title);
-    buf_puts(out, " · onemap</title><style>body{font-family:sans-serif;margin:1em 2em}"
-                  "table{border-collapse:collapse;margin:.3em 0}th,td{border:1px solid #ccc;"
-                  "padding:.2em .5em;text-align:left;vertical-align:top}th{background:#f3f3f3}"
-                  "ul.links{margin:0;padding-left:1.2em}</style></head><body><h1>");
+    /* the style sheet is a file: the page's Content-Security-Policy allows no inline style */
+    buf_puts(out, " · onemap</title><link rel=\"stylesheet\" href=\"/static/page.css\">"
+                  "</head><body><h1>");
     buf_put_html(out, title);
     buf_puts(out, "</h1><p><a href=\"/?f=html\">onemap</a> · <a href=\"/collections?f=html\">"
                   "图层 collections</a> · <a href=\"/\">地图 map</a></p>");

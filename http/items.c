@@ -27,7 +27,7 @@ static int parse_props(struct req *r, const struct layer *l, struct items_req *q
         return 0;
     memset(sel, 0, l->n_fields);
     q->props = sel;
-    q->no_area = 1;
+    q->no_area = ITEMS_NO_AREA;
     while (*v) {
         size_t n = strcspn(v, ",");
         int idx;
@@ -35,8 +35,10 @@ static int parse_props(struct req *r, const struct layer *l, struct items_req *q
             return err_set(e, ERR_PARAM, "properties: empty or overlong name");
         memcpy(name, v, n);
         name[n] = '\0';
-        if (!strcmp(name, "area_m2") || !strcmp(name, "area_mu"))
-            q->no_area = 0;
+        if (!strcmp(name, "area_m2"))
+            q->no_area &= ~ITEMS_NO_AREA_M2;
+        else if (!strcmp(name, "area_mu"))
+            q->no_area &= ~ITEMS_NO_AREA_MU;
         else if ((idx = layer_field_index(l, name)) >= 0)
             sel[idx] = 1;
         else
@@ -62,7 +64,9 @@ static int parse_sortby(struct req *r, const struct layer *l, struct items_req *
             desc = *p == '-';
             p++, n--;
         }
-        if (n == 0 || n >= sizeof name || q->n_sort == STORE_MAX_SORT)
+        if (q->n_sort == STORE_MAX_SORT)
+            return err_set(e, ERR_PARAM, "sortby: more than %d keys", STORE_MAX_SORT);
+        if (n == 0 || n >= sizeof name)
             return err_set(e, ERR_PARAM, "sortby: expected [+|-]property[,...]");
         memcpy(name, p, n);
         name[n] = '\0';

@@ -11,6 +11,7 @@
 #include "ingest.h"
 #include "layer.h"
 #include "server.h"
+#include "static.h"
 #include "store.h"
 #include "tile_cache.h"
 
@@ -45,6 +46,14 @@ static int wants_help(int argc, char **argv)
     return 0;
 }
 
+/* A command's usage: on stdout with status 0 when asked for (--help), else
+ * on stderr with status 2 (wrong arguments). */
+static int usage(int asked, const char *text)
+{
+    fputs(text, asked ? stdout : stderr);
+    return asked ? 0 : 2;
+}
+
 static int fail(const struct err *e)
 {
     fprintf(stderr, "onemap: %s\n", e->msg);
@@ -75,13 +84,11 @@ static int cmd_init(int argc, char **argv)
 {
     struct err e;
     const char *schema = NULL;
-    if (wants_help(argc, argv) || argc < 2) {
-        fprintf(argc < 2 ? stderr : stdout,
-                "usage: onemap init DB [--schema FILE]\n"
-                "Creates DB with onemap's tables, one per layer of the schema\n"
-                "(default: geodata/layers.json).\n");
-        return argc < 2 ? 2 : 0;
-    }
+    if (wants_help(argc, argv) || argc < 2)
+        return usage(wants_help(argc, argv),
+                     "usage: onemap init DB [--schema FILE]\n"
+                     "Creates DB with onemap's tables, one per layer of the schema\n"
+                     "(default: geodata/layers.json).\n");
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--schema") && i + 1 < argc)
             schema = argv[++i];
@@ -151,24 +158,25 @@ static int cmd_import(int argc, char **argv)
     struct ingest_report *r;
     struct err e;
     int rc;
-    if (wants_help(argc, argv) || argc < 4) {
-        fprintf(argc < 4 ? stderr : stdout,
-                "usage: onemap import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run]\n"
-                "                     [--mode upsert|replace]\n"
-                "Brings a GeoJSON FeatureCollection into COLLECTION in one transaction:\n"
-                "features are matched to stored ones by the layer's key; new keys are added,\n"
-                "others changed; --mode replace also removes stored features whose key is\n"
-                "absent. If any feature is invalid nothing is written. Coordinates are read\n"
-                "x = easting/longitude; --crs (e.g. EPSG:4548) overrides the file's own.\n");
-        return argc < 4 ? 2 : 0;
-    }
+    if (wants_help(argc, argv) || argc < 4)
+        return usage(
+            wants_help(argc, argv),
+            "usage: onemap import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run]\n"
+            "                     [--mode upsert|replace]\n"
+            "Brings a GeoJSON FeatureCollection into COLLECTION in one transaction:\n"
+            "features are matched to stored ones by the layer's key; new keys are added,\n"
+            "others changed; --mode replace also removes stored features whose key is\n"
+            "absent. If any feature is invalid nothing is written. Coordinates are read\n"
+            "x = easting/longitude; --crs (e.g. EPSG:4548) overrides the file's own.\n");
     ingest_opts_default(&o);
     o.by = "cli";
     err_clear(&e);
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--crs") && i + 1 < argc) {
-            if (crs_parse(argv[++i], &o.crs, &e))
-                return fail(&e);
+            if (crs_parse(argv[++i], &o.crs, &e)) {
+                fprintf(stderr, "onemap import: --crs: %s\n", e.msg);
+                return 2;
+            }
         } else if (!strcmp(argv[i], "--make-valid")) {
             o.make_valid = 1;
         } else if (!strcmp(argv[i], "--dry-run")) {
@@ -209,12 +217,10 @@ static int cmd_demo(int argc, char **argv)
     struct err e;
     char *schema = NULL, path[1024];
     int rc = 0;
-    if (wants_help(argc, argv) || argc != 2) {
-        fprintf(argc != 2 ? stderr : stdout,
-                "usage: onemap demo DB\n"
-                "Creates DB with the 芹阳 demo data set from geodata/demo/.\n");
-        return argc != 2 ? 2 : 0;
-    }
+    if (wants_help(argc, argv) || argc != 2)
+        return usage(wants_help(argc, argv),
+                     "usage: onemap demo DB\n"
+                     "Creates DB with the 芹阳 demo data set from geodata/demo/.\n");
     err_clear(&e);
     if (access(argv[1], F_OK) == 0) {
         fprintf(stderr, "onemap demo: %s exists already; remove it first\n", argv[1]);
@@ -252,12 +258,11 @@ static int cmd_export(int argc, char **argv)
     struct buf out;
     struct err e;
     int rc;
-    if (wants_help(argc, argv) || argc != 3) {
-        fprintf(argc != 3 ? stderr : stdout,
-                "usage: onemap export DB COLLECTION\n"
-                "Writes COLLECTION as a GeoJSON FeatureCollection (CRS84) to standard output.\n");
-        return argc != 3 ? 2 : 0;
-    }
+    if (wants_help(argc, argv) || argc != 3)
+        return usage(
+            wants_help(argc, argv),
+            "usage: onemap export DB COLLECTION\n"
+            "Writes COLLECTION as a GeoJSON FeatureCollection (CRS84) to standard output.\n");
     err_clear(&e);
     buf_init(&out);
     if ((rc = store_open(argv[1], STORE_READONLY, &s, &e)) || (rc = store_layers_get(s, &ls, &e)))
@@ -370,7 +375,7 @@ static int cmd_serve(int argc, char **argv)
         printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
                "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
                "                    [--max-url BYTES] [--max-header BYTES] [--timeout SECONDS]\n"
-               "                    [--tile-cache MB]\n"
+               "                    [--tile-cache MB] [--basemap URL]...\n"
                "Serves DB over HTTP (OGC API Features and Tiles) until SIGINT or SIGTERM;\n"
                "then it takes no new connections and lets the requests in flight finish\n"
                "(up to 60 s).\n"
@@ -379,6 +384,10 @@ static int cmd_serve(int argc, char **argv)
                "vertices per geometry, URL 16384 bytes, headers 16384 bytes together,\n"
                "connections idle for 30 s are closed.\n"
                "--tile-cache: memory for vector tiles, in MB (default 256; 0: no cache).\n"
+               "--basemap: an XYZ tile URL template ({z} {x} {y}, {a-c} or {0-7} for hosts)\n"
+               "drawn under the layers in the map viewer, e.g. an OSM-style server or\n"
+               "天地图 (vec_w + cva_w with your tk key); repeat it for a label overlay.\n"
+               "None by default: the viewer then needs no internet access.\n"
                "Each request is logged as one JSON line on standard error.\n");
         return 0;
     }
@@ -405,7 +414,19 @@ static int cmd_serve(int argc, char **argv)
             app.timeout = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--tile-cache") && i + 1 < argc)
             tile_cache_mb = strtol(argv[++i], NULL, 10);
-        else {
+        else if (!strcmp(argv[i], "--basemap") && i + 1 < argc) {
+            char origin[256];
+            if (app.n_basemaps == APP_MAX_BASEMAPS ||
+                static_basemap_origin(argv[i + 1], origin, sizeof origin)) {
+                fprintf(stderr,
+                        "onemap serve: --basemap: expected at most %d http(s) URL "
+                        "templates such as https://t{0-7}.example.org/{z}/{x}/{y}, "
+                        "not '%s'\n",
+                        APP_MAX_BASEMAPS, argv[i + 1]);
+                return 2;
+            }
+            app.basemaps[app.n_basemaps++] = argv[++i];
+        } else {
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
@@ -417,7 +438,9 @@ static int cmd_serve(int argc, char **argv)
         return 2;
     }
     err_clear(&e);
-    if ((rc = store_open(app.db_path, 0, &s, &e)) || (rc = store_layers_get(s, &app.layers, &e))) {
+    if ((rc = store_open(app.db_path, 0, &s, &e)))
+        return fail(&e); /* the message names the file */
+    if ((rc = store_layers_get(s, &app.layers, &e))) {
         store_close(s);
         err_prefix(&e, "%s", app.db_path);
         return fail(&e);

@@ -6,6 +6,7 @@
 #include "crs.h"
 #include "links.h"
 #include "routes.h"
+#include "static.h"
 
 static const char *CONFORMANCE[] = {
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
@@ -36,6 +37,9 @@ int h_landing(struct req *r, struct res *s, struct err *e)
 {
     struct buf *b = &s->body;
     int first = 1;
+    /* a browser: the map, whose own parameters (?lang=en) are its business */
+    if (r->fmt == FMT_HTML && !req_param(r, "f"))
+        return static_send_viewer(r, s, e);
     if (req_check_unused(r, e))
         return e->code;
     buf_puts(b, "{\"title\":\"onemap 芹阳办事处 一张图\",\"description\":"

@@ -27,9 +27,14 @@ const char *req_param(struct req *r, const char *key)
 
 int req_check_unused(struct req *r, struct err *e)
 {
-    for (size_t i = 0; i < r->n_params; i++)
-        if (!r->params[i].used)
-            return err_set(e, ERR_PARAM, "%s: unknown query parameter", r->params[i].key);
+    for (size_t i = 0; i < r->n_params; i++) {
+        if (r->params[i].used)
+            continue;
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(r->params[k].key, r->params[i].key))
+                return err_set(e, ERR_PARAM, "%s: given more than once", r->params[i].key);
+        return err_set(e, ERR_PARAM, "%s: unknown query parameter", r->params[i].key);
+    }
     return 0;
 }
 

@@ -13,6 +13,8 @@
 #include "store.h"
 #include "tile_cache.h"
 
+#define APP_MAX_BASEMAPS 4
+
 /* Read-only after start: shared by every worker thread. */
 struct app {
     const char *db_path;
@@ -26,6 +28,8 @@ struct app {
     size_t max_header;        /* bytes of all request headers together */
     unsigned timeout;         /* seconds a connection may stay idle */
     struct metrics *metrics;  /* counters: atomic, shared by every thread */
+    const char *basemaps[APP_MAX_BASEMAPS]; /* XYZ URL templates for the viewer */
+    size_t n_basemaps;
     /* The one shared mutable object: locks itself (see tile_cache.h). */
     tile_cache *tiles;
 };
@@ -88,7 +92,7 @@ size_t req_url_len(const struct req *r);
 /* Tells the server that the data inside these storage-CRS boxes changed
  * (cached tiles there are dropped). */
 struct bbox;
-void server_changed(struct req *r, const struct bbox *boxes, size_t n);
+void server_changed(struct req *r, const struct layer *l, const struct bbox *boxes, size_t n);
 
 /* Copies name and value. */
 void res_header(struct res *s, const char *name, const char *value);

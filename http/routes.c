@@ -42,6 +42,8 @@ static const struct route ROUTES[] = {
     {"GET", "/health", h_health},
     {"GET", "/metrics", h_metrics},
     {"GET", "/static/{}", h_static},
+    {"GET", "/static/{}/{}", h_static},
+    {"GET", "/static/{}/{}/{}", h_static},
 };
 
 #define N_ROUTES (sizeof ROUTES / sizeof *ROUTES)

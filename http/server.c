@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,15 @@
 #include "metrics.h"
 #include "problem.h"
 #include "routes.h"
+#include "static.h"
 
 struct conn_state {
     struct buf body;
     int too_large;
     struct timespec t0; /* first byte of the request */
+    int started;
+    size_t uri_len;   /* the request target as sent, query included */
+    int encoded_nul;  /* it holds %00, which decoding would cut the path at */
 };
 
 static pthread_key_t worker_key;
@@ -78,12 +83,11 @@ static struct worker *worker_get(const struct app *app, struct err *e)
     return w;
 }
 
-void server_changed(struct req *r, const struct bbox *boxes, size_t n)
+void server_changed(struct req *r, const struct layer *l, const struct bbox *boxes, size_t n)
 {
-    /* no cache yet: nothing to drop */
-    (void)r;
-    (void)boxes;
-    (void)n;
+    uint64_t bit = 1ull << (size_t)(l - r->app->layers->v);
+    for (size_t i = 0; r->app->tiles && i < n; i++)
+        tile_cache_invalidate_layers(r->app->tiles, bit, &boxes[i]);
 }
 
 /* Fills r's query parameters and headers from the connection, within the
@@ -145,10 +149,36 @@ static int collect(struct MHD_Connection *conn, struct req *r, struct err *e)
     return 0;
 }
 
-/* Chooses JSON or HTML from f= and Accept. */
+/* The q value of one media range ("text/html;q=0.8"); *type gets the range
+ * without parameters, lower-cased. */
+static double media_range(const char *p, size_t n, char *type, size_t cap)
+{
+    size_t k = 0, i = 0;
+    double q = 1.0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    for (; i < n && p[i] != ';' && p[i] != ' ' && k + 1 < cap; i++)
+        type[k++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+    type[k] = '\0';
+    for (; i < n; i++)
+        if (p[i] == ';') {
+            const char *v = p + i + 1;
+            while (*v == ' ')
+                v++;
+            if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
+                q = strtod(v + 2, NULL);
+        }
+    return q > 1 ? 1 : q < 0 ? 0 : q;
+}
+
+/* Chooses JSON or HTML from f=, else from the q values of Accept: JSON wins
+ * ties (so "any type" alone is JSON); an Accept that admits neither, nor a vector
+ * tile, is 406 (static files are served whatever the Accept). */
 static int negotiate(struct req *r, struct err *e)
 {
-    const char *f = req_param(r, "f"), *accept = req_header(r, "Accept");
+    const char *f = req_param(r, "f"), *accept = req_header(r, "Accept"), *p;
+    double q_json = 0, q_html = 0, q_tile = 0;
+    char type[96];
     if (f) {
         if (!strcmp(f, "json") || !strcmp(f, "geojson"))
             r->fmt = FMT_JSON;
@@ -159,16 +189,27 @@ static int negotiate(struct req *r, struct err *e)
         return 0;
     }
     r->fmt = FMT_JSON;
-    if (!accept || !*accept)
+    if (!accept || !*accept || !strncmp(r->path, "/static/", 8))
         return 0;
-    if (strstr(accept, "json") || strstr(accept, "*/*"))
-        r->fmt = (strstr(accept, "text/html") && strstr(accept, "text/html") < strstr(accept, "*/*")
-                  && !strstr(accept, "json")) ? FMT_HTML : FMT_JSON;
-    else if (strstr(accept, "text/html"))
+    for (p = accept; *p; p += *p == ',') {
+        size_t n = strcspn(p, ",");
+        double q = media_range(p, n, type, sizeof type);
+        int any = !strcmp(type, "*/*");
+        p += n;
+        if (any || !strcmp(type, "application/*") || strstr(type, "json"))
+            q_json = q > q_json ? q : q_json;
+        if (any || !strcmp(type, "text/*") || !strcmp(type, "text/html") ||
+            !strcmp(type, "application/xhtml+xml"))
+            q_html = (q > q_html) ? q : q_html;
+        if (!strcmp(type, "application/vnd.mapbox-vector-tile") ||
+            !strcmp(type, "application/x-protobuf"))
+            q_tile = q > q_tile ? q : q_tile;
+    }
+    if (q_html > q_json)
         r->fmt = FMT_HTML;
-    else if (!strstr(accept, "application/vnd.mapbox-vector-tile") && !strstr(accept, "text/") &&
-             !strstr(accept, "application/"))
-        return err_set(e, ERR_NOT_ACCEPTABLE, "Accept: none of %s can be produced", accept);
+    else if (q_json <= 0 && q_tile <= 0)
+        return err_set(e, ERR_NOT_ACCEPTABLE, "Accept: none of '%s' can be produced (JSON, "
+                       "GeoJSON or HTML)", accept);
     return 0;
 }
 
@@ -180,13 +221,12 @@ static void set_base(struct req *r)
              host && strlen(host) < 200 && !strpbrk(host, "\"<> \\") ? host : "localhost");
 }
 
-/* The headers every response carries, and those of HTML pages (the one
- * place that sets them: a handler that needs another policy sets its own
- * Content-Security-Policy, and this one is then left out). */
-static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self' "
-                          "'unsafe-inline'; img-src 'self' data: blob: https:; connect-src "
-                          "'self' https:; worker-src 'self' blob:; object-src 'none'; "
-                          "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/* The floor of security headers: nosniff on every answer, and on HTML a
+ * Content-Security-Policy and X-Frame-Options when the handler set none
+ * (static_put_html_headers in static.c writes the policy of onemap's own
+ * pages, with the basemap hosts; this catches any page that missed it). */
+static const char CSP_FLOOR[] = "default-src 'self'; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'self'";
 
 static void security_headers(struct MHD_Response *mr, const struct res *s)
 {
@@ -194,11 +234,13 @@ static void security_headers(struct MHD_Response *mr, const struct res *s)
     if (!s->content_type || strncmp(s->content_type, "text/html", 9))
         return;
     if (!res_header_get(s, "Content-Security-Policy"))
-        MHD_add_response_header(mr, "Content-Security-Policy", CSP);
-    MHD_add_response_header(mr, "X-Frame-Options", "DENY");
-    MHD_add_response_header(mr, "Referrer-Policy", "same-origin");
+        MHD_add_response_header(mr, "Content-Security-Policy", CSP_FLOOR);
+    if (!res_header_get(s, "X-Frame-Options"))
+        MHD_add_response_header(mr, "X-Frame-Options", "SAMEORIGIN");
 }
 
+/* Queues s; every answer varies with Accept (JSON or HTML), on top of what
+ * the handler's own Vary says (e.g. Accept-Encoding for tiles). */
 static enum MHD_Result send_res(struct MHD_Connection *conn, const struct app *app,
                                 struct res *s)
 {
@@ -216,8 +258,17 @@ static enum MHD_Result send_res(struct MHD_Connection *conn, const struct app *a
         MHD_add_response_header(mr, "Content-Type", s->content_type);
     MHD_add_response_header(mr, "Access-Control-Allow-Origin", "*");
     security_headers(mr, s);
-    for (size_t i = 0; i < s->n_headers; i++)
-        MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+    {
+        /* JSON or HTML by Accept, plus whatever the handler varies by, in one header */
+        char vary[128] = "Accept";
+        for (size_t i = 0; i < s->n_headers; i++) {
+            if (strcasecmp(s->headers[i][0], "Vary"))
+                MHD_add_response_header(mr, s->headers[i][0], s->headers[i][1]);
+            else if (strlen(vary) + strlen(s->headers[i][1]) + 3 < sizeof vary)
+                strcat(strcat(vary, ", "), s->headers[i][1]);
+        }
+        MHD_add_response_header(mr, "Vary", vary);
+    }
     if (metrics_draining(app->metrics))
         MHD_add_response_header(mr, "Connection", "close");
     ok = MHD_queue_response(conn, (unsigned)s->status, mr);
@@ -252,6 +303,24 @@ static void log_line(const struct req *r, const struct res *s, size_t bytes, dou
     buf_clear(&b);
 }
 
+/* The HTML page of a resource is another representation of it: its strong
+ * ETag must differ from the JSON one's ("3" becomes "3-html"). */
+static void html_etag(struct res *s)
+{
+    for (size_t i = 0; i < s->n_headers; i++) {
+        char *v = s->headers[i][1], *html;
+        size_t len = strlen(v);
+        if (strcasecmp(s->headers[i][0], "ETag") || len < 2 || v[len - 1] != '"')
+            continue;
+        if (!(html = malloc(len + 6)))
+            return;
+        memcpy(html, v, len - 1);
+        memcpy(html + len - 1, "-html\"", 7);
+        free(v);
+        s->headers[i][1] = html;
+    }
+}
+
 static int handle(struct req *r, struct res *s, struct err *e)
 {
     char *pathbuf;
@@ -281,6 +350,8 @@ static int handle(struct req *r, struct res *s, struct err *e)
             buf_clear(&s->body);
             s->body = page;
             s->content_type = "text/html; charset=utf-8";
+            html_etag(s);
+            static_put_html_headers(r->app, s);
         } else {
             buf_clear(&page);
         }
@@ -307,6 +378,47 @@ void server_respond(struct req *r, struct res *s, struct err *e)
         problem_respond(s, e);
 }
 
+/* Called with the raw request target before MHD decodes it: the one place
+ * that sees the whole length (path and query) and any %00, which decoding
+ * turns into a NUL that would silently shorten the path or a value. */
+static struct conn_state *conn_state_new(const struct app *app)
+{
+    struct conn_state *cs = calloc(1, sizeof *cs);
+    if (cs) {
+        buf_init(&cs->body);
+        clock_gettime(CLOCK_MONOTONIC, &cs->t0);
+        metrics_begin(app->metrics); /* until on_completed */
+    }
+    return cs;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct conn_state *cs = conn_state_new(cls);
+    (void)conn;
+    if (cs) {
+        cs->uri_len = strlen(uri);
+        cs->encoded_nul = strstr(uri, "%00") != NULL;
+    }
+    return cs;
+}
+
+/* The errors found before any handler runs; 0 when there are none. */
+static int check_request(const struct app *app, const struct conn_state *cs, const char *url,
+                         struct err *e)
+{
+    size_t len = cs->uri_len > strlen(url) ? cs->uri_len : strlen(url);
+    if (cs->too_large)
+        return err_set(e, ERR_TOO_LARGE, "body: larger than the limit of %zu bytes (max_body)",
+                       app->max_body);
+    if (len > app->max_url)
+        return err_set(e, ERR_URI_TOO_LONG, "URL: %zu bytes, longer than the limit of %zu "
+                       "bytes (max_url)", len, app->max_url);
+    if (cs->encoded_nul)
+        return err_set(e, ERR_BAD_REQUEST, "URL: contains an encoded NUL character (%%00)");
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
@@ -320,14 +432,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ok;
     (void)version;
     if (!cs) {
-        const char *cl;
-        if (!(cs = calloc(1, sizeof *cs)))
+        if (!(cs = conn_state_new(app)))
             return MHD_NO;
-        buf_init(&cs->body);
-        clock_gettime(CLOCK_MONOTONIC, &cs->t0);
-        metrics_begin(app->metrics);
         *con_cls = cs;
-        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    }
+    if (!cs->started) {
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        cs->started = 1;
         if (cl && strtoull(cl, NULL, 10) > app->max_body)
             cs->too_large = 1; /* answered now, before a byte of the body is read */
         if (!cs->too_large)
@@ -348,10 +459,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r.app = app, r.method = method, r.path = url;
     r.body = cs->body.data ? cs->body.data : "";
     r.body_len = cs->body.len;
-    if (cs->too_large)
-        err_set(&e, ERR_TOO_LARGE, "body: larger than the limit of %zu bytes (max_body)",
-                app->max_body);
-    else
+    if (check_request(app, cs, url, &e) == 0)
         collect(conn, &r, &e);
     server_respond(&r, &s, &e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -429,6 +537,7 @@ static struct MHD_Daemon *start(struct app *app, const struct sockaddr_storage *
                             MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->threads,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, app,
                             MHD_OPTION_CONNECTION_TIMEOUT, app->timeout,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,

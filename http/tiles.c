@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "encoding.h"
 #include "links.h"
 #include "routes.h"
 #include "tile.h"
@@ -60,10 +61,11 @@ int h_tile_matrix_set(struct req *r, struct res *s, struct err *e)
     for (int z = 0; z <= TILE_MAX_ZOOM; z++) {
         double cell = 2 * WEBMERC_HALF / TILE_PIXELS / (double)(1ull << z);
         unsigned long long n = 1ull << z;
-        buf_printf(b, "%s{\"id\":\"%d\",\"scaleDenominator\":%.10g,\"cellSize\":%.12g,"
-                      "\"cornerOfOrigin\":\"topLeft\",\"pointOfOrigin\":[-20037508.3427892,"
-                      "20037508.3427892],\"tileWidth\":%d,\"tileHeight\":%d,\"matrixWidth\":%llu,"
-                      "\"matrixHeight\":%llu}",
+        buf_printf(b,
+                   "%s{\"id\":\"%d\",\"scaleDenominator\":%.10g,\"cellSize\":%.12g,"
+                   "\"cornerOfOrigin\":\"topLeft\",\"pointOfOrigin\":[-20037508.3427892,"
+                   "20037508.3427892],\"tileWidth\":%d,\"tileHeight\":%d,\"matrixWidth\":%llu,"
+                   "\"matrixHeight\":%llu}",
                    z ? "," : "", z, cell / 0.00028, cell, TILE_PIXELS, TILE_PIXELS, n, n);
     }
     buf_puts(b, "]}");
@@ -107,9 +109,12 @@ static const char *tilejson_type(enum field_type t)
 {
     switch (t) {
     case FIELD_INTEGER:
-    case FIELD_NUMBER: return "Number";
-    case FIELD_BOOLEAN: return "Boolean";
-    default: return "String";
+    case FIELD_NUMBER:
+        return "Number";
+    case FIELD_BOOLEAN:
+        return "Boolean";
+    default:
+        return "String";
     }
 }
 
@@ -135,8 +140,10 @@ static void layer_list(struct buf *b, const struct layers *ls, uint64_t mask, in
             }
             buf_puts(b, "\"area_mu\":\"Number\"}}");
         } else {
-            buf_printf(b, ",\"dataType\":\"vector\",\"geometryDimension\":2,"
-                          "\"minTileMatrix\":\"0\",\"maxTileMatrix\":\"%d\"}", TILE_MAX_ZOOM);
+            buf_printf(b,
+                       ",\"dataType\":\"vector\",\"geometryDimension\":2,"
+                       "\"minTileMatrix\":\"0\",\"maxTileMatrix\":\"%d\"}",
+                       TILE_MAX_ZOOM);
         }
     }
     buf_putc(b, ']');
@@ -189,8 +196,9 @@ static void tile_limits(struct buf *b, const double ext[4])
     for (int z = 0; z <= TILE_MAX_ZOOM; z++) {
         uint32_t t[4];
         tile_range(z, ext, t);
-        buf_printf(b, "%s{\"tileMatrix\":\"%d\",\"minTileRow\":%u,\"maxTileRow\":%u,"
-                      "\"minTileCol\":%u,\"maxTileCol\":%u}",
+        buf_printf(b,
+                   "%s{\"tileMatrix\":\"%d\",\"minTileRow\":%u,\"maxTileRow\":%u,"
+                   "\"minTileCol\":%u,\"maxTileCol\":%u}",
                    z ? "," : "", z, t[1], t[3], t[0], t[2]);
     }
     buf_putc(b, ']');
@@ -250,8 +258,10 @@ static int tileset(struct req *r, struct res *s, const struct layer *l, struct e
     tile_limits(b, ext);
     buf_puts(b, ",\"layers\":");
     layer_list(b, ls, mask, 0);
-    buf_printf(b, ",\"boundingBox\":{\"lowerLeft\":[%.9f,%.9f],\"upperRight\":[%.9f,%.9f],"
-                  "\"crs\":\"" CRS84 "\"}", ext[0], ext[1], ext[2], ext[3]);
+    buf_printf(b,
+               ",\"boundingBox\":{\"lowerLeft\":[%.9f,%.9f],\"upperRight\":[%.9f,%.9f],"
+               "\"crs\":\"" CRS84 "\"}",
+               ext[0], ext[1], ext[2], ext[3]);
     buf_puts(b, ",\"tilejson\":\"3.0.0\",\"tiles\":[");
     {
         struct buf h;
@@ -260,9 +270,10 @@ static int tileset(struct req *r, struct res *s, const struct layer *l, struct e
         buf_put_json_str(b, h.data ? h.data : "");
         buf_clear(&h);
     }
-    buf_printf(b, "],\"scheme\":\"xyz\",\"minzoom\":0,\"maxzoom\":%d,"
-                  "\"bounds\":[%.9f,%.9f,%.9f,%.9f],\"center\":[%.9f,%.9f,14],"
-                  "\"vector_layers\":",
+    buf_printf(b,
+               "],\"scheme\":\"xyz\",\"minzoom\":0,\"maxzoom\":%d,"
+               "\"bounds\":[%.9f,%.9f,%.9f,%.9f],\"center\":[%.9f,%.9f,14],"
+               "\"vector_layers\":",
                TILE_MAX_ZOOM, ext[0], ext[1], ext[2], ext[3], (ext[0] + ext[2]) / 2,
                (ext[1] + ext[3]) / 2);
     layer_list(b, ls, mask, 1);
@@ -302,8 +313,8 @@ static int parse_tile(struct req *r, size_t at, struct tile_key *k, struct err *
         parse_index(r->captures[at + 2], "tileCol", &x, e))
         return e->code;
     if (z > TILE_MAX_ZOOM)
-        return err_set(e, ERR_NOT_FOUND, "tileMatrix %llu: " TMS_ID " has tile matrices 0 to %d",
-                       z, TILE_MAX_ZOOM);
+        return err_set(e, ERR_NOT_FOUND, "tileMatrix %llu: " TMS_ID " has tile matrices 0 to %d", z,
+                       TILE_MAX_ZOOM);
     n = 1ull << z;
     if (y >= n)
         return err_set(e, ERR_NOT_FOUND, "tileRow %llu: tile matrix %llu has rows 0 to %llu", y, z,
@@ -344,46 +355,6 @@ static int parse_collections(struct req *r, uint64_t *mask, struct err *e)
     return 0;
 }
 
-/* 1 when the Accept-Encoding header accepts gzip (q > 0). */
-static int accepts_gzip(const char *h)
-{
-    while (h && *h) {
-        size_t n = strcspn(h, ","), tok;
-        const char *q;
-        while (*h == ' ' || *h == '\t')
-            h++, n--;
-        tok = strcspn(h, " \t;,");
-        if ((tok == 4 && !strncasecmp(h, "gzip", 4)) || (tok == 6 && !strncasecmp(h, "x-gzip", 6)) ||
-            (tok == 1 && *h == '*')) {
-            q = strstr(h, "q=");
-            if (!q || q >= h + n || strtod(q + 2, NULL) > 0)
-                return 1;
-        }
-        h += n;
-        if (*h == ',')
-            h++;
-    }
-    return 0;
-}
-
-/* 1 when the If-None-Match header lists etag (or is "*"). */
-static int etag_matches(const char *h, const char *etag)
-{
-    size_t len = strlen(etag);
-    while (h && *h) {
-        while (*h == ' ' || *h == '\t' || *h == ',')
-            h++;
-        if (*h == '*')
-            return 1;
-        if (!strncmp(h, "W/", 2))
-            h += 2;
-        if (!strncmp(h, etag, len) && (h[len] == '\0' || h[len] == ',' || h[len] == ' '))
-            return 1;
-        h += strcspn(h, ",");
-    }
-    return 0;
-}
-
 static int tile(struct req *r, struct res *s, struct tile_key *k, struct err *e)
 {
     char etag[TILE_ETAG_SIZE];
@@ -391,13 +362,13 @@ static int tile(struct req *r, struct res *s, struct tile_key *k, struct err *e)
     if (req_check_unused(r, e))
         return e->code;
     rc = tile_get(r->w->ctx, r->w->store, r->app->tiles, r->app->layers, k,
-                  accepts_gzip(req_header(r, "Accept-Encoding")), &s->body, &gz, etag, e);
+                  encoding_accepts_gzip(req_header(r, "Accept-Encoding")), &s->body, &gz, etag, e);
     if (rc)
         return rc;
     res_header(s, "ETag", etag);
     res_header(s, "Vary", "Accept-Encoding");
     res_header(s, "Cache-Control", "no-cache");
-    if (etag_matches(req_header(r, "If-None-Match"), etag)) {
+    if (encoding_etag_matches(req_header(r, "If-None-Match"), etag)) {
         buf_reset(&s->body);
         s->body.len = 0;
         s->status = 304;

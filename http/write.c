@@ -102,10 +102,10 @@ static int respond_feature(struct req *r, struct res *s, const struct layer *l, 
     return rc;
 }
 
-static void invalidate(struct req *r, const struct edit_result *er)
+static void invalidate(struct req *r, const struct layer *l, const struct edit_result *er)
 {
-    server_changed(r, er->boxes, er->n_boxes);
-    server_changed(r, er->more, er->n_more);
+    server_changed(r, l, er->boxes, er->n_boxes);
+    server_changed(r, l, er->more, er->n_more);
 }
 
 int h_items_post(struct req *r, struct res *s, struct err *e)
@@ -125,7 +125,7 @@ int h_items_post(struct req *r, struct res *s, struct err *e)
         edit_result_clear(&er);
         return rc;
     }
-    invalidate(r, &er);
+    invalidate(r, l, &er);
     s->status = 201;
     if (er.created || er.ids.len) {
         buf_printf(&s->body, "{\"created\":%zu,\"ids\":%s,\"change_id\":\"%s\"}", er.created,
@@ -171,7 +171,7 @@ static int item_write(struct req *r, struct res *s, int op, struct err *e)
         rc = media_type(r, ok_patch, e) ? e->code
              : edit_patch(r->w->ctx, r->w->store, &q, fid, r->body, r->body_len, &er, e);
     if (!rc) {
-        invalidate(r, &er);
+        invalidate(r, l, &er);
         if (op == 'D')
             s->status = 204;
         else
@@ -296,7 +296,7 @@ int h_import(struct req *r, struct res *s, struct err *e)
     } else if (!rc) {
         ingest_report_json(rep, o.dry_run, &s->body);
         if (!o.dry_run && rep->have_box)
-            server_changed(r, &rep->changed_box, 1);
+            server_changed(r, l, &rep->changed_box, 1);
     }
     free(rep);
     return rc;

@@ -172,6 +172,7 @@ def test_kill9_rounds():
         for t in ts:
             t.join(timeout=30)
         s.stop()
+        assert not s.sanitizer_reports(), s.sanitizer_reports()
         assert result.get("status", 200) == 200, result
         acked = result.get("status") == 200
         imports.append((rnd, n, acked))

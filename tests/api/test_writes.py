@@ -240,6 +240,24 @@ def test_failing_import_of_10000_leaves_nothing():
     assert count() == before
 
 
+def test_make_valid_repairs_and_reports():
+    bow = geo.feature({"code": "MV1", "dlbm": "0101"},
+                      rings=[[[X0, Y0 + 9 * D], [X0 + D, Y0 + 10 * D], [X0 + D, Y0 + 9 * D],
+                              [X0, Y0 + 10 * D], [X0, Y0 + 9 * D]]])
+    body = {"type": "FeatureCollection", "features": [bow]}
+    err(SRV.request("POST", "/collections/parcels/import", body=body, headers=hdr(TOK["admin"])), 422,
+        "Self-intersection")
+    res = SRV.request("POST", "/collections/parcels/import?make_valid=true", body=body, headers=hdr(TOK["admin"]))
+    assert res.status == 200, res.body
+    rep = res.json()
+    assert rep["added"] == 1 and rep["repaired"][0]["index"] == 0
+    assert "Self-intersection" in rep["repaired"][0]["reason"], rep
+    feat = SRV.get("/collections/parcels/items?code=MV1").json()["features"][0]
+    assert feat["geometry"]["type"] == "MultiPolygon" and len(feat["geometry"]["coordinates"]) == 2
+    half = geo.rect_area(X0, Y0 + 9 * D, X0 + D, Y0 + 10 * D) / 2  # two triangles, half the cell
+    assert abs(feat["properties"]["area_m2"] - half) < 1e-4 * half, (feat["properties"]["area_m2"], half)
+
+
 def test_import_in_gauss_kruger_matches_cs2cs():
     box = r(70, 70, 71, 71)
     ring = geo.rect_ring(*box)
@@ -254,6 +272,43 @@ def test_import_in_gauss_kruger_matches_cs2cs():
     got = SRV.get("/collections/parcels/items?code=GK1").json()["features"][0]["geometry"]["coordinates"][0]
     for (x, y) in ring:
         assert any(abs(x - gx) < 1e-8 and abs(y - gy) < 1e-8 for gx, gy in got), (x, y, got)
+
+
+def test_shapefile_upload_gbk_and_prj():
+    """A surveyor's zipped Shapefile: GBK text, 三调 field names, a .prj in EPSG:4548."""
+    import zipfile
+    tmp = tempfile.mkdtemp(prefix="onemap-shp-")
+    boxes = {"SHP1": r(90, 90, 91, 91), "SHP2": r(91, 90, 92, 91)}
+    src = geo.write_fc([geo.feature({"TBBH": c, "DLBM": "0101", "DLMC": "水田", "QSXZ": "集体",
+                                     "QSDWMC": "芹阳村股份经济合作社"}, b) for c, b in boxes.items()],
+                       os.path.join(tmp, "in.geojson"))
+    shp = os.path.join(tmp, "survey.shp")
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", "-s_srs", "EPSG:4490",
+                    "-t_srs", "EPSG:4548", shp, src], check=True, capture_output=True)
+    with open(os.path.join(tmp, "survey.dbf"), "rb") as f:
+        assert "水田".encode("gbk") in f.read(), "the DBF really holds GBK"
+    cpg = os.path.join(tmp, "survey.cpg")
+    if os.path.exists(cpg):
+        os.unlink(cpg)  # old ArcGIS writes no .cpg: GBK is the default
+    zpath = os.path.join(tmp, "survey.zip")
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as z:
+        for ext in ["shp", "shx", "dbf", "prj"]:
+            z.write(os.path.join(tmp, "survey." + ext), "survey/survey." + ext)
+    with open(zpath, "rb") as f:
+        data = f.read()
+    res = SRV.request("POST", "/collections/parcels/import", body=data, headers=hdr(TOK["admin"], "application/zip"))
+    assert res.status == 200, res.body
+    assert res.json()["added"] == 2
+    for code, box in boxes.items():
+        feat = SRV.get(f"/collections/parcels/items?code={code}").json()["features"][0]
+        p = feat["properties"]
+        assert p["dlmc"] == "水田" and p["owner"] == "芹阳村股份经济合作社" and p["qsxz"] == "集体", p
+        got = feat["geometry"]["coordinates"][0]
+        for x, y in geo.rect_ring(*box):
+            assert any(abs(x - gx) < 1e-8 and abs(y - gy) < 1e-8 for gx, gy in got), (x, y, got)
+    bad = SRV.request("POST", "/collections/parcels/import", body=b"PK\x03\x04 not really a zip",
+                      headers=hdr(TOK["admin"], "application/zip"))
+    assert bad.status == 400, bad.body
 
 
 def test_limits():
@@ -324,5 +379,6 @@ if __name__ == "__main__":
         harness.main([test_tokens_and_roles, test_create_and_errors, test_collection_post_all_or_nothing,
                       test_put_patch_delete_history, test_concurrent_editors, test_grid_scope,
                       test_import_dry_run_matches_real_run, test_failing_import_of_10000_leaves_nothing,
-                      test_import_in_gauss_kruger_matches_cs2cs, test_limits,
+                      test_make_valid_repairs_and_reports,
+                      test_import_in_gauss_kruger_matches_cs2cs, test_shapefile_upload_gbk_and_prj, test_limits,
                       test_kill9_during_import_is_all_or_nothing])

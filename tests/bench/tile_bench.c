@@ -72,8 +72,8 @@ static int bench_zoom(struct run *r, const double ext[4], int z)
         }
     t_render = now() - t0;
     if (getenv("TILE_BENCH_RENDER_ONLY")) {
-        printf("z%-2d %5zu tiles %7zu candidates %7zu features | uncached %8.1f tiles/s\n", z, n, cands, feats,
-               n / t_render);
+        printf("z%-2d %5zu tiles %7zu candidates %7zu features | uncached %8.1f tiles/s\n", z, n,
+               cands, feats, n / t_render);
         return 0;
     }
     for (uint32_t y = y0; y <= y1; y++)
@@ -105,8 +105,8 @@ static int bench_zoom(struct run *r, const double ext[4], int z)
     t_cached = now() - t0;
     printf("z%-2d %5zu tiles %7zu features %5zu repaired | bytes mean %8.0f max %8zu"
            " (gzip mean %7.0f max %7zu) | uncached %8.1f tiles/s | cached %9.0f tiles/s\n",
-           z, n, feats, repaired, (double)bytes / n, max, (double)gzbytes / n, maxgz,
-           n / t_render, (double)n * reps / t_cached);
+           z, n, feats, repaired, (double)bytes / n, max, (double)gzbytes / n, maxgz, n / t_render,
+           (double)n * reps / t_cached);
     buf_clear(&out);
     buf_clear(&gz);
     tile_cache_free(cache);
@@ -149,8 +149,8 @@ int main(int argc, char **argv)
             ext[2] = fmax(ext[2], x[2]), ext[3] = fmax(ext[3], x[3]);
         }
     }
-    printf("layers mask %#" PRIx64 ", extent %.5f %.5f %.5f %.5f\n", r.mask, ext[0], ext[1],
-           ext[2], ext[3]);
+    printf("layers mask %#" PRIx64 ", extent %.5f %.5f %.5f %.5f\n", r.mask, ext[0], ext[1], ext[2],
+           ext[3]);
     for (int i = 0; i < nz && !rc; i++)
         rc = bench_zoom(&r, ext, zooms[i]);
     ctx_free(r.c);

@@ -1,80 +1,85 @@
-/* buf_test: JSON string escaping (control characters, quotes, UTF-8 kept,
- * invalid UTF-8 replaced by U+FFFD so that output is always JSON) and numbers. */
+/* buf_test: the growable buffer's JSON and number writers — escaping,
+ * UTF-8 kept as is, bytes that are not UTF-8 replaced so that every
+ * document onemap writes stays valid JSON. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include <cmocka.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "buf.h"
 
-static void expect_json(const char *in, size_t n, const char *want)
+static void check_json_str(const char *in, size_t n, const char *want)
 {
     struct buf b;
     buf_init(&b);
     buf_put_json_strn(&b, in, n);
-    assert_non_null(b.data);
+    assert_false(b.oom);
     assert_string_equal(b.data, want);
     buf_clear(&b);
 }
 
-#define EXPECT(lit, want) expect_json(lit, sizeof lit - 1, want)
-
-static void test_escapes(void **state)
+static void test_json_escapes(void **state)
 {
     (void)state;
-    EXPECT("plain", "\"plain\"");
-    EXPECT("a\"b\\c", "\"a\\\"b\\\\c\"");
-    EXPECT("l1\nl2\r\t", "\"l1\\nl2\\r\\t\"");
-    EXPECT("\x01\x1f", "\"\\u0001\\u001f\"");
-    EXPECT("nul\0x", "\"nul\\u0000x\"");
+    check_json_str("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
+    check_json_str("\n\r\t\x01\x1f", 5, "\"\\n\\r\\t\\u0001\\u001f\"");
+    check_json_str("a\0b", 3, "\"a\\u0000b\"");
+    check_json_str("", 0, "\"\"");
 }
 
-static void test_utf8_kept(void **state)
+static void test_json_utf8_kept(void **state)
 {
     (void)state;
-    EXPECT("芹阳", "\"芹阳\"");                     /* 3-byte sequences */
-    EXPECT("\xc2\xa9", "\"\xc2\xa9\"");             /* U+00A9, 2 bytes */
-    EXPECT("\xf0\x9f\x97\xba", "\"\xf0\x9f\x97\xba\""); /* U+1F5FA, 4 bytes */
-    EXPECT("\xef\xbf\xbd", "\"\xef\xbf\xbd\"");     /* U+FFFD itself */
+    /* 2-, 3- and 4-byte sequences and the edges of the valid ranges */
+    check_json_str("é地块😀", strlen("é地块😀"), "\"é地块😀\"");
+    check_json_str("\xc2\x80\xdf\xbf", 4, "\"\xc2\x80\xdf\xbf\"");
+    check_json_str("\xe0\xa0\x80\xed\x9f\xbf\xef\xbf\xbf", 9,
+                   "\"\xe0\xa0\x80\xed\x9f\xbf\xef\xbf\xbf\"");
+    check_json_str("\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", 8, "\"\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\"");
 }
 
-static void test_utf8_invalid_replaced(void **state)
+static void test_json_bad_utf8_replaced(void **state)
 {
     (void)state;
-    EXPECT("a\xff" "b", "\"a\\ufffdb\"");                /* never valid */
-    EXPECT("\x80", "\"\\ufffd\"");                       /* stray continuation */
-    EXPECT("\xc0\xaf", "\"\\ufffd\\ufffd\"");            /* overlong '/' */
-    EXPECT("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""); /* overlong, 3 bytes */
-    EXPECT("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate U+D800 */
-    EXPECT("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* past U+10FFFF */
-    EXPECT("\xe8\x8a", "\"\\ufffd\\ufffd\"");            /* cut short at the end */
-    EXPECT("\xe8\x8a" "x", "\"\\ufffd\\ufffdx\"");       /* cut short by ASCII */
+    check_json_str("\xff", 1, "\"\\ufffd\"");
+    check_json_str("a\xfe\xff" "b", 4, "\"a\\ufffd\\ufffdb\"");
+    check_json_str("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");         /* overlong '/' */
+    check_json_str("\xc3", 1, "\"\\ufffd\"");                    /* cut short */
+    check_json_str("\xe5\x9c", 2, "\"\\ufffd\\ufffd\"");         /* cut short */
+    check_json_str("\xe5\x9c" "x", 3, "\"\\ufffd\\ufffdx\"");
+    check_json_str("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""); /* a surrogate */
+    check_json_str("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
+    check_json_str("\x80地", 4, "\"\\ufffd地\"");
 }
 
-static void test_numbers(void **state)
+static void test_put_num(void **state)
 {
     struct buf b;
     (void)state;
     buf_init(&b);
     buf_put_num(&b, 1.5, 3);
     buf_putc(&b, ' ');
-    buf_put_num(&b, -0.0001, 3);
+    buf_put_num(&b, -0.0000001, 3);
+    buf_putc(&b, ' ');
+    buf_put_num(&b, 118.123456789, 9);
     buf_putc(&b, ' ');
     buf_put_num(&b, 1.0 / 0.0, 3);
-    assert_string_equal(b.data, "1.5 0 null");
+    assert_string_equal(b.data, "1.5 0 118.123456789 null");
     buf_clear(&b);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escapes),
-        cmocka_unit_test(test_utf8_kept),
-        cmocka_unit_test(test_utf8_invalid_replaced),
-        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_json_escapes),
+        cmocka_unit_test(test_json_utf8_kept),
+        cmocka_unit_test(test_json_bad_utf8_replaced),
+        cmocka_unit_test(test_put_num),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

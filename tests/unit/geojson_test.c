@@ -301,6 +301,27 @@ static void test_winding(void **state)
                     "[[0.2,0.2],[0.8,0.8],[0.8,0.2],[0.2,0.2]]]}");
 }
 
+/* Swapped axes (lat, lon): rings are wound clockwise in that frame so that
+ * swapping back gives the counter-clockwise lon/lat ring, vertex for vertex. */
+static void test_winding_mirrored(void **state)
+{
+    struct buf b;
+    GEOSGeometry *g = from_wkt("POLYGON ((29 118, 29 119, 30 119, 30 118, 29 118), "
+                               "(29.2 118.2, 29.8 118.2, 29.8 118.8, 29.2 118.2))");
+    buf_init(&b);
+    geojson_geom_write_mirrored(&C, g, 9, 1, &b);
+    assert_string_equal(b.data, "{\"type\":\"Polygon\",\"coordinates\":["
+                                "[[29,118],[29,119],[30,119],[30,118],[29,118]],"
+                                "[[29.2,118.2],[29.8,118.2],[29.8,118.8],[29.2,118.2]]]}");
+    buf_reset(&b);
+    geojson_geom_write_mirrored(&C, g, 9, 0, &b);
+    assert_string_equal(b.data, "{\"type\":\"Polygon\",\"coordinates\":["
+                                "[[29,118],[30,118],[30,119],[29,119],[29,118]],"
+                                "[[29.2,118.2],[29.8,118.8],[29.8,118.2],[29.2,118.2]]]}");
+    buf_clear(&b);
+    GEOSGeom_destroy_r(C.geos, g);
+}
+
 /* ---- precision ---------------------------------------------------------- */
 
 static void test_precision(void **state)
@@ -840,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_empty),
         cmocka_unit_test(test_write_from_geos),
         cmocka_unit_test(test_winding),
+        cmocka_unit_test(test_winding_mirrored),
         cmocka_unit_test(test_precision),
         cmocka_unit_test(test_numbers_match_buf_put_num),
         cmocka_unit_test(test_roundtrip_1e9),

@@ -9,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEC_MAX 64      /* layers, keys, values, features per layer, tags */
+#define DEC_MAX 64 /* keys, tags; values: 4 x */
+#define DEC_MAX_LAYERS 8
 #define DEC_MAX_PTS 2048
 #define DEC_MAX_FEATURES 256
 #define DEC_MAX_RINGS 256
 
 struct dec_value {
-    int type;           /* field number of vector_tile.Value: 1 string ... 7 bool */
+    int type; /* field number of vector_tile.Value: 1 string ... 7 bool */
     char s[128];
     double d;
     int64_t i;
@@ -28,10 +29,10 @@ struct dec_feature {
     int type;
     uint32_t tags[2 * DEC_MAX];
     int n_tags;
-    uint32_t cmds[4 * DEC_MAX_PTS];   /* the raw geometry stream */
+    uint32_t cmds[4 * DEC_MAX_PTS]; /* the raw geometry stream */
     int n_cmds;
-    int64_t pts[DEC_MAX_PTS][2];      /* decoded absolute points */
-    int ring_end[DEC_MAX_RINGS];      /* point index after ring i (rings not closed) */
+    int64_t pts[DEC_MAX_PTS][2]; /* decoded absolute points */
+    int ring_end[DEC_MAX_RINGS]; /* point index after ring i (rings not closed) */
     int n_rings;
 };
 
@@ -47,7 +48,7 @@ struct dec_layer {
 };
 
 struct dec_tile {
-    struct dec_layer layers[DEC_MAX];
+    struct dec_layer layers[DEC_MAX_LAYERS];
     int n_layers;
 };
 
@@ -267,7 +268,7 @@ static inline int dec_tile(const void *data, size_t len, struct dec_tile *t)
     memset(t, 0, sizeof *t);
     while (r.p < r.end && !r.bad) {
         uint64_t key = rd_varint(&r);
-        if (key != (3 << 3 | 2) || t->n_layers == DEC_MAX)
+        if (key != (3 << 3 | 2) || t->n_layers == DEC_MAX_LAYERS)
             return -1;
         if (dec_layer(rd_sub(&r), &t->layers[t->n_layers++]))
             return -1;
@@ -308,8 +309,8 @@ static inline int dec_ring_len(const struct dec_feature *f, int r)
 }
 
 /* The tag value of key in feature f of layer l, NULL when absent. */
-static inline const struct dec_value *dec_tag(const struct dec_layer *l, const struct dec_feature *f,
-                                       const char *key)
+static inline const struct dec_value *dec_tag(const struct dec_layer *l,
+                                              const struct dec_feature *f, const char *key)
 {
     for (int i = 0; i + 1 < f->n_tags; i += 2)
         if ((int)f->tags[i] < l->n_keys && !strcmp(l->keys[f->tags[i]], key) &&

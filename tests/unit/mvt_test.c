@@ -38,9 +38,9 @@ static void test_spec_examples(void **state)
     static const int32_t sq2[] = {11, 11, 20, 11, 20, 20, 11, 20};
     static const int32_t hole[] = {13, 13, 13, 17, 17, 17, 17, 13};
     static const uint32_t want_tri[] = {9, 6, 12, 18, 10, 12, 24, 44, 15};
-    static const uint32_t want_multi[] = {9,  0, 0,  26, 20, 0,  0, 20, 19, 0,  15,
-                                          9,  22, 2, 26, 18, 0,  0, 18, 17, 0,  15,
-                                          9,  4, 13, 26, 0,  8,  8, 0,  0,  7,  15};
+    static const uint32_t want_multi[] = {9, 0,  0,  26, 20, 0, 0, 20, 19, 0, 15,
+                                          9, 22, 2,  26, 18, 0, 0, 18, 17, 0, 15,
+                                          9, 4,  13, 26, 0,  8, 8, 0,  0,  7, 15};
     mvt *m = mvt_new();
     struct dec_tile t;
     struct buf out;

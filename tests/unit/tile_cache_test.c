@@ -94,8 +94,8 @@ static void test_invalidate_exact(void **state)
                 double e[4];
                 int meets;
                 extent(z, x, y, e);
-                meets = e[0] <= box.maxx && box.minx <= e[2] && e[1] <= box.maxy &&
-                        box.miny <= e[3];
+                meets =
+                    e[0] <= box.maxx && box.minx <= e[2] && e[1] <= box.maxy && box.miny <= e[3];
                 if (has(c, 1, z, x, y) == meets || has(c, 3, z, x, y) == meets)
                     fail_msg("tile %d/%ld/%ld: %s", z, y, x, meets ? "kept" : "dropped");
                 meets ? dropped[z]++ : kept[z]++;
@@ -195,7 +195,7 @@ static void test_stale_put_refused(void **state)
     assert_int_equal(tile_cache_put(c, &k, "old", 3, NULL, 0, "\"o\"", epoch), 1);
     assert_false(has(c, 1, 15, x, y));
     assert_int_equal(tile_cache_get(c, &k, 0, &b, &gz, etag, &epoch), 0);
-    tile_cache_invalidate(c, &far); /* elsewhere: no harm */
+    tile_cache_invalidate(c, &far);            /* elsewhere: no harm */
     tile_cache_invalidate_layers(c, 2, &near); /* another layer: no harm */
     assert_int_equal(tile_cache_put(c, &k, "new", 3, NULL, 0, "\"n\"", epoch), 0);
     assert_int_equal(tile_cache_get(c, &k, 0, &b, &gz, etag, &epoch), 1);
@@ -287,12 +287,9 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_invalidate_exact),
-        cmocka_unit_test(test_invalidate_buffer_edge),
-        cmocka_unit_test(test_invalidate_layers),
-        cmocka_unit_test(test_lru),
-        cmocka_unit_test(test_stale_put_refused),
-        cmocka_unit_test(test_gzip_form),
+        cmocka_unit_test(test_invalidate_exact),  cmocka_unit_test(test_invalidate_buffer_edge),
+        cmocka_unit_test(test_invalidate_layers), cmocka_unit_test(test_lru),
+        cmocka_unit_test(test_stale_put_refused), cmocka_unit_test(test_gzip_form),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

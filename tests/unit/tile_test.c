@@ -108,8 +108,10 @@ static void put_feature(struct buf *b, const char *code, int z, long x, long y, 
     double mx, my;
     if (b->len)
         buf_putc(b, ',');
-    buf_printf(b, "{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\",\"dlbm\":\"0101\"},"
-                  "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[", code);
+    buf_printf(b,
+               "{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\",\"dlbm\":\"0101\"},"
+               "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[",
+               code);
     for (int i = 0; i <= n; i++) {
         merc(z, x, y, ring[2 * (i % n)], ring[2 * (i % n) + 1], &mx, &my);
         buf_printf(b, "%s[%.6f,%.6f]", i ? "," : "", mx, my);
@@ -349,10 +351,11 @@ static void test_tags_and_layers(void **state)
     buf_init(&fc);
     put_feature(&fc, "P1", 14, x, y, sq, 4, NULL, 0);
     db_import(&d, "parcels", fc.data);
-    db_import(&d, "grids", "{\"type\":\"Feature\",\"properties\":{\"code\":\"G1\",\"name\":"
-                           "\"第一网格\",\"level\":\"网格\"},\"geometry\":{\"type\":\"Polygon\","
-                           "\"coordinates\":[[[13185000,3395500],[13186000,3395500],"
-                           "[13186000,3396500],[13185000,3396500],[13185000,3395500]]]}}");
+    db_import(&d, "grids",
+              "{\"type\":\"Feature\",\"properties\":{\"code\":\"G1\",\"name\":"
+              "\"第一网格\",\"level\":\"网格\"},\"geometry\":{\"type\":\"Polygon\","
+              "\"coordinates\":[[[13185000,3395500],[13186000,3395500],"
+              "[13186000,3396500],[13185000,3396500],[13185000,3395500]]]}}");
     render(&d, mask_of(&d, "parcels") | mask_of(&d, "grids"), 14, x, y, &t, NULL);
     assert_int_equal(t.n_layers, 2);
     assert_string_equal(t.layers[0].name, "grids"); /* registry order */
@@ -494,12 +497,9 @@ static void test_bounds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_winding),
-        cmocka_unit_test(test_clipping),
-        cmocka_unit_test(test_small_features),
-        cmocka_unit_test(test_tags_and_layers),
-        cmocka_unit_test(test_shared_edges),
-        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_winding),        cmocka_unit_test(test_clipping),
+        cmocka_unit_test(test_small_features), cmocka_unit_test(test_tags_and_layers),
+        cmocka_unit_test(test_shared_edges),   cmocka_unit_test(test_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,23 @@
+/* static: the browser viewer's files under /static/ (nested paths, strict
+ * names), the viewer page at "/", and the security headers of HTML pages. */
+#ifndef ONEMAP_STATIC_H
+#define ONEMAP_STATIC_H
+
+#include <stddef.h>
+
+#include "req.h"
+
+/* Writes the CSP source of a basemap URL template ("scheme://host[:port]",
+ * with a templated leftmost host label such as t{0-7} as "*") into out.
+ * Returns 0, or -1 when url is not an http(s) URL with a plain host. */
+int static_basemap_origin(const char *url, char *out, size_t n);
+
+/* Answers with the viewer page (static/index.html, the configured basemaps
+ * filled in). */
+int static_send_viewer(struct req *r, struct res *s, struct err *e);
+
+/* Adds Content-Security-Policy (only 'self' plus the basemap hosts) and
+ * Referrer-Policy to an HTML response. */
+void static_put_html_headers(const struct app *app, struct res *s);
+
+#endif

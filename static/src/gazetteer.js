@@ -1,0 +1,47 @@
+// gazetteer: the named places people pick or search for — villages, grids
+// and communities — loaded once (geometry included, to fly there and to
+// query by them) and dropped after an upload changes them.
+import { getAllItems } from './api.js';
+
+const PLACE_LAYERS = ['villages', 'grids', 'communities'];
+const loaded = {};
+
+export function places(collection) {
+  if (!loaded[collection]) {
+    loaded[collection] = getAllItems(collection, { limit: 5000 }).then((fc) => fc.features).catch((e) => {
+      delete loaded[collection];
+      throw e;
+    });
+  }
+  return loaded[collection];
+}
+
+export function forgetPlaces(collection) {
+  if (!collection || PLACE_LAYERS.includes(collection)) {
+    for (const c of collection ? [collection] : PLACE_LAYERS) delete loaded[c];
+  }
+}
+
+// Fills a <select> with villages (value "villages/ID").
+export async function fillVillageSelect(select, first) {
+  const vs = await places('villages');
+  select.replaceChildren(new Option(first, ''),
+    ...vs.slice().sort((a, b) => String(a.properties.code).localeCompare(String(b.properties.code)))
+      .map((f) => new Option(f.properties.name, `villages/${f.id}`)));
+}
+
+// Fills a <select> with the grids of one village (all when code is empty).
+export async function fillGridSelect(select, first, villageCode) {
+  const gs = await places('grids');
+  const mine = gs.filter((g) => !villageCode || g.properties.village_code === villageCode)
+    .sort((a, b) => String(a.properties.code).localeCompare(String(b.properties.code)));
+  select.replaceChildren(new Option(first, ''), ...mine.map((g) => new Option(
+    `${g.properties.level === '微网格' ? '　' : ''}${g.properties.name}`, `grids/${g.id}`)));
+}
+
+// The feature behind "villages/ID" or "grids/ID".
+export async function placeByRef(ref) {
+  const [c, id] = ref.split('/');
+  const list = await places(c);
+  return list.find((f) => String(f.id) === id) || null;
+}

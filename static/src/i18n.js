@@ -1,0 +1,191 @@
+// i18n: the viewer's words in Chinese (the default) and English, the current
+// language (kept in localStorage), and re-translation of the page on a switch.
+// Elements carry data-i18n (text), data-i18n-placeholder or data-i18n-title.
+
+const WORDS = {
+  title: ['芹阳办事处 一张图', 'Qinyang one map'],
+  'tab.layers': ['图层', 'Layers'],
+  'tab.query': ['区域统计', 'Area query'],
+  'tab.dashboard': ['统计', 'Dashboard'],
+  'tab.upload': ['上传', 'Upload'],
+  'lang.switch': ['EN', '中文'],
+  'lang.switch.title': ['Switch to English', '切换到中文'],
+  'menu.title': ['显示/隐藏面板', 'Show or hide the panel'],
+  'home.title': ['全图', 'Whole sub-district'],
+  'search.placeholder': ['搜索 地块编号、村社、网格、小区', 'Search parcel code, village, grid, community'],
+  'search.none': ['没有找到', 'Nothing found'],
+  'search.searching': ['正在搜索…', 'Searching…'],
+  'layer.villages': ['村/社区', 'Villages'],
+  'layer.grids': ['网格', 'Grids'],
+  'layer.parcels': ['地块', 'Parcels'],
+  'layer.farmland': ['农田', 'Farmland'],
+  'layer.demolition_sites': ['征迁地块', 'Demolition sites'],
+  'layer.communities': ['小区', 'Communities'],
+  'layers.count': ['{n} 个', '{n} features'],
+  'layers.opacity': ['透明度', 'Opacity'],
+  'layers.legend': ['图例', 'Legend'],
+  'layers.basemap': ['底图', 'Basemap'],
+  'legend.village': ['村/社区界线', 'Village boundary'],
+  'legend.grid': ['网格', 'Grid'],
+  'legend.microgrid': ['微网格', 'Micro-grid'],
+  'unit.mu': ['亩', 'mu'],
+  'unit.m2': ['m²', 'm²'],
+  'unit.ha': ['公顷', 'ha'],
+  'unit.households': ['户', 'households'],
+  'info.title': ['详情', 'Details'],
+  'info.close': ['关闭', 'Close'],
+  'info.area': ['面积', 'Area'],
+  'info.responsible': ['责任网格', 'Responsible grid'],
+  'info.village': ['村/社区', 'Village'],
+  'info.grid': ['网格', 'Grid'],
+  'info.microgrid': ['微网格', 'Micro-grid'],
+  'info.manager': ['网格员', 'Grid manager'],
+  'info.micro.manager': ['微网格员', 'Micro-grid manager'],
+  'info.micro.phone': ['微网格电话', 'Micro-grid phone'],
+  'info.phone': ['电话', 'Phone'],
+  'info.history': ['历史版本', 'History'],
+  'info.nohistory': ['无历史记录', 'No history'],
+  'info.nothing': ['此处没有要素', 'No feature here'],
+  'info.point': ['位置', 'Location'],
+  'info.loading': ['正在加载…', 'Loading…'],
+  'info.also': ['此处还有', 'Also here'],
+  'op.import': ['导入', 'imported'],
+  'op.create': ['新增', 'created'],
+  'op.insert': ['新增', 'created'],
+  'op.update': ['修改', 'changed'],
+  'op.replace': ['修改', 'replaced'],
+  'op.patch': ['修改', 'patched'],
+  'op.delete': ['删除', 'deleted'],
+  'query.intro': ['画一个范围，或选择村社、网格，统计范围内各图层的面积和个数。',
+    'Draw an area, or pick a village or grid, to count and measure every layer inside it.'],
+  'query.box': ['矩形', 'Rectangle'],
+  'query.polygon': ['多边形', 'Polygon'],
+  'query.village': ['选择村社', 'Pick a village'],
+  'query.grid': ['选择网格', 'Pick a grid'],
+  'query.clear': ['清除', 'Clear'],
+  'query.drawing.box': ['在地图上拖动画矩形', 'Drag on the map to draw a rectangle'],
+  'query.drawing.polygon': ['在地图上单击添加顶点，双击结束', 'Click to add vertices, double-click to finish'],
+  'query.area': ['统计范围', 'Query area'],
+  'query.running': ['正在统计…', 'Computing…'],
+  'query.layer': ['图层', 'Layer'],
+  'query.group': ['分类', 'Group'],
+  'query.count': ['个数', 'Count'],
+  'query.total': ['合计', 'Total'],
+  'query.csv': ['导出 CSV', 'Export CSV'],
+  'query.geojson': ['导出 GeoJSON', 'Export GeoJSON'],
+  'query.clip': ['面积只计范围内部分', 'Count only the part inside the area'],
+  'query.all': ['（全部）', '(all)'],
+  'query.highlighted': ['地图上已高亮 {n} 个要素', '{n} features highlighted on the map'],
+  'dash.scope': ['范围', 'Scope'],
+  'dash.all': ['全街道', 'Whole sub-district'],
+  'dash.acquired': ['征收土地', 'Land acquired'],
+  'dash.demolished': ['拆除房屋', 'Houses demolished'],
+  'dash.households': ['涉及户数', 'Households'],
+  'dash.graves': ['迁坟', 'Graves moved'],
+  'dash.projects': ['征迁项目', 'Projects'],
+  'dash.farmland': ['农业基地', 'Farmland bases'],
+  'dash.red': ['红色物业联盟小区', 'Red property alliance'],
+  'dash.red.of': ['{a} / {b} 个小区', '{a} of {b} communities'],
+  'dash.red.households': ['覆盖 {n} 户', '{n} households'],
+  'dash.crops': ['各作物面积（亩）', 'Area per crop (mu)'],
+  'dash.status': ['征迁进度（亩）', 'Demolition progress (mu)'],
+  'dash.loading': ['正在计算…', 'Computing…'],
+  'dash.note': ['数字由地图实时计算', 'Figures computed live from the map'],
+  'up.intro': ['上传测绘成果（GeoJSON 或 Shapefile 压缩包），先试运行查看变化，再提交。',
+    'Upload survey results (GeoJSON or a zipped Shapefile): try it first, then commit.'],
+  'up.token': ['令牌', 'Token'],
+  'up.token.placeholder': ['粘贴令牌', 'Paste your token'],
+  'up.layer': ['图层', 'Layer'],
+  'up.file': ['文件', 'File'],
+  'up.mode': ['方式', 'Mode'],
+  'up.mode.upsert': ['新增和更新', 'Add and update'],
+  'up.mode.replace': ['整层替换', 'Replace the layer'],
+  'up.makevalid': ['自动修复无效几何', 'Repair invalid geometries'],
+  'up.dryrun': ['试运行', 'Try (dry run)'],
+  'up.commit': ['提交', 'Commit'],
+  'up.cancel': ['取消', 'Cancel'],
+  'up.running': ['正在处理…', 'Working…'],
+  'up.added': ['新增', 'Added'],
+  'up.changed': ['修改', 'Changed'],
+  'up.unchanged': ['未变', 'Unchanged'],
+  'up.removed': ['删除', 'Removed'],
+  'up.invalid': ['无效', 'Invalid'],
+  'up.areachange': ['面积变化', 'Area change'],
+  'up.reasons': ['无效要素', 'Invalid features'],
+  'up.index': ['序号', 'Index'],
+  'up.key': ['编号', 'Key'],
+  'up.reason': ['原因', 'Reason'],
+  'up.dryrun.done': ['试运行结果（尚未写入）', 'Dry run (nothing written yet)'],
+  'up.commit.done': ['已提交，变更编号 {id}', 'Committed, change {id}'],
+  'up.needfile': ['请选择文件', 'Choose a file'],
+  'up.needtoken': ['请输入令牌', 'Enter a token'],
+  'up.legend.old': ['原边界', 'Old boundary'],
+  'up.legend.new': ['新边界', 'New boundary'],
+  'up.legend.invalid': ['无效位置', 'Invalid location'],
+  'up.fixfirst': ['有无效要素，修正后再提交（或勾选自动修复）',
+    'Fix the invalid features before committing (or tick repair)'],
+  'err.load': ['加载失败：{msg}', 'Could not load: {msg}'],
+  'err.generic': ['出错了：{msg}', 'Error: {msg}'],
+};
+
+const listeners = [];
+let current = 'zh';
+try {
+  const saved = localStorage.getItem('onemap.lang');
+  if (saved === 'en' || saved === 'zh') current = saved;
+} catch (e) {
+  // storage may be off (private mode): Chinese then
+}
+
+export function lang() {
+  return current;
+}
+
+// The word for key in the current language, {name} placeholders filled.
+export function t(key, vars) {
+  const w = WORDS[key];
+  let s = w ? w[current === 'en' ? 1 : 0] : key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));
+  return s;
+}
+
+export function applyI18n(root = document) {
+  document.documentElement.lang = current === 'en' ? 'en' : 'zh-CN';
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll('[data-i18n-title]')) {
+    el.title = t(el.dataset.i18nTitle);
+    el.setAttribute('aria-label', el.title);
+  }
+}
+
+export function setLang(l) {
+  current = l === 'en' ? 'en' : 'zh';
+  try {
+    localStorage.setItem('onemap.lang', current);
+  } catch (e) {
+    // not kept, still switched
+  }
+  applyI18n();
+  for (const f of listeners) f(current);
+}
+
+// f(lang) runs after every switch, to re-render what is built in code.
+export function onLangChange(f) {
+  listeners.push(f);
+}
+
+const formats = new Map();
+export function fmtNumber(x, digits = 0) {
+  if (x === null || x === undefined || Number.isNaN(Number(x))) return '';
+  const key = `${current}${digits}`;
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(current === 'en' ? 'en-US' : 'zh-CN', {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+    formats.set(key, f);
+  }
+  return f.format(Number(x));
+}

@@ -1,0 +1,467 @@
+// End-to-end checks of the map viewer in headless Chromium against the real
+// onemap on the 芹阳 demo data. Expected figures come from the demo files in
+// geodata/demo and from independent geodesic areas (geo.mjs); the page's
+// area-query table is also compared with the API's own statistics.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  SRC, artifact, assert, launch, loadPlaywright, near, run, startServer, writeArtifact,
+} from './harness.mjs';
+import { decodePng, diffPixels } from './png.mjs';
+import { MU, areaM2, bbox, contains, interiorPoint, mercator } from './geo.mjs';
+
+const pw = loadPlaywright();
+const demo = (c) => JSON.parse(readFileSync(path.join(SRC, 'geodata', 'demo', `${c}.geojson`), 'utf8'));
+const LAYERS = ['villages', 'grids', 'parcels', 'farmland', 'demolition_sites', 'communities'];
+
+const server = await startServer();
+const browser = await launch(pw);
+const errors = []; // console errors and page errors of every page
+let expected422 = 0;
+let page = null;
+const timings = {};
+
+function watch(p) {
+  p.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return p;
+}
+
+async function openViewer(p, url = '/') {
+  const t0 = Date.now();
+  await p.goto(server.base + url);
+  await p.waitForFunction(() => window.onemapViewer && document.body.classList.contains('ready'), null, { timeout: 60000 });
+  await idle(p);
+  return Date.now() - t0;
+}
+
+async function idle(p) {
+  await p.evaluate(() => window.onemapViewer.idle());
+}
+
+async function mapShot(p, name) {
+  const buf = await p.locator('#map').screenshot({ animations: 'disabled' });
+  if (name) writeFileSync(artifact(name), buf);
+  return decodePng(buf);
+}
+
+// Shows lon/lat box b ([w, s, e, n]) in the map, without animation.
+async function fitLonLat(p, b) {
+  const [x0, y0] = mercator([b[0], b[1]]);
+  const [x1, y1] = mercator([b[2], b[3]]);
+  await p.evaluate((ext) => window.onemapViewer.app.view.fit(ext, { padding: [40, 40, 40, 40] }), [x0, y0, x1, y1]);
+  await idle(p);
+}
+
+// Page coordinates of a lon/lat point.
+async function pagePoint(p, lonlat) {
+  const px = await p.evaluate((m) => window.onemapViewer.app.map.getPixelFromCoordinate(m), mercator(lonlat));
+  const box = await p.locator('#map').boundingBox();
+  return [box.x + px[0], box.y + px[1]];
+}
+
+async function tab(p, name) {
+  await p.click(`#tabs button[data-tab="${name}"]`);
+}
+
+const num = (s) => Number(String(s).replace(/[^0-9.+-]/g, ''));
+
+async function testPageLoads() {
+  page = watch(await browser.context.newPage());
+  const tiles = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/tiles/WebMercatorQuad/')) tiles.push(r.url());
+  });
+  timings.firstLoadMs = await openViewer(page);
+  assert(tiles.length > 0 && tiles[0].includes('collections='), 'the map draws from vector tiles');
+  timings.secondLoadMs = await openViewer(page);
+  assert((await page.textContent('#topbar h1')).includes('芹阳办事处'), 'the title is Chinese by default');
+  for (const c of LAYERS) {
+    const n = demo(c).features.length;
+    const text = await page.textContent(`[data-figures="${c}"]`);
+    if (c === 'grids') {
+      const grids = demo(c).features.filter((f) => f.properties.level === '网格').length;
+      assert(text.includes(`${grids} 网格`) && text.includes(`${n - grids} 微网格`), `grid counts shown: ${text}`);
+    } else {
+      assert(text.includes(`${n.toLocaleString('en-US')} 个`), `${c}: ${n} features in the panel, got "${text}"`);
+      const mu = demo(c).features.reduce((s, f) => s + areaM2(f.geometry), 0) / MU;
+      near(num(text.split('·')[1]), mu, Math.max(0.15, mu * 1e-4), `${c} total mu in the panel`);
+    }
+  }
+  await mapShot(page, 'viewer.png');
+  await page.screenshot({ path: artifact('viewer-page.png') });
+  assert(errors.length === 0, `no console errors: ${errors.join(' | ')}`);
+  // the API is still the API for JSON clients, and /?f=html the generic page
+  const landing = await server.json('/');
+  assert(Array.isArray(landing.links) && landing.links.some((l) => l.rel === 'service-desc'), 'JSON landing page');
+  const html = await (await fetch(`${server.base}/?f=html`, { headers: { Accept: 'text/html' } })).text();
+  assert(html.includes('/conformance') && !html.includes('onemap-basemaps'), '/?f=html is the generic page');
+}
+
+async function testEachLayerDraws() {
+  const all = await mapShot(page);
+  for (const c of LAYERS) {
+    await page.uncheck(`#layer-${c}`);
+    await idle(page);
+    const without = await mapShot(page, `without-${c}.png`);
+    const changed = diffPixels(all, without);
+    assert(changed > 300, `${c}: hiding it changes the map (${changed} pixels)`);
+    await page.check(`#layer-${c}`);
+    await idle(page);
+    const back = await mapShot(page);
+    const rest = diffPixels(all, back);
+    assert(rest < changed / 10, `${c}: showing it again restores the map (${rest} of ${changed} pixels differ)`);
+  }
+  // opacity 0 hides a layer too
+  await page.locator('[data-opacity="parcels"]').fill('0');
+  await idle(page);
+  assert(diffPixels(all, await mapShot(page)) > 1000, 'parcels at opacity 0 change the map');
+  await page.locator('[data-opacity="parcels"]').fill('100');
+  await idle(page);
+}
+
+// A large parcel near the middle of the sub-district, found in the demo file.
+function knownParcel() {
+  const over = ['farmland', 'demolition_sites', 'communities'].flatMap((c) => demo(c).features);
+  const free = (p) => !over.some((o) => contains(o.geometry, p));
+  const ps = demo('parcels').features.map((f) => ({ f, a: areaM2(f.geometry), c: interiorPoint(f.geometry) }))
+    .filter((x) => free(x.c) && free([x.c[0] - 0.0005, x.c[1]]) && free([x.c[0] + 0.0005, x.c[1]]));
+  const mid = [118.41, 29.14];
+  ps.sort((x, y) => Math.hypot(x.c[0] - mid[0], x.c[1] - mid[1]) - Math.hypot(y.c[0] - mid[0], y.c[1] - mid[1]));
+  return ps.slice(0, 40).sort((x, y) => y.a - x.a)[0];
+}
+
+async function testIdentifyParcel() {
+  const { f, a, c } = knownParcel();
+  await fitLonLat(page, bbox(f.geometry));
+  const [x, y] = await pagePoint(page, c);
+  await page.mouse.click(x, y);
+  await page.waitForSelector('#info-body h2[data-collection="parcels"]', { timeout: 20000 });
+  await page.waitForSelector('#info-body .responsible');
+  const title = await page.textContent('#info-body h2');
+  assert(title.includes(f.properties.code), `the parcel code ${f.properties.code} is shown: ${title}`);
+  const mu = num(await page.textContent('#info-body .mu'));
+  near(mu, a / MU, 0.011, 'the parcel area in mu');
+  const m2 = num(await page.textContent('#info-body .m2'));
+  near(m2, a, Math.max(0.2, a * 2e-5), 'the parcel area in m2');
+  const dlbmRow = await page.textContent('#info-body tr[data-field="dlbm"]');
+  assert(dlbmRow.includes('地类编码') && dlbmRow.includes(f.properties.dlbm), `Chinese field title and land class: ${dlbmRow}`);
+  const grid = demo('grids').features.find((g) => g.properties.level === '网格' && contains(g.geometry, c));
+  const resp = await page.textContent('#info-body .responsible');
+  assert(grid && resp.includes(grid.properties.name) && resp.includes(grid.properties.manager),
+    `the responsible grid ${grid && grid.properties.name} and its manager are shown: ${resp}`);
+  assert((await page.textContent('#info-body .history')).includes('v1'), 'the history lists version 1');
+  await page.screenshot({ path: artifact('identify.png') });
+  await page.click('#info-close');
+}
+
+async function testAreaQueryPolygon() {
+  await page.evaluate(() => window.onemapViewer.app.fitHome());
+  await page.waitForTimeout(400);
+  await idle(page);
+  await tab(page, 'query');
+  await page.click('#query-polygon');
+  const ring = [[118.395, 29.128], [118.425, 29.126], [118.432, 29.147], [118.404, 29.152]];
+  const pts = [];
+  for (const p of ring) pts.push(await pagePoint(page, p));
+  for (const [x, y] of pts) {
+    await page.mouse.click(x, y);
+    await page.waitForTimeout(150);
+  }
+  await page.mouse.click(pts[0][0], pts[0][1]); // on the first vertex: closes the polygon
+  await page.waitForSelector('#query-table tr.layer-total[data-collection="parcels"]', { timeout: 30000 });
+  await page.waitForFunction(() => /\d/.test(document.querySelector('#query-highlighted').textContent), null, { timeout: 60000 });
+  // the polygon the page used, from its GeoJSON export
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=导出 GeoJSON')]);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  const area = exported.features[0];
+  assert(area.properties.role === 'query_area' && area.geometry.type === 'Polygon', 'the export starts with the query area');
+  for (let i = 0; i < ring.length; i++) {
+    near(area.geometry.coordinates[0][i][0], ring[i][0], 1e-4, `vertex ${i} lon`);
+    near(area.geometry.coordinates[0][i][1], ring[i][1], 1e-4, `vertex ${i} lat`);
+  }
+  const shown = await page.evaluate(() => [...document.querySelectorAll('#query-table tbody tr')].map((tr) => ({
+    collection: tr.dataset.collection, key: tr.dataset.key ?? null, cells: [...tr.children].map((td) => td.textContent),
+  })));
+  for (const c of LAYERS) {
+    const group_by = { villages: 'kind', grids: 'level', parcels: 'dlbm', farmland: 'crop', demolition_sites: 'status', communities: 'red_property' }[c];
+    const api = await server.json(`/collections/${c}/stats`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ geometry: area.geometry, group_by, clip: true }),
+    });
+    const total = shown.find((r) => r.collection === c && r.key === null);
+    assert(total, `${c}: a total row`);
+    assert(num(total.cells[1]) === api.total.count, `${c}: count ${total.cells[1]} = API ${api.total.count}`);
+    near(num(total.cells[2]), api.total.area_mu, 0.006, `${c}: mu = API`);
+    const groups = shown.filter((r) => r.collection === c && r.key !== null);
+    assert(groups.length === api.groups.length, `${c}: ${groups.length} groups = API ${api.groups.length}`);
+    for (const g of api.groups) {
+      const row = groups.find((r) => r.key === String(g.key));
+      assert(row && num(row.cells[1]) === g.count, `${c}/${g.key}: count`);
+      near(num(row.cells[2]), g.area_mu, 0.006, `${c}/${g.key}: mu`);
+    }
+  }
+  // parcels cover the sub-district: their clipped area is the polygon's own geodesic area
+  const parcels = shown.find((r) => r.collection === 'parcels' && r.key === null);
+  near(num(parcels.cells[2]), areaM2(area.geometry) / MU, areaM2(area.geometry) / MU * 2e-5 + 0.01, 'parcels inside = polygon area');
+  const highlighted = num(await page.textContent('#query-highlighted'));
+  assert(highlighted > 100, `matching features highlighted (${highlighted})`);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('text=导出 CSV')]);
+  const lines = readFileSync(await csv.path(), 'utf8').replace(/^\ufeff/, '').trim().split(/\r\n/);
+  assert(lines[0].startsWith('collection,layer,group'), 'CSV header');
+  assert(lines.length === shown.length + 1, `CSV has one line per table row (${lines.length - 1} vs ${shown.length})`);
+  await page.screenshot({ path: artifact('area-query.png') });
+}
+
+async function testPickVillage() {
+  const v = demo('villages').features.find((f) => f.properties.name === '桃溪村') || demo('villages').features[0];
+  const value = await page.evaluate((name) => [...document.querySelectorAll('#query-village option')].find((o) => o.textContent === name).value, v.properties.name);
+  await page.selectOption('#query-village', value);
+  await page.waitForFunction((n) => document.querySelector('.query-area') && document.querySelector('.query-area').textContent.includes(n)
+    && document.querySelector('#query-table tr.layer-total[data-collection="parcels"]'), v.properties.name, { timeout: 30000 });
+  const mu = num(await page.textContent('#query-table tr.layer-total[data-collection="parcels"] td:nth-child(3)'));
+  near(mu, areaM2(v.geometry) / MU, areaM2(v.geometry) / MU * 2e-5 + 0.01, `parcels in ${v.properties.name} = its area`);
+  await page.click('#query-clear');
+}
+
+async function testSearchVillage() {
+  await page.fill('#search-input', '桃溪');
+  await page.waitForSelector('#search-results li[data-index] button');
+  const first = await page.textContent('#search-results li[data-index="0"]');
+  assert(first.includes('桃溪村'), `the village is found: ${first}`);
+  await page.click('#search-results li[data-index="0"] button');
+  await page.waitForSelector('#info-body h2[data-collection="villages"]');
+  assert((await page.textContent('#info-body h2')).includes('桃溪村'), 'its details open');
+  await page.waitForTimeout(900); // the flight
+  const v = demo('villages').features.find((f) => f.properties.name === '桃溪村');
+  const center = await page.evaluate(() => window.onemapViewer.app.view.getCenter());
+  const b = bbox(v.geometry);
+  const [x0, y0] = mercator([b[0], b[1]]);
+  const [x1, y1] = mercator([b[2], b[3]]);
+  assert(center[0] > x0 && center[0] < x1 && center[1] > y0 && center[1] < y1, 'the map flew to the village');
+  // a parcel by its code, and a grid by its manager
+  const code = demo('parcels').features[100].properties.code;
+  await page.fill('#search-input', code);
+  await page.waitForFunction((c) => [...document.querySelectorAll('#search-results li[data-index]')].some((li) => li.textContent.includes(c)), code);
+  const g = demo('grids').features.find((f) => f.properties.level === '网格');
+  await page.fill('#search-input', g.properties.manager);
+  await page.waitForFunction((n) => [...document.querySelectorAll('#search-results li[data-index]')].some((li) => li.textContent.includes(n)), g.properties.name);
+  await page.keyboard.press('Escape');
+  await page.click('#info-close');
+}
+
+async function testDashboard() {
+  await tab(page, 'dashboard');
+  await page.waitForSelector('[data-figure="acquired"]', { timeout: 30000 });
+  const sites = demo('demolition_sites').features;
+  const sum = (k) => sites.reduce((s, f) => s + (f.properties[k] || 0), 0);
+  const acquired = sites.reduce((s, f) => s + areaM2(f.geometry), 0) / MU;
+  near(num(await page.textContent('[data-figure="acquired"] b')), acquired, 0.06, 'mu acquired');
+  near(num(await page.textContent('[data-figure="demolished"] b')), sum('floor_area_m2'), 0.6, 'm2 demolished');
+  assert(num(await page.textContent('[data-figure="households"] b')) === sum('households'), 'households');
+  assert(num(await page.textContent('[data-figure="graves"] b')) === sum('graves'), 'graves');
+  const comms = demo('communities').features;
+  const red = comms.filter((f) => f.properties.red_property).length;
+  const redText = await page.textContent('[data-figure="red"]');
+  assert(redText.includes(`${red} / ${comms.length}`), `red property communities: ${redText}`);
+  assert(await page.locator('#tab-dashboard svg.chart rect').count() >= 7, 'the crop chart has bars');
+  await page.evaluate(() => window.onemapViewer.app.fitHome());
+  await page.waitForTimeout(500);
+  await idle(page);
+  await page.screenshot({ path: artifact('dashboard.png') }); // the README's picture
+  // one village: its own figures
+  const village = demo('villages').features.find((v) => sites.some((s) => s.properties.village_code === v.properties.code));
+  const value = await page.evaluate((name) => [...document.querySelectorAll('#dash-village option')].find((o) => o.textContent === name).value, village.properties.name);
+  await page.selectOption('#dash-village', value);
+  const mine = sites.filter((s) => s.properties.village_code === village.properties.code);
+  const hh = mine.reduce((s, f) => s + f.properties.households, 0);
+  await page.waitForFunction((n) => {
+    const b = document.querySelector('[data-figure="projects"] b');
+    return b && b.textContent === String(n);
+  }, mine.length, { timeout: 30000 });
+  assert(num(await page.textContent('[data-figure="households"] b')) === hh, `households in ${village.properties.name}`);
+  await page.selectOption('#dash-village', '');
+}
+
+function uploadFile(features) {
+  return { name: 'survey.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify({ type: 'FeatureCollection', features })) };
+}
+
+async function testUpload() {
+  const token = server.token('surveyor', 'editor');
+  // an empty-looking spot: a new planting base inside a known parcel, away from other layers
+  const { c } = knownParcel();
+  const d = 0.0004;
+  const rect = [c[0] - d, c[1] - d / 2, c[0] + d, c[1] + d / 2];
+  const ring = [[rect[0], rect[1]], [rect[2], rect[1]], [rect[2], rect[3]], [rect[0], rect[3]], [rect[0], rect[1]]];
+  const added = { type: 'Feature', properties: { code: 'JD901', crop: '香榧', dlbm: '0201', operator: '测试合作社', year: 2021 }, geometry: { type: 'Polygon', coordinates: [ring] } };
+  await fitLonLat(page, [rect[0] - 0.002, rect[1] - 0.002, rect[2] + 0.002, rect[3] + 0.002]);
+  await page.evaluate(() => window.onemapViewer.app.dataLayers.farmland.getSource().refresh());
+  await idle(page);
+  const before = await mapShot(page, 'upload-before.png');
+  await tab(page, 'upload');
+  await page.fill('#up-token', token);
+  await page.selectOption('#up-layer', 'farmland');
+  // a bow tie first: reported invalid, nothing to commit
+  const bow = { type: 'Feature', properties: { code: 'JD902', crop: '水稻' }, geometry: { type: 'Polygon', coordinates: [[[rect[0], rect[1]], [rect[2], rect[3]], [rect[2], rect[1]], [rect[0], rect[3]], [rect[0], rect[1]]]] } };
+  await page.setInputFiles('#up-file', uploadFile([added, bow]));
+  expected422++;
+  await page.click('#up-dryrun');
+  await page.waitForSelector('#up-report');
+  assert(num(await page.textContent('[data-figure="invalid"] b')) === 1, 'one invalid feature');
+  assert((await page.textContent('#up-report table.invalid')).includes('JD902'), 'the invalid feature is named');
+  assert(await page.isDisabled('#up-commit'), 'nothing to commit while a feature is invalid');
+  // then the good file: dry run, drawn, nothing written yet
+  await page.setInputFiles('#up-file', uploadFile([added]));
+  await page.click('#up-dryrun');
+  await page.waitForSelector('#up-report[data-dry-run="true"] [data-figure="added"]');
+  await page.waitForFunction(() => !document.querySelector('#up-commit').disabled);
+  assert(num(await page.textContent('[data-figure="added"] b')) === 1, 'one added in the dry run');
+  near(num(await page.textContent('#up-report p b')), areaM2(added.geometry), 0.2, 'the dry run reports the area change');
+  let stored = await server.json('/collections/farmland/items?code=JD901');
+  assert(stored.features.length === 0, 'a dry run writes nothing');
+  await page.waitForTimeout(800);
+  await idle(page);
+  const preview = await mapShot(page, 'upload-preview.png');
+  await page.screenshot({ path: artifact('upload-dry-run.png') });
+  assert(diffPixels(before, preview) > 500, 'the new boundary is drawn over the map');
+  await page.click('#up-commit');
+  await page.waitForSelector('#up-report[data-dry-run="false"]');
+  stored = await server.json('/collections/farmland/items?code=JD901');
+  assert(stored.features.length === 1, 'the commit wrote the feature');
+  await page.waitForTimeout(300);
+  await idle(page);
+  const after = await mapShot(page, 'upload-after.png');
+  const changed = diffPixels(before, after);
+  assert(changed > 500, `the map shows the new planting base (${changed} pixels changed)`);
+  const [x, y] = await pagePoint(page, c);
+  await page.mouse.click(x, y);
+  await page.waitForSelector('#info-body h2[data-collection="farmland"]');
+  assert((await page.textContent('#info-body h2')).includes('JD901'), 'a click finds the new feature');
+  await page.click('#info-close');
+  await tab(page, 'layers');
+  await page.waitForFunction((n) => document.querySelector('[data-figures="farmland"]').textContent.includes(`${n} 个`), demo('farmland').features.length + 1);
+  await shapefileUpload(added);
+}
+
+// A surveyor's zipped Shapefile in CGCS2000 / 3-degree Gauss-Kruger CM 117E
+// (made by GDAL) moves the base: the dry run draws the new boundary where the
+// file puts it, in lon/lat, and the old one from the server.
+async function shapefileUpload(added) {
+  const moved = JSON.parse(JSON.stringify(added));
+  moved.geometry.coordinates[0] = moved.geometry.coordinates[0].map(([x, y]) => [x + 0.0003, y + 0.0001]);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'onemap-shp-'));
+  writeFileSync(path.join(dir, 'in.geojson'), JSON.stringify({ type: 'FeatureCollection', features: [moved] }));
+  const ogr = spawnSync('ogr2ogr', ['-f', 'ESRI Shapefile', '-t_srs', 'EPSG:4548', '-lco', 'ENCODING=UTF-8',
+    path.join(dir, 'survey.shp'), path.join(dir, 'in.geojson')], { encoding: 'utf8' });
+  assert(ogr.status === 0, `ogr2ogr: ${ogr.stderr}`);
+  const zip = spawnSync('python3', ['-c', `import zipfile,sys,os
+d=sys.argv[1]
+with zipfile.ZipFile(os.path.join(d,'survey.zip'),'w',zipfile.ZIP_DEFLATED) as z:
+    for e in ('shp','shx','dbf','prj','cpg'):
+        p=os.path.join(d,'survey.'+e)
+        if os.path.exists(p): z.write(p,'survey.'+e)`, dir], { encoding: 'utf8' });
+  assert(zip.status === 0, `zip: ${zip.stderr}`);
+  await tab(page, 'upload');
+  await page.setInputFiles('#up-file', { name: 'survey.zip', mimeType: 'application/zip', buffer: readFileSync(path.join(dir, 'survey.zip')) });
+  await page.click('#up-dryrun');
+  await page.waitForSelector('#up-report[data-dry-run="true"] [data-figure="changed"]');
+  assert(num(await page.textContent('[data-figure="changed"] b')) === 1, 'the Shapefile changes one base');
+  await page.waitForFunction(() => window.onemapViewer.app.overlay.getSource().getFeatures().some((f) => f.get('role') === 'new'));
+  const drawn = await page.evaluate(() => {
+    const src = window.onemapViewer.app.overlay.getSource();
+    const lonlat = ([x, y]) => [(x / 6378137) * (180 / Math.PI), (Math.atan(Math.exp(y / 6378137)) * 2 - Math.PI / 2) * (180 / Math.PI)];
+    const of = (role) => src.getFeatures().filter((f) => f.get('role') === role).map((f) => f.getGeometry().getCoordinates()[0].map(lonlat));
+    return { fresh: of('new'), old: of('old') };
+  });
+  assert(drawn.fresh.length === 1 && drawn.old.length === 1, `one new and one old boundary drawn (${drawn.fresh.length}, ${drawn.old.length})`);
+  for (const [x, y] of drawn.fresh[0]) {
+    const d = Math.min(...moved.geometry.coordinates[0].map(([a, b]) => Math.hypot(a - x, b - y)));
+    assert(d < 1e-7, `the new boundary lies where the file puts it (${d} degrees off)`);
+  }
+  for (const [x, y] of drawn.old[0]) {
+    const d = Math.min(...added.geometry.coordinates[0].map(([a, b]) => Math.hypot(a - x, b - y)));
+    assert(d < 1e-7, `the old boundary is the stored one (${d} degrees off)`);
+  }
+  await page.waitForTimeout(800); // the flight to the upload
+  await idle(page);
+  await page.screenshot({ path: artifact('upload-shapefile.png') });
+  await page.click('#up-cancel');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function testEnglish() {
+  await page.click('#lang');
+  assert((await page.textContent('#tabs button[data-tab="query"]')) === 'Area query', 'tabs in English');
+  assert((await page.textContent('[data-layer-row="parcels"] label')).includes('Parcels'), 'layer names in English');
+  await openViewer(page);
+  assert((await page.textContent('#topbar h1')) === 'Qinyang one map', 'the choice is kept');
+  await page.click('#lang');
+  assert((await page.textContent('#topbar h1')).includes('芹阳'), 'back to Chinese');
+}
+
+async function testItemsFallback() {
+  // a server without tiles is drawn from items by bounding box; ?draw=items asks for that here
+  const p = watch(await browser.context.newPage());
+  const items = [];
+  p.on('request', (r) => {
+    if (/\/collections\/parcels\/items\?bbox=/.test(r.url())) items.push(r.url());
+  });
+  await openViewer(p, '/?draw=items&lang=en');
+  assert(items.length > 0, 'parcels come from items');
+  assert((await p.textContent('#topbar h1')) === 'Qinyang one map', '?lang=en');
+  const all = await mapShot(p);
+  await p.uncheck('#layer-parcels');
+  await idle(p);
+  assert(diffPixels(all, await mapShot(p)) > 1000, 'the parcels drawn from items');
+  await p.close();
+}
+
+async function testPhone() {
+  const phone = watch(await browser.context.newPage());
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await openViewer(phone);
+  const mapBox = await phone.locator('#map').boundingBox();
+  assert(mapBox.width >= 380, `the map fills the phone's width (${mapBox.width})`);
+  assert(await phone.evaluate(() => document.body.classList.contains('panel-closed')), 'the panel starts closed on a phone');
+  await phone.screenshot({ path: artifact('phone.png') });
+  await phone.click('#panel-toggle');
+  await phone.waitForTimeout(400);
+  const panel = await phone.locator('#panel').boundingBox();
+  assert(panel.y > 300 && panel.y + panel.height <= 845, 'the panel opens as a bottom sheet');
+  await phone.screenshot({ path: artifact('phone-panel.png') });
+  await phone.close();
+}
+
+async function testNoConsoleErrors() {
+  const unexpected = errors.filter((e) => !(expected422 && /status of 422/.test(e)));
+  assert(unexpected.length === 0, `no console errors: ${unexpected.join(' | ')}`);
+  writeArtifact('timings.json', JSON.stringify(timings, null, 2));
+  console.log(`page load: first ${timings.firstLoadMs} ms, again ${timings.secondLoadMs} ms (until all layers are drawn)`);
+}
+
+let failed = 1;
+try {
+  failed = await run([
+    ['page loads, Chinese, layer figures, no console errors', testPageLoads],
+    ['each layer draws', testEachLayerDraws],
+    ['identify a known parcel', testIdentifyParcel],
+    ['area query by polygon = API statistics', testAreaQueryPolygon],
+    ['area query by village', testPickVillage],
+    ['search', testSearchVillage],
+    ['dashboard figures', testDashboard],
+    ['upload: invalid, dry run, commit', testUpload],
+    ['English switch', testEnglish],
+    ['items instead of tiles, ?lang=en', testItemsFallback],
+    ['phone layout', testPhone],
+    ['no console errors in any test', testNoConsoleErrors],
+  ]);
+} finally {
+  await browser.close();
+  await server.stop(failed > 0);
+}
+process.exit(failed ? 1 : 0);
