@@ -63,7 +63,7 @@ const WORDS = {
   'query.village': ['选择村社', 'Pick a village'],
   'query.grid': ['选择网格', 'Pick a grid'],
   'query.clear': ['清除', 'Clear'],
-  'query.drawing.box': ['在地图上拖动画矩形', 'Drag on the map to draw a rectangle'],
+  'query.drawing.box': ['单击矩形的一角，再单击对角', 'Click one corner of the rectangle, then the opposite one'],
   'query.drawing.polygon': ['在地图上单击添加顶点，双击结束', 'Click to add vertices, double-click to finish'],
   'query.area': ['统计范围', 'Query area'],
   'query.running': ['正在统计…', 'Computing…'],

@@ -190,6 +190,9 @@ export function initIdentify(app) {
     app.map.getTargetElement().style.cursor = hit ? 'pointer' : '';
   });
   document.getElementById('info-close').addEventListener('click', () => closeInfo(app));
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && document.body.classList.contains('info-open') && !app.drawing) closeInfo(app);
+  });
   onLangChange(() => {
     if (current) render(app);
   });

@@ -217,6 +217,31 @@ async function testAreaQueryPolygon() {
   await page.screenshot({ path: artifact('area-query.png') });
 }
 
+async function testAreaQueryRectangle() {
+  await page.click('#query-box');
+  const a = await pagePoint(page, [118.400, 29.132]);
+  const b = await pagePoint(page, [118.418, 29.146]);
+  await page.mouse.click(a[0], a[1]);
+  await page.mouse.move((a[0] + b[0]) / 2, (a[1] + b[1]) / 2);
+  await page.mouse.move(b[0], b[1]);
+  await page.mouse.click(b[0], b[1]);
+  await page.waitForFunction(() => document.querySelector('.query-area') && document.querySelector('.query-area').textContent.includes('矩形')
+    && document.querySelector('#query-table tr.layer-total[data-collection="parcels"]'), null, { timeout: 30000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=导出 GeoJSON')]);
+  const area = JSON.parse(readFileSync(await download.path(), 'utf8')).features[0].geometry;
+  const box = bbox(area);
+  near(box[0], 118.400, 1e-4, 'west');
+  near(box[3], 29.146, 1e-4, 'north');
+  const shown = num(await page.textContent('#query-table tr.layer-total[data-collection="parcels"] td:nth-child(3)'));
+  near(shown, areaM2(area) / MU, areaM2(area) / MU * 2e-5 + 0.01, 'parcels inside the rectangle = its geodesic area');
+  const api = await server.json('/collections/demolition_sites/stats', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ geometry: area, group_by: 'status', clip: true }),
+  });
+  const sites = num(await page.textContent('#query-table tr.layer-total[data-collection="demolition_sites"] td:nth-child(2)'));
+  assert(sites === api.total.count, `demolition sites in the rectangle: ${sites} = API ${api.total.count}`);
+}
+
 async function testPickVillage() {
   const v = demo('villages').features.find((f) => f.properties.name === '桃溪村') || demo('villages').features[0];
   const value = await page.evaluate((name) => [...document.querySelectorAll('#query-village option')].find((o) => o.textContent === name).value, v.properties.name);
@@ -451,6 +476,7 @@ try {
     ['each layer draws', testEachLayerDraws],
     ['identify a known parcel', testIdentifyParcel],
     ['area query by polygon = API statistics', testAreaQueryPolygon],
+    ['area query by rectangle', testAreaQueryRectangle],
     ['area query by village', testPickVillage],
     ['search', testSearchVillage],
     ['dashboard figures', testDashboard],
