@@ -4,7 +4,9 @@
 // area-query table is also compared with the API's own statistics.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import {
   SRC, artifact, assert, launch, loadPlaywright, near, run, startServer, writeArtifact,
@@ -446,6 +448,73 @@ async function testItemsFallback() {
   await p.close();
 }
 
+// A one-colour 256x256 PNG, for a stand-in basemap server.
+function solidPng(r, g, b) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const x of buf) c = crcTable[(c ^ x) & 255] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(256, 0);
+  ihdr.writeUInt32BE(256, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array(256).fill([r, g, b]).flat())]);
+  const raw = Buffer.concat(Array(256).fill(row));
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+async function testBasemap() {
+  // a local stand-in for an XYZ tile server: the page may load it (CSP) and draws it under the layers
+  const png = solidPng(40, 90, 200);
+  let served = 0;
+  const tiles = http.createServer((req, res) => {
+    served++;
+    res.writeHead(/^\/\d+\/\d+\/\d+\.png$/.test(req.url) ? 200 : 404, { 'Content-Type': 'image/png' });
+    res.end(png);
+  });
+  await new Promise((r) => tiles.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${tiles.address().port}/{z}/{x}/{y}.png`;
+  const other = await startServer(['--basemap', url]);
+  try {
+    const p = watch(await browser.context.newPage());
+    await p.goto(`${other.base}/`);
+    await p.waitForFunction(() => window.onemapViewer && document.body.classList.contains('ready'), null, { timeout: 60000 });
+    await p.waitForTimeout(500);
+    await p.evaluate(() => window.onemapViewer.idle());
+    await p.waitForTimeout(500);
+    assert(served > 0, 'the basemap tiles were requested');
+    const img = decodePng(await p.locator('#map').screenshot());
+    // the corner lies outside the sub-district: only the basemap is there
+    const i = (10 * img.width + img.width - 30) * 4;
+    const px = [img.data[i], img.data[i + 1], img.data[i + 2]];
+    assert(Math.abs(px[0] - 40) < 8 && Math.abs(px[1] - 90) < 8 && Math.abs(px[2] - 200) < 8, `the basemap is drawn: ${px}`);
+    await p.uncheck('.basemap input');
+    await p.waitForTimeout(300);
+    const off = decodePng(await p.locator('#map').screenshot());
+    assert(off.data[i + 2] < 150 || off.data[i] > 150, 'the basemap switch hides it');
+    await p.screenshot({ path: artifact('basemap.png') });
+    await p.close();
+  } finally {
+    await other.stop();
+    tiles.close();
+  }
+}
+
 async function testPhone() {
   const phone = watch(await browser.context.newPage());
   await phone.setViewportSize({ width: 390, height: 844 });
@@ -483,6 +552,7 @@ try {
     ['upload: invalid, dry run, commit', testUpload],
     ['English switch', testEnglish],
     ['items instead of tiles, ?lang=en', testItemsFallback],
+    ['basemap from a configured XYZ server', testBasemap],
     ['phone layout', testPhone],
     ['no console errors in any test', testNoConsoleErrors],
   ]);
