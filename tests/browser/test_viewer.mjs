@@ -422,11 +422,19 @@ with zipfile.ZipFile(os.path.join(d,'survey.zip'),'w',zipfile.ZIP_DEFLATED) as z
 }
 
 async function testEnglish() {
+  // the address keeps the view: a reload comes back to the same place
+  const before = await page.evaluate(() => [window.onemapViewer.app.view.getCenter(), window.onemapViewer.app.view.getZoom()]);
+  assert(/^#map=/.test(await page.evaluate(() => window.location.hash)), 'the view is in the address');
   await page.click('#lang');
   assert((await page.textContent('#tabs button[data-tab="query"]')) === 'Area query', 'tabs in English');
   assert((await page.textContent('[data-layer-row="parcels"] label')).includes('Parcels'), 'layer names in English');
-  await openViewer(page);
+  await page.reload();
+  await page.waitForFunction(() => window.onemapViewer && document.body.classList.contains('ready'));
+  await idle(page);
   assert((await page.textContent('#topbar h1')) === 'Qinyang one map', 'the choice is kept');
+  const after = await page.evaluate(() => [window.onemapViewer.app.view.getCenter(), window.onemapViewer.app.view.getZoom()]);
+  assert(Math.hypot(after[0][0] - before[0][0], after[0][1] - before[0][1]) < 1 && Math.abs(after[1] - before[1]) < 0.01,
+    `the reload keeps the view (${before} vs ${after})`);
   await page.click('#lang');
   assert((await page.textContent('#topbar h1')).includes('芹阳'), 'back to Chinese');
 }
