@@ -49,6 +49,7 @@ const WORDS = {
   'info.point': ['位置', 'Location'],
   'info.loading': ['正在加载…', 'Loading…'],
   'info.also': ['此处还有', 'Also here'],
+  'info.query': ['统计此范围内的图层', 'Query the layers inside it'],
   'op.import': ['导入', 'imported'],
   'op.create': ['新增', 'created'],
   'op.insert': ['新增', 'created'],

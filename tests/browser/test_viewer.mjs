@@ -263,6 +263,14 @@ async function testSearchVillage() {
   await page.click('#search-results li[data-index="0"] button');
   await page.waitForSelector('#info-body h2[data-collection="villages"]');
   assert((await page.textContent('#info-body h2')).includes('桃溪村'), 'its details open');
+  // from the details to the area query over the village
+  await page.click('#info-query');
+  await page.waitForFunction(() => document.body.dataset.tab === 'query' && document.querySelector('.query-area')
+    && document.querySelector('.query-area').textContent.includes('桃溪村') && document.querySelector('#query-table tr.layer-total[data-collection="parcels"]'), null, { timeout: 30000 });
+  const tx = demo('villages').features.find((f) => f.properties.name === '桃溪村');
+  near(num(await page.textContent('#query-table tr.layer-total[data-collection="parcels"] td:nth-child(3)')),
+    areaM2(tx.geometry) / MU, areaM2(tx.geometry) / MU * 2e-5 + 0.01, 'the query over the village from its details');
+  await page.click('#query-clear');
   await page.waitForTimeout(900); // the flight
   const v = demo('villages').features.find((f) => f.properties.name === '桃溪村');
   const center = await page.evaluate(() => window.onemapViewer.app.view.getCenter());
