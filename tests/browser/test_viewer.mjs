@@ -350,6 +350,13 @@ async function testUpload() {
   assert(num(await page.textContent('[data-figure="invalid"] b')) === 1, 'one invalid feature');
   assert((await page.textContent('#up-report table.invalid')).includes('JD902'), 'the invalid feature is named');
   assert(await page.isDisabled('#up-commit'), 'nothing to commit while a feature is invalid');
+  // with repair asked for, the bow tie is repaired and named as such; nothing is written by a dry run
+  await page.check('#up-makevalid');
+  await page.click('#up-dryrun');
+  await page.waitForSelector('#up-report table.repaired');
+  assert((await page.textContent('#up-report table.repaired')).includes('JD902'), 'the repaired feature is named');
+  assert(num(await page.textContent('[data-figure="added"] b')) === 2, 'both would be added once repaired');
+  await page.uncheck('#up-makevalid');
   // then the good file: dry run, drawn, nothing written yet
   await page.setInputFiles('#up-file', uploadFile([added]));
   await page.click('#up-dryrun');
