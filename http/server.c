@@ -198,6 +198,8 @@ static void set_base(struct req *r)
              host && strlen(host) < 200 && !strpbrk(host, "\"<> \\") ? host : "localhost");
 }
 
+/* Queues s; every answer varies with Accept (JSON or HTML), on top of what
+ * the handler's own Vary says (e.g. Accept-Encoding for tiles). */
 static enum MHD_Result send_res(struct MHD_Connection *conn, struct res *s)
 {
     size_t len = s->body.len;

@@ -1,0 +1,28 @@
+-- items bbox: a random bw x bh box inside the extent, limit 100, one GeoJSON
+-- FeatureCollection built in SQL (numberMatched, numberReturned, timeStamp,
+-- features with id, geometry and properties), as a features server on
+-- PostGIS answers /collections/parcels/items?bbox=...&limit=100.
+\set x0 :minx + random(0, 1000000) * (:maxx - :minx - :bw) / 1000000.0
+\set y0 :miny + random(0, 1000000) * (:maxy - :miny - :bh) / 1000000.0
+\set x1 :x0 + :bw
+\set y1 :y0 + :bh
+WITH q AS (SELECT ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490) AS env),
+page AS (
+  SELECT t.fid, t.geom, t.code, t.dlbm, t.dlmc, t.qsxz, t.village_code, t.owner,
+         t.area_m2, t.area_mu
+  FROM parcels t, q
+  WHERE t.geom && q.env AND ST_Intersects(t.geom, q.env)
+  LIMIT 100)
+SELECT json_build_object(
+  'type', 'FeatureCollection',
+  'numberMatched', (SELECT count(*) FROM parcels t, q
+                    WHERE t.geom && q.env AND ST_Intersects(t.geom, q.env)),
+  'numberReturned', (SELECT count(*) FROM page),
+  'timeStamp', date_trunc('second', now()),
+  'features', coalesce((SELECT json_agg(json_build_object(
+      'type', 'Feature', 'id', p.fid,
+      'geometry', ST_AsGeoJSON(p.geom, 9, 0)::json,
+      'properties', json_build_object('code', p.code, 'dlbm', p.dlbm, 'dlmc', p.dlmc,
+          'qsxz', p.qsxz, 'village_code', p.village_code, 'owner', p.owner,
+          'area_m2', p.area_m2, 'area_mu', p.area_mu))) FROM page p), '[]'::json)
+)::text;
