@@ -30,8 +30,13 @@ export async function fillVillageSelect(select, first) {
       .map((f) => new Option(f.properties.name, `villages/${f.id}`)));
 }
 
-// Fills a <select> with the grids of one village (all when code is empty).
+// Fills a <select> with the grids of one village (all when code is empty,
+// none when it is '__none__').
 export async function fillGridSelect(select, first, villageCode) {
+  if (villageCode === '__none__') { // no village chosen yet: nothing to load
+    select.replaceChildren(new Option(first, ''));
+    return;
+  }
   const gs = await places('grids');
   const mine = gs.filter((g) => !villageCode || g.properties.village_code === villageCode)
     .sort((a, b) => String(a.properties.code).localeCompare(String(b.properties.code)));

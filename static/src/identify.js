@@ -10,6 +10,7 @@ import { fmtNumber, lang, onLangChange, t } from './i18n.js';
 import { layerTitle } from './layerpanel.js';
 import { readFeature } from './map.js';
 import { featureId } from './source.js';
+import { runQuery } from './query.js';
 
 const HIDDEN = new Set(['geometry', 'area_m2', 'area_mu']);
 let current = null; // {collection, id, lonlat, others}
@@ -126,10 +127,20 @@ async function render(app) {
     return;
   }
   const name = feature.properties[NAME_FIELD[collection]] || feature.properties.code || id;
+  // what lies inside this feature: the area query over it
+  const within = collection === 'villages' || collection === 'grids' ? `${collection}/${id}` : null;
+  const queryHere = h('button', {
+    type: 'button', id: 'info-query',
+    onclick: () => {
+      if (app.showTab) app.showTab('query');
+      runQuery(app, { geometry: feature.geometry, ref: within, label: String(name) });
+    },
+  }, t('info.query'));
   body.append(...[
     h('h2', { dataset: { collection, id: String(id) } }, h('span', { class: 'layer-tag' }, layerTitle(app, collection)), ' ', String(name)),
     otherChips(app, others.filter((o) => o.collection !== collection || o.id !== id), lonlat),
     attributes(collection, feature, q),
+    h('div', { class: 'buttons' }, queryHere),
     responsible(app, loc),
     historyList(hist)].filter(Boolean));
   const sel = select(app, feature);
@@ -190,6 +201,9 @@ export function initIdentify(app) {
     app.map.getTargetElement().style.cursor = hit ? 'pointer' : '';
   });
   document.getElementById('info-close').addEventListener('click', () => closeInfo(app));
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && document.body.classList.contains('info-open') && !app.drawing) closeInfo(app);
+  });
   onLangChange(() => {
     if (current) render(app);
   });

@@ -16,10 +16,18 @@ function polygonsOf(g) {
   return g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
 }
 
-async function fill(app, source) {
-  const lists = await Promise.all(NAMED.map((c) => places(c).catch(() => [])));
+// Grid names show only from zoom 15: their 300 KB wait until then.
+const GRID_RESOLUTION = 5;
+
+let seq = 0;
+
+async function fill(app, source, withGrids) {
+  const my = ++seq;
+  const named = NAMED.filter((c) => withGrids || c !== 'grids');
+  const lists = await Promise.all(named.map((c) => places(c).catch(() => [])));
+  if (my !== seq) return; // a later fill is on its way
   const features = [];
-  NAMED.forEach((c, i) => {
+  named.forEach((c, i) => {
     for (const f of lists[i]) {
       const p = f.geometry && interiorPoint(polygonsOf(f.geometry));
       if (!p) continue;
@@ -53,7 +61,15 @@ export function initLabels(app) {
     data.on('change:visible', () => layer.changed());
     data.on('change:opacity', () => layer.changed());
   }
-  const refresh = () => fill(app, source).catch(() => {});
+  let withGrids = false;
+  const refresh = () => fill(app, source, withGrids).catch(() => {});
+  const wantGrids = () => {
+    if (withGrids || app.view.getResolution() > GRID_RESOLUTION) return;
+    withGrids = true;
+    refresh();
+  };
+  app.view.on('change:resolution', wantGrids);
   refresh();
+  wantGrids();
   return refresh;
 }

@@ -28,6 +28,10 @@ function initTabs(app) {
     for (const s of document.querySelectorAll('#panel > section')) s.hidden = s.id !== `tab-${name}`;
     for (const f of handlers[name] || []) f();
   };
+  app.showTab = (name) => {
+    show(name);
+    if (document.body.classList.contains('panel-closed')) $('#panel-toggle').click();
+  };
   for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => show(b.dataset.tab));
   show('layers');
   $('#panel-toggle').addEventListener('click', () => {

@@ -12,7 +12,7 @@ import GeoJSON from 'ol/format/GeoJSON.js';
 import { defaults as defaultControls } from 'ol/control/defaults.js';
 import ScaleLine from 'ol/control/ScaleLine.js';
 import Control from 'ol/control/Control.js';
-import { transformExtent } from 'ol/proj.js';
+import { fromLonLat, toLonLat, transformExtent } from 'ol/proj.js';
 import { createEmpty, extend, isEmpty } from 'ol/extent.js';
 import { LAYER_ORDER } from './domain.js';
 import { makeDataLayers } from './source.js';
@@ -61,8 +61,29 @@ export function createMap(target, collections, useTiles, onLayerError) {
   });
   const fitHome = () => view.fit(home, { padding: [20, 20, 20, 20], duration: 300 });
   map.addControl(homeControl(fitHome));
-  view.fit(home, { padding: [20, 20, 20, 20] });
+  if (!restoreView(view)) view.fit(home, { padding: [20, 20, 20, 20] });
+  map.on('moveend', () => keepView(view));
   return { map, view, dataLayers, overlay, basemaps, fitHome };
+}
+
+// The view in the address (#map=zoom/lon/lat), so that a place can be shared
+// or bookmarked and a reload stays where it was.
+function keepView(view) {
+  const c = view.getCenter();
+  if (!c) return;
+  const [lon, lat] = toLonLat(c);
+  const hash = `#map=${view.getZoom().toFixed(2)}/${lon.toFixed(6)}/${lat.toFixed(6)}`;
+  if (window.location.hash !== hash) window.history.replaceState(null, '', hash);
+}
+
+function restoreView(view) {
+  const m = /^#map=([0-9.]+)\/(-?[0-9.]+)\/(-?[0-9.]+)$/.exec(window.location.hash);
+  if (!m) return false;
+  const [z, lon, lat] = m.slice(1).map(Number);
+  if (!(z >= 0 && z <= 22 && Math.abs(lon) <= 180 && Math.abs(lat) <= 85)) return false;
+  view.setCenter(fromLonLat([lon, lat]));
+  view.setZoom(z);
+  return true;
 }
 
 // GeoJSON (CRS84) <-> map features/geometries

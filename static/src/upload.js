@@ -62,10 +62,18 @@ function reportView(rep, committed) {
         h('div', { class: 'card-value' }, h('b', null, fmtNumber(invalid.length))))),
     h('p', null, t('up.areachange'), ': ', h('b', null, signed(rep.area_change_m2, 1)),
       ` ${t('unit.m2')} (${signed((rep.area_change_m2 || 0) / (10000 / 15), 2)} ${t('unit.mu')})`),
-    invalid.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'stats invalid' },
+    notes(invalid, 'invalid', t('up.reasons')),
+    notes(rep.repaired || [], 'repaired', t('up.repaired')));
+}
+
+// The features the report names (invalid, or repaired with make_valid): index, key, reason.
+function notes(list, cls, title) {
+  if (!list.length) return null;
+  return h('div', { class: 'table-wrap' }, h('h3', null, `${title} (${fmtNumber(list.length)})`),
+    h('table', { class: `stats ${cls}` },
       h('thead', null, h('tr', null, h('th', null, t('up.index')), h('th', null, t('up.key')), h('th', null, t('up.reason')))),
-      h('tbody', null, invalid.map((x) => h('tr', null, h('td', null, String(x.index)), h('td', null, x.key || ''),
-        h('td', null, x.reason || '')))))) : null);
+      h('tbody', null, list.map((x) => h('tr', null, h('td', null, String(x.index)), h('td', null, x.key || ''),
+        h('td', null, x.reason || ''))))));
 }
 
 function legend() {
@@ -114,7 +122,7 @@ async function preview(app, o, file, rep) {
       }
     }
   }
-  for (const x of rep.invalid || []) {
+  for (const x of [...(rep.invalid || []), ...(rep.repaired || [])]) {
     if (Array.isArray(x.location) && x.location.length >= 2) {
       add({ type: 'Feature', properties: { reason: x.reason }, geometry: { type: 'Point', coordinates: x.location } }, 'invalid');
     }

@@ -4,7 +4,9 @@
 // area-query table is also compared with the API's own statistics.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import {
   SRC, artifact, assert, launch, loadPlaywright, near, run, startServer, writeArtifact,
@@ -217,6 +219,31 @@ async function testAreaQueryPolygon() {
   await page.screenshot({ path: artifact('area-query.png') });
 }
 
+async function testAreaQueryRectangle() {
+  await page.click('#query-box');
+  const a = await pagePoint(page, [118.400, 29.132]);
+  const b = await pagePoint(page, [118.418, 29.146]);
+  await page.mouse.click(a[0], a[1]);
+  await page.mouse.move((a[0] + b[0]) / 2, (a[1] + b[1]) / 2);
+  await page.mouse.move(b[0], b[1]);
+  await page.mouse.click(b[0], b[1]);
+  await page.waitForFunction(() => document.querySelector('.query-area') && document.querySelector('.query-area').textContent.includes('矩形')
+    && document.querySelector('#query-table tr.layer-total[data-collection="parcels"]'), null, { timeout: 30000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=导出 GeoJSON')]);
+  const area = JSON.parse(readFileSync(await download.path(), 'utf8')).features[0].geometry;
+  const box = bbox(area);
+  near(box[0], 118.400, 1e-4, 'west');
+  near(box[3], 29.146, 1e-4, 'north');
+  const shown = num(await page.textContent('#query-table tr.layer-total[data-collection="parcels"] td:nth-child(3)'));
+  near(shown, areaM2(area) / MU, areaM2(area) / MU * 2e-5 + 0.01, 'parcels inside the rectangle = its geodesic area');
+  const api = await server.json('/collections/demolition_sites/stats', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ geometry: area, group_by: 'status', clip: true }),
+  });
+  const sites = num(await page.textContent('#query-table tr.layer-total[data-collection="demolition_sites"] td:nth-child(2)'));
+  assert(sites === api.total.count, `demolition sites in the rectangle: ${sites} = API ${api.total.count}`);
+}
+
 async function testPickVillage() {
   const v = demo('villages').features.find((f) => f.properties.name === '桃溪村') || demo('villages').features[0];
   const value = await page.evaluate((name) => [...document.querySelectorAll('#query-village option')].find((o) => o.textContent === name).value, v.properties.name);
@@ -236,6 +263,14 @@ async function testSearchVillage() {
   await page.click('#search-results li[data-index="0"] button');
   await page.waitForSelector('#info-body h2[data-collection="villages"]');
   assert((await page.textContent('#info-body h2')).includes('桃溪村'), 'its details open');
+  // from the details to the area query over the village
+  await page.click('#info-query');
+  await page.waitForFunction(() => document.body.dataset.tab === 'query' && document.querySelector('.query-area')
+    && document.querySelector('.query-area').textContent.includes('桃溪村') && document.querySelector('#query-table tr.layer-total[data-collection="parcels"]'), null, { timeout: 30000 });
+  const tx = demo('villages').features.find((f) => f.properties.name === '桃溪村');
+  near(num(await page.textContent('#query-table tr.layer-total[data-collection="parcels"] td:nth-child(3)')),
+    areaM2(tx.geometry) / MU, areaM2(tx.geometry) / MU * 2e-5 + 0.01, 'the query over the village from its details');
+  await page.click('#query-clear');
   await page.waitForTimeout(900); // the flight
   const v = demo('villages').features.find((f) => f.properties.name === '桃溪村');
   const center = await page.evaluate(() => window.onemapViewer.app.view.getCenter());
@@ -315,6 +350,13 @@ async function testUpload() {
   assert(num(await page.textContent('[data-figure="invalid"] b')) === 1, 'one invalid feature');
   assert((await page.textContent('#up-report table.invalid')).includes('JD902'), 'the invalid feature is named');
   assert(await page.isDisabled('#up-commit'), 'nothing to commit while a feature is invalid');
+  // with repair asked for, the bow tie is repaired and named as such; nothing is written by a dry run
+  await page.check('#up-makevalid');
+  await page.click('#up-dryrun');
+  await page.waitForSelector('#up-report table.repaired');
+  assert((await page.textContent('#up-report table.repaired')).includes('JD902'), 'the repaired feature is named');
+  assert(num(await page.textContent('[data-figure="added"] b')) === 2, 'both would be added once repaired');
+  await page.uncheck('#up-makevalid');
   // then the good file: dry run, drawn, nothing written yet
   await page.setInputFiles('#up-file', uploadFile([added]));
   await page.click('#up-dryrun');
@@ -395,11 +437,19 @@ with zipfile.ZipFile(os.path.join(d,'survey.zip'),'w',zipfile.ZIP_DEFLATED) as z
 }
 
 async function testEnglish() {
+  // the address keeps the view: a reload comes back to the same place
+  const before = await page.evaluate(() => [window.onemapViewer.app.view.getCenter(), window.onemapViewer.app.view.getZoom()]);
+  assert(/^#map=/.test(await page.evaluate(() => window.location.hash)), 'the view is in the address');
   await page.click('#lang');
   assert((await page.textContent('#tabs button[data-tab="query"]')) === 'Area query', 'tabs in English');
   assert((await page.textContent('[data-layer-row="parcels"] label')).includes('Parcels'), 'layer names in English');
-  await openViewer(page);
+  await page.reload();
+  await page.waitForFunction(() => window.onemapViewer && document.body.classList.contains('ready'));
+  await idle(page);
   assert((await page.textContent('#topbar h1')) === 'Qinyang one map', 'the choice is kept');
+  const after = await page.evaluate(() => [window.onemapViewer.app.view.getCenter(), window.onemapViewer.app.view.getZoom()]);
+  assert(Math.hypot(after[0][0] - before[0][0], after[0][1] - before[0][1]) < 1 && Math.abs(after[1] - before[1]) < 0.01,
+    `the reload keeps the view (${before} vs ${after})`);
   await page.click('#lang');
   assert((await page.textContent('#topbar h1')).includes('芹阳'), 'back to Chinese');
 }
@@ -419,6 +469,73 @@ async function testItemsFallback() {
   await idle(p);
   assert(diffPixels(all, await mapShot(p)) > 1000, 'the parcels drawn from items');
   await p.close();
+}
+
+// A one-colour 256x256 PNG, for a stand-in basemap server.
+function solidPng(r, g, b) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const x of buf) c = crcTable[(c ^ x) & 255] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(256, 0);
+  ihdr.writeUInt32BE(256, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array(256).fill([r, g, b]).flat())]);
+  const raw = Buffer.concat(Array(256).fill(row));
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+async function testBasemap() {
+  // a local stand-in for an XYZ tile server: the page may load it (CSP) and draws it under the layers
+  const png = solidPng(40, 90, 200);
+  let served = 0;
+  const tiles = http.createServer((req, res) => {
+    served++;
+    res.writeHead(/^\/\d+\/\d+\/\d+\.png$/.test(req.url) ? 200 : 404, { 'Content-Type': 'image/png' });
+    res.end(png);
+  });
+  await new Promise((r) => tiles.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${tiles.address().port}/{z}/{x}/{y}.png`;
+  const other = await startServer(['--basemap', url]);
+  try {
+    const p = watch(await browser.context.newPage());
+    await p.goto(`${other.base}/`);
+    await p.waitForFunction(() => window.onemapViewer && document.body.classList.contains('ready'), null, { timeout: 60000 });
+    await p.waitForTimeout(500);
+    await p.evaluate(() => window.onemapViewer.idle());
+    await p.waitForTimeout(500);
+    assert(served > 0, 'the basemap tiles were requested');
+    const img = decodePng(await p.locator('#map').screenshot());
+    // the corner lies outside the sub-district: only the basemap is there
+    const i = (10 * img.width + img.width - 30) * 4;
+    const px = [img.data[i], img.data[i + 1], img.data[i + 2]];
+    assert(Math.abs(px[0] - 40) < 8 && Math.abs(px[1] - 90) < 8 && Math.abs(px[2] - 200) < 8, `the basemap is drawn: ${px}`);
+    await p.uncheck('.basemap input');
+    await p.waitForTimeout(300);
+    const off = decodePng(await p.locator('#map').screenshot());
+    assert(off.data[i + 2] < 150 || off.data[i] > 150, 'the basemap switch hides it');
+    await p.screenshot({ path: artifact('basemap.png') });
+    await p.close();
+  } finally {
+    await other.stop();
+    tiles.close();
+  }
 }
 
 async function testPhone() {
@@ -451,12 +568,14 @@ try {
     ['each layer draws', testEachLayerDraws],
     ['identify a known parcel', testIdentifyParcel],
     ['area query by polygon = API statistics', testAreaQueryPolygon],
+    ['area query by rectangle', testAreaQueryRectangle],
     ['area query by village', testPickVillage],
     ['search', testSearchVillage],
     ['dashboard figures', testDashboard],
     ['upload: invalid, dry run, commit', testUpload],
     ['English switch', testEnglish],
     ['items instead of tiles, ?lang=en', testItemsFallback],
+    ['basemap from a configured XYZ server', testBasemap],
     ['phone layout', testPhone],
     ['no console errors in any test', testNoConsoleErrors],
   ]);
