@@ -64,7 +64,7 @@ const struct layers *fuzz_layers(void)
 
 static void cleanup(void)
 {
-    char p[200];
+    char p[300];
     for (int i = 0; i < 2; i++) {
         store_close(the_store[i]);
         the_store[i] = NULL;
