@@ -378,7 +378,7 @@ static int cmd_serve(int argc, char **argv)
                "                    [--tile-cache MB] [--basemap URL]...\n"
                "Serves DB over HTTP (OGC API Features and Tiles) until SIGINT or SIGTERM;\n"
                "then it takes no new connections and lets the requests in flight finish\n"
-               "(up to 60 s).\n"
+               "(up to 20 s).\n"
                "--private: reads need a token too (any role).\n"
                "Limits (defaults): body 64 MiB, 100000 features per request, 200000\n"
                "vertices per geometry, URL 16384 bytes, headers 16384 bytes together,\n"

@@ -515,7 +515,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
 /* After SIGTERM: waits until the requests in flight are answered (at most
  * SERVER_DRAIN_SECONDS; a second signal cuts it short). Writes are
  * transactions, so even a cut one is whole or absent, never half-written. */
-#define SERVER_DRAIN_SECONDS 60
+#define SERVER_DRAIN_SECONDS 20
 
 static void drain(const struct app *app, const sigset_t *set)
 {
@@ -540,7 +540,6 @@ static struct MHD_Daemon *start(struct app *app, const struct sockaddr_storage *
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, app,
                             MHD_OPTION_CONNECTION_TIMEOUT, app->timeout,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
                             MHD_OPTION_END);
 }
 
