@@ -188,7 +188,7 @@ int h_metrics(struct req *r, struct res *s, struct err *e)
                   "# TYPE onemap_response_bytes_total counter\n"
                   "onemap_response_bytes_total %llu\n",
                (unsigned long long)load(&m->bytes));
-    buf_printf(b, "# HELP onemap_requests_in_flight Requests being read, answered or sent.\n"
+    buf_printf(b, "# HELP onemap_requests_in_flight Requests being answered or sent.\n"
                   "# TYPE onemap_requests_in_flight gauge\nonemap_requests_in_flight %ld\n",
                metrics_in_flight(m));
     buf_printf(b, "# HELP onemap_db_size_bytes Size of the database file and its WAL.\n"
