@@ -188,7 +188,7 @@ int h_metrics(struct req *r, struct res *s, struct err *e)
                   "# TYPE onemap_response_bytes_total counter\n"
                   "onemap_response_bytes_total %llu\n",
                (unsigned long long)load(&m->bytes));
-    buf_printf(b, "# HELP onemap_requests_in_flight Requests being read, answered or sent.\n"
+    buf_printf(b, "# HELP onemap_requests_in_flight Requests being answered or sent.\n"
                   "# TYPE onemap_requests_in_flight gauge\nonemap_requests_in_flight %ld\n",
                metrics_in_flight(m));
     buf_printf(b, "# HELP onemap_db_size_bytes Size of the database file and its WAL.\n"
@@ -196,6 +196,23 @@ int h_metrics(struct req *r, struct res *s, struct err *e)
                   "onemap_db_size_bytes{file=\"db\"} %lld\n"
                   "onemap_db_size_bytes{file=\"wal\"} %lld\n",
                file_size(r->app->db_path, ""), file_size(r->app->db_path, "-wal"));
+    if (r->app->tiles) {
+        struct tile_cache_stats ts;
+        tile_cache_stats_get(r->app->tiles, &ts);
+        buf_printf(b, "# HELP onemap_tile_cache_requests_total Vector tiles asked of the cache.\n"
+                      "# TYPE onemap_tile_cache_requests_total counter\n"
+                      "onemap_tile_cache_requests_total{result=\"hit\"} %llu\n"
+                      "onemap_tile_cache_requests_total{result=\"miss\"} %llu\n"
+                      "# HELP onemap_tile_cache_bytes Memory held by cached tiles.\n"
+                      "# TYPE onemap_tile_cache_bytes gauge\nonemap_tile_cache_bytes %zu\n"
+                      "# HELP onemap_tile_cache_entries Tiles in the cache.\n"
+                      "# TYPE onemap_tile_cache_entries gauge\nonemap_tile_cache_entries %zu\n"
+                      "# HELP onemap_tile_cache_invalidated_total Tiles dropped by writes.\n"
+                      "# TYPE onemap_tile_cache_invalidated_total counter\n"
+                      "onemap_tile_cache_invalidated_total %llu\n",
+                   (unsigned long long)ts.hits, (unsigned long long)ts.misses, ts.bytes, ts.entries,
+                   (unsigned long long)ts.invalidated);
+    }
     buf_printf(b, "# HELP onemap_uptime_seconds Seconds since the server started.\n"
                   "# TYPE onemap_uptime_seconds gauge\nonemap_uptime_seconds %lld\n",
                (long long)(time(NULL) - m->started));

@@ -16,7 +16,7 @@ struct metrics;
 struct metrics *metrics_new(size_t n_routes);
 void metrics_free(struct metrics *m);
 
-/* A request has begun / has been answered and its connection let go. */
+/* A request (read whole) is being answered / its answer has been sent. */
 void metrics_begin(struct metrics *m);
 void metrics_end(struct metrics *m);
 long metrics_in_flight(const struct metrics *m);

@@ -30,6 +30,7 @@ struct conn_state {
     int started;
     size_t uri_len;   /* the request target as sent, query included */
     int encoded_nul;  /* it holds %00, which decoding would cut the path at */
+    int in_flight;    /* being answered: counted in the metrics */
 };
 
 static pthread_key_t worker_key;
@@ -381,21 +382,20 @@ void server_respond(struct req *r, struct res *s, struct err *e)
 /* Called with the raw request target before MHD decodes it: the one place
  * that sees the whole length (path and query) and any %00, which decoding
  * turns into a NUL that would silently shorten the path or a value. */
-static struct conn_state *conn_state_new(const struct app *app)
+static struct conn_state *conn_state_new(void)
 {
     struct conn_state *cs = calloc(1, sizeof *cs);
     if (cs) {
         buf_init(&cs->body);
         clock_gettime(CLOCK_MONOTONIC, &cs->t0);
-        metrics_begin(app->metrics); /* until on_completed */
     }
     return cs;
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    struct conn_state *cs = conn_state_new(cls);
-    (void)conn;
+    struct conn_state *cs = conn_state_new();
+    (void)cls, (void)conn;
     if (cs) {
         cs->uri_len = strlen(uri);
         cs->encoded_nul = strstr(uri, "%00") != NULL;
@@ -432,7 +432,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ok;
     (void)version;
     if (!cs) {
-        if (!(cs = conn_state_new(app)))
+        if (!(cs = conn_state_new()))
             return MHD_NO;
         *con_cls = cs;
     }
@@ -454,6 +454,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
+    /* in flight from here (the whole request read) until its response is
+     * sent: what a graceful shutdown waits for */
+    cs->in_flight = 1;
+    metrics_begin(app->metrics);
     memset(&r, 0, sizeof r);
     err_clear(&e);
     r.app = app, r.method = method, r.path = url;
@@ -480,10 +484,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct conn_state *cs = *con_cls;
     (void)conn, (void)toe;
     if (cs) {
+        if (cs->in_flight)
+            metrics_end(app->metrics);
         buf_clear(&cs->body);
         free(cs);
         *con_cls = NULL;
-        metrics_end(app->metrics);
     }
 }
 

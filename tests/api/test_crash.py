@@ -180,7 +180,8 @@ def test_kill9_rounds():
         outcome = check_db(db, writers_all, imports)
         stats["acked_imports"] += acked
         # the machine's speed varies: keep roughly a third of imports acknowledged
-        est = min(3.0 * harness.SLOW, est * (0.85 if stats["acked_imports"] > (rnd + 1) / 2 else 1.25 if stats["acked_imports"] < (rnd + 1) / 4 else 1))
+        share = stats["acked_imports"] / (rnd + 1)
+        est = min(3.0 * harness.SLOW, est * (0.85 if share > 0.5 else 1.25 if share < 0.25 else 1))
         if not acked:
             stats["unacked_present" if outcome[-1] else "unacked_absent"] += 1
         # an import in flight that was not acknowledged: all or nothing;

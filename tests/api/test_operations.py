@@ -94,6 +94,20 @@ def test_metrics_db_size():
     assert m[("onemap_requests_in_flight", frozenset())] >= 1  # this very request
 
 
+def test_metrics_tile_cache():
+    tile = "/collections/parcels/tiles/WebMercatorQuad/14/6826/13580"
+    before = metrics()
+    first = SRV.get(tile)
+    second = SRV.get(tile)
+    assert first.status in (200, 204) and second.status == first.status
+    after = metrics()
+
+    def n(m, result):
+        return m.get(("onemap_tile_cache_requests_total", frozenset({("result", result)})), 0)
+    assert n(after, "hit") - n(before, "hit") >= 1 and n(after, "miss") - n(before, "miss") >= 1
+    assert after[("onemap_tile_cache_entries", frozenset())] >= 1
+
+
 def test_access_log_one_json_line_per_request():
     marker = f"/collections/marker{time.time_ns()}"
     SRV.get(marker)
@@ -240,6 +254,6 @@ if __name__ == "__main__":
     tmp = tempfile.mkdtemp(prefix="onemap-ops-")
     with harness.Server(demo=False, threads=2) as SRV:
         harness.main([test_health, test_metrics_count_requests_by_route_and_status,
-                      test_metrics_latency_histogram, test_metrics_db_size,
+                      test_metrics_latency_histogram, test_metrics_db_size, test_metrics_tile_cache,
                       test_access_log_one_json_line_per_request, test_security_headers,
                       test_sigterm_finishes_the_write_in_flight, test_sigterm_single_writes])
