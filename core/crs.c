@@ -540,6 +540,46 @@ static int cannot_transform(crs_ctx *c, PJ *op, size_t i, const double *in, int 
     return ERR_PARAM;
 }
 
+/* CGCS2000, WGS 84 and CRS84 differ by no datum shift here (PROJ's own
+ * choice is a ballpark null offset), and Web Mercator is spherical: the
+ * closed forms give PROJ's figures to well under a millimetre, without its
+ * per-point pipeline. Points outside the domain (a pole, a longitude past
+ * +-180, a Mercator x past the antimeridian) are left to PROJ, which wraps
+ * or names them. Returns 1 when done. */
+#define MERC_R 6378137.0
+static int closed_form(int from, int to, double *xy, size_t n)
+{
+    const double d2r = M_PI / 180, lim = M_PI * MERC_R;
+    int fgeo = defs[from].geographic, tgeo = defs[to].geographic;
+    if (fgeo && tgeo) {
+        for (size_t i = 0; i < n; i++)
+            if (!(fabs(xy[2 * i]) <= 180 && fabs(xy[2 * i + 1]) <= 90))
+                return 0;
+        return 1;
+    }
+    if (fgeo && to == CRS_3857) {
+        for (size_t i = 0; i < n; i++)
+            if (!(fabs(xy[2 * i]) <= 180 && fabs(xy[2 * i + 1]) < 89.9))
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+            xy[2 * i] = MERC_R * xy[2 * i] * d2r;
+            xy[2 * i + 1] = MERC_R * log(tan(M_PI / 4 + xy[2 * i + 1] * d2r / 2));
+        }
+        return 1;
+    }
+    if (from == CRS_3857 && tgeo) {
+        for (size_t i = 0; i < n; i++)
+            if (!(fabs(xy[2 * i]) <= lim && isfinite(xy[2 * i + 1])))
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+            xy[2 * i] = xy[2 * i] / MERC_R / d2r;
+            xy[2 * i + 1] = atan(sinh(xy[2 * i + 1] / MERC_R)) / d2r;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 int crs_transform(crs_ctx *c, int from, int from_axis, int to, int to_axis, double *xy, size_t n,
                   struct err *e)
 {
@@ -554,11 +594,19 @@ int crs_transform(crs_ctx *c, int from, int from_axis, int to, int to_axis, doub
             swap_xy(xy, n);
         return 0;
     }
-    op = get_op(c, from, to, e);
-    if (!op)
-        return ERR_INTERNAL;
     if (swap_in)
         swap_xy(xy, n);
+    if (closed_form(from, to, xy, n)) {
+        if (swap_out)
+            swap_xy(xy, n);
+        return 0;
+    }
+    op = get_op(c, from, to, e);
+    if (!op) {
+        if (swap_in)
+            swap_xy(xy, n);
+        return ERR_INTERNAL;
+    }
     for (size_t at = 0; at < n; at += CHUNK) {
         size_t m = n - at < CHUNK ? n - at : CHUNK;
         double *p = xy + 2 * at;

@@ -5,8 +5,10 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crs.h"
 #include "ctx_int.h"
@@ -139,49 +141,130 @@ static int load_item(struct job *j, size_t i, struct err *e)
     return 0;
 }
 
-static int parse_items(struct job *j, int crs, int axis)
+/* What parsing found wrong with an item, kept until the notes are written
+ * in index order. */
+struct verdict {
+    char *invalid;    /* why it is invalid, or NULL */
+    int with_key;     /* name the raw key in the note */
+    int with_loc;     /* name the place (f.loc) */
+};
+
+struct parse_part {
+    struct job *j;
+    ctx *c;
+    size_t from, to;
+    int crs, axis;
+    struct verdict *v;
+    int oom;
+};
+
+static void verdict_set(struct verdict *v, const char *msg, int with_key, int with_loc,
+                        int *oom)
 {
+    if (!(v->invalid = strdup(msg)))
+        *oom = 1;
+    v->with_key = with_key;
+    v->with_loc = with_loc;
+}
+
+/* Parses items from .. to-1 with p->c (one thread's GEOS and PROJ). */
+static void *parse_part_run(void *arg)
+{
+    struct parse_part *p = arg;
+    struct job *j = p->j;
     struct limits lim;
     struct err fe;
     struct buf gj;
     limits_default(&lim);
     lim.max_vertices = j->o->max_vertices;
     buf_init(&gj);
-    for (size_t i = 0; i < j->n; i++) {
+    for (size_t i = p->from; i < p->to && !p->oom; i++) {
         struct item *it = &j->items[i];
+        struct verdict *v = &p->v[i];
         err_clear(&fe);
         if (load_item(j, i, &fe)) {
-            note(j->r->invalid, &j->r->n_invalid, i, NULL, fe.msg, NULL);
+            verdict_set(v, fe.msg, 0, 0, &p->oom);
             continue;
         }
-        if (feature_parse(j->c, j->l, it->json, crs, axis, &lim,
+        if (feature_parse(p->c, j->l, it->json, p->crs, p->axis, &lim,
                           j->o->make_valid ? FEATURE_MAKE_VALID : 0, &it->f, &fe)) {
-            note(j->r->invalid, &j->r->n_invalid, i, raw_key(j, i), fe.msg, &it->f);
+            verdict_set(v, fe.msg, 1, 1, &p->oom);
             continue;
         }
         /* the coordinates live on in GEOS; only the properties are borrowed */
         json_object_del(it->json, "geometry");
         if (it->f.vals[j->key_field].type != VAL_TEXT) {
-            note(j->r->invalid, &j->r->n_invalid, i, NULL, "properties: the key has no value",
-                 NULL);
+            verdict_set(v, "properties: the key has no value", 0, 0, &p->oom);
             continue;
         }
         it->key = it->f.vals[j->key_field].s;
-        if (it->f.repaired) {
-            char why[ERR_MSG_MAX + 32];
-            snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
-            note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
-        }
         buf_reset(&gj);
-        geojson_geom_write_storage(j->c, it->f.geom, &gj);
+        geojson_geom_write_storage(p->c, it->f.geom, &gj);
         if (gj.oom || !(it->gj = strdup(gj.data))) {
-            buf_clear(&gj);
-            return err_set(NULL, ERR_INTERNAL, "out of memory");
+            p->oom = 1;
+            break;
         }
         it->st = ST_ADDED;
     }
     buf_clear(&gj);
-    return 0;
+    return NULL;
+}
+
+/* Below this many features a second thread costs more than it saves. */
+#define PARSE_SPLIT_MIN 2000
+
+/* Parses and validates every item; a large upload is split between this
+ * thread and a second one with its own GEOS and PROJ context (GEOS geometries
+ * belong to no context, so the main context frees them later). Notes are
+ * written afterwards in index order, as one thread would have. */
+static int parse_items(struct job *j, int crs, int axis)
+{
+    struct verdict *v = calloc(j->n ? j->n : 1, sizeof *v);
+    struct parse_part parts[2];
+    pthread_t helper;
+    int threaded = 0, oom;
+    struct err ce;
+    if (!v)
+        return err_set(NULL, ERR_INTERNAL, "out of memory");
+    memset(parts, 0, sizeof parts);
+    for (int k = 0; k < 2; k++) {
+        parts[k].j = j;
+        parts[k].c = k ? NULL : j->c;
+        parts[k].crs = crs;
+        parts[k].axis = axis;
+        parts[k].v = v;
+    }
+    parts[0].to = j->n;
+    if (j->n >= PARSE_SPLIT_MIN && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+        (parts[1].c = ctx_new(&ce)) != NULL) {
+        parts[0].to = j->n / 2;
+        parts[1].from = j->n / 2;
+        parts[1].to = j->n;
+        threaded = pthread_create(&helper, NULL, parse_part_run, &parts[1]) == 0;
+        if (!threaded)
+            parts[0].to = j->n;
+    }
+    parse_part_run(&parts[0]);
+    if (threaded)
+        pthread_join(helper, NULL);
+    if (parts[1].c)
+        ctx_free(parts[1].c);
+    oom = parts[0].oom || parts[1].oom;
+    for (size_t i = 0; i < j->n && !oom; i++) {
+        struct item *it = &j->items[i];
+        if (v[i].invalid) {
+            note(j->r->invalid, &j->r->n_invalid, i, v[i].with_key ? raw_key(j, i) : NULL,
+                 v[i].invalid, v[i].with_loc ? &it->f : NULL);
+        } else if (it->st == ST_ADDED && it->f.repaired) {
+            char why[ERR_MSG_MAX + 32];
+            snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
+            note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
+        }
+    }
+    for (size_t i = 0; i < j->n; i++)
+        free(v[i].invalid);
+    free(v);
+    return oom ? err_set(NULL, ERR_INTERNAL, "out of memory") : 0;
 }
 
 

@@ -476,3 +476,97 @@ double shape_area(const struct shape *s)
         }
     return sum;
 }
+
+/* ---- clipping to a rectangle, for measuring ---------------------------- */
+
+static int reserve(double **v, size_t *cap, size_t points)
+{
+    if (points > *cap) {
+        size_t c = *cap ? *cap : 64;
+        double *p;
+        while (c < points)
+            c *= 2;
+        if (!(p = realloc(*v, c * 2 * sizeof *p)))
+            return -1;
+        *v = p;
+        *cap = c;
+    }
+    return 0;
+}
+
+void shape_clip_free(struct shape_clip *k)
+{
+    free(k->a);
+    free(k->b);
+    memset(k, 0, sizeof *k);
+}
+
+/* side 0..3: x >= minx, x <= maxx, y >= miny, y <= maxy */
+static int inside_side(const double *p, int side, const double r[4])
+{
+    switch (side) {
+    case 0: return p[0] >= r[0];
+    case 1: return p[0] <= r[2];
+    case 2: return p[1] >= r[1];
+    default: return p[1] <= r[3];
+    }
+}
+
+static void cross_side(const double *a, const double *b, int side, const double r[4], double *o)
+{
+    if (side < 2) {
+        double x = side == 0 ? r[0] : r[2];
+        double t = (x - a[0]) / (b[0] - a[0]);
+        o[0] = x;
+        o[1] = a[1] + t * (b[1] - a[1]);
+    } else {
+        double y = side == 2 ? r[1] : r[3];
+        double t = (y - a[1]) / (b[1] - a[1]);
+        o[0] = a[0] + t * (b[0] - a[0]);
+        o[1] = y;
+    }
+}
+
+int shape_ring_clip_rect(const double *xy, size_t n, const double r[4], struct shape_clip *k,
+                         const double **out, size_t *out_n)
+{
+    size_t m = n > 0 ? n - 1 : 0; /* the ring, open */
+    const double *src = xy;
+    int into_a = 1;
+    *out = NULL;
+    *out_n = 0;
+    if (m < 3)
+        return 0;
+    for (int side = 0; side < 4 && m >= 3; side++) {
+        /* each edge gives at most two points; one more to close at the end */
+        double *dst;
+        size_t c = 0;
+        if (into_a ? reserve(&k->a, &k->cap_a, 2 * m + 1) : reserve(&k->b, &k->cap_b, 2 * m + 1))
+            return -1;
+        dst = into_a ? k->a : k->b;
+        for (size_t i = 0; i < m; i++) {
+            const double *a = src + 2 * (i ? i - 1 : m - 1), *b = src + 2 * i;
+            int ina = inside_side(a, side, r), inb = inside_side(b, side, r);
+            if (inb) {
+                if (!ina)
+                    cross_side(a, b, side, r, dst + 2 * c++);
+                dst[2 * c] = b[0], dst[2 * c + 1] = b[1], c++;
+            } else if (ina) {
+                cross_side(a, b, side, r, dst + 2 * c++);
+            }
+        }
+        m = c;
+        src = dst;
+        into_a = !into_a;
+    }
+    if (m < 3)
+        return 0;
+    {
+        double *d = (double *)src; /* one of k's buffers from the first side on */
+        d[2 * m] = d[0];
+        d[2 * m + 1] = d[1];
+    }
+    *out = src;
+    *out_n = m + 1;
+    return 0;
+}

@@ -70,6 +70,23 @@ int shape_surely_valid(const struct shape *s);
 /* Area (holes subtracted), in square units of the coordinates. */
 double shape_area(const struct shape *s);
 
+/* Scratch for shape_ring_clip_rect; zero it before first use, free with
+ * shape_clip_free. */
+struct shape_clip {
+    double *a, *b;
+    size_t cap_a, cap_b; /* points */
+};
+void shape_clip_free(struct shape_clip *k);
+
+/* Clips the closed ring xy (n points) to the rectangle r (minx, miny, maxx,
+ * maxy) side by side (Sutherland-Hodgman). *out points into k (closed,
+ * *out_n points; 0 when nothing is left). Where a concave ring leaves the
+ * rectangle and comes back, the result runs along the side and back: good
+ * for measuring (those runs enclose nothing), not for drawing. -1 when
+ * memory ran out. */
+int shape_ring_clip_rect(const double *xy, size_t n, const double r[4], struct shape_clip *k,
+                         const double **out, size_t *out_n);
+
 /* Points of the longest ring. */
 size_t shape_max_ring(const struct shape *s);
 

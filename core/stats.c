@@ -11,6 +11,7 @@
 #include "feature.h"
 #include "geom.h"
 #include "qarea_int.h"
+#include "shape.h"
 #include "store_filter.h"
 
 /* Open-addressing map from group key to index in the groups array. */
@@ -80,7 +81,42 @@ struct run {
     struct buf key;
     long long count;
     double area_m2;
+    struct shape sh;       /* scratch for the rectangle path */
+    struct shape_clip clip;
 };
+
+/* Below this a clipped part is the rounding of a shared edge, not area. */
+#define TOUCH_M2 1e-6
+
+/* A rectangular area needs no GEOS: each ring is clipped to the rectangle
+ * and measured geodesically (exterior minus holes); a feature whose clipped
+ * area is nil only touches the area. 1 when the WKB is not polygonal (the
+ * caller then asks GEOS), -1 when memory ran out. */
+static int measure_rect(struct run *r, const struct store_row *row, const double rect[4],
+                        double *m2)
+{
+    struct shape *s = &r->sh;
+    double sum = 0;
+    if (shape_from_wkb(row->wkb, row->wkb_len, s))
+        return 1;
+    for (size_t k = 0; k < s->n_polys; k++) {
+        size_t r0 = shape_poly_start(s, k);
+        for (size_t ri = r0; ri < s->poly_end[k]; ri++) {
+            size_t at = shape_ring_start(s, ri), n;
+            const double *part;
+            if (shape_ring_clip_rect(s->xy + 2 * at, s->ring_end[ri] - at, rect, &r->clip,
+                                     &part, &n))
+                return -1;
+            if (n)
+                sum += (ri == r0 ? 1 : -1) * area_ring_m2(part, n);
+        }
+    }
+    if (sum <= TOUCH_M2)
+        *m2 = -1;
+    else
+        *m2 = r->q->clip ? sum : row->area_m2;
+    return 0;
+}
 
 /* The part of the feature's area that counts; -1 when it does not touch. */
 static int measure(struct run *r, const struct store_row *row, double *m2, struct err *e)
@@ -90,6 +126,13 @@ static int measure(struct run *r, const struct store_row *row, double *m2, struc
     if (!a || qarea_mbr_inside(a, row->mbr)) {
         *m2 = row->area_m2;
         return 0;
+    }
+    if (a->rect_exact && a->n_rects == 1) {
+        int rc = measure_rect(r, row, a->rects[0], m2);
+        if (rc < 0)
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        if (rc == 0)
+            return 0;
     }
     if (!(g = GEOSGeomFromWKB_buf_r(r->c->geos, row->wkb, row->wkb_len)))
         return ctx_geos_err(r->c, e, ERR_INTERNAL, "stored geometry");
@@ -178,6 +221,8 @@ int stats_compute(ctx *c, store *s, const struct stats_req *q, struct stats_resu
     }
     rc = store_query_rows(s, &sq, on_row, &r, e);
     store_filter_clear(&f);
+    shape_free(&r.sh);
+    shape_clip_free(&r.clip);
     buf_clear(&r.key);
     out->groups = r.groups.v;
     out->n_groups = r.groups.n;

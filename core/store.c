@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <spatialite.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -105,8 +106,28 @@ static sqlite3_stmt *prep(store *s, const char *sql, struct err *e)
 
 /* Opens s->db on path (a file name, or a URI with SQLITE_OPEN_URI) and sets
  * the connection up. */
+static long cache_kib = 65536;          /* per connection */
+static long long mmap_bytes = 1LL << 30; /* per connection */
+
+void store_set_memory(long cache_mib, long mmap_mib)
+{
+    cache_kib = cache_mib * 1024;
+    mmap_bytes = (long long)mmap_mib << 20;
+}
+
+/* SQLite's memory statistics take a global mutex on every allocation, which
+ * the worker threads would contend for; onemap never reads them. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 static int connect(store *s, const char *path, int oflags, int flags, struct err *e)
 {
+    char pragmas[256];
+    pthread_once(&sqlite_once, sqlite_setup);
     if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         return err_set(e, ERR_IO, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
     s->spatialite = spatialite_alloc_connection();
@@ -115,8 +136,12 @@ static int connect(store *s, const char *path, int oflags, int flags, struct err
     /* CQL2 LIKE is case-sensitive */
     sqlite3_exec(s->db, "PRAGMA case_sensitive_like=ON", NULL, NULL, NULL);
     sqlite3_extended_result_codes(s->db, 0);
-    if (exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"
-                " PRAGMA mmap_size=1073741824;", e) ||
+    /* statement journals and sorts in memory: on disk they cost more than
+     * half of a large import's time */
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-%ld;"
+             " PRAGMA temp_store=MEMORY; PRAGMA mmap_size=%lld;", cache_kib, mmap_bytes);
+    if (exec(s, pragmas, e) ||
         (!(flags & STORE_READONLY) && exec(s, "PRAGMA journal_mode=WAL;", e)) ||
         exec(s, "SELECT count(*) FROM sqlite_master;", e))
         return e ? e->code : ERR_INTERNAL;
@@ -358,6 +383,30 @@ int store_begin(store *s, struct err *e)
 int store_commit(store *s, struct err *e)
 {
     return exec(s, "COMMIT", e);
+}
+
+static int step_cached(store *s, const char *sql)
+{
+    struct err ignored;
+    sqlite3_stmt *st = prep(s, sql, &ignored);
+    int rc;
+    if (!st)
+        return -1;
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void store_read_begin(store *s)
+{
+    if (sqlite3_get_autocommit(s->db))
+        step_cached(s, "BEGIN");
+}
+
+void store_read_end(store *s)
+{
+    if (!sqlite3_get_autocommit(s->db) && step_cached(s, "COMMIT"))
+        store_rollback(s);
 }
 
 void store_rollback(store *s)

@@ -30,6 +30,10 @@ struct value {
  * then fails with ERR_UNAVAILABLE) and store_degraded says so: a server
  * reopens such a store for each request, so that it writes again as soon as
  * the file system does. */
+/* Memory of each connection opened from now on: SQLite's page cache and
+ * the part of the file mapped into memory (0: none), in MiB. */
+void store_set_memory(long cache_mib, long mmap_mib);
+
 int store_open(const char *path, int flags, store **out, struct err *e);
 void store_close(store *s);
 int store_degraded(const store *s);
@@ -43,6 +47,11 @@ int store_layers_get(store *s, struct layers **out, struct err *e);
 int store_begin(store *s, struct err *e);   /* BEGIN IMMEDIATE */
 int store_commit(store *s, struct err *e);
 void store_rollback(store *s);
+/* A read transaction around the statements of one request, so that they
+ * see one snapshot and take the WAL read lock once; harmless when nothing is
+ * read, a no-op when a transaction is open already. */
+void store_read_begin(store *s);
+void store_read_end(store *s);
 
 /* Inserts one feature; vals has l->n_fields entries. wkb is the geometry in
  * EPSG:4490, gj the same as GeoJSON text. Key conflicts -> ERR_CONFLICT. */

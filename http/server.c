@@ -342,7 +342,14 @@ static int handle(struct req *r, struct res *s, struct err *e)
     set_base(r);
     if (!(pathbuf = strdup(r->path)))
         return err_set(e, ERR_INTERNAL, "out of memory");
-    rc = routes_dispatch(r, s, pathbuf, e);
+    {
+        int reading = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+        if (reading)
+            store_read_begin(r->w->store);
+        rc = routes_dispatch(r, s, pathbuf, e);
+        if (reading)
+            store_read_end(r->w->store);
+    }
     free(pathbuf);
     if (rc == 0 && r->fmt == FMT_HTML && s->content_type && strstr(s->content_type, "json")) {
         struct buf page;
