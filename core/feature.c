@@ -235,6 +235,12 @@ int feature_parse(ctx *c, const struct layer *l, const json_t *j, int crs, int a
 int feature_insert(ctx *c, store *s, const struct layer *l, const struct feature_in *f,
                    long long *fid, struct err *e)
 {
+    return feature_insert_gj(c, s, l, f, NULL, fid, e);
+}
+
+int feature_insert_gj(ctx *c, store *s, const struct layer *l, const struct feature_in *f,
+                      const char *stored_gj, long long *fid, struct err *e)
+{
     GEOSWKBWriter *w = GEOSWKBWriter_create_r(c->geos);
     unsigned char *wkb = NULL;
     size_t wkb_len = 0;
@@ -244,11 +250,13 @@ int feature_insert(ctx *c, store *s, const struct layer *l, const struct feature
     if (!w)
         return ctx_geos_err(c, e, ERR_INTERNAL, "WKB writer");
     wkb = GEOSWKBWriter_write_r(c->geos, w, f->geom, &wkb_len);
-    geojson_geom_write_storage(c, f->geom, &gj);
+    if (!stored_gj)
+        geojson_geom_write_storage(c, f->geom, &gj);
     if (!wkb || gj.oom)
         rc = err_set(e, ERR_INTERNAL, "out of memory");
     else
-        rc = store_feature_insert(s, l, f->vals, wkb, wkb_len, gj.data, f->area_m2, fid, e);
+        rc = store_feature_insert(s, l, f->vals, wkb, wkb_len, stored_gj ? stored_gj : gj.data,
+                                  f->area_m2, fid, e);
     GEOSFree_r(c->geos, wkb);
     GEOSWKBWriter_destroy_r(c->geos, w);
     buf_clear(&gj);

@@ -50,6 +50,10 @@ int feature_parse(ctx *c, const struct layer *l, const json_t *j, int crs, int a
 /* Stores f as a new feature. */
 int feature_insert(ctx *c, store *s, const struct layer *l, const struct feature_in *f,
                    long long *fid, struct err *e);
+/* The same with the geometry's stored GeoJSON already written (an import
+ * writes it while validating, in its parsing threads). */
+int feature_insert_gj(ctx *c, store *s, const struct layer *l, const struct feature_in *f,
+                      const char *stored_gj, long long *fid, struct err *e);
 
 /* Output options for feature_write. no_area: 0 writes both areas, each bit
  * leaves one out (properties= without area_m2 or area_mu). */

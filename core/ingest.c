@@ -440,7 +440,7 @@ static int write_item(struct job *j, struct item *it, struct buf *json, struct e
     long long fid = it->fid, version = 1;
     int rc;
     if (it->st == ST_ADDED) {
-        rc = feature_insert(j->c, j->s, j->l, &it->f, &fid, e);
+        rc = feature_insert_gj(j->c, j->s, j->l, &it->f, it->gj, &fid, e);
     } else {
         GEOSWKBWriter *w = GEOSWKBWriter_create_r(j->c->geos);
         size_t len = 0;

@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 
 #include "buf.h"
+#include "splite.h"
 
 #define STMT_CACHE 64
 
@@ -448,15 +449,16 @@ int store_feature_insert(store *s, const struct layer *l, const struct value *va
                          const unsigned char *wkb, size_t wkb_len, const char *gj,
                          double area_m2, long long *fid, struct err *e)
 {
-    struct buf b;
+    struct buf b, blob;
     sqlite3_stmt *st;
     size_t i;
     int rc = 0;
     buf_init(&b);
+    buf_init(&blob);
     buf_printf(&b, "INSERT INTO \"%s\" (area_m2, gj, geom", l->id);
     for (i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
-    buf_puts(&b, ") VALUES (?1, ?2, GeomFromWKB(?3, 4490)");
+    buf_puts(&b, ") VALUES (?1, ?2, ?3");
     for (i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", ?%zu", i + 4);
     buf_putc(&b, ')');
@@ -464,9 +466,14 @@ int store_feature_insert(store *s, const struct layer *l, const struct value *va
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
         goto out;
     }
+    if (splite_from_wkb(wkb, wkb_len, 4490, &blob)) {
+        rc = err_set(e, ERR_INVALID, "%s: geometry: not a 2D geometry SpatiaLite can store",
+                     l->id);
+        goto out;
+    }
     sqlite3_bind_double(st, 1, area_m2);
     sqlite3_bind_text(st, 2, gj, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, wkb, (int)wkb_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, blob.data, (int)blob.len, SQLITE_STATIC);
     for (i = 0; i < l->n_fields; i++)
         bind_value(st, (int)i + 4, &vals[i]);
     if (sqlite3_step(st) != SQLITE_DONE) {
@@ -482,6 +489,7 @@ int store_feature_insert(store *s, const struct layer *l, const struct value *va
         *fid = sqlite3_last_insert_rowid(s->db);
 out:
     buf_clear(&b);
+    buf_clear(&blob);
     return rc;
 }
 
@@ -742,13 +750,13 @@ int store_feature_update(store *s, const struct layer *l, long long fid, long lo
                          const struct value *vals, const unsigned char *wkb, size_t wkb_len,
                          const char *gj, double area_m2, struct err *e)
 {
-    struct buf b;
+    struct buf b, blob;
     sqlite3_stmt *st;
     size_t i;
     int rc = 0;
     buf_init(&b);
-    buf_printf(&b, "UPDATE \"%s\" SET version = ?1, area_m2 = ?2, gj = ?3,"
-               " geom = GeomFromWKB(?4, 4490)", l->id);
+    buf_init(&blob);
+    buf_printf(&b, "UPDATE \"%s\" SET version = ?1, area_m2 = ?2, gj = ?3, geom = ?4", l->id);
     for (i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\" = ?%zu", l->fields[i].name, i + 6);
     buf_puts(&b, " WHERE fid = ?5");
@@ -756,10 +764,15 @@ int store_feature_update(store *s, const struct layer *l, long long fid, long lo
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
         goto out;
     }
+    if (splite_from_wkb(wkb, wkb_len, 4490, &blob)) {
+        rc = err_set(e, ERR_INVALID, "%s: geometry: not a 2D geometry SpatiaLite can store",
+                     l->id);
+        goto out;
+    }
     sqlite3_bind_int64(st, 1, version);
     sqlite3_bind_double(st, 2, area_m2);
     sqlite3_bind_text(st, 3, gj, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 4, wkb, (int)wkb_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, blob.data, (int)blob.len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, fid);
     for (i = 0; i < l->n_fields; i++)
         bind_value(st, (int)i + 6, &vals[i]);
@@ -774,6 +787,7 @@ int store_feature_update(store *s, const struct layer *l, long long fid, long lo
     sqlite3_reset(st);
 out:
     buf_clear(&b);
+    buf_clear(&blob);
     return rc;
 }
 
