@@ -149,13 +149,29 @@ struct verdict {
     int with_loc;     /* name the place (f.loc) */
 };
 
-struct parse_part {
+/* Items are parsed in chunks handed out to threads; a chunk is marked done
+ * when every item in it is parsed, so that a writer can follow in order. */
+#define CHUNK_ITEMS 256
+#define PARSE_THREADS 2
+/* Below this many features helper threads cost more than they save. */
+#define PARSE_SPLIT_MIN 2000
+
+struct pool {
     struct job *j;
-    ctx *c;
-    size_t from, to;
     int crs, axis;
     struct verdict *v;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t next, n_chunks;
+    unsigned char *done;
     int oom;
+};
+
+struct pool_thread {
+    struct pool *p;
+    ctx *c;
+    pthread_t t;
+    int started;
 };
 
 static void verdict_set(struct verdict *v, const char *msg, int with_key, int with_loc,
@@ -167,106 +183,158 @@ static void verdict_set(struct verdict *v, const char *msg, int with_key, int wi
     v->with_loc = with_loc;
 }
 
-/* Parses items from .. to-1 with p->c (one thread's GEOS and PROJ). */
-static void *parse_part_run(void *arg)
+/* Parses items from .. to-1 with c (one thread's GEOS and PROJ). */
+static int parse_range(struct pool *p, ctx *c, size_t from, size_t to, struct buf *gj)
 {
-    struct parse_part *p = arg;
     struct job *j = p->j;
     struct limits lim;
     struct err fe;
-    struct buf gj;
+    int oom = 0;
     limits_default(&lim);
     lim.max_vertices = j->o->max_vertices;
-    buf_init(&gj);
-    for (size_t i = p->from; i < p->to && !p->oom; i++) {
+    for (size_t i = from; i < to && !oom; i++) {
         struct item *it = &j->items[i];
         struct verdict *v = &p->v[i];
         err_clear(&fe);
         if (load_item(j, i, &fe)) {
-            verdict_set(v, fe.msg, 0, 0, &p->oom);
+            verdict_set(v, fe.msg, 0, 0, &oom);
             continue;
         }
-        if (feature_parse(p->c, j->l, it->json, p->crs, p->axis, &lim,
+        if (feature_parse(c, j->l, it->json, p->crs, p->axis, &lim,
                           j->o->make_valid ? FEATURE_MAKE_VALID : 0, &it->f, &fe)) {
-            verdict_set(v, fe.msg, 1, 1, &p->oom);
+            verdict_set(v, fe.msg, 1, 1, &oom);
             continue;
         }
         /* the coordinates live on in GEOS; only the properties are borrowed */
         json_object_del(it->json, "geometry");
         if (it->f.vals[j->key_field].type != VAL_TEXT) {
-            verdict_set(v, "properties: the key has no value", 0, 0, &p->oom);
+            verdict_set(v, "properties: the key has no value", 0, 0, &oom);
             continue;
         }
         it->key = it->f.vals[j->key_field].s;
-        buf_reset(&gj);
-        geojson_geom_write_storage(p->c, it->f.geom, &gj);
-        if (gj.oom || !(it->gj = strdup(gj.data))) {
-            p->oom = 1;
+        buf_reset(gj);
+        geojson_geom_write_storage(c, it->f.geom, gj);
+        if (gj->oom || !(it->gj = strdup(gj->data))) {
+            oom = 1;
             break;
         }
         it->st = ST_ADDED;
+    }
+    return oom;
+}
+
+static void *pool_run(void *arg)
+{
+    struct pool_thread *pt = arg;
+    struct pool *p = pt->p;
+    struct buf gj;
+    buf_init(&gj);
+    for (;;) {
+        size_t k;
+        int oom;
+        pthread_mutex_lock(&p->mu);
+        k = p->next < p->n_chunks && !p->oom ? p->next++ : p->n_chunks;
+        pthread_mutex_unlock(&p->mu);
+        if (k == p->n_chunks)
+            break;
+        oom = parse_range(p, pt->c, k * CHUNK_ITEMS,
+                          (k + 1) * CHUNK_ITEMS < p->j->n ? (k + 1) * CHUNK_ITEMS : p->j->n, &gj);
+        pthread_mutex_lock(&p->mu);
+        p->done[k] = 1;
+        if (oom)
+            p->oom = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
     }
     buf_clear(&gj);
     return NULL;
 }
 
-/* Below this many features a second thread costs more than it saves. */
-#define PARSE_SPLIT_MIN 2000
-
-/* Parses and validates every item; a large upload is split between this
- * thread and a second one with its own GEOS and PROJ context (GEOS geometries
- * belong to no context, so the main context frees them later). Notes are
- * written afterwards in index order, as one thread would have. */
-static int parse_items(struct job *j, int crs, int axis)
+/* Waits until chunk k is parsed; 0, or -1 when memory ran out. */
+static int pool_wait(struct pool *p, size_t k)
 {
-    struct verdict *v = calloc(j->n ? j->n : 1, sizeof *v);
-    struct parse_part parts[2];
-    pthread_t helper;
-    int threaded = 0, oom;
+    int oom;
+    pthread_mutex_lock(&p->mu);
+    while (!p->done[k] && !p->oom)
+        pthread_cond_wait(&p->cv, &p->mu);
+    oom = p->oom;
+    pthread_mutex_unlock(&p->mu);
+    return oom ? -1 : 0;
+}
+
+static int pool_init(struct pool *p, struct job *j, int crs, int axis)
+{
+    memset(p, 0, sizeof *p);
+    p->j = j;
+    p->crs = crs;
+    p->axis = axis;
+    p->n_chunks = (j->n + CHUNK_ITEMS - 1) / CHUNK_ITEMS;
+    p->v = calloc(j->n ? j->n : 1, sizeof *p->v);
+    p->done = calloc(p->n_chunks ? p->n_chunks : 1, 1);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    return p->v && p->done ? 0 : -1;
+}
+
+/* Starts up to PARSE_THREADS helpers, each with its own GEOS and PROJ
+ * context (GEOS geometries belong to no context, so the job's frees them
+ * later); none for a small upload or a single core. Returns how many. */
+static int pool_start(struct pool *p, struct pool_thread *pt)
+{
+    int n = 0;
     struct err ce;
-    if (!v)
-        return err_set(NULL, ERR_INTERNAL, "out of memory");
-    memset(parts, 0, sizeof parts);
-    for (int k = 0; k < 2; k++) {
-        parts[k].j = j;
-        parts[k].c = k ? NULL : j->c;
-        parts[k].crs = crs;
-        parts[k].axis = axis;
-        parts[k].v = v;
+    memset(pt, 0, PARSE_THREADS * sizeof *pt);
+    if (p->j->n < PARSE_SPLIT_MIN || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        return 0;
+    for (int k = 0; k < PARSE_THREADS; k++) {
+        pt[k].p = p;
+        if (!(pt[k].c = ctx_new(&ce)))
+            break;
+        if (pthread_create(&pt[k].t, NULL, pool_run, &pt[k])) {
+            ctx_free(pt[k].c);
+            pt[k].c = NULL;
+            break;
+        }
+        pt[k].started = 1;
+        n++;
     }
-    parts[0].to = j->n;
-    if (j->n >= PARSE_SPLIT_MIN && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
-        (parts[1].c = ctx_new(&ce)) != NULL) {
-        parts[0].to = j->n / 2;
-        parts[1].from = j->n / 2;
-        parts[1].to = j->n;
-        threaded = pthread_create(&helper, NULL, parse_part_run, &parts[1]) == 0;
-        if (!threaded)
-            parts[0].to = j->n;
-    }
-    parse_part_run(&parts[0]);
-    if (threaded)
-        pthread_join(helper, NULL);
-    if (parts[1].c)
-        ctx_free(parts[1].c);
-    oom = parts[0].oom || parts[1].oom;
+    return n;
+}
+
+static void pool_join(struct pool_thread *pt)
+{
+    for (int k = 0; k < PARSE_THREADS; k++)
+        if (pt[k].started) {
+            pthread_join(pt[k].t, NULL);
+            ctx_free(pt[k].c);
+            pt[k].started = 0;
+        }
+}
+
+/* Writes the notes in index order, as one thread would have; frees p. */
+static int pool_finish(struct pool *p)
+{
+    struct job *j = p->j;
+    int oom = p->oom || !p->v || !p->done;
     for (size_t i = 0; i < j->n && !oom; i++) {
         struct item *it = &j->items[i];
-        if (v[i].invalid) {
-            note(j->r->invalid, &j->r->n_invalid, i, v[i].with_key ? raw_key(j, i) : NULL,
-                 v[i].invalid, v[i].with_loc ? &it->f : NULL);
+        if (p->v[i].invalid) {
+            note(j->r->invalid, &j->r->n_invalid, i, p->v[i].with_key ? raw_key(j, i) : NULL,
+                 p->v[i].invalid, p->v[i].with_loc ? &it->f : NULL);
         } else if (it->st == ST_ADDED && it->f.repaired) {
             char why[ERR_MSG_MAX + 32];
             snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
             note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
         }
     }
-    for (size_t i = 0; i < j->n; i++)
-        free(v[i].invalid);
-    free(v);
+    for (size_t i = 0; p->v && i < j->n; i++)
+        free(p->v[i].invalid);
+    free(p->v);
+    free(p->done);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
     return oom ? err_set(NULL, ERR_INTERNAL, "out of memory") : 0;
 }
-
 
 static int keyref_cmp(const void *a, const void *b)
 {
@@ -516,12 +584,82 @@ static int file_crs(const json_t *root, const struct ingest_opts *o, int *crs, i
     return 0;
 }
 
+/* Loading into an empty layer needs no matching with stored features, so
+ * the writer follows the parsing threads chunk by chunk inside the one
+ * transaction instead of waiting for all of them. 0 when everything was
+ * written (not yet committed); 1 when an item turned out invalid or could
+ * not be written: the caller rolls back and takes the careful path, which
+ * reports it; -1 when memory ran out. */
+static int write_following(struct job *j, struct pool *p, struct err *e)
+{
+    struct buf json;
+    int rc = 0;
+    buf_init(&json);
+    for (size_t k = 0; k < p->n_chunks && !rc; k++) {
+        size_t to = (k + 1) * CHUNK_ITEMS < j->n ? (k + 1) * CHUNK_ITEMS : j->n;
+        if (pool_wait(p, k)) {
+            rc = -1;
+            break;
+        }
+        for (size_t i = k * CHUNK_ITEMS; i < to && !rc; i++) {
+            if (j->items[i].st != ST_ADDED || write_item(j, &j->items[i], &json, e)) {
+                err_clear(e);
+                rc = 1;
+            }
+        }
+    }
+    buf_clear(&json);
+    return rc;
+}
+
 static int run_job(struct job *j, int crs, int axis, struct err *e)
 {
-    int rc;
+    struct pool p;
+    struct pool_thread pt[PARSE_THREADS];
+    int rc, helpers, bulk = 0, written = 1;
     if (!(j->items = calloc(j->n ? j->n : 1, sizeof *j->items)))
         return err_set(e, ERR_INTERNAL, "out of memory");
-    if (parse_items(j, crs, axis) || order_items(j))
+    if (pool_init(&p, j, crs, axis)) {
+        pool_finish(&p);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (!j->o->dry_run && j->key_field == j->l->key_field && j->n >= PARSE_SPLIT_MIN) {
+        long long stored = 1;
+        if ((rc = store_begin(j->s, e))) {
+            pool_finish(&p);
+            return rc;
+        }
+        if (store_layer_count_upto(j->s, j->l, 1, &stored, e) || stored) {
+            err_clear(e);
+            store_rollback(j->s);
+        } else {
+            bulk = 1;
+        }
+    }
+    helpers = pool_start(&p, pt);
+    if (bulk && helpers) {
+        written = write_following(j, &p, e);
+    } else {
+        struct pool_thread self = {&p, j->c, 0, 0};
+        pool_run(&self); /* this thread parses too */
+    }
+    pool_join(pt);
+    if (written == 0 && p.oom)
+        written = -1;
+    if ((rc = pool_finish(&p))) {
+        if (bulk)
+            store_rollback(j->s);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    if (bulk && written == 0 && !j->r->n_invalid) {
+        tally(j);
+        if ((rc = store_commit(j->s, e)))
+            store_rollback(j->s);
+        return rc;
+    }
+    if (bulk)
+        store_rollback(j->s);
+    if (written < 0 || order_items(j))
         return err_set(e, ERR_INTERNAL, "out of memory");
     if (j->r->n_invalid)
         return err_set(e, ERR_INVALID, "%zu of %zu features are invalid; first: features[%zu]: %s",

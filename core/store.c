@@ -701,6 +701,24 @@ int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned c
     return rc;
 }
 
+int store_layer_count_upto(store *s, const struct layer *l, long long limit, long long *count,
+                           struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int rc = 0;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM \"%s\" LIMIT ?)", l->id);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    sqlite3_bind_int64(st, 1, limit);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    else
+        rc = db_err(s, e, l->id);
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
                        struct err *e)
 {

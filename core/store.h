@@ -178,6 +178,9 @@ int store_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, 
 
 /* Extent (EPSG:4490) and feature count of a layer; an empty layer gives
  * count 0 and an unset extent (returns 1). */
+/* The layer's number of features, counted no further than limit. */
+int store_layer_count_upto(store *s, const struct layer *l, long long limit, long long *count,
+                           struct err *e);
 int store_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
                        struct err *e);
 
