@@ -165,3 +165,93 @@ int splite_from_wkb(const unsigned char *wkb, size_t len, int srid, struct buf *
     }
     return 0;
 }
+
+/* ---- and back ----------------------------------------------------------- */
+
+/* copies the body of a simple geometry of class type from r to w (little
+ * endian WKB), without MBR bookkeeping */
+static int copy_points(struct rd *r, struct wr *w, uint32_t n)
+{
+    if ((size_t)(r->end - r->p) / 16 < n)
+        return -1;
+    if (!r->swap) {
+        buf_append(w->out, r->p, (size_t)n * 16);
+        r->p += (size_t)n * 16;
+        return 0;
+    }
+    for (uint32_t i = 0; i < 2 * n; i++) {
+        double v;
+        if (rd_f64(r, &v))
+            return -1;
+        put_f64(w, v);
+    }
+    return 0;
+}
+
+static int copy_counted(struct rd *r, struct wr *w)
+{
+    uint32_t n;
+    if (rd_u32(r, &n))
+        return -1;
+    put_u32(w, n);
+    return copy_points(r, w, n);
+}
+
+static int copy_body(struct rd *r, struct wr *w, uint32_t type)
+{
+    uint32_t n;
+    switch (type) {
+    case 1: return copy_points(r, w, 1);
+    case 2: return copy_counted(r, w);
+    case 3:
+        if (rd_u32(r, &n))
+            return -1;
+        put_u32(w, n);
+        for (uint32_t i = 0; i < n; i++)
+            if (copy_counted(r, w))
+                return -1;
+        return 0;
+    default: return -1;
+    }
+}
+
+int splite_to_wkb(const unsigned char *blob, size_t len, struct buf *out)
+{
+    struct rd r;
+    struct wr w = {out, {0, 0, 0, 0}};
+    size_t start = out->len;
+    uint32_t type, n;
+    int rc = 0;
+    if (len < 44 || blob[0] != 0x00 || blob[1] > 1 || blob[38] != 0x7C || blob[len - 1] != 0xFE)
+        return -1;
+    r.p = blob + 39;
+    r.end = blob + len - 1;
+    r.swap = blob[1] == 0;
+    if (rd_u32(&r, &type) || type < 1 || type > 7)
+        return -1;
+    buf_putc(out, 0x01);
+    put_u32(&w, type);
+    if (type <= 3) {
+        rc = copy_body(&r, &w, type);
+    } else if (rd_u32(&r, &n)) {
+        rc = -1;
+    } else {
+        put_u32(&w, n);
+        for (uint32_t i = 0; i < n && !rc; i++) {
+            uint32_t member;
+            if (r.p >= r.end || *r.p++ != 0x69 || rd_u32(&r, &member) || member < 1 ||
+                member > 3) {
+                rc = -1;
+                break;
+            }
+            buf_putc(out, 0x01);
+            put_u32(&w, member);
+            rc = copy_body(&r, &w, member);
+        }
+    }
+    if (rc || r.p != r.end || out->oom) {
+        out->len = start;
+        return -1;
+    }
+    return 0;
+}

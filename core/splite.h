@@ -14,4 +14,9 @@
  * collections, or is empty (SpatiaLite has no empty geometries). */
 int splite_from_wkb(const unsigned char *wkb, size_t len, int srid, struct buf *out);
 
+/* Appends to out the little-endian WKB of a SpatiaLite BLOB of class 1-7
+ * (XY, uncompressed: what onemap and GDAL write). -1 for anything else
+ * (compressed, Z or M, malformed): ask SpatiaLite's AsBinary then. */
+int splite_to_wkb(const unsigned char *blob, size_t len, struct buf *out);
+
 #endif

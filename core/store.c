@@ -586,23 +586,42 @@ static void order_sql(const struct store_query *q, struct buf *b)
     buf_puts(b, "t.fid");
 }
 
+/* SpatiaLite's own reading of a BLOB onemap cannot read (compressed, 3D):
+ * its WKB appended to out; -1 when SpatiaLite cannot either. */
+static int as_binary(store *s, const unsigned char *g, size_t n, struct buf *out)
+{
+    struct err ignored;
+    sqlite3_stmt *st = prep(s, "SELECT AsBinary(?)", &ignored);
+    int rc = -1;
+    if (!st)
+        return -1;
+    sqlite3_bind_blob(st, 1, g, (int)n, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_blob(st, 0)) {
+        buf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        rc = out->oom ? -1 : 0;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
                      struct err *e)
 {
     const struct layer *l = q->layer;
     struct value *vals = NULL;
     struct store_row row;
-    struct buf b;
+    struct buf b, wkb;
     sqlite3_stmt *st;
     int rc = 0, step, idx;
     buf_init(&b);
+    buf_init(&wkb);
     buf_puts(&b, q->skip_gj ? "SELECT t.fid, t.version, t.area_m2, NULL"
                             : "SELECT t.fid, t.version, t.area_m2, t.gj");
     buf_puts(&b, q->n_rects ? ", r.xmin, r.ymin, r.xmax, r.ymax" : ", 0, 0, 0, 0");
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", t.\"%s\"", l->fields[i].name);
     if (q->want_wkb)
-        buf_puts(&b, ", AsBinary(t.geom)");
+        buf_puts(&b, ", t.geom");
     where_sql(q, &b);
     order_sql(q, &b);
     if (q->limit >= 0)
@@ -635,8 +654,18 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
             column_value(st, 8 + (int)i, &vals[i]);
         if (q->want_wkb) {
             int col = 8 + (int)l->n_fields;
-            row.wkb = sqlite3_column_blob(st, col);
-            row.wkb_len = (size_t)sqlite3_column_bytes(st, col);
+            const unsigned char *g = sqlite3_column_blob(st, col);
+            size_t n = (size_t)sqlite3_column_bytes(st, col);
+            buf_reset(&wkb);
+            if (!g) {
+                row.wkb = NULL, row.wkb_len = 0;
+            } else if (splite_to_wkb(g, n, &wkb) == 0 || as_binary(s, g, n, &wkb) == 0) {
+                row.wkb = (const unsigned char *)wkb.data;
+                row.wkb_len = wkb.len;
+            } else {
+                rc = err_set(e, ERR_INTERNAL, "%s/%lld: unreadable geometry", l->id, row.fid);
+                break;
+            }
         }
         rc = fn(arg, &row, e);
         if (rc)
@@ -650,6 +679,7 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
 out:
     free(vals);
     buf_clear(&b);
+    buf_clear(&wkb);
     return rc;
 }
 

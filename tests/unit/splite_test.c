@@ -77,6 +77,27 @@ static void expect_same(struct fx *f, const char *wkt, int big_endian)
     n = sqlite3_column_bytes(st, 0);
     if ((size_t)n != mine.len || memcmp(theirs, mine.data, mine.len))
         fail_msg("%s: %zu bytes, SpatiaLite's %d differ", wkt, mine.len, n);
+    /* read back: the WKB SpatiaLite's AsBinary gives, from either endianness */
+    {
+        struct buf back;
+        sqlite3_stmt *q;
+        buf_init(&back);
+        assert_int_equal(splite_to_wkb(theirs, (size_t)n, &back), 0);
+        assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT AsBinary(?)", -1, &q, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_blob(q, 1, mine.data, (int)mine.len, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+        if ((size_t)sqlite3_column_bytes(q, 0) != back.len ||
+            memcmp(sqlite3_column_blob(q, 0), back.data, back.len))
+            fail_msg("%s: WKB read back differs from AsBinary's", wkt);
+        sqlite3_finalize(q);
+        if (!big_endian) {
+            /* a little-endian WKB comes back byte for byte */
+            assert_int_equal(back.len, len);
+            assert_memory_equal(back.data, wkb, len);
+        }
+        buf_clear(&back);
+    }
     /* and SpatiaLite reads it back as the same geometry */
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT ST_Equals(?, GeomFromWKB(?, 4490)),"
@@ -126,6 +147,51 @@ static void expect_refused(struct fx *f, const unsigned char *wkb, size_t len)
     (void)f;
 }
 
+static void test_read_refused(void **state)
+{
+    struct fx *f = *state;
+    sqlite3_stmt *st;
+    const unsigned char *blob;
+    unsigned char *copy;
+    struct buf out;
+    int n;
+    buf_init(&out);
+    /* a compressed polygon (as SpatiaLite's CompressGeometry makes) and a 3D
+     * one are left to SpatiaLite */
+    assert_int_equal(sqlite3_prepare_v2(f->db,
+        "SELECT CompressGeometry(GeomFromText('POLYGON((1 1,2 1,2 2,1 2,1 1))', 4490)),"
+        " GeomFromText('POINT Z(1 2 3)', 4490)", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    for (int c = 0; c < 2; c++) {
+        blob = sqlite3_column_blob(st, c);
+        n = sqlite3_column_bytes(st, c);
+        assert_non_null(blob);
+        assert_int_equal(splite_to_wkb(blob, (size_t)n, &out), -1);
+        assert_int_equal(out.len, 0);
+    }
+    /* every truncation and a broken end mark of a good one */
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(f->db,
+        "SELECT GeomFromText('MULTIPOLYGON(((1 1,2 1,2 2,1 1)),((3 3,4 3,4 4,3 3)))', 4490)",
+        -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    blob = sqlite3_column_blob(st, 0);
+    n = sqlite3_column_bytes(st, 0);
+    assert_int_equal(splite_to_wkb(blob, (size_t)n, &out), 0);
+    buf_reset(&out);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(splite_to_wkb(blob, (size_t)i, &out), -1);
+        assert_int_equal(out.len, 0);
+    }
+    copy = malloc((size_t)n);
+    memcpy(copy, blob, (size_t)n);
+    copy[n - 1] = 0;
+    assert_int_equal(splite_to_wkb(copy, (size_t)n, &out), -1);
+    free(copy);
+    sqlite3_finalize(st);
+    buf_clear(&out);
+}
+
 static void test_refused(void **state)
 {
     struct fx *f = *state;
@@ -169,6 +235,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_as_spatialite),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_read_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
