@@ -623,7 +623,8 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
     if (q->want_wkb)
         buf_puts(&b, ", t.geom");
     where_sql(q, &b);
-    order_sql(q, &b);
+    if (!q->any_order || q->limit >= 0 || q->n_sort)
+        order_sql(q, &b);
     if (q->limit >= 0)
         buf_puts(&b, " LIMIT ? OFFSET ?");
     vals = calloc(l->n_fields, sizeof *vals);

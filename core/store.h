@@ -121,6 +121,8 @@ struct store_query {
                                 covers at least this many square degrees */
     long long fid;           /* > 0: only this feature */
     long long limit, offset; /* limit < 0: no limit */
+    int any_order;           /* rows in the index's order, not sorted (no
+                                limit): spares sorting whole rows */
 };
 
 /* Calls fn for each row in order; fn returns 0 to go on, 1 to stop early,

@@ -345,6 +345,7 @@ static int render_layer(struct render *r, store *s, const double rect[4], struct
     memcpy(q.rects[0], rect, 4 * sizeof *rect);
     q.want_wkb = 1;
     q.skip_gj = 1;
+    q.any_order = 1;
     q.min_mbr_area = min_mbr_area(r, rect);
     q.limit = -1;
     mvt_layer_begin(r->m, r->l->id, TILE_EXTENT);
@@ -403,8 +404,16 @@ out:
 void tile_etag(const void *data, size_t len, int gzip, char etag[TILE_ETAG_SIZE])
 {
     const unsigned char *p = data;
-    uint64_t h = 14695981039346656037ull; /* FNV-1a 64 */
-    for (size_t i = 0; i < len; i++) {
+    uint64_t h = 14695981039346656037ull; /* FNV-1a 64, a word at a time */
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h ^= w;
+        h *= 1099511628211ull;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++) {
         h ^= p[i];
         h *= 1099511628211ull;
     }
