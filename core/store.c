@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 #include <spatialite.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -493,13 +494,48 @@ out:
     return rc;
 }
 
+/* Rows sorted by id from a box search: the ids are found first and the rows
+ * read in id order (SQLite sorts the ids only), the boxes then taken from
+ * the geometry BLOBs' own MBRs. */
+static int in_form(const struct store_query *q)
+{
+    return q->n_rects && !q->any_order && q->n_sort == 0;
+}
+
+/* The MBR in a SpatiaLite BLOB's header; 0, or -1 when it is not one. */
+static int blob_mbr(const unsigned char *g, size_t n, double mbr[4])
+{
+    if (!g || n < 44 || g[0] != 0x00 || g[1] > 1 || g[38] != 0x7C)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        uint64_t u = 0;
+        for (int k = 0; k < 8; k++)
+            u |= (uint64_t)g[6 + 8 * i + (g[1] ? k : 7 - k)] << (8 * k);
+        memcpy(&mbr[i], &u, 8);
+    }
+    return 0;
+}
+
 /* Builds FROM/WHERE for q and binds nothing; parameters are numbered ?1.. in
  * the order bind_where binds them. */
 static void where_sql(const struct store_query *q, struct buf *b)
 {
     const struct layer *l = q->layer;
     int first = 1;
-    if (q->n_rects) {
+    if (q->n_rects && in_form(q)) {
+        /* the ids from the R-tree, then the rows in id order: nothing to
+         * sort but ids */
+        buf_printf(b, " FROM \"%s\" t WHERE t.fid IN (SELECT r.pkid FROM \"idx_%s_geom\" r"
+                   " WHERE (", l->id, l->id);
+        for (int i = 0; i < q->n_rects; i++)
+            buf_printf(b, "%s(r.xmin <= ? AND r.xmax >= ? AND r.ymin <= ? AND r.ymax >= ?)",
+                       i ? " OR " : "");
+        buf_putc(b, ')');
+        if (q->min_mbr_area > 0)
+            buf_puts(b, " AND (r.xmax - r.xmin) * (r.ymax - r.ymin) >= ?");
+        buf_putc(b, ')');
+        first = 0;
+    } else if (q->n_rects) {
         buf_printf(b, " FROM \"idx_%s_geom\" r JOIN \"%s\" t ON t.fid = r.pkid WHERE (", l->id,
                    l->id);
         for (int i = 0; i < q->n_rects; i++)
@@ -617,7 +653,9 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
     buf_init(&wkb);
     buf_puts(&b, q->skip_gj ? "SELECT t.fid, t.version, t.area_m2, NULL"
                             : "SELECT t.fid, t.version, t.area_m2, t.gj");
-    buf_puts(&b, q->n_rects ? ", r.xmin, r.ymin, r.xmax, r.ymax" : ", 0, 0, 0, 0");
+    buf_puts(&b, in_form(q)  ? ", t.geom, 0, 0, 0"
+                 : q->n_rects ? ", r.xmin, r.ymin, r.xmax, r.ymax"
+                              : ", 0, 0, 0, 0");
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", t.\"%s\"", l->fields[i].name);
     if (q->want_wkb)
@@ -649,8 +687,14 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
         row.version = sqlite3_column_int64(st, 1);
         row.area_m2 = sqlite3_column_double(st, 2);
         row.gj = (const char *)sqlite3_column_text(st, 3);
-        for (int k = 0; k < 4; k++)
-            row.mbr[k] = sqlite3_column_double(st, 4 + k);
+        if (in_form(q)) {
+            if (blob_mbr(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4),
+                         row.mbr))
+                memset(row.mbr, 0, sizeof row.mbr);
+        } else {
+            for (int k = 0; k < 4; k++)
+                row.mbr[k] = sqlite3_column_double(st, 4 + k);
+        }
         for (size_t i = 0; i < l->n_fields; i++)
             column_value(st, 8 + (int)i, &vals[i]);
         if (q->want_wkb) {
