@@ -45,6 +45,9 @@ struct item {
     json_t *json;             /* the Feature (owned reference; geometry dropped once read) */
     struct feature_in f;
     char *gj;                 /* geometry GeoJSON as it would be stored */
+    unsigned char *wkb;       /* the geometry as WKB (GEOS's allocation) */
+    size_t wkb_len;
+    char *props;              /* the properties as a JSON object, for the history */
     const char *key;          /* borrowed from f.vals */
     enum status st;
     long long fid, version;   /* of the stored feature it replaces */
@@ -183,6 +186,16 @@ static void verdict_set(struct verdict *v, const char *msg, int with_key, int wi
     v->with_loc = with_loc;
 }
 
+static void props_json(const struct layer *l, const struct feature_in *f, struct buf *b)
+{
+    buf_putc(b, '{');
+    for (size_t i = 0; i < l->n_fields; i++) {
+        buf_printf(b, "%s\"%s\":", i ? "," : "", l->fields[i].name);
+        feature_write_value(&l->fields[i], &f->vals[i], b);
+    }
+    buf_putc(b, '}');
+}
+
 /* Parses items from .. to-1 with c (one thread's GEOS and PROJ). */
 static int parse_range(struct pool *p, ctx *c, size_t from, size_t to, struct buf *gj)
 {
@@ -190,6 +203,7 @@ static int parse_range(struct pool *p, ctx *c, size_t from, size_t to, struct bu
     struct limits lim;
     struct err fe;
     int oom = 0;
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(c->geos);
     limits_default(&lim);
     lim.max_vertices = j->o->max_vertices;
     for (size_t i = from; i < to && !oom; i++) {
@@ -218,8 +232,17 @@ static int parse_range(struct pool *p, ctx *c, size_t from, size_t to, struct bu
             oom = 1;
             break;
         }
+        /* what the writer needs besides, made here in parallel */
+        if (w)
+            it->wkb = GEOSWKBWriter_write_r(c->geos, w, it->f.geom, &it->wkb_len);
+        buf_reset(gj);
+        props_json(j->l, &it->f, gj);
+        if (!gj->oom)
+            it->props = strdup(gj->data);
         it->st = ST_ADDED;
     }
+    if (w)
+        GEOSWKBWriter_destroy_r(c->geos, w);
     return oom;
 }
 
@@ -493,13 +516,14 @@ static void tally(struct job *j)
 static void item_json(struct job *j, const struct item *it, long long fid, struct buf *b)
 {
     buf_reset(b);
-    buf_printf(b, "{\"type\":\"Feature\",\"id\":%lld,\"geometry\":%s,\"properties\":{", fid,
-               it->gj);
-    for (size_t i = 0; i < j->l->n_fields; i++) {
-        buf_printf(b, "%s\"%s\":", i ? "," : "", j->l->fields[i].name);
-        feature_write_value(&j->l->fields[i], &it->f.vals[i], b);
-    }
-    buf_puts(b, "}}");
+    buf_printf(b, "{\"type\":\"Feature\",\"id\":%lld,\"geometry\":", fid);
+    buf_puts(b, it->gj);
+    buf_puts(b, ",\"properties\":");
+    if (it->props)
+        buf_puts(b, it->props);
+    else
+        props_json(j->l, &it->f, b);
+    buf_putc(b, '}');
 }
 
 static int write_item(struct job *j, struct item *it, struct buf *json, struct err *e)
@@ -507,7 +531,10 @@ static int write_item(struct job *j, struct item *it, struct buf *json, struct e
     const char *by = j->o->by, *cid = j->r->change_id;
     long long fid = it->fid, version = 1;
     int rc;
-    if (it->st == ST_ADDED) {
+    if (it->st == ST_ADDED && it->wkb) {
+        rc = store_feature_insert(j->s, j->l, it->f.vals, it->wkb, it->wkb_len, it->gj,
+                                  it->f.area_m2, &fid, e);
+    } else if (it->st == ST_ADDED) {
         rc = feature_insert_gj(j->c, j->s, j->l, &it->f, it->gj, &fid, e);
     } else {
         GEOSWKBWriter *w = GEOSWKBWriter_create_r(j->c->geos);
@@ -557,6 +584,9 @@ static void job_clear(struct job *j)
     for (size_t i = 0; j->items && i < j->n; i++) {
         feature_in_clear(j->c, &j->items[i].f);
         free(j->items[i].gj);
+        if (j->items[i].wkb)
+            GEOSFree_r(j->c->geos, j->items[i].wkb);
+        free(j->items[i].props);
         json_decref(j->items[i].json);
     }
     for (size_t i = 0; i < j->n_removals; i++)
