@@ -22,7 +22,16 @@ struct run {
     struct feature_out fo;
     long long matched, returned;
     long long version;   /* of the last row written */
+    long long seen;      /* candidate rows read */
+    int count_apart;     /* stop reading rows once the page is full: the
+                            R-tree counts the rest */
 };
+
+/* Past this many rows read (a full page and more matches waiting), the
+ * remaining matches of a plain bbox query are counted from the R-tree's
+ * boxes, testing only boxes that cross the query box's edge, instead of
+ * reading every row. */
+#define ITEMS_COUNT_APART 1000
 
 /* Exact test of one candidate against the query area. */
 static int hits(struct run *r, const struct store_row *row, int *hit, struct err *e)
@@ -35,10 +44,14 @@ static int hits(struct run *r, const struct store_row *row, int *hit, struct err
         *hit = 1;
         return 0;
     }
-    if ((rc = store_feature_wkb(r->s, r->q->layer, row->fid, &wkb, &len, e)))
-        return rc;
-    g = GEOSGeomFromWKB_buf_r(r->c->geos, wkb, len);
-    free(wkb);
+    if (row->wkb) {
+        g = GEOSGeomFromWKB_buf_r(r->c->geos, row->wkb, row->wkb_len);
+    } else {
+        if ((rc = store_feature_wkb(r->s, r->q->layer, row->fid, &wkb, &len, e)))
+            return rc;
+        g = GEOSGeomFromWKB_buf_r(r->c->geos, wkb, len);
+        free(wkb);
+    }
     if (!g)
         return ctx_geos_err(r->c, e, ERR_INTERNAL, "stored geometry");
     *hit = GEOSPreparedIntersects_r(r->c->geos, r->a->prep, g) == 1;
@@ -50,6 +63,8 @@ static int on_row(void *arg, const struct store_row *row, struct err *e)
 {
     struct run *r = arg;
     int hit = 1;
+    if (r->count_apart && r->returned >= r->q->limit && ++r->seen > ITEMS_COUNT_APART)
+        return 1; /* the page is written; the count comes from the boxes */
     if (r->a && hits(r, row, &hit, e))
         return e->code;
     if (!hit)
@@ -61,6 +76,22 @@ static int on_row(void *arg, const struct store_row *row, struct err *e)
         buf_putc(r->out, ',');
     r->version = row->version;
     return feature_write(r->c, r->q->layer, row, &r->fo, r->out, e);
+}
+
+/* One R-tree entry of a count apart: inside the box, or crossing its edge
+ * and intersecting it exactly. */
+static int on_box(void *arg, long long fid, const double mbr[4], struct err *e)
+{
+    struct run *r = arg;
+    struct store_row row;
+    int hit = 1;
+    memset(&row, 0, sizeof row);
+    row.fid = fid;
+    memcpy(row.mbr, mbr, sizeof row.mbr);
+    if (hits(r, &row, &hit, e))
+        return e->code;
+    r->matched += hit;
+    return 0;
 }
 
 int items_query(ctx *c, store *s, const struct items_req *q, struct buf *out,
@@ -99,8 +130,15 @@ int items_query(ctx *c, store *s, const struct items_req *q, struct buf *out,
             goto out;
         sq.n_rects = qarea_rects(a, sq.rects);
         sq.limit = -1;
+        sq.want_wkb = 1; /* for the exact test of rows crossing the box's edge */
         r.a = a;
+        r.count_apart = !q->filter && !q->n_eq && !q->n_sort;
         rc = store_query_rows(s, &sq, on_row, &r, e);
+        if (!rc && r.count_apart && r.seen > ITEMS_COUNT_APART) {
+            r.matched = 0;
+            rc = store_boxes(s, q->layer, (const double(*)[4])sq.rects, sq.n_rects, on_box, &r,
+                             e);
+        }
     } else {
         sq.limit = q->limit;
         sq.offset = q->offset;

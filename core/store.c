@@ -728,6 +728,44 @@ out:
     return rc;
 }
 
+int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects,
+                store_box_fn fn, void *arg, struct err *e)
+{
+    struct buf b;
+    sqlite3_stmt *st;
+    int rc = 0, step, idx = 1;
+    buf_init(&b);
+    buf_printf(&b, "SELECT pkid, xmin, ymin, xmax, ymax FROM \"idx_%s_geom\" WHERE", l->id);
+    for (int i = 0; i < n_rects; i++)
+        buf_printf(&b, "%s(xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?)",
+                   i ? " OR " : " ");
+    if (b.oom || !(st = prep(s, b.data, e))) {
+        rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
+        buf_clear(&b);
+        return rc;
+    }
+    buf_clear(&b);
+    for (int i = 0; i < n_rects; i++) {
+        sqlite3_bind_double(st, idx++, rects[i][2]);
+        sqlite3_bind_double(st, idx++, rects[i][0]);
+        sqlite3_bind_double(st, idx++, rects[i][3]);
+        sqlite3_bind_double(st, idx++, rects[i][1]);
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        double mbr[4];
+        for (int k = 0; k < 4; k++)
+            mbr[k] = sqlite3_column_double(st, 1 + k);
+        if ((rc = fn(arg, sqlite3_column_int64(st, 0), mbr, e)))
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = db_err(s, e, l->id);
+    if (rc > 0)
+        rc = 0;
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_query_count(store *s, const struct store_query *q, long long *count, struct err *e)
 {
     struct buf b;

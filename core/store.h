@@ -130,6 +130,13 @@ struct store_query {
 typedef int (*store_row_fn)(void *arg, const struct store_row *row, struct err *e);
 int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
                      struct err *e);
+/* The R-tree entries of the layer whose boxes meet one of the rects (ids and
+ * boxes, float boxes rounded outwards), in the index's order; fn as for
+ * store_query_rows. Reads no rows of the table. */
+typedef int (*store_box_fn)(void *arg, long long fid, const double mbr[4], struct err *e);
+int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects,
+                store_box_fn fn, void *arg, struct err *e);
+
 /* Number of rows the query matches, ignoring limit and offset. */
 int store_query_count(store *s, const struct store_query *q, long long *count, struct err *e);
 

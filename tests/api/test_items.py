@@ -344,11 +344,32 @@ def test_links_on_items():
     check(r.header("Content-Type").startswith("text/html"), "alternate page is HTML")
 
 
+def test_count_past_the_page():
+    """Large matches: past a full page and a thousand more rows the server
+    counts the rest from its index; numberMatched stays exact."""
+    comm = []
+    for k in range(fx.MANY):
+        x = round(118.50 + (k % 101) * 0.0002, 9)
+        y = round(29.20 + (k // 101) * 0.0002, 9)
+        comm.append((f"C{k:05d}", fx.square(x, y, 0.0001)))
+    for b in [(118.49, 29.19, 118.53, 29.23),            # all of them
+              (118.50005, 29.20005, 118.5150, 29.2150),  # edges through squares
+              (118.50531, 29.20113, 118.51773, 29.22071)]:
+        expected = sorted(fx.bbox_hits(comm, *b))
+        check(len(expected) > 1200, f"bbox {b}: a large match")
+        for offset in (0, 500):
+            page = items(f"bbox={','.join(map(str, b))}&limit=10&offset={offset}", "communities")
+            eq(page["numberMatched"], len(expected), f"bbox {b} offset {offset}: numberMatched")
+            eq([f["properties"]["code"] for f in page["features"]],
+               expected[offset:offset + 10], f"bbox {b} offset {offset}: the page")
+
+
 TESTS = [test_bbox_grid, test_bbox_touching_edge, test_bbox_mbr_only, test_bbox_six_numbers,
          test_bbox_antimeridian, test_bbox_crs_4490_lat_first, test_bbox_crs_4548,
          test_limit_default_and_max, test_paging_follows_links, test_paging_with_bbox_and_offset,
          test_counts_and_timestamp, test_properties_selection, test_sortby,
-         test_property_filters, test_single_item, test_items_headers, test_links_on_items]
+         test_property_filters, test_single_item, test_items_headers, test_links_on_items,
+         test_count_past_the_page]
 
 if __name__ == "__main__":
     with harness.Server(demo=False, imports=[("parcels", fx.parcels_fc()),
