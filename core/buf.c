@@ -59,6 +59,11 @@ static int grow(struct buf *b, size_t need)
     return 0;
 }
 
+int buf_reserve(struct buf *b, size_t n)
+{
+    return grow(b, n);
+}
+
 void buf_append(struct buf *b, const void *p, size_t n)
 {
     if (grow(b, n))

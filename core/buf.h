@@ -19,6 +19,9 @@ void buf_reset(struct buf *b); /* len = 0, keeps the allocation */
 char *buf_steal(struct buf *b);
 
 void buf_append(struct buf *b, const void *p, size_t n);
+/* Room for n more bytes (and the NUL) at data + len, for writing in place
+ * and then adding to len (keeping data[len] = '\0'); -1 when out of memory. */
+int buf_reserve(struct buf *b, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)

@@ -69,16 +69,26 @@ struct mvt {
 
 /* ---- wire format ------------------------------------------------------- */
 
-static void put_varint(struct buf *b, uint64_t v)
+/* Writes v at p (room for 10 bytes); returns the end. */
+static unsigned char *varint_at(unsigned char *p, uint64_t v)
 {
-    unsigned char tmp[10];
-    size_t n = 0;
     while (v >= 0x80) {
-        tmp[n++] = (unsigned char)(v | 0x80);
+        *p++ = (unsigned char)(v | 0x80);
         v >>= 7;
     }
-    tmp[n++] = (unsigned char)v;
-    buf_append(b, tmp, n);
+    *p++ = (unsigned char)v;
+    return p;
+}
+
+static void put_varint(struct buf *b, uint64_t v)
+{
+    unsigned char *p, *end;
+    if (buf_reserve(b, 10))
+        return;
+    p = (unsigned char *)b->data + b->len;
+    end = varint_at(p, v);
+    b->len += (size_t)(end - p);
+    b->data[b->len] = '\0';
 }
 
 static size_t varint_size(uint64_t v)
@@ -116,8 +126,15 @@ static void put_packed_field(struct buf *b, unsigned field, const struct u32s *a
         len += varint_size(a->v[i]);
     put_key(b, field, WIRE_LEN);
     put_varint(b, len);
-    for (size_t i = 0; i < a->n; i++)
-        put_varint(b, a->v[i]);
+    if (buf_reserve(b, len))
+        return;
+    {
+        unsigned char *p = (unsigned char *)b->data + b->len;
+        for (size_t i = 0; i < a->n; i++)
+            p = varint_at(p, a->v[i]);
+        b->len += len;
+        b->data[b->len] = '\0';
+    }
 }
 
 static uint32_t zigzag32(int32_t v)
@@ -303,9 +320,22 @@ static void encode_value(mvt *m, const struct mvt_value *v)
     }
 }
 
+long mvt_key(mvt *m, const char *key)
+{
+    long k = dict_index(&m->keys, key, strlen(key));
+    if (k < 0)
+        m->oom = 1;
+    return k;
+}
+
 void mvt_feature_tag(mvt *m, const char *key, const struct mvt_value *v)
 {
-    long k = dict_index(&m->keys, key, strlen(key)), val;
+    mvt_feature_tag_k(m, dict_index(&m->keys, key, strlen(key)), v);
+}
+
+void mvt_feature_tag_k(mvt *m, long k, const struct mvt_value *v)
+{
+    long val;
     encode_value(m, v);
     val = m->scratch.oom ? -1 : dict_index(&m->values, m->scratch.data, m->scratch.len);
     if (k < 0 || val < 0) {

@@ -41,6 +41,11 @@ void mvt_layer_begin(mvt *m, const char *name, uint32_t extent);
 void mvt_feature_begin(mvt *m, uint64_t id);
 /* Adds key = value; keys and values are shared by all features of the layer. */
 void mvt_feature_tag(mvt *m, const char *key, const struct mvt_value *v);
+/* The same in two steps, for a key used by many features of a layer: its
+ * index in the open layer's key table (added when new; -1 when out of
+ * memory), then a tag by that index. */
+long mvt_key(mvt *m, const char *key);
+void mvt_feature_tag_k(mvt *m, long key, const struct mvt_value *v);
 /* Appends one linear ring of n >= 3 points (x, y interleaved, tile
  * coordinates, y down), without the closing point: MoveTo, LineTo(n - 1),
  * ClosePath. Exterior rings must have positive and holes negative area in

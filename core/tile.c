@@ -81,6 +81,8 @@ struct render {
     struct shape raw, clipped, snapped;
     int32_t *ints; /* one ring for the encoder */
     size_t ints_cap;
+    long *keys; /* per field and area_mu: its tag key in the layer, -1 until used */
+    size_t keys_cap;
     struct tile_stats *st;
 };
 
@@ -107,10 +109,14 @@ static void put_tags(struct render *r, const struct store_row *row)
             mv.type = MVT_DOUBLE;
             mv.d = v->type == VAL_INT ? (double)v->i : v->d;
         }
-        mvt_feature_tag(r->m, l->fields[i].name, &mv);
+        if (r->keys[i] < 0)
+            r->keys[i] = mvt_key(r->m, l->fields[i].name);
+        mvt_feature_tag_k(r->m, r->keys[i], &mv);
     }
     mu.d = round(area_mu(row->area_m2) * 1e4) / 1e4; /* as items write it */
-    mvt_feature_tag(r->m, "area_mu", &mu);
+    if (r->keys[l->n_fields] < 0)
+        r->keys[l->n_fields] = mvt_key(r->m, "area_mu");
+    mvt_feature_tag_k(r->m, r->keys[l->n_fields], &mu);
 }
 
 /* Turns the feature's lon/lat points into tile units; bounds into b. */
@@ -348,6 +354,15 @@ static int render_layer(struct render *r, store *s, const double rect[4], struct
     q.any_order = 1;
     q.min_mbr_area = min_mbr_area(r, rect);
     q.limit = -1;
+    if (r->l->n_fields + 1 > r->keys_cap) {
+        long *k = realloc(r->keys, (r->l->n_fields + 1) * sizeof *k);
+        if (!k)
+            return err_set(e, ERR_INTERNAL, "tile: out of memory");
+        r->keys = k;
+        r->keys_cap = r->l->n_fields + 1;
+    }
+    for (size_t i = 0; i <= r->l->n_fields; i++)
+        r->keys[i] = -1;
     mvt_layer_begin(r->m, r->l->id, TILE_EXTENT);
     rc = store_query_rows(s, &q, on_row, r, e);
     mvt_layer_end(r->m);
@@ -394,6 +409,7 @@ out:
     shape_free(&r.clipped);
     shape_free(&r.snapped);
     free(r.ints);
+    free(r.keys);
     if (stats)
         *stats = st;
     return rc;

@@ -2,6 +2,7 @@
  * command takes the database first; errors name the file, the feature
  * index and the reason, and the exit code is non-zero. */
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -454,6 +455,12 @@ static int cmd_serve(int argc, char **argv)
         return 2;
     }
     err_clear(&e);
+    /* Responses (tiles, pages of features) are built in buffers of a few
+     * hundred kB; by default glibc maps each from the kernel afresh and
+     * unmaps it after, paying page faults on every request. Kept in the
+     * heap instead, they are reused. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     store_set_memory(db_cache_mb, db_mmap_mb);
     if ((rc = store_open(app.db_path, 0, &s, &e)))
         return fail(&e); /* the message names the file */
