@@ -13,6 +13,7 @@
 #include "crs.h"
 #include "ctx_int.h"
 #include "feature.h"
+#include "items.h"
 #include "geom.h"
 
 void edit_result_clear(struct edit_result *r)
@@ -171,6 +172,22 @@ static int history(ctx *c, store *s, const struct edit_req *q, long long fid, co
     return rc;
 }
 
+/* The feature as this transaction wrote it, for the reply (q->feature_out). */
+static int feature_out(ctx *c, store *s, const struct edit_req *q, long long fid,
+                       struct edit_result *r, struct err *e)
+{
+    long long version = 0;
+    int rc;
+    if (!q->feature_out)
+        return 0;
+    buf_reset(q->feature_out);
+    if ((rc = items_get(c, s, q->layer, fid, CRS_CRS84, CRS_AXIS_XY, q->feature_out, &version,
+                        e)))
+        return rc;
+    r->version = version;
+    return 0;
+}
+
 static int parse_body(ctx *c, const struct edit_req *q, const char *body, size_t len, json_t **j,
                       struct err *e)
 {
@@ -266,7 +283,8 @@ int edit_create(ctx *c, store *s, const struct edit_req *q, const char *body, si
         (rc = store_begin(s, e)))
         goto out;
     if ((rc = feature_insert(c, s, q->layer, &f, &r->fid, e)) ||
-        (rc = history(c, s, q, r->fid, "create", r, e)) || (rc = store_commit(s, e)))
+        (rc = history(c, s, q, r->fid, "create", r, e)) ||
+        (rc = feature_out(c, s, q, r->fid, r, e)) || (rc = store_commit(s, e)))
         store_rollback(s);
     else
         add_box(c, r, f.geom);
@@ -310,7 +328,7 @@ static int write_over(ctx *c, store *s, const struct edit_req *q, long long fid,
     }
     if ((rc = store_feature_update(s, q->layer, fid, cur->version + 1, f->vals, wkb, wkb_len,
                                    gj.data, f->area_m2, e)) ||
-        (rc = history(c, s, q, fid, op, r, e)))
+        (rc = history(c, s, q, fid, op, r, e)) || (rc = feature_out(c, s, q, fid, r, e)))
         goto out;
     r->fid = fid;
     add_box(c, r, old_g);

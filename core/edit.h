@@ -26,6 +26,10 @@ struct edit_req {
     long long if_match;         /* expected version, -1: no check */
     size_t max_vertices;
     size_t max_features;
+    struct buf *feature_out;    /* non-NULL: a single feature written is put here
+                                   (CRS84) from inside its transaction, so that
+                                   the reply and its version are what this write
+                                   made, whatever commits next */
 };
 
 struct edit_result {

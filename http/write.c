@@ -89,17 +89,12 @@ static void set_etag(struct res *s, long long version)
     res_header(s, "ETag", etag);
 }
 
-/* The feature as now stored, as the response body. */
-static int respond_feature(struct req *r, struct res *s, const struct layer *l, long long fid,
-                           struct err *e)
+/* The feature as the write stored it (edit_req.feature_out filled the body
+ * inside the write's transaction), with its version as the ETag. */
+static void respond_feature(struct res *s, const struct edit_result *er)
 {
-    long long version = 0;
-    int rc = items_get(r->w->ctx, r->w->store, l, fid, CRS_CRS84, CRS_AXIS_XY, &s->body, &version,
-                       e);
     s->content_type = "application/geo+json";
-    if (!rc)
-        set_etag(s, version);
-    return rc;
+    set_etag(s, er->version);
 }
 
 static void invalidate(struct req *r, const struct layer *l, const struct edit_result *er)
@@ -120,20 +115,24 @@ int h_items_post(struct req *r, struct res *s, struct err *e)
     if (!l)
         return e->code;
     memset(&er, 0, sizeof er);
-    if ((rc = prepare(r, l, &who, &q, e)) || (rc = media_type(r, ok, e)) ||
+    if (!(rc = prepare(r, l, &who, &q, e)))
+        q.feature_out = &s->body;
+    if (rc || (rc = media_type(r, ok, e)) ||
         (rc = edit_create(r->w->ctx, r->w->store, &q, r->body, r->body_len, &er, e))) {
+        buf_reset(&s->body);
         edit_result_clear(&er);
         return rc;
     }
     invalidate(r, l, &er);
     s->status = 201;
     if (er.created || er.ids.len) {
+        buf_reset(&s->body);
         buf_printf(&s->body, "{\"created\":%zu,\"ids\":%s,\"change_id\":\"%s\"}", er.created,
                    er.ids.data ? er.ids.data : "[]", er.change_id);
     } else {
         snprintf(loc, sizeof loc, "%s/collections/%s/items/%lld", r->base, l->id, er.fid);
         res_header(s, "Location", loc);
-        rc = respond_feature(r, s, l, er.fid, e);
+        respond_feature(s, &er);
     }
     edit_result_clear(&er);
     return rc;
@@ -162,6 +161,8 @@ static int item_write(struct req *r, struct res *s, int op, struct err *e)
     memset(&er, 0, sizeof er);
     if ((rc = prepare(r, l, &who, &q, e)))
         return rc;
+    if (op != 'D')
+        q.feature_out = &s->body;
     if (op == 'D')
         rc = edit_delete(r->w->ctx, r->w->store, &q, fid, &er, e);
     else if (op == 'P')
@@ -175,7 +176,9 @@ static int item_write(struct req *r, struct res *s, int op, struct err *e)
         if (op == 'D')
             s->status = 204;
         else
-            rc = respond_feature(r, s, l, fid, e);
+            respond_feature(s, &er);
+    } else {
+        buf_reset(&s->body);
     }
     edit_result_clear(&er);
     return rc;

@@ -171,6 +171,39 @@ def test_concurrent_editors():
         assert SRV.get(path).header("ETag") == '"2"'
 
 
+def test_unconditional_patches_each_get_their_version():
+    """Patches without If-Match race on one feature: each reply's ETag and body
+    are the version that request wrote (never a later one that another
+    request committed in between), so every version is acknowledged once and
+    the history holds each owner at the version its reply named."""
+    res = SRV.request("POST", "/collections/parcels/items", body=parcel("RACE", r(60, 60, 61, 61)),
+                      headers=hdr(TOK["editor"]))
+    path = f"/collections/parcels/items/{res.json()['id']}"
+    acked, lock = {}, threading.Lock()
+
+    def edit(k):
+        for n in range(25):
+            owner = f"w{k}-{n}"
+            res = SRV.request("PATCH", path, body={"properties": {"owner": owner}},
+                              headers=hdr(TOK["editor"], "application/merge-patch+json"))
+            assert res.status == 200, res.body
+            version = int(res.header("ETag").strip('"'))
+            assert res.json()["properties"]["owner"] == owner, (owner, res.json()["properties"])
+            with lock:
+                assert version not in acked, f"version {version} acknowledged twice"
+                acked[version] = owner
+    ts = [threading.Thread(target=edit, args=(k,)) for k in range(6)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert sorted(acked) == list(range(2, 2 + 150)), sorted(acked)[:10]
+    hist = {v["version"]: v["feature"]["properties"]["owner"]
+            for v in SRV.get_json(path + "/history")["versions"]}
+    for version, owner in acked.items():
+        assert hist.get(version) == owner, (version, owner, hist.get(version))
+
+
 def test_grid_scope():
     g = SRV.token("wangge01", "editor", "33082400300101")
     inside, outside = fid("P0000"), fid("P0500")
@@ -377,7 +410,8 @@ if __name__ == "__main__":
         for role in ["reader", "editor", "admin"]:
             TOK[role] = SRV.token(role, role)
         harness.main([test_tokens_and_roles, test_create_and_errors, test_collection_post_all_or_nothing,
-                      test_put_patch_delete_history, test_concurrent_editors, test_grid_scope,
+                      test_put_patch_delete_history, test_concurrent_editors,
+                      test_unconditional_patches_each_get_their_version, test_grid_scope,
                       test_import_dry_run_matches_real_run, test_failing_import_of_10000_leaves_nothing,
                       test_make_valid_repairs_and_reports,
                       test_import_in_gauss_kruger_matches_cs2cs, test_shapefile_upload_gbk_and_prj, test_limits,
