@@ -516,6 +516,29 @@ static int blob_mbr(const unsigned char *g, size_t n, double mbr[4])
     return 0;
 }
 
+/* "(r.xmin <= ? AND ...) OR (...)": the R-tree boxes (alias r) meeting n
+ * rectangles, bound by bind_rects. */
+static void rects_sql(struct buf *b, int n)
+{
+    buf_putc(b, '(');
+    for (int i = 0; i < n; i++)
+        buf_printf(b, "%s(r.xmin <= ? AND r.xmax >= ? AND r.ymin <= ? AND r.ymax >= ?)",
+                   i ? " OR " : "");
+    buf_putc(b, ')');
+}
+
+/* Binds rects_sql's parameters from idx on; returns the next index. */
+static int bind_rects(sqlite3_stmt *st, int idx, const double rects[][4], int n)
+{
+    for (int i = 0; i < n; i++) {
+        sqlite3_bind_double(st, idx++, rects[i][2]);
+        sqlite3_bind_double(st, idx++, rects[i][0]);
+        sqlite3_bind_double(st, idx++, rects[i][3]);
+        sqlite3_bind_double(st, idx++, rects[i][1]);
+    }
+    return idx;
+}
+
 /* Builds FROM/WHERE for q and binds nothing; parameters are numbered ?1.. in
  * the order bind_where binds them. */
 static void where_sql(const struct store_query *q, struct buf *b)
@@ -526,22 +549,16 @@ static void where_sql(const struct store_query *q, struct buf *b)
         /* the ids from the R-tree, then the rows in id order: nothing to
          * sort but ids */
         buf_printf(b, " FROM \"%s\" t WHERE t.fid IN (SELECT r.pkid FROM \"idx_%s_geom\" r"
-                   " WHERE (", l->id, l->id);
-        for (int i = 0; i < q->n_rects; i++)
-            buf_printf(b, "%s(r.xmin <= ? AND r.xmax >= ? AND r.ymin <= ? AND r.ymax >= ?)",
-                       i ? " OR " : "");
-        buf_putc(b, ')');
+                   " WHERE ", l->id, l->id);
+        rects_sql(b, q->n_rects);
         if (q->min_mbr_area > 0)
             buf_puts(b, " AND (r.xmax - r.xmin) * (r.ymax - r.ymin) >= ?");
         buf_putc(b, ')');
         first = 0;
     } else if (q->n_rects) {
-        buf_printf(b, " FROM \"idx_%s_geom\" r JOIN \"%s\" t ON t.fid = r.pkid WHERE (", l->id,
+        buf_printf(b, " FROM \"idx_%s_geom\" r JOIN \"%s\" t ON t.fid = r.pkid WHERE ", l->id,
                    l->id);
-        for (int i = 0; i < q->n_rects; i++)
-            buf_printf(b, "%s(r.xmin <= ? AND r.xmax >= ? AND r.ymin <= ? AND r.ymax >= ?)",
-                       i ? " OR " : "");
-        buf_putc(b, ')');
+        rects_sql(b, q->n_rects);
         if (q->min_mbr_area > 0)
             buf_puts(b, " AND (r.xmax - r.xmin) * (r.ymax - r.ymin) >= ?");
         first = 0;
@@ -588,13 +605,7 @@ static void bind_one(sqlite3_stmt *st, int idx, const struct store_bind *b)
 
 static int bind_where(sqlite3_stmt *st, const struct store_query *q)
 {
-    int idx = 1;
-    for (int i = 0; i < q->n_rects; i++) {
-        sqlite3_bind_double(st, idx++, q->rects[i][2]);
-        sqlite3_bind_double(st, idx++, q->rects[i][0]);
-        sqlite3_bind_double(st, idx++, q->rects[i][3]);
-        sqlite3_bind_double(st, idx++, q->rects[i][1]);
-    }
+    int idx = bind_rects(st, 1, q->rects, q->n_rects);
     if (q->n_rects && q->min_mbr_area > 0)
         sqlite3_bind_double(st, idx++, q->min_mbr_area);
     for (size_t i = 0; i < q->n_eq; i++)
@@ -733,24 +744,18 @@ int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_
 {
     struct buf b;
     sqlite3_stmt *st;
-    int rc = 0, step, idx = 1;
+    int rc = 0, step;
     buf_init(&b);
-    buf_printf(&b, "SELECT pkid, xmin, ymin, xmax, ymax FROM \"idx_%s_geom\" WHERE", l->id);
-    for (int i = 0; i < n_rects; i++)
-        buf_printf(&b, "%s(xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?)",
-                   i ? " OR " : " ");
+    buf_printf(&b, "SELECT r.pkid, r.xmin, r.ymin, r.xmax, r.ymax FROM \"idx_%s_geom\" r WHERE ",
+               l->id);
+    rects_sql(&b, n_rects);
     if (b.oom || !(st = prep(s, b.data, e))) {
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
         buf_clear(&b);
         return rc;
     }
     buf_clear(&b);
-    for (int i = 0; i < n_rects; i++) {
-        sqlite3_bind_double(st, idx++, rects[i][2]);
-        sqlite3_bind_double(st, idx++, rects[i][0]);
-        sqlite3_bind_double(st, idx++, rects[i][3]);
-        sqlite3_bind_double(st, idx++, rects[i][1]);
-    }
+    bind_rects(st, 1, rects, n_rects);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         double mbr[4];
         for (int k = 0; k < 4; k++)
