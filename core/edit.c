@@ -326,7 +326,8 @@ static int write_over(ctx *c, store *s, const struct edit_req *q, long long fid,
         rc = err_set(e, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    if ((rc = store_feature_update(s, q->layer, fid, cur->version + 1, f->vals, wkb, wkb_len,
+    if ((rc = store_history_keep(s, q->layer, fid, cur->version, cur->feature.data, e)) ||
+        (rc = store_feature_update(s, q->layer, fid, cur->version + 1, f->vals, wkb, wkb_len,
                                    gj.data, f->area_m2, e)) ||
         (rc = history(c, s, q, fid, op, r, e)) || (rc = feature_out(c, s, q, fid, r, e)))
         goto out;
@@ -501,6 +502,7 @@ int edit_delete(ctx *c, store *s, const struct edit_req *q, long long fid,
     if (!old_g)
         rc = ctx_geos_err(c, e, ERR_INTERNAL, "geometry");
     if (!rc && !(rc = check_version(q, &cur, e)) && !(rc = authorise(c, s, q, old_g, NULL, e)) &&
+        !(rc = store_history_keep(s, q->layer, fid, cur.version, cur.feature.data, e)) &&
         !(rc = store_feature_delete(s, q->layer, fid, e))) {
         /* the last state is kept in the history with the delete */
         r->version = cur.version + 1;
@@ -517,14 +519,40 @@ out:
     return rc;
 }
 
-int edit_history(store *s, const struct layer *l, long long fid, struct buf *out, struct err *e)
+struct live_run {
+    ctx *c;
+    store *s;
+    const struct layer *l;
+};
+
+/* A history row stored without a copy is the live feature's version. */
+static int live_feature(void *arg, long long fid, long long version, struct buf *out,
+                        struct err *e)
 {
+    struct live_run *lr = arg;
+    struct current cur;
+    int rc = read_current(lr->c, lr->s, lr->l, fid, &cur, e);
+    if (rc == ERR_NOT_FOUND || (!rc && cur.version != version)) {
+        err_clear(e);
+        buf_puts(out, "null");
+        rc = 0;
+    } else if (!rc) {
+        buf_append(out, cur.feature.data, cur.feature.len);
+    }
+    current_clear(&cur);
+    return rc;
+}
+
+int edit_history(ctx *c, store *s, const struct layer *l, long long fid, struct buf *out,
+                 struct err *e)
+{
+    struct live_run lr = {c, s, l};
     long long n = 0;
     int rc;
     buf_puts(out, "{\"collection\":");
     buf_put_json_str(out, l->id);
     buf_printf(out, ",\"id\":%lld,\"versions\":[", fid);
-    if ((rc = store_history_get(s, l, fid, out, &n, e)))
+    if ((rc = store_history_get(s, l, fid, live_feature, &lr, out, &n, e)))
         return rc;
     if (n == 0)
         return err_set(e, ERR_NOT_FOUND, "%s/%lld: no such feature and no history", l->id, fid);

@@ -66,6 +66,7 @@ int edit_merge_patch(const char *target, size_t target_len, const char *patch, s
                      struct buf *out, struct err *e);
 
 /* Appends the history of one feature: {"versions":[...]} */
-int edit_history(store *s, const struct layer *l, long long fid, struct buf *out, struct err *e);
+int edit_history(ctx *c, store *s, const struct layer *l, long long fid, struct buf *out,
+                 struct err *e);
 
 #endif

@@ -47,11 +47,12 @@ struct item {
     char *gj;                 /* geometry GeoJSON as it would be stored */
     unsigned char *wkb;       /* the geometry as WKB (GEOS's allocation) */
     size_t wkb_len;
-    char *props;              /* the properties as a JSON object, for the history */
     const char *key;          /* borrowed from f.vals */
     enum status st;
     long long fid, version;   /* of the stored feature it replaces */
     double old_area;
+    char *old_feature;        /* that feature, kept in the history before it changes */
+    int released;             /* written and tallied; its parts freed (bulk loads) */
 };
 
 /* A stored feature that a replace import removes. */
@@ -168,6 +169,10 @@ struct pool {
     size_t next, n_chunks;
     unsigned char *done;
     int oom;
+    /* with a writer following: chunks it has finished, and how far the
+     * parsers may run ahead of it (memory stays bounded); stop when it gave up */
+    size_t consumed, lead;
+    int stop;
 };
 
 struct pool_thread {
@@ -184,16 +189,6 @@ static void verdict_set(struct verdict *v, const char *msg, int with_key, int wi
         *oom = 1;
     v->with_key = with_key;
     v->with_loc = with_loc;
-}
-
-static void props_json(const struct layer *l, const struct feature_in *f, struct buf *b)
-{
-    buf_putc(b, '{');
-    for (size_t i = 0; i < l->n_fields; i++) {
-        buf_printf(b, "%s\"%s\":", i ? "," : "", l->fields[i].name);
-        feature_write_value(&l->fields[i], &f->vals[i], b);
-    }
-    buf_putc(b, '}');
 }
 
 /* Parses items from .. to-1 with c (one thread's GEOS and PROJ). */
@@ -235,10 +230,6 @@ static int parse_range(struct pool *p, ctx *c, size_t from, size_t to, struct bu
         /* what the writer needs besides, made here in parallel */
         if (w)
             it->wkb = GEOSWKBWriter_write_r(c->geos, w, it->f.geom, &it->wkb_len);
-        buf_reset(gj);
-        props_json(j->l, &it->f, gj);
-        if (!gj->oom)
-            it->props = strdup(gj->data);
         it->st = ST_ADDED;
     }
     if (w)
@@ -256,7 +247,10 @@ static void *pool_run(void *arg)
         size_t k;
         int oom;
         pthread_mutex_lock(&p->mu);
-        k = p->next < p->n_chunks && !p->oom ? p->next++ : p->n_chunks;
+        while (p->lead && p->next < p->n_chunks && p->next >= p->consumed + p->lead &&
+               !p->stop && !p->oom)
+            pthread_cond_wait(&p->cv, &p->mu);
+        k = p->next < p->n_chunks && !p->oom && !p->stop ? p->next++ : p->n_chunks;
         pthread_mutex_unlock(&p->mu);
         if (k == p->n_chunks)
             break;
@@ -344,7 +338,7 @@ static int pool_finish(struct pool *p)
         if (p->v[i].invalid) {
             note(j->r->invalid, &j->r->n_invalid, i, p->v[i].with_key ? raw_key(j, i) : NULL,
                  p->v[i].invalid, p->v[i].with_loc ? &it->f : NULL);
-        } else if (it->st == ST_ADDED && it->f.repaired) {
+        } else if (it->st == ST_ADDED && !it->released && it->f.repaired) {
             char why[ERR_MSG_MAX + 32];
             snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
             note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
@@ -471,8 +465,19 @@ static int on_stored(void *arg, const struct store_row *row, struct err *e)
         if (!same_value(&it->f.vals[i], &row->vals[i]))
             break;
     it->st = (i == j->l->n_fields && !strcmp(it->gj, row->gj)) ? ST_UNCHANGED : ST_CHANGED;
-    if (it->st == ST_CHANGED)
+    if (it->st == ST_CHANGED) {
+        struct feature_out fo = {CRS_STORAGE, CRS_AXIS_XY, NULL, 1};
+        struct buf b;
         box_add(j->r, row->mbr);
+        if (j->o->dry_run)
+            return 0;
+        buf_init(&b);
+        if (feature_write(j->c, j->l, row, &fo, &b, e) || b.oom) {
+            buf_clear(&b);
+            return e->code ? e->code : err_set(e, ERR_INTERNAL, "out of memory");
+        }
+        it->old_feature = buf_steal(&b);
+    }
     return 0;
 }
 
@@ -488,23 +493,27 @@ static int match_stored(struct job *j, struct err *e)
     return store_query_rows(j->s, &q, on_stored, j, e);
 }
 
+static void tally_item(struct job *j, const struct item *it)
+{
+    struct ingest_report *r = j->r;
+    if (it->st == ST_ADDED) {
+        r->added++;
+        r->area_change_m2 += it->f.area_m2;
+        box_add_geom(j, it->f.geom);
+    } else if (it->st == ST_CHANGED) {
+        r->changed++;
+        r->area_change_m2 += it->f.area_m2 - it->old_area;
+        box_add_geom(j, it->f.geom);
+    } else if (it->st == ST_UNCHANGED) {
+        r->unchanged++;
+    }
+}
+
 static void tally(struct job *j)
 {
     struct ingest_report *r = j->r;
-    for (size_t i = 0; i < j->n; i++) {
-        struct item *it = &j->items[i];
-        if (it->st == ST_ADDED) {
-            r->added++;
-            r->area_change_m2 += it->f.area_m2;
-            box_add_geom(j, it->f.geom);
-        } else if (it->st == ST_CHANGED) {
-            r->changed++;
-            r->area_change_m2 += it->f.area_m2 - it->old_area;
-            box_add_geom(j, it->f.geom);
-        } else if (it->st == ST_UNCHANGED) {
-            r->unchanged++;
-        }
-    }
+    for (size_t i = 0; i < j->n; i++)
+        tally_item(j, &j->items[i]);
     for (size_t i = 0; i < j->n_removals; i++) {
         r->removed++;
         r->area_change_m2 -= j->removals[i].area;
@@ -512,21 +521,10 @@ static void tally(struct job *j)
     }
 }
 
-/* The feature as stored, for its history row. */
-static void item_json(struct job *j, const struct item *it, long long fid, struct buf *b)
-{
-    buf_reset(b);
-    buf_printf(b, "{\"type\":\"Feature\",\"id\":%lld,\"geometry\":", fid);
-    buf_puts(b, it->gj);
-    buf_puts(b, ",\"properties\":");
-    if (it->props)
-        buf_puts(b, it->props);
-    else
-        props_json(j->l, &it->f, b);
-    buf_putc(b, '}');
-}
-
-static int write_item(struct job *j, struct item *it, struct buf *json, struct err *e)
+/* Writes one added or changed item and its history row, which holds no
+ * copy of the feature: the version written is the live one (see
+ * store_history_add); the version it replaces is kept first. */
+static int write_item(struct job *j, struct item *it, struct err *e)
 {
     const char *by = j->o->by, *cid = j->r->change_id;
     long long fid = it->fid, version = 1;
@@ -541,7 +539,8 @@ static int write_item(struct job *j, struct item *it, struct buf *json, struct e
         size_t len = 0;
         unsigned char *wkb = w ? GEOSWKBWriter_write_r(j->c->geos, w, it->f.geom, &len) : NULL;
         version = it->version + 1;
-        rc = wkb ? store_feature_update(j->s, j->l, fid, version, it->f.vals, wkb, len, it->gj,
+        rc = !wkb ? 0 : store_history_keep(j->s, j->l, fid, it->version, it->old_feature, e);
+        rc = rc ? rc : wkb ? store_feature_update(j->s, j->l, fid, version, it->f.vals, wkb, len, it->gj,
                                         it->f.area_m2, e)
                  : ctx_geos_err(j->c, e, ERR_INTERNAL, "WKB");
         if (wkb)
@@ -551,44 +550,46 @@ static int write_item(struct job *j, struct item *it, struct buf *json, struct e
     }
     if (rc)
         return rc;
-    item_json(j, it, fid, json);
-    return store_history_add(j->s, j->l, fid, version, "import", by, cid, json->data, e);
+    return store_history_add(j->s, j->l, fid, version, "import", by, cid, NULL, e);
 }
 
 static int write_all(struct job *j, struct err *e)
 {
-    struct buf json;
     int rc;
     if ((rc = store_begin(j->s, e)))
         return rc;
-    buf_init(&json);
     for (size_t i = 0; !rc && i < j->n_removals; i++) {
         struct removal *rm = &j->removals[i];
-        if (!(rc = store_feature_delete(j->s, j->l, rm->fid, e)))
+        if (!(rc = store_history_keep(j->s, j->l, rm->fid, rm->version, rm->feature, e)) &&
+            !(rc = store_feature_delete(j->s, j->l, rm->fid, e)))
             rc = store_history_add(j->s, j->l, rm->fid, rm->version + 1, "delete", j->o->by,
                                    j->r->change_id, rm->feature, e);
     }
     for (size_t i = 0; !rc && i < j->n; i++) {
         struct item *it = &j->items[i];
-        if ((it->st == ST_ADDED || it->st == ST_CHANGED) && (rc = write_item(j, it, &json, e)))
+        if ((it->st == ST_ADDED || it->st == ST_CHANGED) && (rc = write_item(j, it, e)))
             err_prefix(e, "features[%zu]", i);
     }
-    buf_clear(&json);
     if (rc || (rc = store_commit(j->s, e)))
         store_rollback(j->s);
     return rc;
 }
 
+static void item_free(struct job *j, struct item *it)
+{
+    feature_in_clear(j->c, &it->f);
+    free(it->gj);
+    if (it->wkb)
+        GEOSFree_r(j->c->geos, it->wkb);
+    free(it->old_feature);
+    json_decref(it->json);
+    memset(it, 0, sizeof *it);
+}
+
 static void job_clear(struct job *j)
 {
-    for (size_t i = 0; j->items && i < j->n; i++) {
-        feature_in_clear(j->c, &j->items[i].f);
-        free(j->items[i].gj);
-        if (j->items[i].wkb)
-            GEOSFree_r(j->c->geos, j->items[i].wkb);
-        free(j->items[i].props);
-        json_decref(j->items[i].json);
-    }
+    for (size_t i = 0; j->items && i < j->n; i++)
+        item_free(j, &j->items[i]);
     for (size_t i = 0; i < j->n_removals; i++)
         free(j->removals[i].feature);
     free(j->removals);
@@ -622,9 +623,7 @@ static int file_crs(const json_t *root, const struct ingest_opts *o, int *crs, i
  * reports it; -1 when memory ran out. */
 static int write_following(struct job *j, struct pool *p, struct err *e)
 {
-    struct buf json;
     int rc = 0;
-    buf_init(&json);
     for (size_t k = 0; k < p->n_chunks && !rc; k++) {
         size_t to = (k + 1) * CHUNK_ITEMS < j->n ? (k + 1) * CHUNK_ITEMS : j->n;
         if (pool_wait(p, k)) {
@@ -632,40 +631,67 @@ static int write_following(struct job *j, struct pool *p, struct err *e)
             break;
         }
         for (size_t i = k * CHUNK_ITEMS; i < to && !rc; i++) {
-            if (j->items[i].st != ST_ADDED || write_item(j, &j->items[i], &json, e)) {
+            struct item *it = &j->items[i];
+            if (it->st != ST_ADDED || write_item(j, it, e)) {
                 err_clear(e);
                 rc = 1;
+                break;
             }
+            /* what the report needs of it, then its memory back for the
+             * parsers: a load is never held whole */
+            tally_item(j, it);
+            if (it->f.repaired) {
+                char why[ERR_MSG_MAX + 32];
+                snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
+                note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
+            }
+            item_free(j, it);
+            it->released = 1;
         }
+        pthread_mutex_lock(&p->mu);
+        p->consumed = k + 1;
+        if (rc)
+            p->stop = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
     }
-    buf_clear(&json);
     return rc;
 }
 
-static int run_job(struct job *j, int crs, int axis, struct err *e)
+/* Starts a bulk load when the upload goes into an empty layer: the
+ * transaction is opened here and the writer follows the parsers. */
+static int bulk_begin(struct job *j, int *bulk, struct err *e)
+{
+    long long stored = 1;
+    int rc;
+    *bulk = 0;
+    if (j->o->dry_run || j->key_field != j->l->key_field || j->n < PARSE_SPLIT_MIN ||
+        sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        return 0;
+    if ((rc = store_begin(j->s, e)))
+        return rc;
+    if (store_layer_count_upto(j->s, j->l, 1, &stored, e) || stored) {
+        err_clear(e);
+        store_rollback(j->s);
+    } else {
+        *bulk = 1;
+    }
+    return 0;
+}
+
+/* Parses every item (writing them as they come when bulk); 0, 1 when the
+ * bulk load must be given up (an item is invalid or could not be written:
+ * rolled back, nothing kept), or an error. */
+static int parse_all(struct job *j, int crs, int axis, int bulk, struct err *e)
 {
     struct pool p;
     struct pool_thread pt[PARSE_THREADS];
-    int rc, helpers, bulk = 0, written = 1;
-    if (!(j->items = calloc(j->n ? j->n : 1, sizeof *j->items)))
-        return err_set(e, ERR_INTERNAL, "out of memory");
+    int rc, helpers, written = 1;
     if (pool_init(&p, j, crs, axis)) {
         pool_finish(&p);
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
-    if (!j->o->dry_run && j->key_field == j->l->key_field && j->n >= PARSE_SPLIT_MIN) {
-        long long stored = 1;
-        if ((rc = store_begin(j->s, e))) {
-            pool_finish(&p);
-            return rc;
-        }
-        if (store_layer_count_upto(j->s, j->l, 1, &stored, e) || stored) {
-            err_clear(e);
-            store_rollback(j->s);
-        } else {
-            bulk = 1;
-        }
-    }
+    p.lead = bulk ? 8 * PARSE_THREADS : 0;
     helpers = pool_start(&p, pt);
     if (bulk && helpers) {
         written = write_following(j, &p, e);
@@ -676,20 +702,41 @@ static int run_job(struct job *j, int crs, int axis, struct err *e)
     pool_join(pt);
     if (written == 0 && p.oom)
         written = -1;
-    if ((rc = pool_finish(&p))) {
-        if (bulk)
-            store_rollback(j->s);
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    if (bulk && written == 0 && !j->r->n_invalid) {
-        tally(j);
+    rc = pool_finish(&p);
+    if (!bulk)
+        return rc ? err_set(e, ERR_INTERNAL, "out of memory") : 0;
+    if (!rc && written == 0 && !j->r->n_invalid) {
         if ((rc = store_commit(j->s, e)))
             store_rollback(j->s);
         return rc;
     }
-    if (bulk)
-        store_rollback(j->s);
-    if (written < 0 || order_items(j))
+    store_rollback(j->s);
+    if (rc || written < 0)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    return 1;
+}
+
+static int run_job(struct job *j, int crs, int axis, struct err *e)
+{
+    int rc, bulk;
+    if (!(j->items = calloc(j->n ? j->n : 1, sizeof *j->items)))
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if ((rc = bulk_begin(j, &bulk, e)))
+        return rc;
+    if (bulk && (rc = parse_all(j, crs, axis, 1, e)) != 1)
+        return rc;
+    if (bulk) {
+        /* the careful path from the start, which reports what went wrong */
+        char change_id[sizeof j->r->change_id];
+        memcpy(change_id, j->r->change_id, sizeof change_id);
+        for (size_t i = 0; i < j->n; i++)
+            item_free(j, &j->items[i]);
+        memset(j->r, 0, sizeof *j->r);
+        memcpy(j->r->change_id, change_id, sizeof change_id);
+    }
+    if ((rc = parse_all(j, crs, axis, 0, e)))
+        return rc;
+    if (order_items(j))
         return err_set(e, ERR_INTERNAL, "out of memory");
     if (j->r->n_invalid)
         return err_set(e, ERR_INVALID, "%zu of %zu features are invalid; first: features[%zu]: %s",

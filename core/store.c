@@ -961,7 +961,27 @@ int store_history_add(store *s, const struct layer *l, long long fid, long long 
     sqlite3_bind_text(st, 4, op, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, by, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, change_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, feature, -1, SQLITE_STATIC);
+    /* the column is NOT NULL in every database made so far: '' stands for
+     * "no copy" */
+    sqlite3_bind_text(st, 7, feature ? feature : "", -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(s, e, "history");
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_history_keep(store *s, const struct layer *l, long long fid, long long version,
+                       const char *feature, struct err *e)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE onemap_history SET feature = ?4 WHERE collection = ?1"
+                               " AND fid = ?2 AND version = ?3 AND feature = ''", e);
+    int rc = 0;
+    if (!st)
+        return e->code;
+    sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, fid);
+    sqlite3_bind_int64(st, 3, version);
+    sqlite3_bind_text(st, 4, feature, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = db_err(s, e, "history");
     sqlite3_reset(st);
@@ -977,8 +997,8 @@ static void put_text_member(struct buf *b, const char *name, sqlite3_stmt *st, i
         buf_put_json_str(b, (const char *)sqlite3_column_text(st, col));
 }
 
-int store_history_get(store *s, const struct layer *l, long long fid, struct buf *out,
-                      long long *n, struct err *e)
+int store_history_get(store *s, const struct layer *l, long long fid, store_live_fn live,
+                      void *arg, struct buf *out, long long *n, struct err *e)
 {
     sqlite3_stmt *st = prep(s, "SELECT version, op, at, by, change_id, feature, seq FROM"
                                " onemap_history WHERE collection = ? AND fid = ?"
@@ -997,7 +1017,12 @@ int store_history_get(store *s, const struct layer *l, long long fid, struct buf
         put_text_member(out, "by", st, 3);
         put_text_member(out, "change_id", st, 4);
         buf_printf(out, ",\"seq\":%lld,\"feature\":", (long long)sqlite3_column_int64(st, 6));
-        buf_puts(out, (const char *)sqlite3_column_text(st, 5));
+        if (sqlite3_column_bytes(st, 5) > 0) {
+            buf_puts(out, (const char *)sqlite3_column_text(st, 5));
+        } else if (live(arg, fid, sqlite3_column_int64(st, 0), out, e)) {
+            sqlite3_reset(st);
+            return e->code;
+        }
         buf_putc(out, '}');
     }
     sqlite3_reset(st);

@@ -156,13 +156,27 @@ int store_feature_update(store *s, const struct layer *l, long long fid, long lo
 int store_feature_delete(store *s, const struct layer *l, long long fid, struct err *e);
 
 /* History: one row per feature version written (create, replace, update,
- * delete, import), holding that version as a GeoJSON Feature. */
+ * delete, import), holding that version as a GeoJSON Feature (storage CRS,
+ * no area members). A NULL feature stores the row without a copy: the
+ * version is the one live in the layer (imports write so, the copy of
+ * every feature would double what they write), and whoever changes or
+ * deletes that feature first keeps the version with store_history_keep. */
 int store_history_add(store *s, const struct layer *l, long long fid, long long version,
                       const char *op, const char *by, const char *change_id, const char *feature,
                       struct err *e);
-/* Appends the version objects of one feature, newest first; *n their count. */
-int store_history_get(store *s, const struct layer *l, long long fid, struct buf *out,
-                      long long *n, struct err *e);
+/* Gives the history row of (fid, version) its feature if it was stored
+ * without a copy; nothing when it has one. Call before the live row
+ * changes. */
+int store_history_keep(store *s, const struct layer *l, long long fid, long long version,
+                       const char *feature, struct err *e);
+/* Writes the live feature fid as a history feature when it is at version;
+ * else "null". */
+typedef int (*store_live_fn)(void *arg, long long fid, long long version, struct buf *out,
+                             struct err *e);
+/* Appends the version objects of one feature, newest first; *n their count.
+ * Rows stored without a copy are written by live(). */
+int store_history_get(store *s, const struct layer *l, long long fid, store_live_fn live,
+                      void *arg, struct buf *out, long long *n, struct err *e);
 /* Appends change objects with seq > since (at most limit); *next = last seq. */
 int store_changes(store *s, long long since, long long limit, struct buf *out,
                   long long *next, struct err *e);

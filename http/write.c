@@ -205,7 +205,7 @@ int h_history(struct req *r, struct res *s, struct err *e)
     long long fid;
     if (!l || item_fid(r, l, &fid, e) || req_check_unused(r, e))
         return e->code;
-    return edit_history(r->w->store, l, fid, &s->body, e);
+    return edit_history(r->w->ctx, r->w->store, l, fid, &s->body, e);
 }
 
 int h_changes(struct req *r, struct res *s, struct err *e)

@@ -402,6 +402,74 @@ def test_kill9_during_import_is_all_or_nothing():
     print("kill -9 rounds, parcels after restart:", counts)
 
 
+def test_bulk_load_into_an_empty_layer():
+    """A large upload into an empty layer is written while it is parsed; an
+    invalid or repeated feature anywhere in it still fails the whole upload
+    with the full report, make_valid's repairs are reported in order, and the
+    history rows it writes (no copy of the live feature) still give every
+    version after later edits, upserts and deletes."""
+    tmp = tempfile.mkdtemp(prefix="onemap-bulk-")
+    db = os.path.join(tmp, "bulk.db")
+    harness.run("init", db)
+    n = 5000
+    boxes = [(X0 + (i % 100) * D / 4, Y0 + (i // 100) * D / 4,
+              X0 + (i % 100 + 1) * D / 4, Y0 + (i // 100 + 1) * D / 4) for i in range(n)]
+    feats = [parcel(f"B{i:05d}", b) for i, b in enumerate(boxes)]
+    x0, y0, x1, y1 = boxes[3000]
+    bow = [[x0, y0], [x1, y1], [x1, y0], [x0, y1], [x0, y0]]  # self-intersecting
+    feats[3000]["geometry"]["coordinates"] = [bow]
+    with harness.Server(db=db) as s:
+        tok = s.token("bulk", "admin")
+        dup = json.loads(json.dumps(feats))
+        dup[4000]["properties"]["code"] = "B00010"
+        res = s.request("POST", "/collections/parcels/import", body={"type": "FeatureCollection", "features": dup},
+                        headers=hdr(tok))
+        assert res.status == 422, res.body[:300]
+        rep = res.json()
+        assert [(v["index"], v["key"]) for v in rep["invalid"]] == [(3000, "B03000"), (4000, "B00010")], rep
+        assert "Self-intersection" in rep["invalid"][0]["reason"] and "location" in rep["invalid"][0]
+        assert "features[10]" in rep["invalid"][1]["reason"], rep["invalid"][1]
+        assert s.get("/collections/parcels/items?limit=1").json()["numberMatched"] == 0
+        assert int(subprocess.run(["sqlite3", db, "SELECT count(*) FROM onemap_history"], capture_output=True,
+                                  text=True).stdout) == 0
+        res = s.request("POST", "/collections/parcels/import?make_valid=true",
+                        body={"type": "FeatureCollection", "features": feats}, headers=hdr(tok))
+        assert res.status == 200, res.body[:300]
+        rep = res.json()
+        assert rep["added"] == n and rep["invalid_count"] == 0
+        assert [(v["index"], v["key"]) for v in rep["repaired"]] == [(3000, "B03000")], rep["repaired"]
+        want = sum(geo.rect_area(*b) for i, b in enumerate(boxes) if i != 3000) + geo.rect_area(*boxes[3000]) / 2
+        assert abs(rep["area_change_m2"] - want) < 1e-6 * want, (rep["area_change_m2"], want)
+        fc = s.get("/collections/parcels/items?limit=1").json()
+        assert fc["numberMatched"] == n
+
+        def fid_of(code):
+            return s.get(f"/collections/parcels/items?code={code}").json()["features"][0]["id"]
+
+        def versions(i):
+            return [(v["version"], v["op"], v["feature"] and v["feature"]["properties"])
+                    for v in s.get(f"/collections/parcels/items/{i}/history").json()["versions"]]
+
+        a, b, c = fid_of("B00010"), fid_of("B00011"), fid_of("B00012")
+        h = versions(a)
+        assert len(h) == 1 and h[0][:2] == (1, "import") and h[0][2]["code"] == "B00010", h
+        res = s.request("PATCH", f"/collections/parcels/items/{a}", body={"properties": {"owner": "新户主"}},
+                        headers=hdr(tok, "application/merge-patch+json", **{"If-Match": '"1"'}))
+        assert res.status == 200 and res.header("ETag") == '"2"', res.body
+        h = versions(a)
+        assert [v[:2] for v in h] == [(2, "update"), (1, "import")], h
+        assert h[0][2]["owner"] == "新户主" and h[1][2]["owner"] is None, h
+        up = parcel("B00011", boxes[11], "0103")
+        res = s.request("POST", "/collections/parcels/import?mode=upsert",
+                        body={"type": "FeatureCollection", "features": [up]}, headers=hdr(tok))
+        assert res.status == 200 and res.json()["changed"] == 1, res.body
+        h = versions(b)
+        assert [(v[0], v[1], v[2]["dlbm"]) for v in h] == [(2, "import", "0103"), (1, "import", "0101")], h
+        assert s.request("DELETE", f"/collections/parcels/items/{c}", headers=hdr(tok)).status == 204
+        h = versions(c)
+        assert [(v[0], v[1], v[2]["code"]) for v in h] == [(2, "delete", "B00012"), (1, "import", "B00012")], h
+
+
 if __name__ == "__main__":
     tmp = tempfile.mkdtemp(prefix="onemap-writes-")
     dbp = os.path.join(tmp, "w.db")
@@ -415,4 +483,4 @@ if __name__ == "__main__":
                       test_import_dry_run_matches_real_run, test_failing_import_of_10000_leaves_nothing,
                       test_make_valid_repairs_and_reports,
                       test_import_in_gauss_kruger_matches_cs2cs, test_shapefile_upload_gbk_and_prj, test_limits,
-                      test_kill9_during_import_is_all_or_nothing])
+                      test_kill9_during_import_is_all_or_nothing, test_bulk_load_into_an_empty_layer])
