@@ -53,6 +53,7 @@ struct item {
     double old_area;
     char *old_feature;        /* that feature, kept in the history before it changes */
     int released;             /* written and tallied; its parts freed (bulk loads) */
+    struct bbox box;          /* of the geometry, for a bulk load's spatial index */
 };
 
 /* A stored feature that a replace import removes. */
@@ -228,6 +229,7 @@ static int parse_range(struct pool *p, ctx *c, size_t from, size_t to, struct bu
             break;
         }
         /* what the writer needs besides, made here in parallel */
+        geom_bounds(c, it->f.geom, &it->box);
         if (w)
             it->wkb = GEOSWKBWriter_write_r(c->geos, w, it->f.geom, &it->wkb_len);
         it->st = ST_ADDED;
@@ -550,6 +552,7 @@ static int write_item(struct job *j, struct item *it, struct err *e)
     }
     if (rc)
         return rc;
+    it->fid = fid;
     return store_history_add(j->s, j->l, fid, version, "import", by, cid, NULL, e);
 }
 
@@ -621,7 +624,8 @@ static int file_crs(const json_t *root, const struct ingest_opts *o, int *crs, i
  * written (not yet committed); 1 when an item turned out invalid or could
  * not be written: the caller rolls back and takes the careful path, which
  * reports it; -1 when memory ran out. */
-static int write_following(struct job *j, struct pool *p, struct err *e)
+static int write_following(struct job *j, struct pool *p, struct store_box *boxes,
+                           struct err *e)
 {
     int rc = 0;
     for (size_t k = 0; k < p->n_chunks && !rc; k++) {
@@ -637,6 +641,8 @@ static int write_following(struct job *j, struct pool *p, struct err *e)
                 rc = 1;
                 break;
             }
+            boxes[i] = (struct store_box){it->fid, it->box.minx, it->box.miny, it->box.maxx,
+                                          it->box.maxy};
             /* what the report needs of it, then its memory back for the
              * parsers: a load is never held whole */
             tally_item(j, it);
@@ -670,7 +676,8 @@ static int bulk_begin(struct job *j, int *bulk, struct err *e)
         return 0;
     if ((rc = store_begin(j->s, e)))
         return rc;
-    if (store_layer_count_upto(j->s, j->l, 1, &stored, e) || stored) {
+    if (store_layer_count_upto(j->s, j->l, 1, &stored, e) || stored ||
+        store_bulk_begin(j->s, j->l, e)) {
         err_clear(e);
         store_rollback(j->s);
     } else {
@@ -686,15 +693,18 @@ static int parse_all(struct job *j, int crs, int axis, int bulk, struct err *e)
 {
     struct pool p;
     struct pool_thread pt[PARSE_THREADS];
+    struct store_box *boxes = NULL;
     int rc, helpers, written = 1;
-    if (pool_init(&p, j, crs, axis)) {
+    if (pool_init(&p, j, crs, axis) || (bulk && !(boxes = malloc(j->n * sizeof *boxes)))) {
         pool_finish(&p);
+        if (bulk)
+            store_rollback(j->s);
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     p.lead = bulk ? 8 * PARSE_THREADS : 0;
     helpers = pool_start(&p, pt);
     if (bulk && helpers) {
-        written = write_following(j, &p, e);
+        written = write_following(j, &p, boxes, e);
     } else {
         struct pool_thread self = {&p, j->c, 0, 0};
         pool_run(&self); /* this thread parses too */
@@ -706,10 +716,12 @@ static int parse_all(struct job *j, int crs, int axis, int bulk, struct err *e)
     if (!bulk)
         return rc ? err_set(e, ERR_INTERNAL, "out of memory") : 0;
     if (!rc && written == 0 && !j->r->n_invalid) {
-        if ((rc = store_commit(j->s, e)))
+        if ((rc = store_bulk_end(j->s, j->l, boxes, j->n, e)) || (rc = store_commit(j->s, e)))
             store_rollback(j->s);
+        free(boxes);
         return rc;
     }
+    free(boxes);
     store_rollback(j->s);
     if (rc || written < 0)
         return err_set(e, ERR_INTERNAL, "out of memory");

@@ -30,6 +30,7 @@ struct store {
     size_t n_cache;
     size_t next_evict;
     int immutable; /* opened read-only because its file system is */
+    char *bulk_triggers; /* set aside by store_bulk_begin, to be restored */
 };
 
 /* SQLite's result codes to ours: a database that is busy, read-only, full or
@@ -227,6 +228,7 @@ void store_close(store *s)
 {
     if (!s)
         return;
+    free(s->bulk_triggers);
     disconnect(s);
     free(s);
 }
@@ -415,6 +417,236 @@ void store_rollback(store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    free(s->bulk_triggers); /* the rollback brought them back */
+    s->bulk_triggers = NULL;
+}
+
+/* ---- bulk loads ---------------------------------------------------------- */
+
+/* The two insert triggers a bulk load does without: SpatiaLite's geometry
+ * constraint check (ggi) and onemap's R-tree upkeep (gii). */
+int store_bulk_begin(store *s, const struct layer *l, struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    struct buf saved, drop;
+    int rc = 0, step;
+    snprintf(sql, sizeof sql, "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'"
+             " AND tbl_name = '%s' AND name IN ('ggi_%s_geom', 'gii_%s_geom')", l->id, l->id,
+             l->id);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    buf_init(&saved);
+    buf_init(&drop);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        buf_printf(&drop, "DROP TRIGGER \"%s\";", (const char *)sqlite3_column_text(st, 0));
+        buf_printf(&saved, "%s;", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        rc = db_err(s, e, "triggers");
+    else if (saved.oom || drop.oom)
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    else if (drop.len && !(rc = exec(s, drop.data, e))) {
+        free(s->bulk_triggers);
+        s->bulk_triggers = buf_steal(&saved);
+    }
+    buf_clear(&saved);
+    buf_clear(&drop);
+    return rc;
+}
+
+/* SQLite's R-tree stores each box in 32-bit floats, the low edge rounded
+ * down and the high edge up, exactly as these do (so a packed index holds
+ * the very values the module would have written). */
+#define RT_TOWARDS (1.0 - 1.0 / 8388608.0)
+#define RT_AWAY (1.0 + 1.0 / 8388608.0)
+
+static float rt_down(double d)
+{
+    float f = (float)d;
+    if (f > d)
+        f = (float)(d * (d < 0 ? RT_AWAY : RT_TOWARDS));
+    return f;
+}
+
+static float rt_up(double d)
+{
+    float f = (float)d;
+    if (f < d)
+        f = (float)(d * (d < 0 ? RT_TOWARDS : RT_AWAY));
+    return f;
+}
+
+struct rt_ent {
+    long long id;  /* a feature's fid in a leaf, a child's node number above */
+    float b[4];    /* xmin, xmax, ymin, ymax: the module's column order */
+};
+
+static int rt_by_x(const void *a, const void *b)
+{
+    const struct rt_ent *x = a, *y = b;
+    double u = (double)x->b[0] + x->b[1], v = (double)y->b[0] + y->b[1];
+    return u < v ? -1 : u > v;
+}
+
+static int rt_by_y(const void *a, const void *b)
+{
+    const struct rt_ent *x = a, *y = b;
+    double u = (double)x->b[2] + x->b[3], v = (double)y->b[2] + y->b[3];
+    return u < v ? -1 : u > v;
+}
+
+static void put_be(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+struct rt_writer {
+    store *s;
+    sqlite3_stmt *node, *rowid, *parent;
+    unsigned char *blob;
+    int node_size, max_cells;
+    long long next_node;
+};
+
+/* Writes one node of cells ents[0..n) at depth (0: a leaf); its box goes
+ * into *up. Node 1 is the root and carries the tree's depth. */
+static int rt_node(struct rt_writer *w, long long nodeno, int depth, int tree_depth,
+                   const struct rt_ent *ents, size_t n, struct rt_ent *up, struct err *e)
+{
+    unsigned char *p = w->blob;
+    sqlite3_stmt *link = depth == 0 ? w->rowid : w->parent;
+    memset(p, 0, (size_t)w->node_size);
+    put_be(p, nodeno == 1 ? (uint64_t)tree_depth : 0, 2);
+    put_be(p + 2, n, 2);
+    up->id = nodeno;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char *c = p + 4 + i * 24;
+        put_be(c, (uint64_t)ents[i].id, 8);
+        for (int k = 0; k < 4; k++) {
+            uint32_t bits;
+            memcpy(&bits, &ents[i].b[k], 4);
+            put_be(c + 8 + 4 * k, bits, 4);
+        }
+        if (i == 0) {
+            memcpy(up->b, ents[i].b, sizeof up->b);
+        } else {
+            if (ents[i].b[0] < up->b[0]) up->b[0] = ents[i].b[0];
+            if (ents[i].b[1] > up->b[1]) up->b[1] = ents[i].b[1];
+            if (ents[i].b[2] < up->b[2]) up->b[2] = ents[i].b[2];
+            if (ents[i].b[3] > up->b[3]) up->b[3] = ents[i].b[3];
+        }
+        /* leaves: feature -> node; above: child node -> parent */
+        sqlite3_bind_int64(link, 1, ents[i].id);
+        sqlite3_bind_int64(link, 2, nodeno);
+        if (sqlite3_step(link) != SQLITE_DONE) {
+            sqlite3_reset(link);
+            return db_err(w->s, e, "spatial index");
+        }
+        sqlite3_reset(link);
+    }
+    sqlite3_bind_int64(w->node, 1, nodeno);
+    sqlite3_bind_blob(w->node, 2, p, w->node_size, SQLITE_STATIC);
+    if (sqlite3_step(w->node) != SQLITE_DONE) {
+        sqlite3_reset(w->node);
+        return db_err(w->s, e, "spatial index");
+    }
+    sqlite3_reset(w->node);
+    return 0;
+}
+
+/* Sort-tile-recursive packing: each level is cut into vertical slices of
+ * about sqrt(nodes) nodes by x, each slice filled with full nodes by y; the
+ * nodes' boxes make the next level up, until one node holds the rest and
+ * becomes the root. */
+static int rt_pack(struct rt_writer *w, struct rt_ent *ents, size_t n, struct err *e)
+{
+    size_t m = (size_t)w->max_cells;
+    int depth = 0;
+    /* the depth is written into the root, so count the levels first */
+    for (size_t k = n; k > m; k = (k + m - 1) / m)
+        depth++;
+    for (int level = 0;; level++) {
+        size_t nodes = (n + m - 1) / m, slices, per_slice, out = 0;
+        struct rt_ent up;
+        if (n <= m)
+            return rt_node(w, 1, level, depth, ents, n, &up, e);
+        for (slices = 1; slices * slices < nodes; slices++)
+            ;
+        per_slice = slices * m;
+        qsort(ents, n, sizeof *ents, rt_by_x);
+        for (size_t i = 0; i < n; i += per_slice) {
+            size_t len = n - i < per_slice ? n - i : per_slice;
+            qsort(ents + i, len, sizeof *ents, rt_by_y);
+            for (size_t j = 0; j < len; j += m) {
+                int rc = rt_node(w, w->next_node++, level, depth, ents + i + j,
+                                 len - j < m ? len - j : m, &up, e);
+                if (rc)
+                    return rc;
+                ents[out++] = up; /* the level above, in place: out <= i + j */
+            }
+        }
+        n = out;
+    }
+}
+
+int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
+                   struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    struct rt_writer w;
+    struct rt_ent *ents = NULL;
+    int rc = 0;
+    memset(&w, 0, sizeof w);
+    w.s = s;
+    w.next_node = 2;
+    /* the node size the index was made with (its root's), kept */
+    snprintf(sql, sizeof sql, "SELECT length(data) FROM \"idx_%s_geom_node\" WHERE nodeno = 1",
+             l->id);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        w.node_size = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    w.max_cells = (w.node_size - 4) / 24;
+    if (w.max_cells < 4 || w.max_cells > 65535)
+        return err_set(e, ERR_INTERNAL, "%s: spatial index has no usable root node", l->id);
+    snprintf(sql, sizeof sql, "DELETE FROM \"idx_%1$s_geom_node\"; DELETE FROM"
+             " \"idx_%1$s_geom_rowid\"; DELETE FROM \"idx_%1$s_geom_parent\";", l->id);
+    if ((rc = exec(s, sql, e)))
+        return rc;
+    if (!(ents = malloc((n ? n : 1) * sizeof *ents)) ||
+        !(w.blob = malloc((size_t)w.node_size))) {
+        free(ents);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        ents[i].id = boxes[i].fid;
+        ents[i].b[0] = rt_down(boxes[i].minx);
+        ents[i].b[1] = rt_up(boxes[i].maxx);
+        ents[i].b[2] = rt_down(boxes[i].miny);
+        ents[i].b[3] = rt_up(boxes[i].maxy);
+    }
+    snprintf(sql, sizeof sql, "INSERT INTO \"idx_%s_geom_node\" (nodeno, data) VALUES (?, ?)",
+             l->id);
+    w.node = prep(s, sql, e);
+    snprintf(sql, sizeof sql, "INSERT INTO \"idx_%s_geom_rowid\" (rowid, nodeno) VALUES (?, ?)",
+             l->id);
+    w.rowid = w.node ? prep(s, sql, e) : NULL;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO \"idx_%s_geom_parent\" (nodeno, parentnode) VALUES (?, ?)", l->id);
+    w.parent = w.rowid ? prep(s, sql, e) : NULL;
+    rc = w.parent ? rt_pack(&w, ents, n, e) : e->code;
+    free(ents);
+    free(w.blob);
+    if (!rc && s->bulk_triggers && !(rc = exec(s, s->bulk_triggers, e))) {
+        free(s->bulk_triggers);
+        s->bulk_triggers = NULL;
+    }
+    return rc;
 }
 
 static void bind_value(sqlite3_stmt *st, int idx, const struct value *v)

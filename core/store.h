@@ -59,6 +59,22 @@ int store_feature_insert(store *s, const struct layer *l, const struct value *va
                          const unsigned char *wkb, size_t wkb_len, const char *gj,
                          double area_m2, long long *fid, struct err *e);
 
+/* A bulk load into an empty layer, inside an open transaction: its rows go
+ * in without the triggers that keep the spatial index and check each
+ * geometry's type and SRID (onemap's own BLOBs are always right), and the
+ * index is then built in one pass, packed (sort-tile-recursive) instead of
+ * grown by a hundred thousand R*-tree insertions. The triggers come back
+ * verbatim with store_bulk_end; a rollback restores everything. */
+struct store_box {
+    long long fid;
+    double minx, miny, maxx, maxy;
+};
+int store_bulk_begin(store *s, const struct layer *l, struct err *e);
+/* Builds the layer's spatial index from boxes (reordered) and restores the
+ * triggers. */
+int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
+                   struct err *e);
+
 /* One row as the query callbacks see it; everything borrowed for the call. */
 struct store_row {
     long long fid;

@@ -5,6 +5,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -442,6 +443,25 @@ def test_bulk_load_into_an_empty_layer():
         assert abs(rep["area_change_m2"] - want) < 1e-6 * want, (rep["area_change_m2"], want)
         fc = s.get("/collections/parcels/items?limit=1").json()
         assert fc["numberMatched"] == n
+        # the spatial index, built in one pass, holds exactly what SQLite's own
+        # R-tree module makes of the same boxes, and passes its check
+        con = sqlite3.connect(db)
+        code_box = {f"B{i:05d}": b for i, b in enumerate(boxes)}
+        con.execute("CREATE VIRTUAL TABLE temp.chk USING rtree(pkid, xmin, xmax, ymin, ymax)")
+        con.executemany("INSERT INTO temp.chk VALUES (?, ?, ?, ?, ?)",
+                        [(f, code_box[c][0], code_box[c][2], code_box[c][1], code_box[c][3])
+                         for f, c in con.execute("SELECT fid, code FROM parcels")])
+        for a_, b_ in [("temp.chk", "idx_parcels_geom"), ("idx_parcels_geom", "temp.chk")]:
+            assert con.execute(f"SELECT count(*) FROM (SELECT * FROM {a_} EXCEPT SELECT * FROM {b_})").fetchone()[0] == 0
+        assert con.execute("SELECT rtreecheck('idx_parcels_geom')").fetchone()[0] == "ok"
+        assert con.execute("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name IN "
+                           "('gii_parcels_geom', 'ggi_parcels_geom')").fetchone()[0] == 2
+        con.close()
+        # and serves queries: every parcel of a window, none outside
+        win = (X0 + 10 * D / 4 + 1e-7, Y0 + 5 * D / 4 + 1e-7, X0 + 20 * D / 4 - 1e-7, Y0 + 9 * D / 4 - 1e-7)
+        got = s.get("/collections/parcels/items?limit=1000&bbox=" + ",".join(map(str, win))).json()
+        want = {f"B{i:05d}" for i, b in enumerate(boxes) if b[0] < win[2] and b[2] > win[0] and b[1] < win[3] and b[3] > win[1]}
+        assert {f["properties"]["code"] for f in got["features"]} == want and len(want) == 40, len(want)
 
         def fid_of(code):
             return s.get(f"/collections/parcels/items?code={code}").json()["features"][0]["id"]
@@ -468,6 +488,20 @@ def test_bulk_load_into_an_empty_layer():
         assert s.request("DELETE", f"/collections/parcels/items/{c}", headers=hdr(tok)).status == 204
         h = versions(c)
         assert [(v[0], v[1], v[2]["code"]) for v in h] == [(2, "delete", "B00012"), (1, "import", "B00012")], h
+        # the packed index takes later writes as SQLite's module keeps it
+        for i in range(20):
+            res = s.request("POST", "/collections/parcels/items", body=parcel(f"N{i}", r(60 + i, 60, 61 + i, 61)),
+                            headers=hdr(tok))
+            assert res.status == 201, res.body
+        res = s.request("PUT", f"/collections/parcels/items/{b}", body=parcel("B00011", r(80, 80, 81, 81)),
+                        headers=hdr(tok))
+        assert res.status == 200, res.body
+        con = sqlite3.connect(db)
+        assert con.execute("SELECT rtreecheck('idx_parcels_geom')").fetchone()[0] == "ok"
+        assert con.execute("SELECT count(*) FROM idx_parcels_geom").fetchone()[0] == n + 20 - 1
+        con.close()
+        got = s.get("/collections/parcels/items?limit=10&bbox=" + ",".join(map(str, r(80.2, 80.2, 80.8, 80.8)))).json()
+        assert [f["properties"]["code"] for f in got["features"]] == ["B00011"], got
 
 
 if __name__ == "__main__":
