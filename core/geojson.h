@@ -1,6 +1,7 @@
-/* geojson: RFC 7946 geometry reading (from jansson values) into GEOS and
- * writing from GEOS into a buf. Core-internal. Coordinates are taken and
- * written as they are (x, y): CRS and axis handling is geom_transform's. */
+/* geojson: RFC 7946 geometry reading (from jansson values, or plain
+ * geometries straight from their text) into GEOS and writing from GEOS into
+ * a buf. Core-internal. Coordinates are taken and written as they are
+ * (x, y): CRS and axis handling is geom_transform's. */
 #ifndef ONEMAP_GEOJSON_H
 #define ONEMAP_GEOJSON_H
 
@@ -21,6 +22,21 @@
  * the limit). Caller owns *out. */
 int geojson_geom_parse(ctx *c, const json_t *j, size_t max_points, GEOSGeometry **out,
                        struct err *e);
+
+/* Reads the GeoJSON geometry object in text[0..len) straight into GEOS, for
+ * the common well-formed case only. Returns 0 and sets *out when the text is
+ * a geometry that geojson_geom_parse would accept, giving the identical
+ * geometry (same coordinates bit for bit, same structure); returns 1 (and
+ * sets *out = NULL, nothing allocated) for anything else — malformed JSON,
+ * errors of any kind, anything unusual — and then the caller parses the
+ * text with jansson and geojson_geom_parse, which gives the exact message.
+ * Never reports an error itself. max_points as in geojson_geom_parse.
+ * Accepted: an object of exactly the members "type" (Point, MultiPoint,
+ * LineString, MultiLineString, Polygon or MultiPolygon, unescaped) and
+ * non-empty "coordinates", in either order, JSON whitespace around.
+ * Caller owns *out. */
+int geojson_geom_parse_text(ctx *c, const char *text, size_t len, size_t max_points,
+                            GEOSGeometry **out);
 
 /* Appends g as a GeoJSON geometry object, each ordinate printed with at
  * most prec decimals (buf_put_num). */

@@ -1,6 +1,7 @@
 /* geojson_test: GeoJSON geometries into GEOS and back out. Round trips of
  * every type, error text naming the JSON path of the fault, the geojsonhint
- * corpus, winding order on output, precision and the position limit.
+ * corpus, winding order on output, precision and the position limit; the
+ * fast path from text against jansson and geojson_geom_parse.
  * The GEOS handle is made here directly: the test needs no PROJ context. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -853,6 +854,606 @@ static void test_corpus_bad(void **state)
     assert_true(refused >= 25);
 }
 
+/* ---- the fast path from text -------------------------------------------- */
+
+/* What a caller falls back on: jansson, duplicates refused, then
+ * geojson_geom_parse. 0 and *g, or nonzero. */
+static int slow_parse(const char *text, size_t len, size_t max, GEOSGeometry **g)
+{
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+    struct err e;
+    int rc;
+    *g = NULL;
+    if (!j)
+        return -1;
+    err_clear(&e);
+    rc = geojson_geom_parse(&C, j, max, g, &e);
+    json_decref(j);
+    return rc;
+}
+
+/* Same type, same structure, same coordinates bit for bit (WKB keeps every
+ * bit of every double, -0.0 included). */
+static int identical(const GEOSGeometry *a, const GEOSGeometry *b)
+{
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(C.geos);
+    size_t na = 0, nb = 0;
+    unsigned char *wa = GEOSWKBWriter_write_r(C.geos, w, a, &na);
+    unsigned char *wb = GEOSWKBWriter_write_r(C.geos, w, b, &nb);
+    int same = wa && wb && na == nb && memcmp(wa, wb, na) == 0 &&
+               GEOSGeomTypeId_r(C.geos, a) == GEOSGeomTypeId_r(C.geos, b) &&
+               GEOSEqualsExact_r(C.geos, a, b, 0) == 1;
+    GEOSFree_r(C.geos, wa);
+    GEOSFree_r(C.geos, wb);
+    GEOSWKBWriter_destroy_r(C.geos, w);
+    return same;
+}
+
+/* The text in a heap block of exactly len bytes, no NUL after it: under
+ * ASan, reading past len is caught. */
+static char *exact_copy(const char *text, size_t len)
+{
+    char *p = malloc(len ? len : 1);
+    assert_non_null(p);
+    memcpy(p, text, len);
+    return p;
+}
+
+/* The fast path's promise on text[0..len): 1 with nothing built, or 0 with
+ * exactly what the slow path builds. Returns what the fast path returned. */
+static int check_agrees(const char *text, size_t len, size_t max)
+{
+    GEOSGeometry *fast = (GEOSGeometry *)1, *slow = NULL;
+    char *copy = exact_copy(text, len);
+    int rc = geojson_geom_parse_text(&C, copy, len, max, &fast);
+    free(copy);
+    if (rc != 0) {
+        assert_int_equal(rc, 1);
+        assert_null(fast);
+        return rc;
+    }
+    assert_non_null(fast);
+    if (slow_parse(text, len, max, &slow) != 0)
+        fail_msg("fast path accepted what the slow path refuses: %.*s", (int)len, text);
+    if (!identical(fast, slow))
+        fail_msg("fast path built a different geometry: %.*s", (int)len, text);
+    GEOSGeom_destroy_r(C.geos, fast);
+    GEOSGeom_destroy_r(C.geos, slow);
+    return 0;
+}
+
+static void check_fast(const char *text, size_t max)
+{
+    if (check_agrees(text, strlen(text), max) != 0)
+        fail_msg("fast path refused: %s", text);
+}
+
+static void check_fast_refuses(const char *text, size_t max)
+{
+    if (check_agrees(text, strlen(text), max) == 0)
+        fail_msg("fast path accepted: %s", text);
+}
+
+static void test_fast_same_as_slow(void **state)
+{
+    static const char *const ok[] = {
+        "{\"type\":\"Point\",\"coordinates\":[1,2]}",
+        "{\"type\":\"Point\",\"coordinates\":[118.4,29.1,12.5]}",
+        "{\"type\":\"Point\",\"coordinates\":[-0,-0.0]}",
+        "{\"type\":\"Point\",\"coordinates\":[0,-0e0]}",
+        "{\"type\":\"Point\",\"coordinates\":[-0.0,0.000]}",
+        "{\"type\":\"Point\",\"coordinates\":[118.123456789012345,29.123456789012345]}",
+        "{\"type\":\"Point\",\"coordinates\":"
+        "[118.12345678901234567890123,-29.1234567890123456789]}",
+        "{\"type\":\"Point\",\"coordinates\":[0.1,0.3,0.7]}",
+        "{\"type\":\"Point\",\"coordinates\":[1e2,1E2]}",
+        "{\"type\":\"Point\",\"coordinates\":[1e+2,1e-2]}",
+        "{\"type\":\"Point\",\"coordinates\":[2.5E-3,-1.5e1]}",
+        "{\"type\":\"Point\",\"coordinates\":[0e0,0.0e-5]}",
+        "{\"type\":\"Point\",\"coordinates\":[1e-400,-1e-400]}",
+        "{\"type\":\"Point\",\"coordinates\":[5e-324,2.2250738585072011e-308]}",
+        "{\"type\":\"Point\",\"coordinates\":[1e9,-1e9]}",
+        "{\"type\":\"Point\",\"coordinates\":[1000000000,-1000000000]}",
+        "{\"type\":\"Point\",\"coordinates\":[999999999.9999999,-999999999.99999999]}",
+        "{\"type\":\"Point\",\"coordinates\":[0.000000000000000000000000001234,12345e-4]}",
+        "{\"type\":\"Point\",\"coordinates\":[9007199254740993e-7,9007199254740992e-7]}",
+        "{\"type\":\"Point\",\"coordinates\":[1.00000000000000011102230246251565,"
+        "0.1000000000000000055511151231257827]}",
+        "{\"type\":\"Point\",\"coordinates\":[123456789,-987654321]}",
+        "{\"type\":\"Point\",\"coordinates\":[1.5e8,3e-22]}",
+        "{\"type\":\"Point\",\"coordinates\":[1e-30,123456789012345678e-9]}",
+        "{\"coordinates\":[1,2],\"type\":\"Point\"}",
+        " \t\r\n{ \"type\" : \"Point\" ,\n\t\"coordinates\" : [ 1 , 2 , 3 ] }\n\r\t ",
+        "{\"type\":\"MultiPoint\",\"coordinates\":[[1,2]]}",
+        "{\"type\":\"MultiPoint\",\"coordinates\":[[1,2],[3,4,5],[1,2]]}",
+        "{\"coordinates\":[[1,2],[3,4]],\"type\":\"MultiPoint\"}",
+        "{\"type\":\"LineString\",\"coordinates\":[[0,0],[1,1]]}",
+        "{\"type\":\"LineString\",\"coordinates\":[[0,0,1],[1,1],[2,2,2]]}",
+        "{\"coordinates\":[[0,0],[1,1],[0,0]],\"type\":\"LineString\"}",
+        "{\"type\":\"MultiLineString\",\"coordinates\":[[[0,0],[1,1]]]}",
+        "{\"type\":\"MultiLineString\",\"coordinates\":[[[0,0],[1,1]],[[2,2],[3,3],[4,4,4]]]}",
+        "{\"coordinates\":[[[0,0],[1,1]],[[2,2],[3,3]]],\"type\":\"MultiLineString\"}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0,5],[1,0],[1,1,2],[0,0,5]]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[-0.0,0]]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[10,0],[10,10],[0,10],[0,0]],"
+        "[[1,1],[1,2],[2,2],[2,1],[1,1]],[[5,5],[5,6],[6,6],[5,5]]]}",
+        "{\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]],\"type\":\"Polygon\"}",
+        "{\n  \"type\": \"Polygon\",\n  \"coordinates\": [\n    [\n      [118.41, 29.13],\n"
+        "      [118.42, 29.13],\n      [118.42, 29.14],\n      [118.41, 29.13]\n    ]\n  ]\n}\n",
+        "{\"type\":\"MultiPolygon\",\"coordinates\":[[[[0,0],[1,0],[1,1],[0,0]]]]}",
+        "{\"type\":\"MultiPolygon\",\"coordinates\":[[[[0,0],[10,0],[10,10],[0,0]],"
+        "[[1,1],[2,1],[2,2],[1,1]]],[[[20,20],[30,20],[30,30],[20,20]]]]}",
+        "{\"coordinates\":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5],[6,6],[5,5]]]],"
+        "\"type\":\"MultiPolygon\"}",
+    };
+    size_t i;
+    for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        check_fast(ok[i], 0);
+}
+
+static void test_fast_refuses(void **state)
+{
+    static const char *const bad[] = {
+        /* what geojson_geom_parse refuses */
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1]]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[0,0]]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0,1],[1,0],[1,1],[0,0]]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0,1]]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0,1],[1,0],[1,1],[0,0,2]]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]],[]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]],\"bbox\":[0,0,1,1]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[0,0],[1,0],[1,1],[0,0]]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[[[[0,0],[1,0],[1,1],[0,0]]]]}",
+        "{\"type\":\"MultiPolygon\",\"coordinates\":[[]]}",
+        "{\"type\":\"MultiPolygon\",\"coordinates\":[[[]]]}",
+        "{\"type\":\"MultiPolygon\",\"coordinates\":[[[[0,0],[1,0],[1,1],[0,0]]],[]]}",
+        "{\"type\":\"Point\",\"coordinates\":[1]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2,3,4]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,NaN]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,Infinity]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,-Infinity]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,1e10]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,-1000000001]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,1000000000.0000001]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,1e999]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,-1.5e400]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,12345678901234567890]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,123456789012345678901234567890]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2,1e10]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,\"2\"]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,null]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,true]}",
+        "{\"type\":\"Point\",\"coordinates\":[[1,2]]}",
+        "{\"type\":\"Point\",\"coordinates\":null}",
+        "{\"type\":\"Point\",\"coordinates\":{}}",
+        "{\"type\":\"Point\"}",
+        "{\"coordinates\":[1,2]}",
+        "{\"type\":\"LineString\",\"coordinates\":[[0,0]]}",
+        "{\"type\":\"MultiLineString\",\"coordinates\":[[[0,0],[1,1]],[[2,2]]]}",
+        "{\"type\":\"MultiPoint\",\"coordinates\":[[1,2],[3]]}",
+        "{\"type\":\"GeometryCollection\",\"geometries\":[]}",
+        "{\"type\":\"GeometryCollection\",\"geometries\":[{\"type\":\"Point\",\"coordinates\":"
+        "[1,2]}]}",
+        "{\"type\":\"polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}",
+        "{\"type\":\"Feature\",\"coordinates\":[1,2]}",
+        "{\"type\":\"Polygn\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}",
+        "{\"type\":\"Pointx\",\"coordinates\":[1,2]}",
+        "{\"type\":\"Poin\",\"coordinates\":[1,2]}",
+        /* JSON that is not JSON */
+        "{\"type\":\"Point\",\"coordinates\":[1,01]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,-01]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,00]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,1.]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,.5]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,+1]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,-]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,1e]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,1e+]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,1.5.3]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,0x10]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,1,]}",
+        "{\"type\":\"Point\",\"coordinates\":[1 2]}",
+        "{\"type\":\"Point\",\"coordinates\":[,1,2]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2],}",
+        "{\"type\":\"Point\",,\"coordinates\":[1,2]}",
+        "{\"type\" \"Point\",\"coordinates\":[1,2]}",
+        "{type:\"Point\",\"coordinates\":[1,2]}",
+        "{'type':'Point','coordinates':[1,2]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2]}x",
+        "{\"type\":\"Point\",\"coordinates\":[1,2]}}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2]},",
+        "{\"type\":\"Point\",\"coordinates\":[1,2]} {}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2]]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2] /* c */}",
+        "\xef\xbb\xbf{\"type\":\"Point\",\"coordinates\":[1,2]}",
+        "\f{\"type\":\"Point\",\"coordinates\":[1,2]}",
+        "[{\"type\":\"Point\",\"coordinates\":[1,2]}]",
+        "\"Point\"",
+        "{}",
+        "",
+        " \n",
+        /* what the slow path takes but the fast path leaves to it */
+        "{\"type\":\"Point\",\"coordinates\":[]}",
+        "{\"type\":\"MultiPolygon\",\"coordinates\":[]}",
+        "{\"type\":\"Polygon\",\"coordinates\":[ ]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2],\"bbox\":[1,2,1,2]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2],\"crs\":null}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2],\"geometries\":[]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,2],\"id\":1}",
+        "{\"type\":\"Poin\\u0074\",\"coordinates\":[1,2]}",
+        "{\"type\":\"Point\\\"\",\"coordinates\":[1,2]}",
+        "{\"typ\\u0065\":\"Point\",\"coordinates\":[1,2]}",
+        "{\"type\":\"Point\",\"coordinate\\u0073\":[1,2]}",
+        "{\"type\":\"Point\",\"coordinates\":[1,12345678901234567890123456789012345678901234567890."
+        "123456789012345e-40]}",
+        /* duplicates, which callers' jansson refuses */
+        "{\"type\":\"Point\",\"coordinates\":[1,2],\"coordinates\":[1,2]}",
+        "{\"type\":\"Point\",\"type\":\"Point\",\"coordinates\":[1,2]}",
+        "{\"coordinates\":[1,2],\"type\":\"Point\",\"type\":\"Point\"}",
+        "{\"coordinates\":[1,2],\"coordinates\":[1,2],\"type\":\"Point\"}",
+        /* coordinates first, then something amiss */
+        "{\"coordinates\":[[[[[1,2]]]]],\"type\":\"Point\"}",
+        "{\"coordinates\":[1,2]],\"type\":\"Point\"}",
+        "{\"coordinates\":[[1,2],\"type\":\"Point\"}",
+        "{\"coordinates\":[1,2],\"type\":\"Polygon\"}",
+        "{\"coordinates\":[1,\"2\"],\"type\":\"Point\"}",
+        "{\"coordinates\":[1,2e],\"type\":\"Point\"}",
+        "{\"coordinates\":[1,2]}",
+    };
+    static const char poly[] =
+        "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}";
+    static const char swapped[] =
+        "{\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]],\"type\":\"Polygon\"}";
+    static const char nul[] = "{\"type\":\"Point\",\"coordinates\":[1,2]}\0";
+    GEOSGeometry *g = (GEOSGeometry *)1;
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        check_fast_refuses(bad[i], 0);
+
+    /* every truncation of the text */
+    for (i = 0; i < sizeof poly - 1; i++)
+        if (check_agrees(poly, i, 0) == 0)
+            fail_msg("fast path accepted %zu bytes of %s", i, poly);
+    for (i = 0; i < sizeof swapped - 1; i++)
+        if (check_agrees(swapped, i, 0) == 0)
+            fail_msg("fast path accepted %zu bytes of %s", i, swapped);
+    /* a NUL is not whitespace */
+    assert_int_equal(check_agrees(nul, sizeof nul - 1, 0), 1);
+    assert_int_equal(check_agrees(nul, sizeof nul - 2, 0), 0);
+    assert_int_equal(geojson_geom_parse_text(&C, NULL, 0, 0, &g), 1);
+    assert_null(g);
+
+    /* the position limit, counted as geojson_geom_parse counts */
+    check_fast_refuses(poly, 4);
+    check_fast(poly, 5);
+    check_fast(poly, 6);
+    check_fast_refuses(swapped, 4);
+    check_fast(swapped, 5);
+    check_fast_refuses("{\"type\":\"MultiPoint\",\"coordinates\":[[1,2],[3,4],[5,6]]}", 2);
+    check_fast("{\"type\":\"MultiPoint\",\"coordinates\":[[1,2],[3,4],[5,6]]}", 3);
+    check_fast("{\"type\":\"Point\",\"coordinates\":[1,2]}", 1);
+}
+
+/* Geometries beyond the scratch arrays' first room: many positions, rings,
+ * members; either member order. */
+static void test_fast_large(void **state)
+{
+    struct buf b;
+    size_t i, k;
+    int order;
+    for (order = 0; order < 2; order++) {
+        buf_init(&b);
+        buf_puts(&b, order ? "{\"coordinates\":[" : "{\"type\":\"LineString\",\"coordinates\":[");
+        for (i = 0; i <= 200000; i++)
+            buf_printf(&b, "%s[%zu.5,%zu.25]", i ? "," : "", i % 180, i % 90);
+        buf_puts(&b, order ? "],\"type\":\"LineString\"}" : "]}");
+        assert_false(b.oom);
+        check_fast_refuses(b.data, 200000);
+        check_fast(b.data, 200001);
+        check_fast(b.data, 0);
+        buf_clear(&b);
+    }
+    /* 40 polygons of a shell and 39 holes of 12 positions each */
+    buf_init(&b);
+    buf_puts(&b, "{\"type\":\"MultiPolygon\",\"coordinates\":[");
+    for (i = 0; i < 40; i++) {
+        buf_puts(&b, i ? ",[" : "[");
+        for (k = 0; k < 40; k++) {
+            size_t v;
+            buf_puts(&b, k ? ",[" : "[");
+            for (v = 0; v < 11; v++)
+                buf_printf(&b, "[%zu.%zu,%zu.%zu%s],", i, v, k, v, v % 3 ? "" : ",7");
+            buf_printf(&b, "[%zu.0,%zu.0,7]]", i, k);
+        }
+        buf_puts(&b, "]");
+    }
+    buf_puts(&b, "]}");
+    assert_false(b.oom);
+    check_fast(b.data, 0);
+    check_fast_refuses(b.data, 40 * 40 * 12 - 1);
+    buf_clear(&b);
+    /* 100 lines, 100 points */
+    buf_init(&b);
+    buf_puts(&b, "{\"type\":\"MultiLineString\",\"coordinates\":[");
+    for (i = 0; i < 100; i++)
+        buf_printf(&b, "%s[[%zu,0],[%zu,1]]", i ? "," : "", i, i);
+    buf_puts(&b, "]}");
+    check_fast(b.data, 0);
+    buf_clear(&b);
+    buf_init(&b);
+    buf_puts(&b, "{\"coordinates\":[");
+    for (i = 0; i < 100; i++)
+        buf_printf(&b, "%s[%zu,-%zu]", i ? "," : "", i, i);
+    buf_puts(&b, "],\"type\":\"MultiPoint\"}");
+    check_fast(b.data, 0);
+    buf_clear(&b);
+}
+
+/* Every geometry of the geojsonhint corpus, good and bad, as jansson prints
+ * it (compact and indented), and each file's text as it stands. */
+static void test_fast_corpus(void **state)
+{
+    static const char *const sub[] = {"good", "bad"};
+    char dir[512], path[1024];
+    size_t s, accepted = 0;
+    int i, n;
+    for (s = 0; s < 2; s++) {
+        DIR *d;
+        struct dirent *de;
+        snprintf(dir, sizeof dir, "%s/geojsonhint/%s", ONEMAP_CORPUS_DIR, sub[s]);
+        assert_non_null(d = opendir(dir));
+        while ((de = readdir(d))) {
+            const json_t *geoms[MAX_GEOMS];
+            json_t *root;
+            char *text;
+            if (!strstr(de->d_name, ".geojson"))
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            text = slurp(path);
+            accepted += check_agrees(text, strlen(text), 0) == 0;
+            root = json_loads(text, JSON_DECODE_ANY, NULL);
+            n = root ? find_geoms(root, geoms) : 0;
+            for (i = 0; i < n; i++) {
+                char *a = json_dumps(geoms[i], JSON_COMPACT);
+                char *b = json_dumps(geoms[i], JSON_INDENT(3));
+                accepted += check_agrees(a, strlen(a), 0) == 0;
+                accepted += check_agrees(b, strlen(b), 0) == 0;
+                free(a);
+                free(b);
+            }
+            json_decref(root);
+            free(text);
+        }
+        closedir(d);
+    }
+    assert_true(accepted >= 20);
+}
+
+/* ---- randomized: generated geometries and mutations of them ---- */
+
+static uint64_t gen_state;
+
+static uint64_t gen_u64(void)
+{
+    /* splitmix64: the same sequence on every platform */
+    uint64_t z = (gen_state += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static unsigned gen(unsigned n)
+{
+    return (unsigned)(gen_u64() % n);
+}
+
+static double gen_unit(void)
+{
+    return (double)(gen_u64() >> 11) * 0x1p-53;
+}
+
+static void put_ws(struct buf *b)
+{
+    static const char *const ws[] = {"", "", "", "", " ", "\n", "\t", "\r\n  "};
+    buf_puts(b, ws[gen(8)]);
+}
+
+/* A number in one of the forms clients write. */
+static void put_rnd_num(struct buf *b, double lo, double hi)
+{
+    double v = lo + (hi - lo) * gen_unit();
+    switch (gen(10)) {
+    case 0:
+        buf_printf(b, "%d", (int)v);
+        break;
+    case 1:
+        buf_printf(b, "%.17g", v);
+        break;
+    case 2:
+        buf_printf(b, "%.*e", (int)gen(18), v);
+        break;
+    case 3:
+        buf_printf(b, "%.*E", (int)gen(6), v);
+        break;
+    case 4: {
+        static const char *const odd[] = {"-0",
+                                          "-0.0",
+                                          "0",
+                                          "0e0",
+                                          "1e-400",
+                                          "5e-324",
+                                          "1E+2",
+                                          "1e9",
+                                          "-1e9",
+                                          "999999999",
+                                          "118.12345678901234567890",
+                                          "0.1",
+                                          "1000000000.0"};
+        buf_puts(b, odd[gen(sizeof odd / sizeof odd[0])]);
+        break;
+    }
+    case 5:
+        buf_printf(b, "%.15g", v);
+        break;
+    default:
+        buf_printf(b, "%.*f", (int)gen(18), v);
+    }
+}
+
+/* Positions are written once each; a ring's last repeats its first's text. */
+static void put_rnd_pos(struct buf *b, char *first, size_t size)
+{
+    size_t start = b->len;
+    buf_putc(b, '[');
+    put_ws(b);
+    put_rnd_num(b, -180, 180);
+    put_ws(b);
+    buf_putc(b, ',');
+    put_ws(b);
+    put_rnd_num(b, -90, 90);
+    if (gen(5) == 0) {
+        buf_putc(b, ',');
+        put_rnd_num(b, -100, 1000);
+    }
+    put_ws(b);
+    buf_putc(b, ']');
+    if (first)
+        snprintf(first, size, "%.*s", (int)(b->len - start), b->data + start);
+}
+
+static void put_rnd_ring(struct buf *b)
+{
+    char first[512];
+    unsigned i, n = 3 + gen(gen(4) == 0 ? 40 : 10);
+    buf_putc(b, '[');
+    put_rnd_pos(b, first, sizeof first);
+    for (i = 1; i < n; i++) {
+        buf_putc(b, ',');
+        put_ws(b);
+        put_rnd_pos(b, NULL, 0);
+    }
+    buf_putc(b, ',');
+    buf_puts(b, first);
+    buf_putc(b, ']');
+}
+
+static void put_rnd_polygon(struct buf *b)
+{
+    unsigned i, n = 1 + (gen(3) == 0 ? gen(4) : 0);
+    buf_putc(b, '[');
+    for (i = 0; i < n; i++) {
+        if (i)
+            buf_putc(b, ',');
+        put_ws(b);
+        put_rnd_ring(b);
+    }
+    put_ws(b);
+    buf_putc(b, ']');
+}
+
+static void put_rnd_geom(struct buf *b)
+{
+    int multi = gen(3) == 0, coords_first = gen(4) == 0;
+    const char *type = multi ? "\"MultiPolygon\"" : "\"Polygon\"";
+    unsigned i, n = 1 + gen(4);
+    put_ws(b);
+    buf_putc(b, '{');
+    put_ws(b);
+    if (!coords_first) {
+        buf_puts(b, "\"type\":");
+        put_ws(b);
+        buf_puts(b, type);
+        buf_putc(b, ',');
+        put_ws(b);
+    }
+    buf_puts(b, "\"coordinates\"");
+    put_ws(b);
+    buf_putc(b, ':');
+    if (multi) {
+        buf_putc(b, '[');
+        for (i = 0; i < n; i++) {
+            if (i)
+                buf_putc(b, ',');
+            put_rnd_polygon(b);
+        }
+        buf_putc(b, ']');
+    } else {
+        put_rnd_polygon(b);
+    }
+    if (coords_first) {
+        buf_putc(b, ',');
+        buf_puts(b, "\"type\"");
+        put_ws(b);
+        buf_putc(b, ':');
+        buf_puts(b, type);
+    }
+    put_ws(b);
+    buf_putc(b, '}');
+    put_ws(b);
+}
+
+/* Replaces, inserts or deletes a few bytes, or cuts the text short. */
+static size_t mutate(char *s, size_t len, size_t room)
+{
+    static const char alphabet[] = "0123456789-+.eE,[]{}\": \n\t\\xNa";
+    unsigned k, edits = 1 + gen(3);
+    for (k = 0; k < edits && len > 0; k++) {
+        size_t at = gen((unsigned)len);
+        char ch = gen(8) ? alphabet[gen(sizeof alphabet - 1)] : (char)gen(256);
+        switch (gen(5)) {
+        case 0:
+            if (len + 1 < room) {
+                memmove(s + at + 1, s + at, len - at);
+                s[at] = ch;
+                len++;
+            }
+            break;
+        case 1:
+            memmove(s + at, s + at + 1, len - at - 1);
+            len--;
+            break;
+        case 2:
+            if (gen(4) == 0)
+                len = at;
+            break;
+        default:
+            s[at] = ch;
+        }
+    }
+    return len;
+}
+
+static void test_fast_random(void **state)
+{
+    struct buf b;
+    char *m;
+    size_t mlen;
+    unsigned i, k, accepted = 0, mutants_accepted = 0;
+    gen_state = 20240611;
+    for (i = 0; i < 3000; i++) {
+        buf_init(&b);
+        put_rnd_geom(&b);
+        assert_false(b.oom);
+        if (check_agrees(b.data, b.len, 0) != 0)
+            fail_msg("fast path refused: %s", b.data);
+        accepted++;
+        m = malloc(b.len + 8);
+        assert_non_null(m);
+        for (k = 0; k < 4; k++) {
+            memcpy(m, b.data, b.len);
+            mlen = mutate(m, b.len, b.len + 8);
+            mutants_accepted += check_agrees(m, mlen, 0) == 0;
+        }
+        free(m);
+        buf_clear(&b);
+    }
+    /* the mutants tested both outcomes */
+    assert_true(mutants_accepted > 100);
+    assert_true(mutants_accepted < 4 * accepted - 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -873,6 +1474,11 @@ int main(void)
         cmocka_unit_test(test_max_points),
         cmocka_unit_test(test_corpus_good),
         cmocka_unit_test(test_corpus_bad),
+        cmocka_unit_test(test_fast_same_as_slow),
+        cmocka_unit_test(test_fast_refuses),
+        cmocka_unit_test(test_fast_large),
+        cmocka_unit_test(test_fast_corpus),
+        cmocka_unit_test(test_fast_random),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
