@@ -154,16 +154,16 @@ static int is_polygonal(ctx *c, const GEOSGeometry *g)
     return t == GEOS_POLYGON || t == GEOS_MULTIPOLYGON;
 }
 
-static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, int crs, int axis,
-                          const struct limits *lim, int flags, struct feature_in *out,
-                          struct err *e)
+static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, GEOSGeometry *pre,
+                          int crs, int axis, const struct limits *lim, int flags,
+                          struct feature_in *out, struct err *e)
 {
-    GEOSGeometry *g = NULL, *t = NULL;
+    GEOSGeometry *g = pre, *t = NULL;
     int rc;
-    if (!jg || json_is_null(jg))
+    if (!g && (!jg || json_is_null(jg)))
         return err_set(e, ERR_INVALID, "geometry: required (layer %s takes Polygon or MultiPolygon)",
                        l->id);
-    if ((rc = geojson_geom_parse(c, jg, lim ? lim->max_vertices : 0, &g, e)))
+    if (!g && (rc = geojson_geom_parse(c, jg, lim ? lim->max_vertices : 0, &g, e)))
         return err_prefix(e, "geometry");
     if (!is_polygonal(c, g)) {
         rc = err_set(e, ERR_INVALID, "geometry: layer %s takes Polygon or MultiPolygon, not %s",
@@ -212,24 +212,34 @@ out:
 int feature_parse(ctx *c, const struct layer *l, const json_t *j, int crs, int axis,
                   const struct limits *lim, int flags, struct feature_in *out, struct err *e)
 {
+    return feature_parse_pre(c, l, j, NULL, crs, axis, lim, flags, out, e);
+}
+
+int feature_parse_pre(ctx *c, const struct layer *l, const json_t *j, GEOSGeometry *geom,
+                      int crs, int axis, const struct limits *lim, int flags,
+                      struct feature_in *out, struct err *e)
+{
     const char *type;
+    int rc;
     memset(out, 0, sizeof *out);
     if (!json_is_object(j))
-        return err_set(e, ERR_INVALID, "expected a GeoJSON Feature object");
-    type = json_string_value(json_object_get(j, "type"));
-    if (!type || strcmp(type, "Feature"))
-        return err_set(e, ERR_INVALID, "type: expected \"Feature\"");
-    out->vals = calloc(l->n_fields, sizeof *out->vals);
-    if (!out->vals)
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    if (parse_props(l, json_object_get(j, "properties"), flags, out->vals, e) ||
-        parse_geometry(c, l, json_object_get(j, "geometry"), crs, axis, lim, flags, out, e)) {
-        int rc = e->code;
-        free(out->vals);
-        out->vals = NULL;
-        return rc;
-    }
-    return 0;
+        rc = err_set(e, ERR_INVALID, "expected a GeoJSON Feature object");
+    else if (!(type = json_string_value(json_object_get(j, "type"))) || strcmp(type, "Feature"))
+        rc = err_set(e, ERR_INVALID, "type: expected \"Feature\"");
+    else if (!(out->vals = calloc(l->n_fields, sizeof *out->vals)))
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    else if (parse_props(l, json_object_get(j, "properties"), flags, out->vals, e))
+        rc = e->code;
+    else if (!(rc = parse_geometry(c, l, json_object_get(j, "geometry"), geom, crs, axis, lim,
+                                   flags, out, e)))
+        return 0;
+    else
+        geom = NULL; /* parse_geometry took it over; out keeps the place of a fault */
+    if (geom)
+        GEOSGeom_destroy_r(c->geos, geom);
+    free(out->vals);
+    out->vals = NULL;
+    return rc;
 }
 
 int feature_insert(ctx *c, store *s, const struct layer *l, const struct feature_in *f,

@@ -46,6 +46,12 @@ void feature_in_clear(ctx *c, struct feature_in *f);
  * "geometry: Self-intersection at 118.41 29.13". */
 int feature_parse(ctx *c, const struct layer *l, const json_t *j, int crs, int axis,
                   const struct limits *lim, int flags, struct feature_in *out, struct err *e);
+/* The same with the geometry read already (from the text, in the upload's
+ * CRS): it stands for the Feature's "geometry" member and is taken over,
+ * also on failure. */
+int feature_parse_pre(ctx *c, const struct layer *l, const json_t *j, GEOSGeometry *geom,
+                      int crs, int axis, const struct limits *lim, int flags,
+                      struct feature_in *out, struct err *e);
 
 /* Stores f as a new feature. */
 int feature_insert(ctx *c, store *s, const struct layer *l, const struct feature_in *f,

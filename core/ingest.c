@@ -8,12 +8,14 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crs.h"
 #include "ctx_int.h"
 #include "edit.h"
 #include "feature.h"
+#include "geojson.h"
 #include "geom.h"
 #include "shapefile.h"
 
@@ -80,6 +82,7 @@ struct job {
     int key_field;
     struct removal *removals;
     size_t n_removals, cap_removals;
+    char at[32];              /* the time of the change, for its history rows */
 };
 
 static void note(struct ingest_note *list, size_t *count, size_t index, const char *key,
@@ -129,16 +132,65 @@ static void box_add_geom(struct job *j, const GEOSGeometry *g)
     }
 }
 
-/* The item's Feature as JSON: from the parsed array, or parsed from its span. */
-static int load_item(struct job *j, size_t i, struct err *e)
+static size_t skip_ws(const char *t, size_t n, size_t i);
+static size_t skip_string(const char *t, size_t n, size_t i);
+static size_t skip_value(const char *t, size_t n, size_t i);
+
+/* The span [*vs, *ve) of the value of the first top-level member "geometry"
+ * of the object text[start..end); 0 when found. */
+static int find_geometry(const char *t, size_t start, size_t end, size_t *vs, size_t *ve)
+{
+    static const char key[] = "\"geometry\"";
+    size_t i = skip_ws(t, end, start + 1);
+    while (i < end && t[i] == '"') {
+        size_t kend = skip_string(t, end, i), v;
+        if (!kend || (v = skip_ws(t, end, kend)) >= end || t[v] != ':')
+            return -1;
+        v = skip_ws(t, end, v + 1);
+        if (kend - i == sizeof key - 1 && !memcmp(t + i, key, sizeof key - 1)) {
+            *vs = v;
+            *ve = skip_value(t, end, v);
+            return *ve ? 0 : -1;
+        }
+        if (!(i = skip_value(t, end, v)))
+            return -1;
+        i = skip_ws(t, end, i);
+        if (i >= end || t[i] != ',')
+            return -1;
+        i = skip_ws(t, end, i + 1);
+    }
+    return -1;
+}
+
+/* The item's Feature as JSON: from the parsed array, or parsed from its
+ * span. From a span, a plain geometry is read straight from the text into
+ * *pre (c's GEOS) and the rest parsed with "geometry": null in its place:
+ * jansson then builds no node per number. Anything unusual takes the whole
+ * span through jansson, which words any error. */
+static int load_item(struct job *j, size_t i, ctx *c, size_t max_points, GEOSGeometry **pre,
+                     struct buf *tmp, struct err *e)
 {
     json_error_t je;
     const struct span *sp;
+    size_t vs, ve;
+    *pre = NULL;
     if (j->feats) {
         j->items[i].json = json_incref(json_array_get(j->feats, i));
         return 0;
     }
     sp = &j->spans[i];
+    if (!find_geometry(j->text, sp->start, sp->end, &vs, &ve) && j->text[vs] == '{' &&
+        !geojson_geom_parse_text(c, j->text + vs, ve - vs, max_points, pre)) {
+        buf_reset(tmp);
+        buf_append(tmp, j->text + sp->start, vs - sp->start);
+        buf_puts(tmp, "null");
+        buf_append(tmp, j->text + ve, sp->end - ve);
+        if (!tmp->oom &&
+            (j->items[i].json = json_loadb(tmp->data, tmp->len, JSON_REJECT_DUPLICATES, &je)))
+            return 0;
+        GEOSGeom_destroy_r(c->geos, *pre);
+        *pre = NULL;
+    }
     j->items[i].json = json_loadb(j->text + sp->start, sp->end - sp->start,
                                   JSON_REJECT_DUPLICATES, &je);
     if (!j->items[i].json)
@@ -174,6 +226,7 @@ struct pool {
      * parsers may run ahead of it (memory stays bounded); stop when it gave up */
     size_t consumed, lead;
     int stop;
+    unsigned char *owner; /* which thread parsed each chunk (it frees it too) */
 };
 
 struct pool_thread {
@@ -181,6 +234,8 @@ struct pool_thread {
     ctx *c;
     pthread_t t;
     int started;
+    int me;           /* 1 + index: the owner mark of the chunks it parses */
+    size_t swept;     /* chunks below this were looked at for freeing */
 };
 
 static void verdict_set(struct verdict *v, const char *msg, int with_key, int with_loc,
@@ -205,13 +260,14 @@ static int parse_range(struct pool *p, ctx *c, size_t from, size_t to, struct bu
     for (size_t i = from; i < to && !oom; i++) {
         struct item *it = &j->items[i];
         struct verdict *v = &p->v[i];
+        GEOSGeometry *pre;
         err_clear(&fe);
-        if (load_item(j, i, &fe)) {
+        if (load_item(j, i, c, lim.max_vertices, &pre, gj, &fe)) {
             verdict_set(v, fe.msg, 0, 0, &oom);
             continue;
         }
-        if (feature_parse(c, j->l, it->json, p->crs, p->axis, &lim,
-                          j->o->make_valid ? FEATURE_MAKE_VALID : 0, &it->f, &fe)) {
+        if (feature_parse_pre(c, j->l, it->json, pre, p->crs, p->axis, &lim,
+                              j->o->make_valid ? FEATURE_MAKE_VALID : 0, &it->f, &fe)) {
             verdict_set(v, fe.msg, 1, 1, &oom);
             continue;
         }
@@ -239,6 +295,26 @@ static int parse_range(struct pool *p, ctx *c, size_t from, size_t to, struct bu
     return oom;
 }
 
+static void item_free(ctx *c, struct item *it);
+
+/* Frees the items of this thread's chunks that the writer has finished
+ * (below consumed): memory goes back to the arena it came from, without the
+ * lock traffic of freeing it from the writer's thread. */
+static void sweep(struct pool_thread *pt, size_t consumed)
+{
+    struct job *j = pt->p->j;
+    for (; pt->swept < consumed; pt->swept++) {
+        size_t from = pt->swept * CHUNK_ITEMS, to = from + CHUNK_ITEMS < j->n ? from + CHUNK_ITEMS : j->n;
+        if (pt->p->owner[pt->swept] != pt->me)
+            continue;
+        for (size_t i = from; i < to; i++)
+            if (j->items[i].released) {
+                item_free(pt->c, &j->items[i]);
+                j->items[i].released = 1;
+            }
+    }
+}
+
 static void *pool_run(void *arg)
 {
     struct pool_thread *pt = arg;
@@ -246,14 +322,19 @@ static void *pool_run(void *arg)
     struct buf gj;
     buf_init(&gj);
     for (;;) {
-        size_t k;
+        size_t k, consumed;
         int oom;
         pthread_mutex_lock(&p->mu);
         while (p->lead && p->next < p->n_chunks && p->next >= p->consumed + p->lead &&
                !p->stop && !p->oom)
             pthread_cond_wait(&p->cv, &p->mu);
         k = p->next < p->n_chunks && !p->oom && !p->stop ? p->next++ : p->n_chunks;
+        if (k < p->n_chunks)
+            p->owner[k] = (unsigned char)pt->me;
+        consumed = p->consumed;
         pthread_mutex_unlock(&p->mu);
+        if (pt->me)
+            sweep(pt, consumed);
         if (k == p->n_chunks)
             break;
         oom = parse_range(p, pt->c, k * CHUNK_ITEMS,
@@ -290,9 +371,10 @@ static int pool_init(struct pool *p, struct job *j, int crs, int axis)
     p->n_chunks = (j->n + CHUNK_ITEMS - 1) / CHUNK_ITEMS;
     p->v = calloc(j->n ? j->n : 1, sizeof *p->v);
     p->done = calloc(p->n_chunks ? p->n_chunks : 1, 1);
+    p->owner = calloc(p->n_chunks ? p->n_chunks : 1, 1);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    return p->v && p->done ? 0 : -1;
+    return p->v && p->done && p->owner ? 0 : -1;
 }
 
 /* Starts up to PARSE_THREADS helpers, each with its own GEOS and PROJ
@@ -307,6 +389,7 @@ static int pool_start(struct pool *p, struct pool_thread *pt)
         return 0;
     for (int k = 0; k < PARSE_THREADS; k++) {
         pt[k].p = p;
+        pt[k].me = k + 1;
         if (!(pt[k].c = ctx_new(&ce)))
             break;
         if (pthread_create(&pt[k].t, NULL, pool_run, &pt[k])) {
@@ -334,7 +417,7 @@ static void pool_join(struct pool_thread *pt)
 static int pool_finish(struct pool *p)
 {
     struct job *j = p->j;
-    int oom = p->oom || !p->v || !p->done;
+    int oom = p->oom || !p->v || !p->done || !p->owner;
     for (size_t i = 0; i < j->n && !oom; i++) {
         struct item *it = &j->items[i];
         if (p->v[i].invalid) {
@@ -350,6 +433,7 @@ static int pool_finish(struct pool *p)
         free(p->v[i].invalid);
     free(p->v);
     free(p->done);
+    free(p->owner);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     return oom ? err_set(NULL, ERR_INTERNAL, "out of memory") : 0;
@@ -553,7 +637,7 @@ static int write_item(struct job *j, struct item *it, struct err *e)
     if (rc)
         return rc;
     it->fid = fid;
-    return store_history_add(j->s, j->l, fid, version, "import", by, cid, NULL, e);
+    return store_history_add_at(j->s, j->l, fid, version, "import", j->at, by, cid, NULL, e);
 }
 
 static int write_all(struct job *j, struct err *e)
@@ -565,8 +649,8 @@ static int write_all(struct job *j, struct err *e)
         struct removal *rm = &j->removals[i];
         if (!(rc = store_history_keep(j->s, j->l, rm->fid, rm->version, rm->feature, e)) &&
             !(rc = store_feature_delete(j->s, j->l, rm->fid, e)))
-            rc = store_history_add(j->s, j->l, rm->fid, rm->version + 1, "delete", j->o->by,
-                                   j->r->change_id, rm->feature, e);
+            rc = store_history_add_at(j->s, j->l, rm->fid, rm->version + 1, "delete", j->at,
+                                      j->o->by, j->r->change_id, rm->feature, e);
     }
     for (size_t i = 0; !rc && i < j->n; i++) {
         struct item *it = &j->items[i];
@@ -578,12 +662,12 @@ static int write_all(struct job *j, struct err *e)
     return rc;
 }
 
-static void item_free(struct job *j, struct item *it)
+static void item_free(ctx *c, struct item *it)
 {
-    feature_in_clear(j->c, &it->f);
+    feature_in_clear(c, &it->f);
     free(it->gj);
     if (it->wkb)
-        GEOSFree_r(j->c->geos, it->wkb);
+        GEOSFree_r(c->geos, it->wkb);
     free(it->old_feature);
     json_decref(it->json);
     memset(it, 0, sizeof *it);
@@ -592,7 +676,7 @@ static void item_free(struct job *j, struct item *it)
 static void job_clear(struct job *j)
 {
     for (size_t i = 0; j->items && i < j->n; i++)
-        item_free(j, &j->items[i]);
+        item_free(j->c, &j->items[i]);
     for (size_t i = 0; i < j->n_removals; i++)
         free(j->removals[i].feature);
     free(j->removals);
@@ -651,8 +735,7 @@ static int write_following(struct job *j, struct pool *p, struct store_box *boxe
                 snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
                 note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
             }
-            item_free(j, it);
-            it->released = 1;
+            it->released = 1; /* its parser frees it */
         }
         pthread_mutex_lock(&p->mu);
         p->consumed = k + 1;
@@ -706,7 +789,7 @@ static int parse_all(struct job *j, int crs, int axis, int bulk, struct err *e)
     if (bulk && helpers) {
         written = write_following(j, &p, boxes, e);
     } else {
-        struct pool_thread self = {&p, j->c, 0, 0};
+        struct pool_thread self = {&p, j->c, 0, 0, 0, 0};
         pool_run(&self); /* this thread parses too */
     }
     pool_join(pt);
@@ -728,9 +811,23 @@ static int parse_all(struct job *j, int crs, int axis, int bulk, struct err *e)
     return 1;
 }
 
+/* Now as the history writes times: 2026-11-26T04:30:41.123Z. */
+static void time_now(char *out, size_t size)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    char day[16];
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    snprintf(out, size, "%.10sT%02d:%02d:%02d.%03dZ", day, tm.tm_hour % 24, tm.tm_min % 60,
+             tm.tm_sec % 61, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
 static int run_job(struct job *j, int crs, int axis, struct err *e)
 {
     int rc, bulk;
+    time_now(j->at, sizeof j->at);
     if (!(j->items = calloc(j->n ? j->n : 1, sizeof *j->items)))
         return err_set(e, ERR_INTERNAL, "out of memory");
     if ((rc = bulk_begin(j, &bulk, e)))
@@ -742,7 +839,7 @@ static int run_job(struct job *j, int crs, int axis, struct err *e)
         char change_id[sizeof j->r->change_id];
         memcpy(change_id, j->r->change_id, sizeof change_id);
         for (size_t i = 0; i < j->n; i++)
-            item_free(j, &j->items[i]);
+            item_free(j->c, &j->items[i]);
         memset(j->r, 0, sizeof *j->r);
         memcpy(j->r->change_id, change_id, sizeof change_id);
     }

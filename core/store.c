@@ -1180,11 +1180,18 @@ int store_history_add(store *s, const struct layer *l, long long fid, long long 
                       const char *op, const char *by, const char *change_id, const char *feature,
                       struct err *e)
 {
+    return store_history_add_at(s, l, fid, version, op, NULL, by, change_id, feature, e);
+}
+
+int store_history_add_at(store *s, const struct layer *l, long long fid, long long version,
+                         const char *op, const char *at, const char *by, const char *change_id,
+                         const char *feature, struct err *e)
+{
     char sql[512];
     sqlite3_stmt *st;
     int rc = 0;
     snprintf(sql, sizeof sql, "INSERT INTO onemap_history (collection, fid, version, op, at, by,"
-             " change_id, feature) VALUES (?, ?, ?, ?, %s, ?, ?, ?)", NOW);
+             " change_id, feature) VALUES (?1, ?2, ?3, ?4, coalesce(?8, %s), ?5, ?6, ?7)", NOW);
     if (!(st = prep(s, sql, e)))
         return e->code;
     sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
@@ -1196,6 +1203,7 @@ int store_history_add(store *s, const struct layer *l, long long fid, long long 
     /* the column is NOT NULL in every database made so far: '' stands for
      * "no copy" */
     sqlite3_bind_text(st, 7, feature ? feature : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, at, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = db_err(s, e, "history");
     sqlite3_reset(st);

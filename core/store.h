@@ -180,6 +180,11 @@ int store_feature_delete(store *s, const struct layer *l, long long fid, struct 
 int store_history_add(store *s, const struct layer *l, long long fid, long long version,
                       const char *op, const char *by, const char *change_id, const char *feature,
                       struct err *e);
+/* The same with the time given (at: as strftime('%Y-%m-%dT%H:%M:%fZ') writes
+ * it; NULL for now): every row of one import carries the same time. */
+int store_history_add_at(store *s, const struct layer *l, long long fid, long long version,
+                         const char *op, const char *at, const char *by, const char *change_id,
+                         const char *feature, struct err *e);
 /* Gives the history row of (fid, version) its feature if it was stored
  * without a copy; nothing when it has one. Call before the live row
  * changes. */
