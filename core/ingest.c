@@ -4,6 +4,7 @@
 #include "ingest.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -134,7 +135,7 @@ static void box_add_geom(struct job *j, const GEOSGeometry *g)
 
 static size_t skip_ws(const char *t, size_t n, size_t i);
 static size_t skip_string(const char *t, size_t n, size_t i);
-static size_t skip_value(const char *t, size_t n, size_t i);
+static size_t skip_value(const char *t, size_t n, size_t i, size_t max_depth);
 
 /* The span [*vs, *ve) of the value of the first top-level member "geometry"
  * of the object text[start..end); 0 when found. */
@@ -149,10 +150,10 @@ static int find_geometry(const char *t, size_t start, size_t end, size_t *vs, si
         v = skip_ws(t, end, v + 1);
         if (kend - i == sizeof key - 1 && !memcmp(t + i, key, sizeof key - 1)) {
             *vs = v;
-            *ve = skip_value(t, end, v);
+            *ve = skip_value(t, end, v, SIZE_MAX);
             return *ve ? 0 : -1;
         }
-        if (!(i = skip_value(t, end, v)))
+        if (!(i = skip_value(t, end, v, SIZE_MAX)))
             return -1;
         i = skip_ws(t, end, i);
         if (i >= end || t[i] != ',')
@@ -893,6 +894,8 @@ static void report_init(struct ingest_report *r, const struct ingest_opts *o)
  * large upload is never held as one JSON tree: it finds the span of each
  * feature (parsed one at a time later) and parses the other members. Any
  * doubt and the caller falls back to parsing the whole text. */
+#define SCAN_MAX_DEPTH 64 /* nesting of a whole upload, as json_depth_check counts it */
+
 static size_t skip_ws(const char *t, size_t n, size_t i)
 {
     while (i < n && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t'))
@@ -911,7 +914,10 @@ static size_t skip_string(const char *t, size_t n, size_t i)
     return 0;
 }
 
-static size_t skip_value(const char *t, size_t n, size_t i)
+/* The end of the value at i, or 0 when it is cut short or nested deeper
+ * than max_depth (the scan then leaves the text to the careful path, which
+ * names the fault). */
+static size_t skip_value(const char *t, size_t n, size_t i, size_t max_depth)
 {
     size_t depth = 0;
     if (i >= n)
@@ -929,7 +935,8 @@ static size_t skip_value(const char *t, size_t n, size_t i)
                 return 0;
             i--;
         } else if (t[i] == '{' || t[i] == '[') {
-            depth++;
+            if (++depth > max_depth)
+                return 0;
         } else if ((t[i] == '}' || t[i] == ']') && --depth == 0) {
             return i + 1;
         }
@@ -946,7 +953,7 @@ static int scan_features(const char *t, size_t n, size_t i, struct span **out, s
         return -1;
     i = skip_ws(t, n, i + 1);
     while (i < n && t[i] != ']') {
-        size_t end = skip_value(t, n, i);
+        size_t end = skip_value(t, n, i, SCAN_MAX_DEPTH - 2);
         if (!end || t[i] != '{')
             goto fail;
         if (*count == cap) {
@@ -987,7 +994,7 @@ static int scan_collection(const char *t, size_t n, json_t **head, struct span *
         if (vstart >= n || t[vstart] != ':')
             return -1;
         vstart = skip_ws(t, n, vstart + 1);
-        if (!(vend = skip_value(t, n, vstart)))
+        if (!(vend = skip_value(t, n, vstart, SCAN_MAX_DEPTH - 1)))
             return -1;
         key = json_loadb(t + i, kend - i, JSON_DECODE_ANY, NULL);
         if (!json_is_string(key)) {
@@ -1019,8 +1026,7 @@ int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, si
     size_t n = 0;
     int crs, axis, rc;
     report_init(r, o);
-    if ((rc = json_depth_check(text, len, 64, e)))
-        return rc;
+    /* the scan bounds the nesting itself (SCAN_MAX_DEPTH) */
     if (scan_collection(text, len, &root, &spans, &n) == 0) {
         const char *type = json_string_value(json_object_get(root, "type"));
         struct job j;
@@ -1042,6 +1048,8 @@ int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, si
     }
     free(spans);
     json_decref(root);
+    if ((rc = json_depth_check(text, len, SCAN_MAX_DEPTH, e)))
+        return rc;
     if (!(root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)))
         return err_set(e, ERR_BAD_REQUEST, "line %d, column %d: %s", je.line, je.column, je.text);
     if (!(rc = file_crs(root, o, &crs, &axis, e)))

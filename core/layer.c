@@ -8,7 +8,9 @@
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 static char *dup_str(const char *s)
@@ -258,8 +260,25 @@ int file_read_all(const char *path, char **out, size_t *len, struct err *e)
     char *data = NULL;
     size_t cap = 0, n = 0, got;
     *out = NULL;
+    struct stat st;
     if (!f)
         return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    /* a regular file is read at once into a buffer of its size (large
+     * uploads: no growing and copying); anything else as it comes */
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (unsigned long long)st.st_size < SIZE_MAX - 65536) {
+        cap = (size_t)st.st_size + 65536 + 1;
+        if (!(data = malloc(cap))) {
+            fclose(f);
+            return err_set(e, ERR_INTERNAL, "%s: out of memory", path);
+        }
+        while ((got = fread(data + n, 1, cap - 1 - n, f)) > 0 && n + got < cap - 1)
+            n += got;
+        if (got)
+            n += got;
+        if (n < cap - 1)
+            goto done;
+    }
     for (;;) {
         if (n + 65536 + 1 > cap) {
             char *p;
@@ -277,6 +296,7 @@ int file_read_all(const char *path, char **out, size_t *len, struct err *e)
         if (got < 65536)
             break;
     }
+done:
     if (ferror(f)) {
         free(data);
         fclose(f);

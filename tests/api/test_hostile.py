@@ -135,6 +135,13 @@ CASES = [
     ("json_100000_nested_arrays", "POST", POST, deep(100000, "[", "]"), "editor", 400, "nested"),
     ("json_100000_nested_objects", "POST", POST, '{"a":' * 100000 + "1" + "}" * 100000, "editor", 400, "nested"),
     ("json_nested_coordinates", "POST", POST, poly_feature(json.loads(deep(70, "[", "]"))), "editor", 400, "nested"),
+    ("json_import_nested_property", "POST", "/collections/parcels/import",
+     '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"a":' + deep(70, "[", "]")
+     + '},"geometry":null}]}', "admin", 400, "nested"),
+    ("json_import_nested_member", "POST", "/collections/parcels/import",
+     '{"type":"FeatureCollection","x":' + deep(70, "[", "]") + ',"features":[]}', "admin", 400, "nested"),
+    ("json_import_100000_nested", "POST", "/collections/parcels/import",
+     '{"type":"FeatureCollection","features":[' + deep(100000, "[", "]") + ']}', "admin", 400, "nested"),
     ("json_unclosed_string", "POST", POST, '{"type":"Feature","properties":{"code":"abc', "editor", 400, "body"),
     ("json_nested_stats_body", "POST", "/collections/parcels/stats", deep(5000, "[", "]"), "json", 400, "nested"),
     # numbers
