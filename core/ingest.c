@@ -19,6 +19,7 @@
 #include "geojson.h"
 #include "geom.h"
 #include "shapefile.h"
+#include "splite.h"
 
 void ingest_opts_default(struct ingest_opts *o)
 {
@@ -48,8 +49,8 @@ struct item {
     json_t *json;             /* the Feature (owned reference; geometry dropped once read) */
     struct feature_in f;
     char *gj;                 /* geometry GeoJSON as it would be stored */
-    unsigned char *wkb;       /* the geometry as WKB (GEOS's allocation) */
-    size_t wkb_len;
+    unsigned char *blob;      /* the geometry as stored (SpatiaLite BLOB) */
+    size_t blob_len;
     const char *key;          /* borrowed from f.vals */
     enum status st;
     long long fid, version;   /* of the stored feature it replaces */
@@ -287,8 +288,18 @@ static int parse_range(struct pool *p, ctx *c, size_t from, size_t to, struct bu
         }
         /* what the writer needs besides, made here in parallel */
         geom_bounds(c, it->f.geom, &it->box);
-        if (w)
-            it->wkb = GEOSWKBWriter_write_r(c->geos, w, it->f.geom, &it->wkb_len);
+        if (w) {
+            size_t len = 0;
+            unsigned char *wkb = GEOSWKBWriter_write_r(c->geos, w, it->f.geom, &len);
+            buf_reset(gj);
+            if (wkb && !splite_from_wkb(wkb, len, 4490, gj) && !gj->oom &&
+                (it->blob = malloc(gj->len))) {
+                memcpy(it->blob, gj->data, gj->len);
+                it->blob_len = gj->len;
+            }
+            if (wkb)
+                GEOSFree_r(c->geos, wkb);
+        }
         it->st = ST_ADDED;
     }
     if (w)
@@ -616,9 +627,9 @@ static int write_item(struct job *j, struct item *it, struct err *e)
     const char *by = j->o->by, *cid = j->r->change_id;
     long long fid = it->fid, version = 1;
     int rc;
-    if (it->st == ST_ADDED && it->wkb) {
-        rc = store_feature_insert(j->s, j->l, it->f.vals, it->wkb, it->wkb_len, it->gj,
-                                  it->f.area_m2, &fid, e);
+    if (it->st == ST_ADDED && it->blob) {
+        rc = store_feature_insert_blob(j->s, j->l, it->f.vals, it->blob, it->blob_len, it->gj,
+                                       it->f.area_m2, &fid, e);
     } else if (it->st == ST_ADDED) {
         rc = feature_insert_gj(j->c, j->s, j->l, &it->f, it->gj, &fid, e);
     } else {
@@ -667,8 +678,7 @@ static void item_free(ctx *c, struct item *it)
 {
     feature_in_clear(c, &it->f);
     free(it->gj);
-    if (it->wkb)
-        GEOSFree_r(c->geos, it->wkb);
+    free(it->blob);
     free(it->old_feature);
     json_decref(it->json);
     memset(it, 0, sizeof *it);

@@ -31,6 +31,8 @@ struct store {
     size_t next_evict;
     int immutable; /* opened read-only because its file system is */
     char *bulk_triggers; /* set aside by store_bulk_begin, to be restored */
+    char *ins_layer;     /* the layer whose INSERT ins_sql is */
+    char *ins_sql;
 };
 
 /* SQLite's result codes to ours: a database that is busy, read-only, full or
@@ -229,6 +231,8 @@ void store_close(store *s)
     if (!s)
         return;
     free(s->bulk_triggers);
+    free(s->ins_sql);
+    free(s->ins_layer);
     disconnect(s);
     free(s);
 }
@@ -678,50 +682,69 @@ static void column_value(sqlite3_stmt *st, int col, struct value *v)
     }
 }
 
-int store_feature_insert(store *s, const struct layer *l, const struct value *vals,
-                         const unsigned char *wkb, size_t wkb_len, const char *gj,
-                         double area_m2, long long *fid, struct err *e)
+/* The layer's INSERT, its SQL made once per connection and layer (a bulk
+ * load runs it a hundred thousand times). */
+static sqlite3_stmt *insert_stmt(store *s, const struct layer *l, struct err *e)
 {
-    struct buf b, blob;
-    sqlite3_stmt *st;
-    size_t i;
-    int rc = 0;
+    struct buf b;
+    if (s->ins_sql && s->ins_layer && !strcmp(s->ins_layer, l->id))
+        return prep(s, s->ins_sql, e);
     buf_init(&b);
-    buf_init(&blob);
     buf_printf(&b, "INSERT INTO \"%s\" (area_m2, gj, geom", l->id);
-    for (i = 0; i < l->n_fields; i++)
+    for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
     buf_puts(&b, ") VALUES (?1, ?2, ?3");
-    for (i = 0; i < l->n_fields; i++)
+    for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", ?%zu", i + 4);
     buf_putc(&b, ')');
-    if (b.oom || !(st = prep(s, b.data, e))) {
-        rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
-        goto out;
-    }
-    if (splite_from_wkb(wkb, wkb_len, 4490, &blob)) {
-        rc = err_set(e, ERR_INVALID, "%s: geometry: not a 2D geometry SpatiaLite can store",
-                     l->id);
-        goto out;
-    }
+    free(s->ins_sql);
+    free(s->ins_layer);
+    s->ins_layer = strdup(l->id);
+    s->ins_sql = b.oom || !s->ins_layer ? NULL : buf_steal(&b);
+    buf_clear(&b);
+    if (!s->ins_sql)
+        return err_set(e, ERR_INTERNAL, "out of memory"), NULL;
+    return prep(s, s->ins_sql, e);
+}
+
+int store_feature_insert_blob(store *s, const struct layer *l, const struct value *vals,
+                              const unsigned char *blob, size_t blob_len, const char *gj,
+                              double area_m2, long long *fid, struct err *e)
+{
+    sqlite3_stmt *st = insert_stmt(s, l, e);
+    int rc = 0;
+    if (!st)
+        return e->code;
     sqlite3_bind_double(st, 1, area_m2);
     sqlite3_bind_text(st, 2, gj, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, blob.data, (int)blob.len, SQLITE_STATIC);
-    for (i = 0; i < l->n_fields; i++)
+    sqlite3_bind_blob(st, 3, blob, (int)blob_len, SQLITE_STATIC);
+    for (size_t i = 0; i < l->n_fields; i++)
         bind_value(st, (int)i + 4, &vals[i]);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_err(s, e, l->id);
         if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
             rc = err_set(e, ERR_CONFLICT, "%s: a feature with %s '%s' exists already", l->id,
                          l->key, vals[l->key_field].s);
-        sqlite3_reset(st);
-        goto out;
+    } else if (fid) {
+        *fid = sqlite3_last_insert_rowid(s->db);
     }
     sqlite3_reset(st);
-    if (fid)
-        *fid = sqlite3_last_insert_rowid(s->db);
-out:
-    buf_clear(&b);
+    return rc;
+}
+
+int store_feature_insert(store *s, const struct layer *l, const struct value *vals,
+                         const unsigned char *wkb, size_t wkb_len, const char *gj,
+                         double area_m2, long long *fid, struct err *e)
+{
+    struct buf blob;
+    int rc;
+    buf_init(&blob);
+    if (splite_from_wkb(wkb, wkb_len, 4490, &blob))
+        rc = err_set(e, ERR_INVALID, "%s: geometry: not a 2D geometry SpatiaLite can store",
+                     l->id);
+    else
+        rc = store_feature_insert_blob(s, l, vals, (const unsigned char *)blob.data, blob.len,
+                                       gj, area_m2, fid, e);
     buf_clear(&blob);
     return rc;
 }

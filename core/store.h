@@ -58,6 +58,10 @@ void store_read_end(store *s);
 int store_feature_insert(store *s, const struct layer *l, const struct value *vals,
                          const unsigned char *wkb, size_t wkb_len, const char *gj,
                          double area_m2, long long *fid, struct err *e);
+/* The same with the geometry as a SpatiaLite BLOB (splite_from_wkb's). */
+int store_feature_insert_blob(store *s, const struct layer *l, const struct value *vals,
+                              const unsigned char *blob, size_t blob_len, const char *gj,
+                              double area_m2, long long *fid, struct err *e);
 
 /* A bulk load into an empty layer, inside an open transaction: its rows go
  * in without the triggers that keep the spatial index and check each
