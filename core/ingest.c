@@ -913,12 +913,20 @@ static size_t skip_ws(const char *t, size_t n, size_t i)
     return i;
 }
 
+/* What the scans stop at: 1 a string's quote, 2 an opening bracket, 3 a
+ * closing one, 4 a backslash (inside strings); everything else is skipped
+ * a byte at a time with one lookup (an upload is mostly digits). */
+static const unsigned char scan_class[256] = {
+    ['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3, ['\\'] = 4,
+};
+
 static size_t skip_string(const char *t, size_t n, size_t i)
 {
     for (i++; i < n; i++) {
-        if (t[i] == '\\')
+        unsigned char k = scan_class[(unsigned char)t[i]];
+        if (k == 4)
             i++;
-        else if (t[i] == '"')
+        else if (k == 1)
             return i + 1;
     }
     return 0;
@@ -940,15 +948,22 @@ static size_t skip_value(const char *t, size_t n, size_t i, size_t max_depth)
         return i;
     }
     for (; i < n; i++) {
-        if (t[i] == '"') {
+        switch (scan_class[(unsigned char)t[i]]) {
+        case 1:
             if (!(i = skip_string(t, n, i)))
                 return 0;
             i--;
-        } else if (t[i] == '{' || t[i] == '[') {
+            break;
+        case 2:
             if (++depth > max_depth)
                 return 0;
-        } else if ((t[i] == '}' || t[i] == ']') && --depth == 0) {
-            return i + 1;
+            break;
+        case 3:
+            if (--depth == 0)
+                return i + 1;
+            break;
+        default:
+            break;
         }
     }
     return 0;

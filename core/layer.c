@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <strings.h>
 
 static char *dup_str(const char *s)
@@ -308,4 +311,37 @@ done:
     if (len)
         *len = n;
     return 0;
+}
+
+int file_map(const char *path, struct file_data *out, struct err *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    memset(out, 0, sizeof *out);
+    /* a regular file is mapped (no copy of a large upload, nor fresh pages
+     * to fault in); anything else, or an empty file, is read */
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (unsigned long long)st.st_size < SIZE_MAX) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p != MAP_FAILED) {
+            close(fd);
+            madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+            out->data = p;
+            out->len = (size_t)st.st_size;
+            out->mapped = 1;
+            return 0;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return file_read_all(path, &out->data, &out->len, e);
+}
+
+void file_unmap(struct file_data *f)
+{
+    if (f->mapped)
+        munmap(f->data, f->len);
+    else
+        free(f->data);
+    memset(f, 0, sizeof *f);
 }

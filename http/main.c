@@ -128,8 +128,7 @@ static int import_file(const char *db, const char *coll, const char *file,
     ctx *c = NULL;
     struct layers *ls = NULL;
     const struct layer *l;
-    char *text = NULL;
-    size_t len = 0;
+    struct file_data text = {NULL, 0, 0};
     int rc;
     if ((rc = store_open(db, 0, &s, e)) || (rc = store_layers_get(s, &ls, e)))
         goto out;
@@ -137,16 +136,16 @@ static int import_file(const char *db, const char *coll, const char *file,
         rc = err_set(e, ERR_NOT_FOUND, "collection '%s' does not exist", coll);
         goto out;
     }
-    if ((rc = file_read_all(file, &text, &len, e)))
+    if ((rc = file_map(file, &text, e)))
         goto out;
     if (!(c = ctx_new(e))) {
         rc = e->code;
         goto out;
     }
-    if ((rc = ingest_geojson(c, s, l, text, len, o, r, e)))
+    if ((rc = ingest_geojson(c, s, l, text.data, text.len, o, r, e)))
         err_prefix(e, "%s", file);
 out:
-    free(text);
+    file_unmap(&text);
     ctx_free(c);
     layers_free(ls);
     store_close(s);

@@ -200,8 +200,33 @@ def test_serve_on_a_busy_port():
         eq(s.get_json("/health"), {"status": "ok"}, "the first server still serves")
 
 
+def test_files_of_page_size_empty_and_piped():
+    """Imports map a regular file (no terminator after its last byte): files
+    ending exactly at a page boundary, cut short there, empty or piped in."""
+    text = json.dumps(fx.collection([parcel(60), parcel(61)]), separators=(",", ":"))
+    exact = write("page.geojson", text + " " * (8192 - len(text.encode())))
+    eq(os.path.getsize(exact), 8192, "the file is two pages")
+    p = onemap("import", DB, "parcels", exact)
+    eq(p.returncode, 0, f"page-sized file: {p.stderr}")
+    check(any(f["properties"]["code"] == "K061" for f in exported()), "its features are stored")
+    before = exported()
+    cut = write("cut.geojson", (text[:-3] + " " * 4096)[:4096])
+    eq(os.path.getsize(cut), 4096, "the cut file is one page")
+    p = onemap("import", DB, "parcels", cut)
+    check(p.returncode not in (0, 2) and cut in p.stderr, f"file cut at a page: {p.stderr}")
+    empty = write("empty.geojson", "")
+    p = onemap("import", DB, "parcels", empty)
+    check(p.returncode not in (0, 2) and empty in p.stderr, f"empty file: {p.stderr}")
+    eq(exported(), before, "nothing written by the failures")
+    piped = subprocess.run([harness.BIN, "import", DB, "parcels", "/dev/stdin"], capture_output=True,
+                           text=True, input=json.dumps(fx.collection([parcel(62)])))
+    eq(piped.returncode, 0, f"piped file: {piped.stderr}")
+    check(any(f["properties"]["code"] == "K062" for f in exported()), "the piped feature is stored")
+
+
 TESTS = [test_help, test_bad_arguments, test_invalid_features_write_nothing, test_duplicate_keys,
-         test_unknown_collection_and_files, test_export_round_trip, test_serve_on_a_busy_port]
+         test_unknown_collection_and_files, test_export_round_trip, test_serve_on_a_busy_port,
+         test_files_of_page_size_empty_and_piped]
 
 if __name__ == "__main__":
     if onemap("init", DB).returncode != 0:
