@@ -722,20 +722,31 @@ static int file_crs(const json_t *root, const struct ingest_opts *o, int *crs, i
 static int write_following(struct job *j, struct pool *p, struct store_box *boxes,
                            struct err *e)
 {
-    int rc = 0;
+    struct store_new_row rows[CHUNK_ITEMS];
+    long long next_fid = 0;
+    int rc = store_bulk_first_fid(j->s, j->l, &next_fid, e) ? 1 : 0;
     for (size_t k = 0; k < p->n_chunks && !rc; k++) {
-        size_t to = (k + 1) * CHUNK_ITEMS < j->n ? (k + 1) * CHUNK_ITEMS : j->n;
+        size_t from = k * CHUNK_ITEMS, to = from + CHUNK_ITEMS < j->n ? from + CHUNK_ITEMS : j->n;
         if (pool_wait(p, k)) {
             rc = -1;
             break;
         }
-        for (size_t i = k * CHUNK_ITEMS; i < to && !rc; i++) {
+        /* the chunk's rows in a few statements, their ids counted on */
+        for (size_t i = from; i < to && !rc; i++) {
             struct item *it = &j->items[i];
-            if (it->st != ST_ADDED || write_item(j, it, e)) {
-                err_clear(e);
+            if (it->st != ST_ADDED || !it->blob)
                 rc = 1;
-                break;
-            }
+            rows[i - from] = (struct store_new_row){it->f.vals, it->blob, it->blob_len, it->gj,
+                                                    it->f.area_m2};
+        }
+        if (!rc && (store_bulk_insert(j->s, j->l, next_fid, rows, to - from, e) ||
+                    store_history_add_range(j->s, j->l, next_fid,
+                                            next_fid + (long long)(to - from) - 1, "import",
+                                            j->at, j->o->by, j->r->change_id, e)))
+            rc = 1;
+        for (size_t i = from; i < to && !rc; i++) {
+            struct item *it = &j->items[i];
+            it->fid = next_fid++;
             boxes[i] = (struct store_box){it->fid, it->box.minx, it->box.miny, it->box.maxx,
                                           it->box.maxy};
             /* what the report needs of it, then its memory back for the
@@ -750,8 +761,13 @@ static int write_following(struct job *j, struct pool *p, struct store_box *boxe
         }
         pthread_mutex_lock(&p->mu);
         p->consumed = k + 1;
-        if (rc)
-            p->stop = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    if (rc) { /* the parsers stop where they are */
+        err_clear(e);
+        pthread_mutex_lock(&p->mu);
+        p->stop = 1;
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }

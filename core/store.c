@@ -732,6 +732,109 @@ int store_feature_insert_blob(store *s, const struct layer *l, const struct valu
     return rc;
 }
 
+static const char *NOW = "strftime('%Y-%m-%dT%H:%M:%fZ')";
+
+/* ---- bulk rows ---------------------------------------------------------- */
+
+#define BULK_ROWS 32 /* rows per INSERT statement */
+
+int store_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int rc = 0;
+    /* AUTOINCREMENT's counter (never reused ids) and the table's own */
+    snprintf(sql, sizeof sql, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE"
+             " name = '%s'), 0), coalesce((SELECT max(fid) FROM \"%s\"), 0)) + 1", l->id, l->id);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *fid = sqlite3_column_int64(st, 0);
+    else
+        rc = db_err(s, e, l->id);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* INSERT of m rows with their ids given. */
+static sqlite3_stmt *bulk_stmt(store *s, const struct layer *l, size_t m, struct err *e)
+{
+    struct buf b;
+    sqlite3_stmt *st;
+    buf_init(&b);
+    buf_printf(&b, "INSERT INTO \"%s\" (fid, area_m2, gj, geom", l->id);
+    for (size_t i = 0; i < l->n_fields; i++)
+        buf_printf(&b, ", \"%s\"", l->fields[i].name);
+    buf_puts(&b, ") VALUES ");
+    for (size_t r = 0; r < m; r++) {
+        buf_puts(&b, r ? ",(?" : "(?");
+        for (size_t i = 1; i < 4 + l->n_fields; i++)
+            buf_puts(&b, ",?");
+        buf_putc(&b, ')');
+    }
+    st = b.oom ? (err_set(e, ERR_INTERNAL, "out of memory"), NULL) : prep(s, b.data, e);
+    buf_clear(&b);
+    return st;
+}
+
+int store_bulk_insert(store *s, const struct layer *l, long long first_fid,
+                      const struct store_new_row *rows, size_t n, struct err *e)
+{
+    sqlite3_stmt *full = NULL;
+    size_t per = 4 + l->n_fields;
+    for (size_t done = 0; done < n;) {
+        size_t m = n - done < BULK_ROWS ? n - done : BULK_ROWS;
+        sqlite3_stmt *st;
+        int k = 1;
+        if (m == BULK_ROWS && !full && !(full = bulk_stmt(s, l, m, e)))
+            return e->code;
+        if (!(st = m == BULK_ROWS ? full : bulk_stmt(s, l, m, e)))
+            return e->code;
+        for (size_t r = 0; r < m; r++, k += (int)per) {
+            const struct store_new_row *row = &rows[done + r];
+            sqlite3_bind_int64(st, k, first_fid + (long long)(done + r));
+            sqlite3_bind_double(st, k + 1, row->area_m2);
+            sqlite3_bind_text(st, k + 2, row->gj, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(st, k + 3, row->blob, (int)row->blob_len, SQLITE_STATIC);
+            for (size_t i = 0; i < l->n_fields; i++)
+                bind_value(st, k + 4 + (int)i, &row->vals[i]);
+        }
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            int rc = db_err(s, e, l->id);
+            sqlite3_reset(st);
+            return rc;
+        }
+        sqlite3_reset(st);
+        done += m;
+    }
+    return 0;
+}
+
+int store_history_add_range(store *s, const struct layer *l, long long first, long long last,
+                            const char *op, const char *at, const char *by,
+                            const char *change_id, struct err *e)
+{
+    char sql[512];
+    sqlite3_stmt *st;
+    int rc = 0;
+    snprintf(sql, sizeof sql, "WITH RECURSIVE f(x) AS (SELECT ?1 UNION ALL SELECT x + 1 FROM f"
+             " WHERE x < ?2) INSERT INTO onemap_history (collection, fid, version, op, at, by,"
+             " change_id, feature) SELECT ?3, x, 1, ?4, coalesce(?5, %s), ?6, ?7, '' FROM f", NOW);
+    if (!(st = prep(s, sql, e)))
+        return e->code;
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, last);
+    sqlite3_bind_text(st, 3, l->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, change_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(s, e, "history");
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_feature_insert(store *s, const struct layer *l, const struct value *vals,
                          const unsigned char *wkb, size_t wkb_len, const char *gj,
                          double area_m2, long long *fid, struct err *e)
@@ -1135,7 +1238,6 @@ int store_feature_fid_by_key(store *s, const struct layer *l, const char *key, l
     return rc;
 }
 
-static const char *NOW = "strftime('%Y-%m-%dT%H:%M:%fZ')";
 
 int store_feature_update(store *s, const struct layer *l, long long fid, long long version,
                          const struct value *vals, const unsigned char *wkb, size_t wkb_len,

@@ -79,6 +79,23 @@ int store_bulk_begin(store *s, const struct layer *l, struct err *e);
 int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
                    struct err *e);
 
+/* Rows of a bulk load go in many to a statement, with ids given: from
+ * store_bulk_first_fid on (AUTOINCREMENT's next), one after the other. */
+struct store_new_row {
+    const struct value *vals;
+    const unsigned char *blob;  /* SpatiaLite BLOB */
+    size_t blob_len;
+    const char *gj;
+    double area_m2;
+};
+int store_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e);
+int store_bulk_insert(store *s, const struct layer *l, long long first_fid,
+                      const struct store_new_row *rows, size_t n, struct err *e);
+/* History rows without a copy for the features first..last, at version 1. */
+int store_history_add_range(store *s, const struct layer *l, long long first, long long last,
+                            const char *op, const char *at, const char *by,
+                            const char *change_id, struct err *e);
+
 /* One row as the query callbacks see it; everything borrowed for the call. */
 struct store_row {
     long long fid;

@@ -502,6 +502,25 @@ def test_bulk_load_into_an_empty_layer():
         con.close()
         got = s.get("/collections/parcels/items?limit=10&bbox=" + ",".join(map(str, r(80.2, 80.2, 80.8, 80.8)))).json()
         assert [f["properties"]["code"] for f in got["features"]] == ["B00011"], got
+        # emptied and loaded again: new ids never reuse old ones, each with its history
+        con = sqlite3.connect(db)
+        old_max = con.execute("SELECT max(fid) FROM parcels").fetchone()[0]
+        con.close()
+        res = s.request("POST", "/collections/parcels/import?mode=replace",
+                        body={"type": "FeatureCollection", "features": []}, headers=hdr(tok))
+        assert res.status == 200 and res.json()["removed"] == n + 20 - 1, res.body[:300]
+        res = s.request("POST", "/collections/parcels/import?make_valid=true",
+                        body={"type": "FeatureCollection", "features": feats}, headers=hdr(tok))
+        assert res.status == 200 and res.json()["added"] == n, res.body[:300]
+        con = sqlite3.connect(db)
+        assert con.execute("SELECT min(fid) FROM parcels").fetchone()[0] > old_max
+        assert con.execute("SELECT count(*) FROM parcels p JOIN onemap_history h ON h.fid = p.fid AND "
+                           "h.version = p.version AND h.collection = 'parcels' AND h.op = 'import'").fetchone()[0] == n
+        assert con.execute("SELECT rtreecheck('idx_parcels_geom')").fetchone()[0] == "ok"
+        con.close()
+        a2 = fid_of("B00010")
+        assert a2 > old_max and versions(a2) == [(1, "import", versions(a2)[0][2])], versions(a2)
+        assert versions(a)[0][:2] == (3, "delete"), versions(a)
 
 
 if __name__ == "__main__":
