@@ -31,6 +31,7 @@ struct store {
     size_t next_evict;
     int immutable; /* opened read-only because its file system is */
     char *bulk_triggers; /* set aside by store_bulk_begin, to be restored */
+    long long bulk_cache; /* the page cache size (PRAGMA cache_size) before it */
     char *ins_layer;     /* the layer whose INSERT ins_sql is */
     char *ins_sql;
 };
@@ -417,15 +418,33 @@ void store_read_end(store *s)
         store_rollback(s);
 }
 
+static void bulk_cache_restore(store *s);
+
 void store_rollback(store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     free(s->bulk_triggers); /* the rollback brought them back */
     s->bulk_triggers = NULL;
+    bulk_cache_restore(s);
 }
 
 /* ---- bulk loads ---------------------------------------------------------- */
+
+/* A bulk load writes pages once, in order: a small page cache spills them
+ * to the WAL while the parsers still work, instead of holding them all for
+ * the commit (a third of a 100 000-feature load's time, measured). */
+#define BULK_CACHE_KIB 4096
+
+static void bulk_cache_restore(store *s)
+{
+    char sql[64];
+    if (!s->bulk_cache)
+        return;
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", s->bulk_cache);
+    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    s->bulk_cache = 0;
+}
 
 /* The two insert triggers a bulk load does without: SpatiaLite's geometry
  * constraint check (ggi) and onemap's R-tree upkeep (gii). */
@@ -457,6 +476,16 @@ int store_bulk_begin(store *s, const struct layer *l, struct err *e)
     }
     buf_clear(&saved);
     buf_clear(&drop);
+    if (!rc && !s->bulk_cache && (st = prep(s, "PRAGMA cache_size", e))) {
+        long long now = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (now && (now < 0 ? -now : now * 8) > BULK_CACHE_KIB) {
+            char set[64];
+            snprintf(set, sizeof set, "PRAGMA cache_size=-%d", BULK_CACHE_KIB);
+            if (sqlite3_exec(s->db, set, NULL, NULL, NULL) == SQLITE_OK)
+                s->bulk_cache = now;
+        }
+    }
     return rc;
 }
 
@@ -650,6 +679,8 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
         free(s->bulk_triggers);
         s->bulk_triggers = NULL;
     }
+    if (!rc)
+        bulk_cache_restore(s);
     return rc;
 }
 
