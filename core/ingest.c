@@ -817,6 +817,8 @@ static int parse_all(struct job *j, int crs, int axis, int bulk, struct err *e)
         written = write_following(j, &p, boxes, e);
     } else {
         struct pool_thread self = {&p, j->c, 0, 0, 0, 0};
+        if (!helpers)
+            p.lead = 0; /* no writer follows (no thread could start): nothing to wait for */
         pool_run(&self); /* this thread parses too */
     }
     pool_join(pt);

@@ -542,7 +542,15 @@ struct rt_writer {
     unsigned char *blob;
     int node_size, max_cells;
     long long next_node;
+    long long (*leaf_of)[2]; /* feature id, leaf node: written at the end in id order */
+    size_t n_leaf_of;
 };
+
+static int by_first(const void *a, const void *b)
+{
+    const long long *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
 
 /* Writes one node of cells ents[0..n) at depth (0: a leaf); its box goes
  * into *up. Node 1 is the root and carries the tree's depth. */
@@ -550,7 +558,7 @@ static int rt_node(struct rt_writer *w, long long nodeno, int depth, int tree_de
                    const struct rt_ent *ents, size_t n, struct rt_ent *up, struct err *e)
 {
     unsigned char *p = w->blob;
-    sqlite3_stmt *link = depth == 0 ? w->rowid : w->parent;
+    sqlite3_stmt *link = w->parent;
     memset(p, 0, (size_t)w->node_size);
     put_be(p, nodeno == 1 ? (uint64_t)tree_depth : 0, 2);
     put_be(p + 2, n, 2);
@@ -571,7 +579,12 @@ static int rt_node(struct rt_writer *w, long long nodeno, int depth, int tree_de
             if (ents[i].b[2] < up->b[2]) up->b[2] = ents[i].b[2];
             if (ents[i].b[3] > up->b[3]) up->b[3] = ents[i].b[3];
         }
-        /* leaves: feature -> node; above: child node -> parent */
+        /* leaves: feature -> node (kept for later); above: child node -> parent */
+        if (depth == 0) {
+            w->leaf_of[w->n_leaf_of][0] = ents[i].id;
+            w->leaf_of[w->n_leaf_of++][1] = nodeno;
+            continue;
+        }
         sqlite3_bind_int64(link, 1, ents[i].id);
         sqlite3_bind_int64(link, 2, nodeno);
         if (sqlite3_step(link) != SQLITE_DONE) {
@@ -652,8 +665,10 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
     if ((rc = exec(s, sql, e)))
         return rc;
     if (!(ents = malloc((n ? n : 1) * sizeof *ents)) ||
+        !(w.leaf_of = malloc((n ? n : 1) * sizeof *w.leaf_of)) ||
         !(w.blob = malloc((size_t)w.node_size))) {
         free(ents);
+        free(w.leaf_of);
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
@@ -673,7 +688,17 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
              "INSERT INTO \"idx_%s_geom_parent\" (nodeno, parentnode) VALUES (?, ?)", l->id);
     w.parent = w.rowid ? prep(s, sql, e) : NULL;
     rc = w.parent ? rt_pack(&w, ents, n, e) : e->code;
+    /* the id -> leaf table in id order: appended, not inserted all over */
+    qsort(w.leaf_of, w.n_leaf_of, sizeof *w.leaf_of, by_first);
+    for (size_t i = 0; !rc && i < w.n_leaf_of; i++) {
+        sqlite3_bind_int64(w.rowid, 1, w.leaf_of[i][0]);
+        sqlite3_bind_int64(w.rowid, 2, w.leaf_of[i][1]);
+        if (sqlite3_step(w.rowid) != SQLITE_DONE)
+            rc = db_err(s, e, "spatial index");
+        sqlite3_reset(w.rowid);
+    }
     free(ents);
+    free(w.leaf_of);
     free(w.blob);
     if (!rc && s->bulk_triggers && !(rc = exec(s, s->bulk_triggers, e))) {
         free(s->bulk_triggers);
