@@ -20,6 +20,7 @@
 #include "geom.h"
 #include "shapefile.h"
 #include "splite.h"
+#include "upload_scan.h"
 
 void ingest_opts_default(struct ingest_opts *o)
 {
@@ -40,9 +41,6 @@ struct keyref {
     size_t index;
 };
 
-struct span {
-    size_t start, end;
-};
 
 /* One uploaded feature on its way in. */
 struct item {
@@ -134,36 +132,6 @@ static void box_add_geom(struct job *j, const GEOSGeometry *g)
     }
 }
 
-static size_t skip_ws(const char *t, size_t n, size_t i);
-static size_t skip_string(const char *t, size_t n, size_t i);
-static size_t skip_value(const char *t, size_t n, size_t i, size_t max_depth);
-
-/* The span [*vs, *ve) of the value of the first top-level member "geometry"
- * of the object text[start..end); 0 when found. */
-static int find_geometry(const char *t, size_t start, size_t end, size_t *vs, size_t *ve)
-{
-    static const char key[] = "\"geometry\"";
-    size_t i = skip_ws(t, end, start + 1);
-    while (i < end && t[i] == '"') {
-        size_t kend = skip_string(t, end, i), v;
-        if (!kend || (v = skip_ws(t, end, kend)) >= end || t[v] != ':')
-            return -1;
-        v = skip_ws(t, end, v + 1);
-        if (kend - i == sizeof key - 1 && !memcmp(t + i, key, sizeof key - 1)) {
-            *vs = v;
-            *ve = skip_value(t, end, v, SIZE_MAX);
-            return *ve ? 0 : -1;
-        }
-        if (!(i = skip_value(t, end, v, SIZE_MAX)))
-            return -1;
-        i = skip_ws(t, end, i);
-        if (i >= end || t[i] != ',')
-            return -1;
-        i = skip_ws(t, end, i + 1);
-    }
-    return -1;
-}
-
 /* The item's Feature as JSON: from the parsed array, or parsed from its
  * span. From a span, a plain geometry is read straight from the text into
  * *pre (c's GEOS) and the rest parsed with "geometry": null in its place:
@@ -181,7 +149,7 @@ static int load_item(struct job *j, size_t i, ctx *c, size_t max_points, GEOSGeo
         return 0;
     }
     sp = &j->spans[i];
-    if (!find_geometry(j->text, sp->start, sp->end, &vs, &ve) && j->text[vs] == '{' &&
+    if (!upload_find_geometry(j->text, sp->start, sp->end, &vs, &ve) && j->text[vs] == '{' &&
         !geojson_geom_parse_text(c, j->text + vs, ve - vs, max_points, pre)) {
         buf_reset(tmp);
         buf_append(tmp, j->text + sp->start, vs - sp->start);
@@ -918,148 +886,6 @@ static void report_init(struct ingest_report *r, const struct ingest_opts *o)
         edit_change_id(r->change_id);
 }
 
-/* A light scanner over the top level of a FeatureCollection, so that a
- * large upload is never held as one JSON tree: it finds the span of each
- * feature (parsed one at a time later) and parses the other members. Any
- * doubt and the caller falls back to parsing the whole text. */
-#define SCAN_MAX_DEPTH 64 /* nesting of a whole upload, as json_depth_check counts it */
-
-static size_t skip_ws(const char *t, size_t n, size_t i)
-{
-    while (i < n && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t'))
-        i++;
-    return i;
-}
-
-/* What the scans stop at: 1 a string's quote, 2 an opening bracket, 3 a
- * closing one, 4 a backslash (inside strings); everything else is skipped
- * a byte at a time with one lookup (an upload is mostly digits). */
-static const unsigned char scan_class[256] = {
-    ['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3, ['\\'] = 4,
-};
-
-static size_t skip_string(const char *t, size_t n, size_t i)
-{
-    for (i++; i < n; i++) {
-        unsigned char k = scan_class[(unsigned char)t[i]];
-        if (k == 4)
-            i++;
-        else if (k == 1)
-            return i + 1;
-    }
-    return 0;
-}
-
-/* The end of the value at i, or 0 when it is cut short or nested deeper
- * than max_depth (the scan then leaves the text to the careful path, which
- * names the fault). */
-static size_t skip_value(const char *t, size_t n, size_t i, size_t max_depth)
-{
-    size_t depth = 0;
-    if (i >= n)
-        return 0;
-    if (t[i] == '"')
-        return skip_string(t, n, i);
-    if (t[i] != '{' && t[i] != '[') {
-        while (i < n && !strchr(",}] \t\r\n", t[i]))
-            i++;
-        return i;
-    }
-    for (; i < n; i++) {
-        switch (scan_class[(unsigned char)t[i]]) {
-        case 1:
-            if (!(i = skip_string(t, n, i)))
-                return 0;
-            i--;
-            break;
-        case 2:
-            if (++depth > max_depth)
-                return 0;
-            break;
-        case 3:
-            if (--depth == 0)
-                return i + 1;
-            break;
-        default:
-            break;
-        }
-    }
-    return 0;
-}
-
-static int scan_features(const char *t, size_t n, size_t i, struct span **out, size_t *count)
-{
-    size_t cap = 1024;
-    struct span *v = malloc(cap * sizeof *v);
-    *count = 0;
-    if (!v)
-        return -1;
-    i = skip_ws(t, n, i + 1);
-    while (i < n && t[i] != ']') {
-        size_t end = skip_value(t, n, i, SCAN_MAX_DEPTH - 2);
-        if (!end || t[i] != '{')
-            goto fail;
-        if (*count == cap) {
-            struct span *w = realloc(v, (cap *= 2) * sizeof *v);
-            if (!w)
-                goto fail;
-            v = w;
-        }
-        v[(*count)++] = (struct span){i, end};
-        i = skip_ws(t, n, end);
-        if (i < n && t[i] == ',')
-            i = skip_ws(t, n, i + 1);
-        else if (i >= n || t[i] != ']')
-            goto fail;
-    }
-    *out = v;
-    return i < n ? 0 : -1;
-fail:
-    free(v);
-    return -1;
-}
-
-/* Parses the top-level members other than "features" into *head. */
-static int scan_collection(const char *t, size_t n, json_t **head, struct span **feats,
-                           size_t *n_feats)
-{
-    size_t i = skip_ws(t, n, 0);
-    int have_features = 0;
-    *feats = NULL;
-    if (i >= n || t[i] != '{' || !(*head = json_object()))
-        return -1;
-    for (i = skip_ws(t, n, i + 1); i < n && t[i] != '}';) {
-        size_t kend = t[i] == '"' ? skip_string(t, n, i) : 0, vstart, vend;
-        json_t *key, *val;
-        if (!kend)
-            return -1;
-        vstart = skip_ws(t, n, kend);
-        if (vstart >= n || t[vstart] != ':')
-            return -1;
-        vstart = skip_ws(t, n, vstart + 1);
-        if (!(vend = skip_value(t, n, vstart, SCAN_MAX_DEPTH - 1)))
-            return -1;
-        key = json_loadb(t + i, kend - i, JSON_DECODE_ANY, NULL);
-        if (!json_is_string(key)) {
-            json_decref(key);
-            return -1;
-        }
-        if (!strcmp(json_string_value(key), "features") && t[vstart] == '[') {
-            if (have_features++ || scan_features(t, n, vstart, feats, n_feats)) {
-                json_decref(key);
-                return -1;
-            }
-        } else if ((val = json_loadb(t + vstart, vend - vstart, JSON_DECODE_ANY, NULL))) {
-            json_object_set_new(*head, json_string_value(key), val);
-        }
-        json_decref(key);
-        i = skip_ws(t, n, vend);
-        if (i < n && t[i] == ',')
-            i = skip_ws(t, n, i + 1);
-    }
-    return have_features && i < n && skip_ws(t, n, i + 1) == n ? 0 : -1;
-}
-
 int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, size_t len,
                    const struct ingest_opts *o, struct ingest_report *r, struct err *e)
 {
@@ -1069,8 +895,8 @@ int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, si
     size_t n = 0;
     int crs, axis, rc;
     report_init(r, o);
-    /* the scan bounds the nesting itself (SCAN_MAX_DEPTH) */
-    if (scan_collection(text, len, &root, &spans, &n) == 0) {
+    /* the scan bounds the nesting itself (UPLOAD_MAX_DEPTH) */
+    if (upload_scan_collection(text, len, &root, &spans, &n) == 0) {
         const char *type = json_string_value(json_object_get(root, "type"));
         struct job j;
         memset(&j, 0, sizeof j);
@@ -1091,7 +917,7 @@ int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, si
     }
     free(spans);
     json_decref(root);
-    if ((rc = json_depth_check(text, len, SCAN_MAX_DEPTH, e)))
+    if ((rc = json_depth_check(text, len, UPLOAD_MAX_DEPTH, e)))
         return rc;
     if (!(root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)))
         return err_set(e, ERR_BAD_REQUEST, "line %d, column %d: %s", je.line, je.column, je.text);
