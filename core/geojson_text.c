@@ -345,7 +345,8 @@ static const struct gtype *scan_type(struct scan *t)
     if (scan_plain_string(t, &s, &n))
         return NULL;
     for (i = 0; i < geojson_ntypes; i++)
-        if (geojson_types[i].levels >= 0 && strlen(geojson_types[i].name) == n && memcmp(geojson_types[i].name, s, n) == 0)
+        if (geojson_types[i].levels >= 0 && strlen(geojson_types[i].name) == n &&
+            memcmp(geojson_types[i].name, s, n) == 0)
             return &geojson_types[i];
     return NULL;
 }

@@ -164,7 +164,8 @@ static int load_item(struct job *j, size_t i, ctx *c, size_t max_points, GEOSGeo
     j->items[i].json = json_loadb(j->text + sp->start, sp->end - sp->start,
                                   JSON_REJECT_DUPLICATES, &je);
     if (!j->items[i].json)
-        return err_set(e, ERR_INVALID, "%s (at byte %zu)", je.text, sp->start + (size_t)je.position);
+        return err_set(e, ERR_INVALID, "%s (at byte %zu)", je.text,
+                       sp->start + (size_t)je.position);
     return 0;
 }
 
@@ -284,7 +285,8 @@ static void sweep(struct pool_thread *pt, size_t consumed)
 {
     struct job *j = pt->p->j;
     for (; pt->swept < consumed; pt->swept++) {
-        size_t from = pt->swept * CHUNK_ITEMS, to = from + CHUNK_ITEMS < j->n ? from + CHUNK_ITEMS : j->n;
+        size_t from = pt->swept * CHUNK_ITEMS;
+        size_t to = from + CHUNK_ITEMS < j->n ? from + CHUNK_ITEMS : j->n;
         if (pt->p->owner[pt->swept] != pt->me)
             continue;
         for (size_t i = from; i < to; i++)
@@ -605,10 +607,11 @@ static int write_item(struct job *j, struct item *it, struct err *e)
         size_t len = 0;
         unsigned char *wkb = w ? GEOSWKBWriter_write_r(j->c->geos, w, it->f.geom, &len) : NULL;
         version = it->version + 1;
-        rc = !wkb ? 0 : store_history_keep(j->s, j->l, fid, it->version, it->old_feature, e);
-        rc = rc ? rc : wkb ? store_feature_update(j->s, j->l, fid, version, it->f.vals, wkb, len, it->gj,
-                                        it->f.area_m2, e)
-                 : ctx_geos_err(j->c, e, ERR_INTERNAL, "WKB");
+        if (!wkb)
+            rc = ctx_geos_err(j->c, e, ERR_INTERNAL, "WKB");
+        else if (!(rc = store_history_keep(j->s, j->l, fid, it->version, it->old_feature, e)))
+            rc = store_feature_update(j->s, j->l, fid, version, it->f.vals, wkb, len, it->gj,
+                                      it->f.area_m2, e);
         if (wkb)
             GEOSFree_r(j->c->geos, wkb);
         if (w)
@@ -867,7 +870,8 @@ static int ingest_root(ctx *c, store *s, const struct layer *l, json_t *root, in
     j.key_field = o->key_field >= 0 ? o->key_field : l->key_field;
     j.feats = json_object_get(root, "features");
     if (!type || strcmp(type, "FeatureCollection") || !json_is_array(j.feats))
-        return err_set(e, ERR_INVALID, "expected a GeoJSON FeatureCollection with a features array");
+        return err_set(e, ERR_INVALID,
+                       "expected a GeoJSON FeatureCollection with a features array");
     j.n = json_array_size(j.feats);
     if (o->max_features && j.n > o->max_features)
         return err_set(e, ERR_TOO_LARGE, "features: %zu features, more than the limit of %zu "

@@ -15,26 +15,7 @@
 
 #include "buf.h"
 #include "splite.h"
-
-#define STMT_CACHE 64
-
-struct cached_stmt {
-    char *sql;
-    sqlite3_stmt *st;
-};
-
-struct store {
-    sqlite3 *db;
-    void *spatialite;
-    struct cached_stmt cache[STMT_CACHE];
-    size_t n_cache;
-    size_t next_evict;
-    int immutable; /* opened read-only because its file system is */
-    char *bulk_triggers; /* set aside by store_bulk_begin, to be restored */
-    long long bulk_cache; /* the page cache size (PRAGMA cache_size) before it */
-    char *ins_layer;     /* the layer whose INSERT ins_sql is */
-    char *ins_sql;
-};
+#include "store_int.h"
 
 /* SQLite's result codes to ours: a database that is busy, read-only, full or
  * failing is unavailable (503, try again later), not a fault of the request
@@ -54,12 +35,12 @@ static int code_of(int rc)
     }
 }
 
-static int db_err(store *s, struct err *e, const char *what)
+int store_db_err(store *s, struct err *e, const char *what)
 {
     return err_set(e, code_of(sqlite3_errcode(s->db)), "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int exec(store *s, const char *sql, struct err *e)
+int store_exec(store *s, const char *sql, struct err *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -71,7 +52,7 @@ static int exec(store *s, const char *sql, struct err *e)
 }
 
 /* Returns a reset statement for sql from the cache, preparing it once. */
-static sqlite3_stmt *prep(store *s, const char *sql, struct err *e)
+sqlite3_stmt *store_prep(store *s, const char *sql, struct err *e)
 {
     size_t i;
     sqlite3_stmt *st = NULL;
@@ -85,7 +66,7 @@ static sqlite3_stmt *prep(store *s, const char *sql, struct err *e)
             return s->cache[i].st;
         }
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        db_err(s, e, "prepare");
+        store_db_err(s, e, "prepare");
         return NULL;
     }
     if (s->n_cache < STMT_CACHE) {
@@ -147,9 +128,9 @@ static int connect(store *s, const char *path, int oflags, int flags, struct err
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-%ld;"
              " PRAGMA temp_store=MEMORY; PRAGMA mmap_size=%lld;", cache_kib, mmap_bytes);
-    if (exec(s, pragmas, e) ||
-        (!(flags & STORE_READONLY) && exec(s, "PRAGMA journal_mode=WAL;", e)) ||
-        exec(s, "SELECT count(*) FROM sqlite_master;", e))
+    if (store_exec(s, pragmas, e) ||
+        (!(flags & STORE_READONLY) && store_exec(s, "PRAGMA journal_mode=WAL;", e)) ||
+        store_exec(s, "SELECT count(*) FROM sqlite_master;", e))
         return e ? e->code : ERR_INTERNAL;
     return 0;
 }
@@ -244,7 +225,7 @@ static int select_ok(store *s, const char *sql, struct err *e)
     sqlite3_stmt *st = NULL;
     int ok = 0;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, e, sql);
+        return store_db_err(s, e, sql);
     ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
     sqlite3_finalize(st);
     return ok ? 0 : err_set(e, ERR_INTERNAL, "database: %s failed", sql);
@@ -275,7 +256,7 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
     if (l->group_by && strcmp(l->group_by, l->key))
         buf_printf(&b, " CREATE INDEX \"%s_%s\" ON \"%s\"(\"%s\");", l->id, l->group_by, l->id,
                    l->group_by);
-    rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : exec(s, b.data, e);
+    rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : store_exec(s, b.data, e);
     if (!rc) {
         buf_reset(&b);
         buf_printf(&b, "SELECT AddGeometryColumn('%s', 'geom', 4490, 'GEOMETRY', 'XY', 1)", l->id);
@@ -304,7 +285,7 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
             " INSERT INTO \"idx_%1$s_geom\" (pkid, xmin, xmax, ymin, ymax)"
             " SELECT NEW.fid, MbrMinX(NEW.geom), MbrMaxX(NEW.geom), MbrMinY(NEW.geom),"
             " MbrMaxY(NEW.geom) WHERE NEW.geom IS NOT NULL; END;", l->id);
-        rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : exec(s, b.data, e);
+        rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : store_exec(s, b.data, e);
     }
     buf_clear(&b);
     if (rc)
@@ -335,19 +316,19 @@ int store_init(store *s, const char *layers_json, struct err *e)
     if ((rc = layers_parse(layers_json, &ls, e)))
         return rc;
     /* larger pages: fewer writes for the same data (only before any table) */
-    if ((rc = exec(s, "PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; VACUUM;"
+    if ((rc = store_exec(s, "PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; VACUUM;"
                       " PRAGMA journal_mode=WAL;", e)) ||
         (rc = select_ok(s, "SELECT InitSpatialMetadata(1, 'NONE')", e)))
         goto out;
     if ((rc = store_begin(s, e)))
         goto out;
     if ((rc = select_ok(s, "SELECT InsertEpsgSrid(4490)", e)) ||
-        (rc = exec(s, META_SQL, e)))
+        (rc = store_exec(s, META_SQL, e)))
         goto fail;
     for (size_t i = 0; i < ls->n; i++)
         if ((rc = create_layer_table(s, &ls->v[i], e)))
             goto fail;
-    if (!(st = prep(s, "INSERT INTO onemap_meta(key, value) VALUES ('layers', ?1),"
+    if (!(st = store_prep(s, "INSERT INTO onemap_meta(key, value) VALUES ('layers', ?1),"
                        " ('schema_version', '1'), ('created', strftime('%Y-%m-%dT%H:%M:%SZ'))",
                     e))) {
         rc = e->code;
@@ -355,7 +336,7 @@ int store_init(store *s, const char *layers_json, struct err *e)
     }
     sqlite3_bind_text(st, 1, layers_json, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_err(s, e, "init");
+        rc = store_db_err(s, e, "init");
         goto fail;
     }
     sqlite3_reset(st);
@@ -370,7 +351,7 @@ out:
 
 int store_layers_get(store *s, struct layers **out, struct err *e)
 {
-    sqlite3_stmt *st = prep(s, "SELECT value FROM onemap_meta WHERE key = 'layers'", e);
+    sqlite3_stmt *st = store_prep(s, "SELECT value FROM onemap_meta WHERE key = 'layers'", e);
     int rc;
     *out = NULL;
     if (!st)
@@ -386,18 +367,18 @@ int store_layers_get(store *s, struct layers **out, struct err *e)
 
 int store_begin(store *s, struct err *e)
 {
-    return exec(s, "BEGIN IMMEDIATE", e);
+    return store_exec(s, "BEGIN IMMEDIATE", e);
 }
 
 int store_commit(store *s, struct err *e)
 {
-    return exec(s, "COMMIT", e);
+    return store_exec(s, "COMMIT", e);
 }
 
 static int step_cached(store *s, const char *sql)
 {
     struct err ignored;
-    sqlite3_stmt *st = prep(s, sql, &ignored);
+    sqlite3_stmt *st = store_prep(s, sql, &ignored);
     int rc;
     if (!st)
         return -1;
@@ -418,298 +399,16 @@ void store_read_end(store *s)
         store_rollback(s);
 }
 
-static void bulk_cache_restore(store *s);
-
 void store_rollback(store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     free(s->bulk_triggers); /* the rollback brought them back */
     s->bulk_triggers = NULL;
-    bulk_cache_restore(s);
+    store_bulk_cache_restore(s);
 }
 
-/* ---- bulk loads ---------------------------------------------------------- */
-
-/* A bulk load writes pages once, in order: a small page cache spills them
- * to the WAL while the parsers still work, instead of holding them all for
- * the commit (a third of a 100 000-feature load's time, measured). */
-#define BULK_CACHE_KIB 4096
-
-static void bulk_cache_restore(store *s)
-{
-    char sql[64];
-    if (!s->bulk_cache)
-        return;
-    snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", s->bulk_cache);
-    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-    s->bulk_cache = 0;
-}
-
-/* The two insert triggers a bulk load does without: SpatiaLite's geometry
- * constraint check (ggi) and onemap's R-tree upkeep (gii). */
-int store_bulk_begin(store *s, const struct layer *l, struct err *e)
-{
-    char sql[256];
-    sqlite3_stmt *st;
-    struct buf saved, drop;
-    int rc = 0, step;
-    snprintf(sql, sizeof sql, "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'"
-             " AND tbl_name = '%s' AND name IN ('ggi_%s_geom', 'gii_%s_geom')", l->id, l->id,
-             l->id);
-    if (!(st = prep(s, sql, e)))
-        return e->code;
-    buf_init(&saved);
-    buf_init(&drop);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        buf_printf(&drop, "DROP TRIGGER \"%s\";", (const char *)sqlite3_column_text(st, 0));
-        buf_printf(&saved, "%s;", (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        rc = db_err(s, e, "triggers");
-    else if (saved.oom || drop.oom)
-        rc = err_set(e, ERR_INTERNAL, "out of memory");
-    else if (drop.len && !(rc = exec(s, drop.data, e))) {
-        free(s->bulk_triggers);
-        s->bulk_triggers = buf_steal(&saved);
-    }
-    buf_clear(&saved);
-    buf_clear(&drop);
-    if (!rc && !s->bulk_cache && (st = prep(s, "PRAGMA cache_size", e))) {
-        long long now = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-        sqlite3_reset(st);
-        if (now && (now < 0 ? -now : now * 8) > BULK_CACHE_KIB) {
-            char set[64];
-            snprintf(set, sizeof set, "PRAGMA cache_size=-%d", BULK_CACHE_KIB);
-            if (sqlite3_exec(s->db, set, NULL, NULL, NULL) == SQLITE_OK)
-                s->bulk_cache = now;
-        }
-    }
-    return rc;
-}
-
-/* SQLite's R-tree stores each box in 32-bit floats, the low edge rounded
- * down and the high edge up, exactly as these do (so a packed index holds
- * the very values the module would have written). */
-#define RT_TOWARDS (1.0 - 1.0 / 8388608.0)
-#define RT_AWAY (1.0 + 1.0 / 8388608.0)
-
-static float rt_down(double d)
-{
-    float f = (float)d;
-    if (f > d)
-        f = (float)(d * (d < 0 ? RT_AWAY : RT_TOWARDS));
-    return f;
-}
-
-static float rt_up(double d)
-{
-    float f = (float)d;
-    if (f < d)
-        f = (float)(d * (d < 0 ? RT_TOWARDS : RT_AWAY));
-    return f;
-}
-
-struct rt_ent {
-    long long id;  /* a feature's fid in a leaf, a child's node number above */
-    float b[4];    /* xmin, xmax, ymin, ymax: the module's column order */
-};
-
-static int rt_by_x(const void *a, const void *b)
-{
-    const struct rt_ent *x = a, *y = b;
-    double u = (double)x->b[0] + x->b[1], v = (double)y->b[0] + y->b[1];
-    return u < v ? -1 : u > v;
-}
-
-static int rt_by_y(const void *a, const void *b)
-{
-    const struct rt_ent *x = a, *y = b;
-    double u = (double)x->b[2] + x->b[3], v = (double)y->b[2] + y->b[3];
-    return u < v ? -1 : u > v;
-}
-
-static void put_be(unsigned char *p, uint64_t v, int bytes)
-{
-    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-struct rt_writer {
-    store *s;
-    sqlite3_stmt *node, *rowid, *parent;
-    unsigned char *blob;
-    int node_size, max_cells;
-    long long next_node;
-    long long (*leaf_of)[2]; /* feature id, leaf node: written at the end in id order */
-    size_t n_leaf_of;
-};
-
-static int by_first(const void *a, const void *b)
-{
-    const long long *x = a, *y = b;
-    return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
-/* Writes one node of cells ents[0..n) at depth (0: a leaf); its box goes
- * into *up. Node 1 is the root and carries the tree's depth. */
-static int rt_node(struct rt_writer *w, long long nodeno, int depth, int tree_depth,
-                   const struct rt_ent *ents, size_t n, struct rt_ent *up, struct err *e)
-{
-    unsigned char *p = w->blob;
-    sqlite3_stmt *link = w->parent;
-    memset(p, 0, (size_t)w->node_size);
-    put_be(p, nodeno == 1 ? (uint64_t)tree_depth : 0, 2);
-    put_be(p + 2, n, 2);
-    up->id = nodeno;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char *c = p + 4 + i * 24;
-        put_be(c, (uint64_t)ents[i].id, 8);
-        for (int k = 0; k < 4; k++) {
-            uint32_t bits;
-            memcpy(&bits, &ents[i].b[k], 4);
-            put_be(c + 8 + 4 * k, bits, 4);
-        }
-        if (i == 0) {
-            memcpy(up->b, ents[i].b, sizeof up->b);
-        } else {
-            if (ents[i].b[0] < up->b[0]) up->b[0] = ents[i].b[0];
-            if (ents[i].b[1] > up->b[1]) up->b[1] = ents[i].b[1];
-            if (ents[i].b[2] < up->b[2]) up->b[2] = ents[i].b[2];
-            if (ents[i].b[3] > up->b[3]) up->b[3] = ents[i].b[3];
-        }
-        /* leaves: feature -> node (kept for later); above: child node -> parent */
-        if (depth == 0) {
-            w->leaf_of[w->n_leaf_of][0] = ents[i].id;
-            w->leaf_of[w->n_leaf_of++][1] = nodeno;
-            continue;
-        }
-        sqlite3_bind_int64(link, 1, ents[i].id);
-        sqlite3_bind_int64(link, 2, nodeno);
-        if (sqlite3_step(link) != SQLITE_DONE) {
-            sqlite3_reset(link);
-            return db_err(w->s, e, "spatial index");
-        }
-        sqlite3_reset(link);
-    }
-    sqlite3_bind_int64(w->node, 1, nodeno);
-    sqlite3_bind_blob(w->node, 2, p, w->node_size, SQLITE_STATIC);
-    if (sqlite3_step(w->node) != SQLITE_DONE) {
-        sqlite3_reset(w->node);
-        return db_err(w->s, e, "spatial index");
-    }
-    sqlite3_reset(w->node);
-    return 0;
-}
-
-/* Sort-tile-recursive packing: each level is cut into vertical slices of
- * about sqrt(nodes) nodes by x, each slice filled with full nodes by y; the
- * nodes' boxes make the next level up, until one node holds the rest and
- * becomes the root. */
-static int rt_pack(struct rt_writer *w, struct rt_ent *ents, size_t n, struct err *e)
-{
-    size_t m = (size_t)w->max_cells;
-    int depth = 0;
-    /* the depth is written into the root, so count the levels first */
-    for (size_t k = n; k > m; k = (k + m - 1) / m)
-        depth++;
-    for (int level = 0;; level++) {
-        size_t nodes = (n + m - 1) / m, slices, per_slice, out = 0;
-        struct rt_ent up;
-        if (n <= m)
-            return rt_node(w, 1, level, depth, ents, n, &up, e);
-        for (slices = 1; slices * slices < nodes; slices++)
-            ;
-        per_slice = slices * m;
-        qsort(ents, n, sizeof *ents, rt_by_x);
-        for (size_t i = 0; i < n; i += per_slice) {
-            size_t len = n - i < per_slice ? n - i : per_slice;
-            qsort(ents + i, len, sizeof *ents, rt_by_y);
-            for (size_t j = 0; j < len; j += m) {
-                int rc = rt_node(w, w->next_node++, level, depth, ents + i + j,
-                                 len - j < m ? len - j : m, &up, e);
-                if (rc)
-                    return rc;
-                ents[out++] = up; /* the level above, in place: out <= i + j */
-            }
-        }
-        n = out;
-    }
-}
-
-int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
-                   struct err *e)
-{
-    char sql[256];
-    sqlite3_stmt *st;
-    struct rt_writer w;
-    struct rt_ent *ents = NULL;
-    int rc = 0;
-    memset(&w, 0, sizeof w);
-    w.s = s;
-    w.next_node = 2;
-    /* the node size the index was made with (its root's), kept */
-    snprintf(sql, sizeof sql, "SELECT length(data) FROM \"idx_%s_geom_node\" WHERE nodeno = 1",
-             l->id);
-    if (!(st = prep(s, sql, e)))
-        return e->code;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        w.node_size = sqlite3_column_int(st, 0);
-    sqlite3_reset(st);
-    w.max_cells = (w.node_size - 4) / 24;
-    if (w.max_cells < 4 || w.max_cells > 65535)
-        return err_set(e, ERR_INTERNAL, "%s: spatial index has no usable root node", l->id);
-    snprintf(sql, sizeof sql, "DELETE FROM \"idx_%1$s_geom_node\"; DELETE FROM"
-             " \"idx_%1$s_geom_rowid\"; DELETE FROM \"idx_%1$s_geom_parent\";", l->id);
-    if ((rc = exec(s, sql, e)))
-        return rc;
-    if (!(ents = malloc((n ? n : 1) * sizeof *ents)) ||
-        !(w.leaf_of = malloc((n ? n : 1) * sizeof *w.leaf_of)) ||
-        !(w.blob = malloc((size_t)w.node_size))) {
-        free(ents);
-        free(w.leaf_of);
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
-        ents[i].id = boxes[i].fid;
-        ents[i].b[0] = rt_down(boxes[i].minx);
-        ents[i].b[1] = rt_up(boxes[i].maxx);
-        ents[i].b[2] = rt_down(boxes[i].miny);
-        ents[i].b[3] = rt_up(boxes[i].maxy);
-    }
-    snprintf(sql, sizeof sql, "INSERT INTO \"idx_%s_geom_node\" (nodeno, data) VALUES (?, ?)",
-             l->id);
-    w.node = prep(s, sql, e);
-    snprintf(sql, sizeof sql, "INSERT INTO \"idx_%s_geom_rowid\" (rowid, nodeno) VALUES (?, ?)",
-             l->id);
-    w.rowid = w.node ? prep(s, sql, e) : NULL;
-    snprintf(sql, sizeof sql,
-             "INSERT INTO \"idx_%s_geom_parent\" (nodeno, parentnode) VALUES (?, ?)", l->id);
-    w.parent = w.rowid ? prep(s, sql, e) : NULL;
-    rc = w.parent ? rt_pack(&w, ents, n, e) : e->code;
-    /* the id -> leaf table in id order: appended, not inserted all over */
-    qsort(w.leaf_of, w.n_leaf_of, sizeof *w.leaf_of, by_first);
-    for (size_t i = 0; !rc && i < w.n_leaf_of; i++) {
-        sqlite3_bind_int64(w.rowid, 1, w.leaf_of[i][0]);
-        sqlite3_bind_int64(w.rowid, 2, w.leaf_of[i][1]);
-        if (sqlite3_step(w.rowid) != SQLITE_DONE)
-            rc = db_err(s, e, "spatial index");
-        sqlite3_reset(w.rowid);
-    }
-    free(ents);
-    free(w.leaf_of);
-    free(w.blob);
-    if (!rc && s->bulk_triggers && !(rc = exec(s, s->bulk_triggers, e))) {
-        free(s->bulk_triggers);
-        s->bulk_triggers = NULL;
-    }
-    if (!rc)
-        bulk_cache_restore(s);
-    return rc;
-}
-
-static void bind_value(sqlite3_stmt *st, int idx, const struct value *v)
+void store_bind_value(sqlite3_stmt *st, int idx, const struct value *v)
 {
     switch (v->type) {
     case VAL_INT: sqlite3_bind_int64(st, idx, v->i); break;
@@ -744,7 +443,7 @@ static sqlite3_stmt *insert_stmt(store *s, const struct layer *l, struct err *e)
 {
     struct buf b;
     if (s->ins_sql && s->ins_layer && !strcmp(s->ins_layer, l->id))
-        return prep(s, s->ins_sql, e);
+        return store_prep(s, s->ins_sql, e);
     buf_init(&b);
     buf_printf(&b, "INSERT INTO \"%s\" (area_m2, gj, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
@@ -760,7 +459,7 @@ static sqlite3_stmt *insert_stmt(store *s, const struct layer *l, struct err *e)
     buf_clear(&b);
     if (!s->ins_sql)
         return err_set(e, ERR_INTERNAL, "out of memory"), NULL;
-    return prep(s, s->ins_sql, e);
+    return store_prep(s, s->ins_sql, e);
 }
 
 int store_feature_insert_blob(store *s, const struct layer *l, const struct value *vals,
@@ -775,118 +474,15 @@ int store_feature_insert_blob(store *s, const struct layer *l, const struct valu
     sqlite3_bind_text(st, 2, gj, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, blob, (int)blob_len, SQLITE_STATIC);
     for (size_t i = 0; i < l->n_fields; i++)
-        bind_value(st, (int)i + 4, &vals[i]);
+        store_bind_value(st, (int)i + 4, &vals[i]);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_err(s, e, l->id);
+        rc = store_db_err(s, e, l->id);
         if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
             rc = err_set(e, ERR_CONFLICT, "%s: a feature with %s '%s' exists already", l->id,
                          l->key, vals[l->key_field].s);
     } else if (fid) {
         *fid = sqlite3_last_insert_rowid(s->db);
     }
-    sqlite3_reset(st);
-    return rc;
-}
-
-static const char *NOW = "strftime('%Y-%m-%dT%H:%M:%fZ')";
-
-/* ---- bulk rows ---------------------------------------------------------- */
-
-#define BULK_ROWS 32 /* rows per INSERT statement */
-
-int store_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e)
-{
-    char sql[256];
-    sqlite3_stmt *st;
-    int rc = 0;
-    /* AUTOINCREMENT's counter (never reused ids) and the table's own */
-    snprintf(sql, sizeof sql, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE"
-             " name = '%s'), 0), coalesce((SELECT max(fid) FROM \"%s\"), 0)) + 1", l->id, l->id);
-    if (!(st = prep(s, sql, e)))
-        return e->code;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *fid = sqlite3_column_int64(st, 0);
-    else
-        rc = db_err(s, e, l->id);
-    sqlite3_reset(st);
-    return rc;
-}
-
-/* INSERT of m rows with their ids given. */
-static sqlite3_stmt *bulk_stmt(store *s, const struct layer *l, size_t m, struct err *e)
-{
-    struct buf b;
-    sqlite3_stmt *st;
-    buf_init(&b);
-    buf_printf(&b, "INSERT INTO \"%s\" (fid, area_m2, gj, geom", l->id);
-    for (size_t i = 0; i < l->n_fields; i++)
-        buf_printf(&b, ", \"%s\"", l->fields[i].name);
-    buf_puts(&b, ") VALUES ");
-    for (size_t r = 0; r < m; r++) {
-        buf_puts(&b, r ? ",(?" : "(?");
-        for (size_t i = 1; i < 4 + l->n_fields; i++)
-            buf_puts(&b, ",?");
-        buf_putc(&b, ')');
-    }
-    st = b.oom ? (err_set(e, ERR_INTERNAL, "out of memory"), NULL) : prep(s, b.data, e);
-    buf_clear(&b);
-    return st;
-}
-
-int store_bulk_insert(store *s, const struct layer *l, long long first_fid,
-                      const struct store_new_row *rows, size_t n, struct err *e)
-{
-    sqlite3_stmt *full = NULL;
-    size_t per = 4 + l->n_fields;
-    for (size_t done = 0; done < n;) {
-        size_t m = n - done < BULK_ROWS ? n - done : BULK_ROWS;
-        sqlite3_stmt *st;
-        int k = 1;
-        if (m == BULK_ROWS && !full && !(full = bulk_stmt(s, l, m, e)))
-            return e->code;
-        if (!(st = m == BULK_ROWS ? full : bulk_stmt(s, l, m, e)))
-            return e->code;
-        for (size_t r = 0; r < m; r++, k += (int)per) {
-            const struct store_new_row *row = &rows[done + r];
-            sqlite3_bind_int64(st, k, first_fid + (long long)(done + r));
-            sqlite3_bind_double(st, k + 1, row->area_m2);
-            sqlite3_bind_text(st, k + 2, row->gj, -1, SQLITE_STATIC);
-            sqlite3_bind_blob(st, k + 3, row->blob, (int)row->blob_len, SQLITE_STATIC);
-            for (size_t i = 0; i < l->n_fields; i++)
-                bind_value(st, k + 4 + (int)i, &row->vals[i]);
-        }
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            int rc = db_err(s, e, l->id);
-            sqlite3_reset(st);
-            return rc;
-        }
-        sqlite3_reset(st);
-        done += m;
-    }
-    return 0;
-}
-
-int store_history_add_range(store *s, const struct layer *l, long long first, long long last,
-                            const char *op, const char *at, const char *by,
-                            const char *change_id, struct err *e)
-{
-    char sql[512];
-    sqlite3_stmt *st;
-    int rc = 0;
-    snprintf(sql, sizeof sql, "WITH RECURSIVE f(x) AS (SELECT ?1 UNION ALL SELECT x + 1 FROM f"
-             " WHERE x < ?2) INSERT INTO onemap_history (collection, fid, version, op, at, by,"
-             " change_id, feature) SELECT ?3, x, 1, ?4, coalesce(?5, %s), ?6, ?7, '' FROM f", NOW);
-    if (!(st = prep(s, sql, e)))
-        return e->code;
-    sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, last);
-    sqlite3_bind_text(st, 3, l->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, op, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, by, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, change_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(s, e, "history");
     sqlite3_reset(st);
     return rc;
 }
@@ -1023,7 +619,7 @@ static int bind_where(sqlite3_stmt *st, const struct store_query *q)
     if (q->n_rects && q->min_mbr_area > 0)
         sqlite3_bind_double(st, idx++, q->min_mbr_area);
     for (size_t i = 0; i < q->n_eq; i++)
-        bind_value(st, idx++, &q->eq[i].v);
+        store_bind_value(st, idx++, &q->eq[i].v);
     if (q->fid > 0)
         sqlite3_bind_int64(st, idx++, q->fid);
     for (size_t i = 0; q->filter && i < q->filter->n_binds; i++)
@@ -1052,7 +648,7 @@ static void order_sql(const struct store_query *q, struct buf *b)
 static int as_binary(store *s, const unsigned char *g, size_t n, struct buf *out)
 {
     struct err ignored;
-    sqlite3_stmt *st = prep(s, "SELECT AsBinary(?)", &ignored);
+    sqlite3_stmt *st = store_prep(s, "SELECT AsBinary(?)", &ignored);
     int rc = -1;
     if (!st)
         return -1;
@@ -1095,7 +691,7 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
         rc = err_set(e, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    if (!(st = prep(s, b.data, e))) {
+    if (!(st = store_prep(s, b.data, e))) {
         rc = e->code;
         goto out;
     }
@@ -1142,7 +738,7 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
             break;
     }
     if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = db_err(s, e, l->id);
+        rc = store_db_err(s, e, l->id);
     if (rc > 0)
         rc = 0;
     sqlite3_reset(st);
@@ -1163,7 +759,7 @@ int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_
     buf_printf(&b, "SELECT r.pkid, r.xmin, r.ymin, r.xmax, r.ymax FROM \"idx_%s_geom\" r WHERE ",
                l->id);
     rects_sql(&b, n_rects);
-    if (b.oom || !(st = prep(s, b.data, e))) {
+    if (b.oom || !(st = store_prep(s, b.data, e))) {
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
         buf_clear(&b);
         return rc;
@@ -1178,7 +774,7 @@ int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_
             break;
     }
     if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = db_err(s, e, l->id);
+        rc = store_db_err(s, e, l->id);
     if (rc > 0)
         rc = 0;
     sqlite3_reset(st);
@@ -1193,7 +789,7 @@ int store_query_count(store *s, const struct store_query *q, long long *count, s
     buf_init(&b);
     buf_puts(&b, "SELECT count(*)");
     where_sql(q, &b);
-    if (b.oom || !(st = prep(s, b.data, e))) {
+    if (b.oom || !(st = store_prep(s, b.data, e))) {
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
         goto out;
     }
@@ -1201,7 +797,7 @@ int store_query_count(store *s, const struct store_query *q, long long *count, s
     if (sqlite3_step(st) == SQLITE_ROW)
         *count = sqlite3_column_int64(st, 0);
     else
-        rc = db_err(s, e, q->layer->id);
+        rc = store_db_err(s, e, q->layer->id);
     sqlite3_reset(st);
 out:
     buf_clear(&b);
@@ -1216,7 +812,7 @@ int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned c
     int rc = 0;
     *wkb = NULL;
     snprintf(sql, sizeof sql, "SELECT AsBinary(geom) FROM \"%s\" WHERE fid = ?", l->id);
-    if (!(st = prep(s, sql, e)))
+    if (!(st = store_prep(s, sql, e)))
         return e->code;
     sqlite3_bind_int64(st, 1, fid);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
@@ -1240,13 +836,13 @@ int store_layer_count_upto(store *s, const struct layer *l, long long limit, lon
     sqlite3_stmt *st;
     int rc = 0;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM \"%s\" LIMIT ?)", l->id);
-    if (!(st = prep(s, sql, e)))
+    if (!(st = store_prep(s, sql, e)))
         return e->code;
     sqlite3_bind_int64(st, 1, limit);
     if (sqlite3_step(st) == SQLITE_ROW)
         *count = sqlite3_column_int64(st, 0);
     else
-        rc = db_err(s, e, l->id);
+        rc = store_db_err(s, e, l->id);
     sqlite3_reset(st);
     return rc;
 }
@@ -1260,10 +856,10 @@ int store_layer_extent(store *s, const struct layer *l, double ext[4], long long
     snprintf(sql, sizeof sql,
              "SELECT (SELECT count(*) FROM \"%s\"), min(xmin), min(ymin), max(xmax), max(ymax)"
              " FROM \"idx_%s_geom\"", l->id, l->id);
-    if (!(st = prep(s, sql, e)))
+    if (!(st = store_prep(s, sql, e)))
         return e->code;
     if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = db_err(s, e, l->id);
+        rc = store_db_err(s, e, l->id);
     } else {
         *count = sqlite3_column_int64(st, 0);
         if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
@@ -1283,7 +879,7 @@ int store_feature_fid_by_key(store *s, const struct layer *l, const char *key, l
     sqlite3_stmt *st;
     int rc = 0;
     snprintf(sql, sizeof sql, "SELECT fid FROM \"%s\" WHERE \"%s\" = ?", l->id, l->key);
-    if (!(st = prep(s, sql, e)))
+    if (!(st = store_prep(s, sql, e)))
         return e->code;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -1309,7 +905,7 @@ int store_feature_update(store *s, const struct layer *l, long long fid, long lo
     for (i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\" = ?%zu", l->fields[i].name, i + 6);
     buf_puts(&b, " WHERE fid = ?5");
-    if (b.oom || !(st = prep(s, b.data, e))) {
+    if (b.oom || !(st = store_prep(s, b.data, e))) {
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
         goto out;
     }
@@ -1324,9 +920,9 @@ int store_feature_update(store *s, const struct layer *l, long long fid, long lo
     sqlite3_bind_blob(st, 4, blob.data, (int)blob.len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, fid);
     for (i = 0; i < l->n_fields; i++)
-        bind_value(st, (int)i + 6, &vals[i]);
+        store_bind_value(st, (int)i + 6, &vals[i]);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_err(s, e, l->id);
+        rc = store_db_err(s, e, l->id);
         if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
             rc = err_set(e, ERR_CONFLICT, "%s: a feature with %s '%s' exists already", l->id,
                          l->key, vals[l->key_field].s);
@@ -1346,11 +942,11 @@ int store_feature_delete(store *s, const struct layer *l, long long fid, struct 
     sqlite3_stmt *st;
     int rc = 0;
     snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE fid = ?", l->id);
-    if (!(st = prep(s, sql, e)))
+    if (!(st = store_prep(s, sql, e)))
         return e->code;
     sqlite3_bind_int64(st, 1, fid);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(s, e, l->id);
+        rc = store_db_err(s, e, l->id);
     else if (sqlite3_changes(s->db) != 1)
         rc = err_set(e, ERR_NOT_FOUND, "%s/%lld: no such feature", l->id, fid);
     sqlite3_reset(st);
@@ -1372,8 +968,9 @@ int store_history_add_at(store *s, const struct layer *l, long long fid, long lo
     sqlite3_stmt *st;
     int rc = 0;
     snprintf(sql, sizeof sql, "INSERT INTO onemap_history (collection, fid, version, op, at, by,"
-             " change_id, feature) VALUES (?1, ?2, ?3, ?4, coalesce(?8, %s), ?5, ?6, ?7)", NOW);
-    if (!(st = prep(s, sql, e)))
+             " change_id, feature) VALUES (?1, ?2, ?3, ?4, coalesce(?8, %s), ?5, ?6, ?7)",
+             STORE_NOW);
+    if (!(st = store_prep(s, sql, e)))
         return e->code;
     sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, fid);
@@ -1386,7 +983,7 @@ int store_history_add_at(store *s, const struct layer *l, long long fid, long lo
     sqlite3_bind_text(st, 7, feature ? feature : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, at, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(s, e, "history");
+        rc = store_db_err(s, e, "history");
     sqlite3_reset(st);
     return rc;
 }
@@ -1394,7 +991,7 @@ int store_history_add_at(store *s, const struct layer *l, long long fid, long lo
 int store_history_keep(store *s, const struct layer *l, long long fid, long long version,
                        const char *feature, struct err *e)
 {
-    sqlite3_stmt *st = prep(s, "UPDATE onemap_history SET feature = ?4 WHERE collection = ?1"
+    sqlite3_stmt *st = store_prep(s, "UPDATE onemap_history SET feature = ?4 WHERE collection = ?1"
                                " AND fid = ?2 AND version = ?3 AND feature = ''", e);
     int rc = 0;
     if (!st)
@@ -1404,7 +1001,7 @@ int store_history_keep(store *s, const struct layer *l, long long fid, long long
     sqlite3_bind_int64(st, 3, version);
     sqlite3_bind_text(st, 4, feature, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(s, e, "history");
+        rc = store_db_err(s, e, "history");
     sqlite3_reset(st);
     return rc;
 }
@@ -1421,7 +1018,7 @@ static void put_text_member(struct buf *b, const char *name, sqlite3_stmt *st, i
 int store_history_get(store *s, const struct layer *l, long long fid, store_live_fn live,
                       void *arg, struct buf *out, long long *n, struct err *e)
 {
-    sqlite3_stmt *st = prep(s, "SELECT version, op, at, by, change_id, feature, seq FROM"
+    sqlite3_stmt *st = store_prep(s, "SELECT version, op, at, by, change_id, feature, seq FROM"
                                " onemap_history WHERE collection = ? AND fid = ?"
                                " ORDER BY version DESC, seq DESC", e);
     int step;
@@ -1447,13 +1044,13 @@ int store_history_get(store *s, const struct layer *l, long long fid, store_live
         buf_putc(out, '}');
     }
     sqlite3_reset(st);
-    return step == SQLITE_DONE ? 0 : db_err(s, e, "history");
+    return step == SQLITE_DONE ? 0 : store_db_err(s, e, "history");
 }
 
 int store_changes(store *s, long long since, long long limit, struct buf *out,
                   long long *next, struct err *e)
 {
-    sqlite3_stmt *st = prep(s, "SELECT seq, collection, fid, op, version, at, by, change_id"
+    sqlite3_stmt *st = store_prep(s, "SELECT seq, collection, fid, op, version, at, by, change_id"
                                " FROM onemap_history WHERE seq > ? ORDER BY seq LIMIT ?", e);
     int step, n = 0;
     *next = since;
@@ -1474,7 +1071,7 @@ int store_changes(store *s, long long since, long long limit, struct buf *out,
         buf_putc(out, '}');
     }
     sqlite3_reset(st);
-    return step == SQLITE_DONE ? 0 : db_err(s, e, "changes");
+    return step == SQLITE_DONE ? 0 : store_db_err(s, e, "changes");
 }
 
 int store_token_add(store *s, const char *name, const char *id, const unsigned char *hash,
@@ -1484,8 +1081,8 @@ int store_token_add(store *s, const char *name, const char *id, const unsigned c
     sqlite3_stmt *st;
     int rc = 0;
     snprintf(sql, sizeof sql, "INSERT INTO onemap_tokens (name, id, hash, role, grids, created)"
-             " VALUES (?, ?, ?, ?, ?, %s)", NOW);
-    if (!(st = prep(s, sql, e)))
+             " VALUES (?, ?, ?, ?, ?, %s)", STORE_NOW);
+    if (!(st = store_prep(s, sql, e)))
         return e->code;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
@@ -1493,7 +1090,7 @@ int store_token_add(store *s, const char *name, const char *id, const unsigned c
     sqlite3_bind_text(st, 4, role, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, grids ? grids : "", -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_err(s, e, "token");
+        rc = store_db_err(s, e, "token");
         if (rc == ERR_CONFLICT)
             rc = err_set(e, ERR_CONFLICT, "a token named '%s' exists already", name);
     }
@@ -1503,7 +1100,7 @@ int store_token_add(store *s, const char *name, const char *id, const unsigned c
 
 int store_token_get(store *s, const char *id, struct store_token *t, struct err *e)
 {
-    sqlite3_stmt *st = prep(s, "SELECT name, hash, role, grids FROM onemap_tokens"
+    sqlite3_stmt *st = store_prep(s, "SELECT name, hash, role, grids FROM onemap_tokens"
                                " WHERE id = ? AND revoked IS NULL", e);
     int rc = 0;
     memset(t, 0, sizeof *t);
@@ -1524,7 +1121,7 @@ int store_token_get(store *s, const char *id, struct store_token *t, struct err 
 
 int store_token_list(store *s, struct buf *out, struct err *e)
 {
-    sqlite3_stmt *st = prep(s, "SELECT name, role, grids, created, revoked FROM onemap_tokens"
+    sqlite3_stmt *st = store_prep(s, "SELECT name, role, grids, created, revoked FROM onemap_tokens"
                                " ORDER BY name", e);
     if (!st)
         return e->code;
@@ -1547,12 +1144,12 @@ int store_token_revoke(store *s, const char *name, struct err *e)
     sqlite3_stmt *st;
     int rc = 0;
     snprintf(sql, sizeof sql, "UPDATE onemap_tokens SET revoked = %s WHERE name = ?"
-             " AND revoked IS NULL", NOW);
-    if (!(st = prep(s, sql, e)))
+             " AND revoked IS NULL", STORE_NOW);
+    if (!(st = store_prep(s, sql, e)))
         return e->code;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(s, e, "token");
+        rc = store_db_err(s, e, "token");
     else if (sqlite3_changes(s->db) != 1)
         rc = err_set(e, ERR_NOT_FOUND, "no active token named '%s'", name);
     sqlite3_reset(st);
@@ -1565,7 +1162,7 @@ int store_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, 
     sqlite3_stmt *st;
     int step, rc = 0;
     snprintf(sql, sizeof sql, "SELECT \"%s\", fid FROM \"%s\"", l->key, l->id);
-    if (!(st = prep(s, sql, e)))
+    if (!(st = store_prep(s, sql, e)))
         return e->code;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         if ((rc = fn(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
@@ -1573,6 +1170,6 @@ int store_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, 
             break;
     sqlite3_reset(st);
     if (!rc && step != SQLITE_DONE)
-        rc = db_err(s, e, l->id);
+        rc = store_db_err(s, e, l->id);
     return rc;
 }
