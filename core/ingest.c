@@ -104,6 +104,14 @@ static void note(struct ingest_note *list, size_t *count, size_t index, const ch
     }
 }
 
+/* A feature added with a repaired geometry: a note saying what was wrong. */
+static void note_repaired(struct job *j, size_t index, const struct item *it)
+{
+    char why[sizeof "geometry repaired: " + sizeof it->f.repair_reason];
+    snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
+    note(j->r->repaired, &j->r->n_repaired, index, it->key, why, &it->f);
+}
+
 static const char *raw_key(struct job *j, size_t i)
 {
     json_t *props = json_object_get(j->items[i].json, "properties");
@@ -406,9 +414,7 @@ static int pool_finish(struct pool *p)
             note(j->r->invalid, &j->r->n_invalid, i, p->v[i].with_key ? raw_key(j, i) : NULL,
                  p->v[i].invalid, p->v[i].with_loc ? &it->f : NULL);
         } else if (it->st == ST_ADDED && !it->released && it->f.repaired) {
-            char why[ERR_MSG_MAX + 32];
-            snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
-            note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
+            note_repaired(j, i, it);
         }
     }
     for (size_t i = 0; p->v && i < j->n; i++)
@@ -723,11 +729,8 @@ static int write_following(struct job *j, struct pool *p, struct store_box *boxe
             /* what the report needs of it, then its memory back for the
              * parsers: a load is never held whole */
             tally_item(j, it);
-            if (it->f.repaired) {
-                char why[ERR_MSG_MAX + 32];
-                snprintf(why, sizeof why, "geometry repaired: %s", it->f.repair_reason);
-                note(j->r->repaired, &j->r->n_repaired, i, it->key, why, &it->f);
-            }
+            if (it->f.repaired)
+                note_repaired(j, i, it);
             it->released = 1; /* its parser frees it */
         }
         pthread_mutex_lock(&p->mu);
@@ -899,6 +902,8 @@ int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, si
     size_t n = 0;
     int crs, axis, rc;
     report_init(r, o);
+    if ((rc = shapefile_encoding_check(o->encoding, e)))
+        return rc; /* meaningless for GeoJSON (UTF-8), but a wrong name is still wrong */
     /* the scan bounds the nesting itself (UPLOAD_MAX_DEPTH) */
     if (upload_scan_collection(text, len, &root, &spans, &n) == 0) {
         const char *type = json_string_value(json_object_get(root, "type"));
@@ -1010,24 +1015,53 @@ int ingest_export(ctx *c, store *s, const struct layer *l, struct buf *out, stru
     return rc;
 }
 
-int ingest_shapefile_zip(ctx *c, store *s, const struct layer *l, const void *zip, size_t len,
-                         const char *encoding, const struct ingest_opts *o,
-                         struct ingest_report *r, struct err *e)
+/* Imports the FeatureCollection that a Shapefile read gave: the caller's crs
+ * wins over the .prj's. Takes fc. */
+static int ingest_shapefile_fc(ctx *c, store *s, const struct layer *l, json_t *fc, int crs,
+                               int crs_known, const struct ingest_opts *o,
+                               struct ingest_report *r, struct err *e)
 {
-    struct shapefile_limits lim;
-    json_t *fc = NULL;
-    int crs = CRS_CRS84, crs_known = 0, axis = CRS_AXIS_XY, rc;
-    report_init(r, o);
-    memset(&lim, 0, sizeof lim);
-    lim.max_bytes = 128u << 20; /* a parsed vertex costs far more than its 16 bytes on disk */
-    lim.max_features = o->max_features;
-    if ((rc = shapefile_zip_read(zip, len, encoding, &lim, &fc, &crs, &crs_known, e)))
-        return rc;
-    if (o->crs >= 0) { /* the caller's crs= wins over the .prj */
+    int axis = CRS_AXIS_XY, rc;
+    if (!crs_known)
+        crs = CRS_CRS84;
+    if (o->crs >= 0) {
         crs = o->crs;
         axis = o->axis;
     }
     rc = ingest_root(c, s, l, fc, crs, axis, o, r, e);
     json_decref(fc);
     return rc;
+}
+
+static void shapefile_limits_of(const struct ingest_opts *o, struct shapefile_limits *lim)
+{
+    memset(lim, 0, sizeof *lim);
+    lim->max_bytes = 128u << 20; /* a parsed vertex costs far more than its 16 bytes on disk */
+    lim->max_features = o->max_features;
+}
+
+int ingest_shapefile_zip(ctx *c, store *s, const struct layer *l, const void *zip, size_t len,
+                         const struct ingest_opts *o, struct ingest_report *r, struct err *e)
+{
+    struct shapefile_limits lim;
+    json_t *fc = NULL;
+    int crs = CRS_CRS84, crs_known = 0, rc;
+    report_init(r, o);
+    shapefile_limits_of(o, &lim);
+    if ((rc = shapefile_zip_read(zip, len, o->encoding, &lim, &fc, &crs, &crs_known, e)))
+        return rc;
+    return ingest_shapefile_fc(c, s, l, fc, crs, crs_known, o, r, e);
+}
+
+int ingest_shapefile_path(ctx *c, store *s, const struct layer *l, const char *path,
+                          const struct ingest_opts *o, struct ingest_report *r, struct err *e)
+{
+    struct shapefile_limits lim;
+    json_t *fc = NULL;
+    int crs = CRS_CRS84, crs_known = 0, rc;
+    report_init(r, o);
+    shapefile_limits_of(o, &lim);
+    if ((rc = shapefile_path_read(path, o->encoding, &lim, &fc, &crs, &crs_known, e)))
+        return rc;
+    return ingest_shapefile_fc(c, s, l, fc, crs, crs_known, o, r, e);
 }

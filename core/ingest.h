@@ -29,6 +29,8 @@ struct ingest_opts {
     int key_field;      /* field matched on; -1: the layer's key */
     size_t max_features;
     size_t max_vertices;
+    const char *encoding; /* a Shapefile's DBF text encoding when no .cpg names one
+                           * (NULL: GBK); an unknown name is refused for every format */
     const char *by;     /* who, for the history */
     const char *change_id; /* NULL: one is made */
 };
@@ -64,11 +66,14 @@ void ingest_opts_default(struct ingest_opts *o);
 int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, size_t len,
                    const struct ingest_opts *o, struct ingest_report *r, struct err *e);
 
-/* The same for a zipped Shapefile (.shp .shx .dbf, optional .prj .cpg);
- * encoding is the DBF text encoding when no .cpg names one (NULL: GBK). */
+/* The same for a zipped Shapefile (.shp .shx .dbf, optional .prj .cpg). */
 int ingest_shapefile_zip(ctx *c, store *s, const struct layer *l, const void *zip, size_t len,
-                         const char *encoding, const struct ingest_opts *o,
-                         struct ingest_report *r, struct err *e);
+                         const struct ingest_opts *o, struct ingest_report *r, struct err *e);
+
+/* The same for a Shapefile on disk: path names the .shp, its .shx, .dbf
+ * (and optional .prj, .cpg) lie beside it. */
+int ingest_shapefile_path(ctx *c, store *s, const struct layer *l, const char *path,
+                          const struct ingest_opts *o, struct ingest_report *r, struct err *e);
 
 /* Appends the report as JSON (the import report of API.md). */
 void ingest_report_json(const struct ingest_report *r, int dry_run, struct buf *out);

@@ -1,7 +1,8 @@
-/* shapefile: a zipped ESRI Shapefile from memory to a GeoJSON FeatureCollection.
+/* shapefile: an ESRI Shapefile, zipped in memory or as files on disk, to a
+ * GeoJSON FeatureCollection.
  * This file owns the safety of the zip (entry count, unsafe names, the bytes
  * really inflated), finding the members, copying them into a private
- * temporary directory under fixed names, assembling polygon rings into
+ * temporary directory under fixed names (or finding a .shp's sidecars), assembling polygon rings into
  * polygons, and decoding DBF attributes into UTF-8 JSON values. It does not own
  * validation (feature.c reads the result like any uploaded GeoJSON), attribute
  * names (the importer matches them to the layer), nor CRS transforms.
@@ -181,7 +182,7 @@ static int encoding_resolve(const char *cpg, size_t cpg_len, const char *param, 
     return 0;
 }
 
-static int encoding_check_param(const char *param, struct err *e)
+int shapefile_encoding_check(const char *param, struct err *e)
 {
     char name[ENC_MAX], q[SHOW_MAX + 1];
     int r;
@@ -951,14 +952,14 @@ static void quiet(const char *message)
     (void)message; /* shapelib's messages would go to stderr; we report our own */
 }
 
-static int shp_open(struct shp_read *s, const struct tmpdir *t, size_t max_features, struct err *e)
+static int shp_open(struct shp_read *s, const char *shp, const char *dbf, size_t max_features,
+                    struct err *e)
 {
-    char path[PATH_MAX], tn[16];
+    char tn[16];
     SAHooks hooks;
     SASetupDefaultHooks(&hooks);
     hooks.Error = quiet;
-    tmpdir_file(t, M_SHP, path, sizeof path);
-    if (!(s->shp = SHPOpenLL(path, "rb", &hooks)))
+    if (!(s->shp = SHPOpenLL(shp, "rb", &hooks)))
         return err_set(e, ERR_INVALID,
                        "shapefile: the .shp and .shx are not a readable "
                        "Shapefile");
@@ -966,8 +967,7 @@ static int shp_open(struct shp_read *s, const struct tmpdir *t, size_t max_featu
     if (!is_polygon_type(s->type) && s->type != SHPT_NULL)
         return err_set(e, ERR_INVALID, "shapefile: shape type %s is not a polygon type",
                        shape_type_name(s->type, tn, sizeof tn));
-    tmpdir_file(t, M_DBF, path, sizeof path);
-    if (!(s->dbf = DBFOpenLL(path, "rb", &hooks)))
+    if (!(s->dbf = DBFOpenLL(dbf, "rb", &hooks)))
         return err_set(e, ERR_INVALID, "shapefile: the .dbf is not a readable dBASE file");
     if (DBFGetRecordCount(s->dbf) != s->n)
         return err_set(e, ERR_INVALID,
@@ -1029,13 +1029,14 @@ static int feature_read(struct shp_read *s, int rec, size_t index, json_t **out,
     return 0;
 }
 
-/* Reads the extracted Shapefile into a new FeatureCollection. */
-static int shp_read_dir(const struct tmpdir *t, const char *enc, size_t max_features, json_t **fc,
-                        struct err *e)
+/* Reads the Shapefile shp (its .shx beside it) and dbf into a new
+ * FeatureCollection. */
+static int shp_read_files(const char *shp, const char *dbf, const char *enc, size_t max_features,
+                          json_t **fc, struct err *e)
 {
     struct shp_read s = {.text = {.cd = (iconv_t)-1, .enc = enc}};
     json_t *features = NULL, *out = NULL;
-    int rc = shp_open(&s, t, max_features, e);
+    int rc = shp_open(&s, shp, dbf, max_features, e);
     if (rc)
         goto out;
     if (!(features = json_array()) || !(out = json_object())) {
@@ -1093,7 +1094,7 @@ int shapefile_zip_read(const void *zip, size_t len, const char *encoding,
 {
     struct zread zr = {.idx = {-1, -1, -1, -1, -1}};
     struct tmpdir t = {.made = 0};
-    char *prj = NULL, *cpg = NULL, enc[ENC_MAX];
+    char *prj = NULL, *cpg = NULL, enc[ENC_MAX], shp[PATH_MAX], dbf[PATH_MAX];
     size_t prj_len, cpg_len, max_entries, max_features;
     int rc;
     *fc = NULL;
@@ -1101,7 +1102,7 @@ int shapefile_zip_read(const void *zip, size_t len, const char *encoding,
     zr.max_bytes = lim && lim->max_bytes ? lim->max_bytes : DEFAULT_MAX_BYTES;
     max_entries = lim && lim->max_entries ? lim->max_entries : DEFAULT_MAX_ENTRIES;
     max_features = lim && lim->max_features ? lim->max_features : DEFAULT_MAX_FEATURES;
-    if ((rc = encoding_check_param(encoding, e)) != 0 ||
+    if ((rc = shapefile_encoding_check(encoding, e)) != 0 ||
         (rc = zip_open_memory(zip, len, &zr.z, e)) != 0)
         return rc;
     if (!(zr.chunk = malloc(CHUNK))) {
@@ -1116,7 +1117,9 @@ int shapefile_zip_read(const void *zip, size_t len, const char *encoding,
         (rc = encoding_resolve(cpg, cpg_len, encoding, enc, e)) != 0 ||
         (rc = tmpdir_make(&t, e)) != 0 || (rc = members_extract(&zr, &t, e)) != 0)
         goto out;
-    rc = shp_read_dir(&t, enc, max_features, fc, e);
+    tmpdir_file(&t, M_SHP, shp, sizeof shp);
+    tmpdir_file(&t, M_DBF, dbf, sizeof dbf);
+    rc = shp_read_files(shp, dbf, enc, max_features, fc, e);
 out:
     if (rc)
         *crs_known = 0;
@@ -1125,5 +1128,99 @@ out:
     free(cpg);
     free(zr.chunk);
     zip_discard(zr.z);
+    return rc;
+}
+
+/* ---- a Shapefile on disk ------------------------------------------------- */
+
+/* The member of the Shapefile shp with extension ext ("shx"...), beside it:
+ * the stem with ext in the case of shp's own extension first, then the other
+ * case. 0 and out set when it exists; 1 when it does not (out holds the name
+ * in shp's case, for a message). */
+static int sidecar_find(const char *shp, const char *ext, char *out, size_t cap)
+{
+    size_t stem = strlen(shp) - 3;
+    int upper = isupper((unsigned char)shp[stem]);
+    for (int pass = 0; pass < 2; pass++) {
+        int up = pass ? !upper : upper;
+        if (stem + 4 > cap)
+            return 1;
+        memcpy(out, shp, stem);
+        for (int i = 0; i < 3; i++)
+            out[stem + i] = (char)(up ? toupper((unsigned char)ext[i]) : ext[i]);
+        out[stem + 3] = '\0';
+        if (access(out, F_OK) == 0)
+            return 0;
+    }
+    for (int i = 0; i < 3; i++)
+        out[stem + i] = (char)(upper ? toupper((unsigned char)ext[i]) : ext[i]);
+    return 1;
+}
+
+/* Reads an optional small sidecar (.prj, .cpg) into a new NUL-terminated
+ * string; *out stays NULL when there is none. */
+static int sidecar_read(const char *shp, const char *ext, char **out, size_t *len, struct err *e)
+{
+    char path[PATH_MAX], q[SHOW_MAX + 1];
+    FILE *f;
+    *out = NULL;
+    *len = 0;
+    if (sidecar_find(shp, ext, path, sizeof path))
+        return 0;
+    if (!(f = fopen(path, "rb")))
+        return err_set(e, ERR_INVALID, "%s: %s", show(q, sizeof q, path, strlen(path)),
+                       strerror(errno));
+    if (!(*out = malloc(SIDE_MAX + 1))) {
+        fclose(f);
+        return oom(e);
+    }
+    *len = fread(*out, 1, SIDE_MAX + 1, f);
+    fclose(f);
+    (*out)[*len <= SIDE_MAX ? *len : SIDE_MAX] = '\0';
+    if (*len > SIDE_MAX)
+        return err_set(e, ERR_INVALID, "%s is larger than %d bytes",
+                       show(q, sizeof q, path, strlen(path)), SIDE_MAX);
+    return 0;
+}
+
+static int sidecar_missing(const char *name, struct err *e)
+{
+    char q[SHOW_MAX + 1];
+    return err_set(e, ERR_INVALID,
+                   "'%s' is missing (a Shapefile needs .shp, .shx and .dbf side by side)",
+                   show(q, sizeof q, name, strlen(name)));
+}
+
+int shapefile_path_read(const char *path, const char *encoding,
+                        const struct shapefile_limits *lim, json_t **fc, int *crs, int *crs_known,
+                        struct err *e)
+{
+    char *prj = NULL, *cpg = NULL, enc[ENC_MAX], shx[PATH_MAX], dbf[PATH_MAX], q[SHOW_MAX + 1];
+    size_t prj_len = 0, cpg_len = 0, n = strlen(path);
+    size_t max_features = lim && lim->max_features ? lim->max_features : DEFAULT_MAX_FEATURES;
+    int rc;
+    *fc = NULL;
+    *crs_known = 0;
+    if ((rc = shapefile_encoding_check(encoding, e)) != 0)
+        return rc;
+    if (n < 4 || strcasecmp(path + n - 4, ".shp") != 0)
+        return err_set(e, ERR_PARAM, "%s: not a .shp file", show(q, sizeof q, path, n));
+    if (access(path, R_OK) != 0)
+        return err_set(e, ERR_NOT_FOUND, "%s: %s", show(q, sizeof q, path, n), strerror(errno));
+    if (sidecar_find(path, "shx", shx, sizeof shx))
+        return sidecar_missing(shx, e);
+    if (sidecar_find(path, "dbf", dbf, sizeof dbf))
+        return sidecar_missing(dbf, e);
+    if ((rc = sidecar_read(path, "prj", &prj, &prj_len, e)) != 0 ||
+        (rc = sidecar_read(path, "cpg", &cpg, &cpg_len, e)) != 0 ||
+        (rc = prj_identify(prj, prj_len, crs, crs_known, e)) != 0 ||
+        (rc = encoding_resolve(cpg, cpg_len, encoding, enc, e)) != 0)
+        goto out;
+    rc = shp_read_files(path, dbf, enc, max_features, fc, e);
+out:
+    if (rc)
+        *crs_known = 0;
+    free(prj);
+    free(cpg);
     return rc;
 }

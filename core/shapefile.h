@@ -1,6 +1,7 @@
-/* shapefile: a zipped ESRI Shapefile held in memory (a surveyor's upload) read
- * into a GeoJSON FeatureCollection, so that the ordinary GeoJSON validation and
- * import path handles it. Core-internal (names a jansson type). */
+/* shapefile: an ESRI Shapefile, zipped and held in memory (a surveyor's
+ * upload) or as files on disk, read into a GeoJSON FeatureCollection, so that
+ * the ordinary GeoJSON validation and import path handles it. Core-internal
+ * (names a jansson type). */
 #ifndef ONEMAP_SHAPEFILE_H
 #define ONEMAP_SHAPEFILE_H
 
@@ -38,5 +39,18 @@ struct shapefile_limits {
 int shapefile_zip_read(const void *zip, size_t len, const char *encoding,
                        const struct shapefile_limits *lim, json_t **fc, int *crs, int *crs_known,
                        struct err *e);
+
+/* The same for a Shapefile on disk: path names the .shp; the .shx and .dbf
+ * (required) and the .prj and .cpg (optional) are the files beside it with
+ * the same stem, their extensions in either case. lim's max_bytes does not
+ * apply (the files are read in place). Errors as above, and ERR_PARAM when
+ * path does not end in .shp, ERR_NOT_FOUND when it cannot be read. */
+int shapefile_path_read(const char *path, const char *encoding,
+                        const struct shapefile_limits *lim, json_t **fc, int *crs, int *crs_known,
+                        struct err *e);
+
+/* Checks a text encoding name as the encoding parameter of the reads above
+ * takes it (NULL passes): ERR_PARAM naming an encoding iconv does not know. */
+int shapefile_encoding_check(const char *encoding, struct err *e);
 
 #endif

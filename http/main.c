@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -120,9 +121,31 @@ static void print_invalid(const char *file, const struct ingest_report *r)
         fprintf(stderr, "%s: ... and %zu more invalid features\n", file, r->n_invalid - n);
 }
 
-/* Opens db, finds the collection and imports file into it. */
-static int import_file(const char *db, const char *coll, const char *file,
-                       const struct ingest_opts *o, struct ingest_report *r, struct err *e)
+static void print_repaired(const char *file, const struct ingest_report *r)
+{
+    size_t n = r->n_repaired < INGEST_MAX_NOTES ? r->n_repaired : INGEST_MAX_NOTES;
+    for (size_t i = 0; i < n; i++) {
+        const struct ingest_note *v = &r->repaired[i];
+        printf("%s: features[%zu]%s%s%s: %s\n", file, v->index, v->key[0] ? " (" : "", v->key,
+               v->key[0] ? ")" : "", v->reason);
+    }
+    if (r->n_repaired > n)
+        printf("%s: ... and %zu more repaired features\n", file, r->n_repaired - n);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* Opens db, finds the collection and imports file into it: a .shp with its
+ * sidecar files beside it, a zip archive holding one Shapefile (by its
+ * first bytes or a .zip name), else a GeoJSON FeatureCollection — what
+ * POST /collections/{c}/import takes. key names the field matched on
+ * (NULL: the layer's key). */
+static int import_file(const char *db, const char *coll, const char *file, const char *key,
+                       struct ingest_opts *o, struct ingest_report *r, struct err *e)
 {
     store *s = NULL;
     ctx *c = NULL;
@@ -136,13 +159,24 @@ static int import_file(const char *db, const char *coll, const char *file,
         rc = err_set(e, ERR_NOT_FOUND, "collection '%s' does not exist", coll);
         goto out;
     }
-    if ((rc = file_map(file, &text, e)))
+    if (key && (o->key_field = layer_field_index(l, key)) < 0) {
+        rc = err_set(e, ERR_PARAM, "--key: '%s' is not a property of %s", key, l->id);
         goto out;
+    }
     if (!(c = ctx_new(e))) {
         rc = e->code;
         goto out;
     }
-    if ((rc = ingest_geojson(c, s, l, text.data, text.len, o, r, e)))
+    if (ends_with(file, ".shp")) {
+        rc = ingest_shapefile_path(c, s, l, file, o, r, e);
+    } else if (!(rc = file_map(file, &text, e))) {
+        if (ends_with(file, ".zip") ||
+            (text.len >= 4 && (!memcmp(text.data, "PK\3\4", 4) || !memcmp(text.data, "PK\5\6", 4))))
+            rc = ingest_shapefile_zip(c, s, l, text.data, text.len, o, r, e);
+        else
+            rc = ingest_geojson(c, s, l, text.data, text.len, o, r, e);
+    }
+    if (rc && strncmp(e->msg, file, strlen(file)))
         err_prefix(e, "%s", file);
 out:
     file_unmap(&text);
@@ -157,17 +191,24 @@ static int cmd_import(int argc, char **argv)
     struct ingest_opts o;
     struct ingest_report *r;
     struct err e;
-    int rc;
+    const char *key = NULL;
+    int rc, json = 0;
     if (wants_help(argc, argv) || argc < 4)
         return usage(
             wants_help(argc, argv),
-            "usage: onemap import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run]\n"
-            "                     [--mode upsert|replace]\n"
-            "Brings a GeoJSON FeatureCollection into COLLECTION in one transaction:\n"
-            "features are matched to stored ones by the layer's key; new keys are added,\n"
-            "others changed; --mode replace also removes stored features whose key is\n"
-            "absent. If any feature is invalid nothing is written. Coordinates are read\n"
-            "x = easting/longitude; --crs (e.g. EPSG:4548) overrides the file's own.\n");
+            "usage: onemap import DB COLLECTION FILE [--crs CRS] [--key FIELD]\n"
+            "                     [--mode upsert|replace] [--dry-run] [--make-valid]\n"
+            "                     [--encoding NAME] [--json]\n"
+            "Brings a GeoJSON FeatureCollection, a zipped Shapefile or a .shp (with its\n"
+            ".shx and .dbf, and .prj and .cpg if present, beside it) into COLLECTION in\n"
+            "one transaction: features are matched to stored ones by the layer's key\n"
+            "(--key: another field); new keys are added, others changed; --mode replace\n"
+            "also removes stored features whose key is absent. If any feature is invalid\n"
+            "nothing is written (--make-valid repairs what it can); --dry-run only reports.\n"
+            "Coordinates are read x = easting/longitude in the file's CRS (a GeoJSON crs\n"
+            "member or the Shapefile's .prj, else CRS84); --crs (e.g. EPSG:4548) overrides\n"
+            "it. --encoding: the DBF text encoding when no .cpg names one (default GBK).\n"
+            "--json prints the report as the API's import answers it.\n");
     ingest_opts_default(&o);
     o.by = "cli";
     err_clear(&e);
@@ -177,10 +218,16 @@ static int cmd_import(int argc, char **argv)
                 fprintf(stderr, "onemap import: --crs: %s\n", e.msg);
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
+            key = argv[++i];
+        } else if (!strcmp(argv[i], "--encoding") && i + 1 < argc) {
+            o.encoding = argv[++i];
         } else if (!strcmp(argv[i], "--make-valid")) {
             o.make_valid = 1;
         } else if (!strcmp(argv[i], "--dry-run")) {
             o.dry_run = 1;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
         } else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
             const char *m = argv[++i];
             if (strcmp(m, "upsert") && strcmp(m, "replace")) {
@@ -195,18 +242,28 @@ static int cmd_import(int argc, char **argv)
     }
     if (!(r = calloc(1, sizeof *r)))
         return 1;
-    rc = import_file(argv[1], argv[2], argv[3], &o, r, &e);
+    rc = import_file(argv[1], argv[2], argv[3], key, &o, r, &e);
+    if (json && (!rc || (rc == ERR_INVALID && r->n_invalid))) {
+        struct buf out;
+        buf_init(&out);
+        ingest_report_json(r, o.dry_run, &out);
+        fwrite(out.data, 1, out.len, stdout);
+        putchar('\n');
+        buf_clear(&out);
+    }
     if (rc) {
-        print_invalid(argv[3], r);
+        if (!json)
+            print_invalid(argv[3], r);
         fail(&e);
-    } else {
+    } else if (!json) {
+        print_repaired(argv[3], r);
         printf("%s: %s%zu added, %zu changed, %zu unchanged, %zu removed in %s "
                "(area change %.1f mu)%s%s\n", argv[3], o.dry_run ? "dry run: " : "", r->added,
                r->changed, r->unchanged, r->removed, argv[2], r->area_change_m2 / (10000.0 / 15.0),
                o.dry_run ? "" : ", change ", o.dry_run ? "" : r->change_id);
     }
     free(r);
-    return rc ? 1 : 0;
+    return rc == ERR_PARAM ? 2 : rc ? 1 : 0;
 }
 
 static int cmd_demo(int argc, char **argv)
@@ -235,7 +292,7 @@ static int cmd_demo(int argc, char **argv)
     r = calloc(1, sizeof *r);
     for (size_t i = 0; r && i < ls->n && !rc; i++) {
         snprintf(path, sizeof path, "%s/demo/%s.geojson", geodata_dir(), ls->v[i].id);
-        if ((rc = import_file(argv[1], ls->v[i].id, path, &o, r, &e))) {
+        if ((rc = import_file(argv[1], ls->v[i].id, path, NULL, &o, r, &e))) {
             print_invalid(path, r);
             fail(&e);
         } else {

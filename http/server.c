@@ -585,6 +585,8 @@ int server_run(struct app *app, const char *listen)
     }
     fprintf(stderr, "onemap: serving %s on http://%s/ with %d threads\n", app->db_path, listen,
             app->threads);
+    if (!static_viewer_built())
+        fprintf(stderr, "onemap: %s\n", static_viewer_hint());
     sigwait(&set, &sig);
     fprintf(stderr, "onemap: %s: no new connections; finishing %ld requests\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", metrics_in_flight(app->metrics));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "encoding.h"
 #include "layer.h"
@@ -125,10 +126,56 @@ static int read_static(const struct req *r, const char *name, char **data, size_
     return 0;
 }
 
+static int dist_file_exists(const char *name)
+{
+    char path[1024];
+    return (size_t)snprintf(path, sizeof path, "%s/dist/%s", static_dir(), name) < sizeof path &&
+           access(path, R_OK) == 0;
+}
+
+int static_viewer_built(void)
+{
+    return dist_file_exists("app.js") && dist_file_exists("app.css");
+}
+
+const char *static_viewer_hint(void)
+{
+    return "the map viewer is not built (static/dist/app.js is missing): run "
+           "`npm ci && npm run build` (or `bash .ci/install`) in the source folder; "
+           "the API is served as usual";
+}
+
+/* A checkout whose viewer was never bundled: a page saying so, instead of a
+ * page whose script and stylesheet would answer 404. */
+static int send_not_built(struct req *r, struct res *s)
+{
+    buf_puts(&s->body,
+             "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+             "<title>onemap: 地图界面尚未构建 · the map viewer is not built</title>\n</head>\n"
+             "<body>\n<h1>地图界面尚未构建 · The map viewer is not built</h1>\n"
+             "<p>This onemap serves its API, but the browser viewer's bundle "
+             "(<code>static/dist/app.js</code>, <code>static/dist/app.css</code>) is missing. "
+             "Build it in the source folder, then reload this page:</p>\n"
+             "<pre>npm ci &amp;&amp; npm run build</pre>\n"
+             "<p>(<code>bash .ci/install</code> installs everything and builds it too; "
+             "<code>cmake --build build</code> rebuilds it once <code>npm ci</code> has run.)</p>\n"
+             "<p>本服务的接口照常可用,但浏览器地图界面的打包文件缺失。请在源码目录运行上面的命令后刷新本页。</p>\n"
+             "<p>API: <a href=\"/?f=json\">/</a> · <a href=\"/collections\">/collections</a> · "
+             "<a href=\"/api\">/api</a></p>\n</body>\n</html>\n");
+    r->fmt = FMT_JSON; /* served as is */
+    s->status = 503;
+    s->content_type = "text/html; charset=utf-8";
+    res_header(s, "Cache-Control", "no-cache");
+    static_put_html_headers(r->app, s);
+    return 0;
+}
+
 int static_send_viewer(struct req *r, struct res *s, struct err *e)
 {
     char *data = NULL, *slot;
     size_t len = 0;
+    if (!static_viewer_built())
+        return send_not_built(r, s);
     if (read_static(r, "index.html", &data, &len, e))
         return e->code;
     slot = strstr(data, VIEWER_SLOT);

@@ -12,8 +12,15 @@
  * Returns 0, or -1 when url is not an http(s) URL with a plain host. */
 int static_basemap_origin(const char *url, char *out, size_t n);
 
+/* 1 when the viewer's bundle (static/dist/app.js and app.css) is there. */
+int static_viewer_built(void);
+
+/* One line for the log saying that it is not, and how to build it. */
+const char *static_viewer_hint(void);
+
 /* Answers with the viewer page (static/index.html, the configured basemaps
- * filled in). */
+ * filled in); 503 with a page saying how to build the viewer when its bundle
+ * is missing. */
 int static_send_viewer(struct req *r, struct res *s, struct err *e);
 
 /* Adds Content-Security-Policy (only 'self' plus the basemap hosts) and

@@ -307,7 +307,7 @@ static int parse_index(const char *s, const char *name, unsigned long long *v, s
 /* z, y, x from the last three captures. */
 static int parse_tile(struct req *r, size_t at, struct tile_key *k, struct err *e)
 {
-    unsigned long long z, y, x, n;
+    unsigned long long z = 0, y = 0, x = 0, n;
     if (parse_index(r->captures[at], "tileMatrix", &z, e) ||
         parse_index(r->captures[at + 1], "tileRow", &y, e) ||
         parse_index(r->captures[at + 2], "tileCol", &x, e))

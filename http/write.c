@@ -229,7 +229,7 @@ int h_changes(struct req *r, struct res *s, struct err *e)
 }
 
 static int import_opts(struct req *r, const struct layer *l, struct ingest_opts *o,
-                       const char **encoding, struct err *e)
+                       struct err *e)
 {
     const char *v;
     int rc, crs = -1;
@@ -252,21 +252,21 @@ static int import_opts(struct req *r, const struct layer *l, struct ingest_opts 
         o->crs = crs;
         o->axis = CRS_AXIS_AUTHORITY;
     }
-    *encoding = req_param(r, "encoding");
+    o->encoding = req_param(r, "encoding");
     return req_check_unused(r, e);
 }
 
 int h_import(struct req *r, struct res *s, struct err *e)
 {
     const struct layer *l = route_layer(r, e);
-    const char *ct = req_header(r, "Content-Type"), *encoding = NULL;
+    const char *ct = req_header(r, "Content-Type");
     struct principal who;
     struct ingest_opts o;
     struct ingest_report *rep;
     int rc, zip;
     if (!l)
         return e->code;
-    if ((rc = write_authorise(r, &who, e)) || (rc = import_opts(r, l, &o, &encoding, e)))
+    if ((rc = write_authorise(r, &who, e)) || (rc = import_opts(r, l, &o, e)))
         return rc;
     if (who.role < ROLE_EDITOR)
         return err_set(e, ERR_FORBIDDEN, "token '%s' has role %s; imports need editor or admin",
@@ -283,8 +283,7 @@ int h_import(struct req *r, struct res *s, struct err *e)
         return err_set(e, ERR_INTERNAL, "out of memory");
     o.by = who.name;
     if (zip)
-        rc = ingest_shapefile_zip(r->w->ctx, r->w->store, l, r->body, r->body_len, encoding, &o,
-                                  rep, e);
+        rc = ingest_shapefile_zip(r->w->ctx, r->w->store, l, r->body, r->body_len, &o, rep, e);
     else
         rc = ingest_geojson(r->w->ctx, r->w->store, l, r->body, r->body_len, &o, rep, e);
     if (rc == ERR_INVALID && rep->n_invalid) {

@@ -474,6 +474,22 @@ def test_zip_not_a_zip():
                        headers=hdr(TOK["admin"], "application/zip")), 400, None)
 
 
+def test_unknown_encoding_refused_for_every_body():
+    """encoding= names a Shapefile's DBF text encoding; an unknown name is a
+    400 naming it whether the body is a zip or GeoJSON (nothing written)."""
+    fc = json.dumps({"type": "FeatureCollection", "features": [parcel("ENC1", r(42, 40, 43, 41))]})
+    m = shapefile_members()
+    z = zipped([("in." + e, d) for e, d in m.items() if e != "cpg"])
+    for body, ct in ((fc, "application/geo+json"), (z, "application/zip")):
+        for bad in ("FOO", "%E2%80%AE", "UTF-8%20x"):
+            expect(SRV.request("POST", f"/collections/parcels/import?encoding={bad}", body=body,
+                               headers=hdr(TOK["admin"], ct)), 400, "encoding")
+        res = SRV.request("POST", "/collections/parcels/import?encoding=GBK&dry_run=true", body=body,
+                          headers=hdr(TOK["admin"], ct))
+        assert res.status == 200 and res.json()["added"] == 1, (ct, res.status, res.body[:300])
+    assert SRV.get("/collections/parcels/items?code=ENC1").json()["numberReturned"] == 0
+
+
 def fid_of(code):
     fc = SRV.get(f"/collections/parcels/items?code={code}").json()
     return fc["features"][0]["id"]
@@ -562,7 +578,7 @@ if __name__ == "__main__":
         test_static_traversal_encoded_dots_only, test_static_traversal_to_source,
         test_static_traversal_backslash, test_static_hidden_and_nul,
         test_slowloris_timed_out_and_others_served, test_zip_path_traversal, test_zip_bomb,
-        test_zip_not_a_zip, test_grid_scope_escape_by_patch, test_grid_scope_escape_by_put_and_crs,
+        test_zip_not_a_zip, test_unknown_encoding_refused_for_every_body, test_grid_scope_escape_by_patch, test_grid_scope_escape_by_put_and_crs,
         test_grid_scope_delete_outside, test_injection_values_are_only_values, test_nothing_was_written,
         test_access_log_names_token_and_escapes_paths]
     with harness.Server(db=dbp, threads=2, args=["--max-body", str(MAX_BODY), "--max-features", "1000"]) as SRV:

@@ -168,7 +168,51 @@ def test_basemap_refused_when_unsafe():
         assert "<script>x" not in body and "&quot;&gt;&lt;script&gt;" in body
 
 
+def test_viewer_not_built():
+    """A checkout whose viewer was never bundled: "/" is a short page saying
+    so and how to build it (no script or stylesheet that would answer 404),
+    the server says it once at start-up, and the API is served as usual."""
+    import shutil
+    import tempfile
+    bare = tempfile.mkdtemp(prefix="onemap-static-")
+    for name in os.listdir(STATIC):
+        if name not in ("dist", "src") and os.path.isfile(os.path.join(STATIC, name)):
+            shutil.copy(os.path.join(STATIC, name), bare)
+    saved = os.environ.get("ONEMAP_STATIC_DIR")
+    os.environ["ONEMAP_STATIC_DIR"] = bare
+    try:
+        with Server(demo=False) as s:
+            r = s.get("/", headers=HTML)
+            assert r.status == 503, r.status
+            assert r.header("Content-Type").startswith("text/html")
+            body = r.body.decode()
+            assert "not built" in body and "npm ci &amp;&amp; npm run build" in body, body
+            assert "/static/dist/" not in body and "<script" not in body and "<link" not in body
+            assert "unsafe-inline" not in r.header("Content-Security-Policy")
+            assert s.get("/collections").status == 200, "the API works"
+            assert s.get("/", headers={"Accept": "application/json"}).status == 200
+            log = s.logtext()
+            assert log.count("map viewer is not built") == 1, log
+            assert "npm ci && npm run build" in log, log
+        # once built, the map is back
+        os.makedirs(os.path.join(bare, "dist"))
+        for name in ("app.js", "app.css"):
+            with open(os.path.join(bare, "dist", name), "w") as f:
+                f.write("/* built */\n")
+        with Server(demo=False) as s:
+            r = s.get("/", headers=HTML)
+            assert r.status == 200 and '<div id="map"' in r.body.decode(), r.status
+            assert "not built" not in s.logtext()
+    finally:
+        if saved is None:
+            del os.environ["ONEMAP_STATIC_DIR"]
+        else:
+            os.environ["ONEMAP_STATIC_DIR"] = saved
+        shutil.rmtree(bare, ignore_errors=True)
+
+
 if __name__ == "__main__":
     harness.main([test_root_is_the_map_for_browsers, test_root_is_the_landing_page_for_json_clients,
                   test_static_nested_paths, test_static_gzip_and_etag, test_static_refuses_traversal,
-                  test_basemap_host_in_policy_and_page, test_basemap_refused_when_unsafe])
+                  test_basemap_host_in_policy_and_page, test_basemap_refused_when_unsafe,
+                  test_viewer_not_built])

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,6 +704,18 @@ static int run_file(const char *path, char msgs[MAX_GEOMS][ERR_MSG_MAX])
     return n;
 }
 
+/* The corpus lives in the repository (tests/corpus, with its licence and
+ * origin); a checkout without it fails here, saying what is missing. */
+static DIR *corpus_open(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        fail_msg("the GeoJSON test corpus is missing: cannot open %s (%s); it belongs "
+                 "in the repository under tests/corpus/geojsonhint",
+                 dir, strerror(errno));
+    return d;
+}
+
 static void test_corpus_good(void **state)
 {
     char dir[512], path[1024], msgs[MAX_GEOMS][ERR_MSG_MAX];
@@ -710,8 +723,7 @@ static void test_corpus_good(void **state)
     struct dirent *de;
     int files = 0, geoms = 0, i, n;
     snprintf(dir, sizeof dir, "%s/geojsonhint/good", ONEMAP_CORPUS_DIR);
-    d = opendir(dir);
-    assert_non_null(d);
+    d = corpus_open(dir);
     while ((de = readdir(d))) {
         if (!strstr(de->d_name, ".geojson"))
             continue;
@@ -828,8 +840,7 @@ static void test_corpus_bad(void **state)
     size_t files = 0;
     int i, n, want_n, refused = 0;
     snprintf(dir, sizeof dir, "%s/geojsonhint/bad", ONEMAP_CORPUS_DIR);
-    d = opendir(dir);
-    assert_non_null(d);
+    d = corpus_open(dir);
     while ((de = readdir(d))) {
         if (!strstr(de->d_name, ".geojson"))
             continue;
@@ -1203,7 +1214,7 @@ static void test_fast_corpus(void **state)
         DIR *d;
         struct dirent *de;
         snprintf(dir, sizeof dir, "%s/geojsonhint/%s", ONEMAP_CORPUS_DIR, sub[s]);
-        assert_non_null(d = opendir(dir));
+        d = corpus_open(dir);
         while ((de = readdir(d))) {
             const json_t *geoms[MAX_GEOMS];
             json_t *root;
