@@ -1,50 +1,49 @@
 // shapefile: reads a zipped Shapefile in the browser, only to draw an
 // upload's new boundaries before it is sent (the server reads the file for
-// real). Zip entries stored or deflated (the browser's DecompressionStream),
-// .shp polygons (rings grouped into polygons by orientation), the key field
-// of the .dbf (text in the .cpg's encoding, else GBK), and a .prj in lon/lat
-// or CGCS2000 Gauss-Kruger (transverse Mercator, inverted here). Returns
-// null for what it cannot draw.
+// real). Zip entries stored or deflated (fflate, so it works without the
+// browser's DecompressionStream: Chromium before 103, node 18), .shp
+// polygons (rings grouped into polygons by orientation), the key field of
+// the .dbf (text in the .cpg's encoding, else GBK), and a .prj in lon/lat or
+// CGCS2000 Gauss-Kruger (transverse Mercator, inverted here). Returns null
+// for what it cannot draw.
+import { unzipSync } from 'fflate';
 
 const KEY_NAMES = ['CODE', 'TBBH', 'CJDM', 'XZQDM'];
 
-async function inflateRaw(bytes) {
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
+// What the preview inflates at most, all entries together, and how many
+// entries it looks at: a zip bomb must not eat the tab's memory (the server,
+// with its own limits, still reads the file).
+export const MAX_UNZIPPED = 256 * 1024 * 1024;
+const MAX_ENTRIES = 4096;
 
-// {name (lower case): Uint8Array} of the files in a zip, by its central directory.
-export async function unzip(buf) {
+// {name (lower case, without folders): Uint8Array} of the stored or deflated
+// files in a zip whose names pass want (entries compressed otherwise are
+// skipped), or null when buf is not a zip. The sizes the central directory
+// declares are checked against max before anything is inflated, and each
+// entry inflates into a buffer of its declared size, which cannot grow: an
+// entry that lies about its size is cut there. Throws an Error for entries
+// declaring more than max bytes together, or for corrupt data.
+export async function unzip(buf, { want = () => true, max = MAX_UNZIPPED } = {}) {
   const bytes = new Uint8Array(buf);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let eocd = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 65557); i--) {
-    if (dv.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
+  let total = 0;
+  let entries = 0;
+  const base = (name) => name.split(/[\\/]/).pop().toLowerCase();
+  const filter = (f) => {
+    if (++entries > MAX_ENTRIES) throw new Error(`zip: more than ${MAX_ENTRIES} entries`);
+    if ((f.compression !== 0 && f.compression !== 8) || !want(base(f.name))) return false;
+    total += f.originalSize;
+    if (!(total <= max)) throw new Error(`zip: the Shapefile inflates to more than the preview's limit of ${max} bytes`);
+    return true;
+  };
+  let got;
+  try {
+    got = unzipSync(bytes, { filter });
+  } catch (e) {
+    if (e && e.code === 13) return null; // fflate: no end of central directory
+    throw e;
   }
-  if (eocd < 0) return null;
-  const count = dv.getUint16(eocd + 10, true);
-  let p = dv.getUint32(eocd + 16, true);
   const files = {};
-  for (let n = 0; n < count && p + 46 <= bytes.length; n++) {
-    if (dv.getUint32(p, true) !== 0x02014b50) return null;
-    const method = dv.getUint16(p + 10, true);
-    const size = dv.getUint32(p + 20, true);
-    const nameLen = dv.getUint16(p + 28, true);
-    const extraLen = dv.getUint16(p + 30, true);
-    const commentLen = dv.getUint16(p + 32, true);
-    const local = dv.getUint32(p + 42, true);
-    const name = new TextDecoder().decode(bytes.subarray(p + 46, p + 46 + nameLen));
-    p += 46 + nameLen + extraLen + commentLen;
-    if (dv.getUint32(local, true) !== 0x04034b50) return null;
-    const start = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
-    const raw = bytes.subarray(start, start + size);
-    const base = name.split('/').pop().toLowerCase();
-    if (method === 0) files[base] = raw;
-    else if (method === 8) files[base] = await inflateRaw(raw);
-  }
+  for (const [name, data] of Object.entries(got)) files[base(name)] = data;
   return files;
 }
 
@@ -205,10 +204,10 @@ function mapCoords(g, f) {
 }
 
 // A GeoJSON FeatureCollection (CRS84, properties {code}) of a zipped
-// Shapefile, or null when it cannot be drawn.
+// Shapefile, or null when it cannot be drawn; throws as unzip does (only its
+// .shp, .dbf, .prj and .cpg are inflated and counted against the limit).
 export async function shapefileToGeoJSON(buf) {
-  if (typeof DecompressionStream === 'undefined') return null;
-  const files = await unzip(buf);
+  const files = await unzip(buf, { want: (n) => /\.(shp|dbf|prj|cpg)$/.test(n) });
   const shp = files && byExt(files, '.shp');
   if (!shp) return null;
   const project = toLonLat(byExt(files, '.prj'));
