@@ -43,6 +43,14 @@ int h_tile_matrix_sets(struct req *r, struct res *s, struct err *e)
     return 0;
 }
 
+/* The tile matrix set as OGC 2DTMS 2.0 JSON. It also carries the TMS 1.0
+ * names of the members a TMS 1.0 reader needs (root "identifier" and
+ * "supportedCRS", each matrix's "identifier" and "topLeftCorner"): GDAL
+ * before 3.8 (gcore/tilematrixset.cpp) only takes a document that has
+ * "identifier", reads the CRS from "supportedCRS" and the origin from
+ * "topLeftCorner", and otherwise treats the whole JSON text as a file name
+ * ("Destination buffer too small", "Invalid tiling matrix set name"). The
+ * 2.0 schema allows additional members; 2.0 readers ignore them. */
 int h_tile_matrix_set(struct req *r, struct res *s, struct err *e)
 {
     struct buf *b = &s->body;
@@ -57,16 +65,18 @@ int h_tile_matrix_set(struct req *r, struct res *s, struct err *e)
                 "\"http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible\","
                 "\"boundingBox\":{\"lowerLeft\":[-20037508.3427892,-20037508.3427892],"
                 "\"upperRight\":[20037508.3427892,20037508.3427892],\"crs\":\"" TMS_CRS "\"},"
+                "\"identifier\":\"" TMS_ID "\",\"supportedCRS\":\"" TMS_CRS "\","
                 "\"tileMatrices\":[");
     for (int z = 0; z <= TILE_MAX_ZOOM; z++) {
         double cell = 2 * WEBMERC_HALF / TILE_PIXELS / (double)(1ull << z);
         unsigned long long n = 1ull << z;
         buf_printf(b,
-                   "%s{\"id\":\"%d\",\"scaleDenominator\":%.10g,\"cellSize\":%.12g,"
+                   "%s{\"id\":\"%d\",\"scaleDenominator\":%.17g,\"cellSize\":%.17g,"
                    "\"cornerOfOrigin\":\"topLeft\",\"pointOfOrigin\":[-20037508.3427892,"
                    "20037508.3427892],\"tileWidth\":%d,\"tileHeight\":%d,\"matrixWidth\":%llu,"
-                   "\"matrixHeight\":%llu}",
-                   z ? "," : "", z, cell / 0.00028, cell, TILE_PIXELS, TILE_PIXELS, n, n);
+                   "\"matrixHeight\":%llu,\"identifier\":\"%d\",\"topLeftCorner\":"
+                   "[-20037508.3427892,20037508.3427892]}",
+                   z ? "," : "", z, cell / 0.00028, cell, TILE_PIXELS, TILE_PIXELS, n, n, z);
     }
     buf_puts(b, "]}");
     return 0;
