@@ -9,10 +9,14 @@ table. It starts no server and installs nothing: the driver does that.
   bench.py port
   bench.py box METRES MINX MINY MAXX MAXY        -> "bw bh" in degrees
   bench.py tiles Z MINX MINY MAXX MAXY           -> "x0 x1 y0 y1"
-  bench.py wrk RESULTS WORKLOAD SIDE CONNS OUTFILE CPU-SECONDS "RUN WAIT" "RUN WAIT"
+  bench.py extent URL                            -> "minx miny maxx maxy" of onemap's parcels
+  bench.py inset FRACTION MINX MINY MAXX MAXY    -> "x0,y0,x1,y1": the extent less FRACTION a side
+  bench.py wrk RESULTS WORKLOAD SIDE CONNS OUTFILE CPU-SECONDS "RUN WAIT" "RUN WAIT" [KEY=VALUE...]
+  bench.py heavy URL OUTFILE [COUNT]             (one request at a time, until killed)
   bench.py pgbench RESULTS WORKLOAD CONNS OUTFILE LOGPREFIX CPUFILE WARMUP DURATION
   bench.py sample-cpu POSTMASTER-PID OUTFILE
-  bench.py record RESULTS WORKLOAD SIDE TEXT [CONNS]   (a figure that is not a rate)
+  bench.py record RESULTS WORKLOAD SIDE TEXT [CONNS [only=1]]   (a figure that is not a rate)
+  bench.py heavy-alone RESULTS WORKLOAD OUTFILE  (heavy's requests run alone: an onemap-only row)
   bench.py fetch-tiles URL MINX MINY MAXX MAXY COUNT WWWDIR LISTFILE
   bench.py check URL PSQLCMD... -- ENV...        (see check())
   bench.py table RESULTS
@@ -81,13 +85,34 @@ def cmd_tiles(a):
     print(*tile_range(int(a[0]), [float(v) for v in a[1:5]]))
 
 
+def cmd_extent(a):
+    """The parcels' extent as onemap reports it (when PostGIS is not loaded)."""
+    status, body = http_get(a[0] + "/collections/parcels")
+    if status != 200:
+        sys.exit(f"GET /collections/parcels: {status}")
+    print(*json.loads(body)["extent"]["spatial"]["bbox"][0][:4])
+
+
+def cmd_inset(a):
+    """A box over most of the extent, FRACTION of its width and height in from
+    each edge: large, yet its edge cuts parcels (clipping does work)."""
+    f, (x0, y0, x1, y1) = float(a[0]), [float(v) for v in a[1:5]]
+    dx, dy = (x1 - x0) * f, (y1 - y0) * f
+    print(f"{x0 + dx:.9f},{y0 + dy:.9f},{x1 - dx:.9f},{y1 - dy:.9f}")
+
+
 def append(results, rec):
     with open(results, "a") as f:
         f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
 def cmd_wrk(a):
-    results, workload, side, conns, outfile, cpu, sched0, sched1 = a
+    """Records a wrk run. Optional KEY=VALUE: only=1 (a row of the onemap-only
+    table); window=T0,T1 (when wrk ran) with heavy=FILE,... (the heavy loops
+    beside it: those that ended in the window); cmp=WORKLOAD and cmplabel=TEXT
+    (this row's rate and p99 over those of WORKLOAD's row at the same conns)."""
+    results, workload, side, conns, outfile, cpu, sched0, sched1 = a[:8]
+    extra = dict(v.split("=", 1) for v in a[8:])
     text = open(outfile).read()
     m = re.search(r"WRK requests=(\d+) duration_us=(\d+) bytes=(\d+) p50_us=(\d+) "
                   r"p99_us=(\d+) errors=(\d+) status_errors=(\d+)", text)
@@ -100,7 +125,64 @@ def cmd_wrk(a):
                    errors=errs + serrs, bytes=nbytes / max(n, 1),
                    cpu_ms=float(cpu) * 1000 / max(n, 1),
                    waited=waited_share(*map(float, sched0.split() + sched1.split())))
+        mx = re.search(r"max_us=(\d+)", text)
+        if mx:
+            rec["max"] = int(mx.group(1)) / 1000
+    if extra.get("only") == "1":
+        rec["only"] = True
+    for k in ("cmp", "cmplabel"):
+        if k in extra:
+            rec[k] = extra[k]
+    if "heavy" in extra:
+        rec["heavy"] = heavy_in_window(extra["heavy"].split(","),
+                                       *map(float, extra["window"].split(",")))
     append(results, rec)
+
+
+def heavy_in_window(files, w0, w1):
+    """The heavy requests (bench.py heavy's lines) that ended in [w0, w1]:
+    their count, how many failed, their median time in seconds, and how many
+    loops there were."""
+    done = []
+    for path in files:
+        try:
+            for line in open(path):
+                p = line.split()
+                if len(p) == 3 and w0 <= float(p[1]) <= w1:
+                    done.append((float(p[1]) - float(p[0]), p[2]))
+        except OSError:
+            pass
+    times = sorted(t for t, _ in done)
+    return {"loops": len(files), "done": len(done),
+            "failed": sum(1 for _, st in done if st != "200"),
+            "median": percentile(times, 50) if times else float("nan")}
+
+
+def cmd_heavy(a):
+    """A sequential client: GET URL over one keep-alive connection, one
+    request at a time, a line "start end status" (epoch seconds) per request
+    to OUTFILE; COUNT requests, or until killed."""
+    import http.client
+    import time
+    url, out = urllib.parse.urlsplit(a[0]), a[1]
+    count = int(a[2]) if len(a) > 2 else -1
+    target = url.path + ("?" + url.query if url.query else "")
+    conn = None
+    with open(out, "w", buffering=1) as f:
+        while count != 0:
+            t0 = time.time()
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
+                conn.request("GET", target)
+                r = conn.getresponse()
+                r.read()
+                status = r.status
+            except (OSError, http.client.HTTPException):
+                conn, status = None, "error"
+                time.sleep(0.1)
+            f.write(f"{t0:.6f} {time.time():.6f} {status}\n")
+            count -= 1
 
 
 def waited_share(run0, wait0, run1, wait1):
@@ -227,9 +309,22 @@ def cmd_sample_cpu(a):
 def cmd_record(a):
     results, workload, side, text = a[:4]
     rec = {"workload": workload, "side": side, "text": text}
-    if len(a) > 4:
+    if len(a) > 4 and a[4]:
         rec["conns"] = int(a[4])
+    if "only=1" in a[5:]:
+        rec["only"] = True
     append(results, rec)
+
+
+def cmd_heavy_alone(a):
+    results, workload, path = a
+    h = heavy_in_window([path], 0, float("inf"))
+    times = sorted(float(l.split()[1]) - float(l.split()[0]) for l in open(path) if l.strip())
+    text = (f"{h['done']} requests one at a time: median {h['median']:.3f} s, "
+            f"max {times[-1]:.3f} s" if times else "no request completed")
+    if h["failed"]:
+        text += f", {h['failed']} failed"
+    append(results, {"workload": workload, "side": "onemap", "text": text, "only": True})
 
 
 def http_get(url):
@@ -432,8 +527,56 @@ def ratios(om, other):
     return "", ""
 
 
+def print_rows(out):
+    widths = [max(len(row[i]) for row in out) for i in range(len(out[0]))]
+    for i, row in enumerate(out):
+        print(" | ".join(v.ljust(widths[j]) for j, v in enumerate(row)).rstrip())
+        if i == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
+def only_table(recs):
+    """The onemap-only rows (scheduling and metadata): one row per run."""
+    by_key = {(r["workload"], r.get("conns")): r for r in recs}
+    out = [("workload (onemap only)", "requests/s", "p50 ms", "p99 ms", "max ms", "CPU ms",
+            "waited", "notes")]
+    notes = []
+    for r in recs:
+        name = r["workload"] + (f", c={r['conns']}" if r.get("conns") else "")
+        if "rate" not in r:
+            out.append((name, "", "", "", "", "", "", r.get("text", "error")))
+            if "error" in r:
+                notes.append(f"{name}: {r['error']}")
+            continue
+        remarks = []
+        base = by_key.get((r.get("cmp"), r.get("conns")))
+        if base and "rate" in base and base["rate"] > 0 and base["p99"] > 0:
+            remarks.append(f"{r.get('cmplabel', 'vs ' + r['cmp'])}: rate "
+                           f"{r['rate'] / base['rate']:.2f}x, p99 {r['p99'] / base['p99']:.2f}x")
+        h = r.get("heavy")
+        if h:
+            remarks.append(f"heavy ({h['loops']} loops): {h['done']} done in the window"
+                           + (f", median {h['median']:.3f} s" if h["done"] else "")
+                           + (f", {h['failed']} failed" if h["failed"] else ""))
+        if r.get("errors"):
+            remarks.append(f"{r['errors']} errors")
+        # beside heavy requests the server's CPU is mostly theirs
+        cpu = "" if h or math.isnan(r["cpu_ms"]) else f"{r['cpu_ms']:.3f}"
+        waited = "" if math.isnan(r.get("waited", float("nan"))) else f"{r['waited'] * 100:.0f} %"
+        out.append((name, f"{r['rate']:.0f}", f"{r['p50']:.2f}", f"{r['p99']:.2f}",
+                    f"{r['max']:.1f}" if "max" in r else "", cpu, waited, "; ".join(remarks)))
+    print_rows(out)
+    print("p50/p99/max: per request (wrk's histogram); CPU: onemap's CPU time per request "
+          "(not shown beside\nheavy requests: it is mostly theirs); waited: the share of "
+          "onemap's runnable time spent waiting for a CPU.")
+    for n in notes:
+        print("note:", n)
+
+
 def cmd_table(a):
-    recs = [json.loads(l) for l in open(a[0]) if l.strip()]
+    allrecs = [json.loads(l) for l in open(a[0]) if l.strip()]
+    recs = [r for r in allrecs if not r.get("only")]
+    only = [r for r in allrecs if r.get("only")]
     rows, seen = [], {}
     for r in recs:
         key = (r["workload"], r.get("conns"))
@@ -454,11 +597,16 @@ def cmd_table(a):
         for r in (om, other):
             if r and "error" in r:
                 notes.append(f"{name} {r['side']}: {r['error']}")
-    widths = [max(len(row[i]) for row in out) for i in range(len(out[0]))]
-    for i, row in enumerate(out):
-        print(" | ".join(v.ljust(widths[j]) for j, v in enumerate(row)).rstrip())
-        if i == 0:
-            print("-+-".join("-" * w for w in widths))
+    if len(out) > 1:
+        print_table(out, notes)
+    if only:
+        if len(out) > 1:
+            print()
+        only_table(only)
+
+
+def print_table(out, notes):
+    print_rows(out)
     print("rate ratio: onemap's requests/s over the other's (for the import: the other's time "
           "over onemap's);\nCPU: server CPU time per request (onemap's process; PostgreSQL's "
           "backends; nginx's workers);\nwaited: the share of the server's runnable time "
@@ -476,7 +624,9 @@ def cmd_seconds(a):
 
 COMMANDS = {"port": cmd_port, "box": cmd_box, "tiles": cmd_tiles, "wrk": cmd_wrk,
             "pgbench": cmd_pgbench, "record": cmd_record, "seconds": cmd_seconds,
-            "sample-cpu": cmd_sample_cpu, "fetch-tiles": cmd_fetch_tiles, "check": cmd_check, "table": cmd_table}
+            "sample-cpu": cmd_sample_cpu, "extent": cmd_extent, "inset": cmd_inset,
+            "heavy": cmd_heavy,
+            "heavy-alone": cmd_heavy_alone, "fetch-tiles": cmd_fetch_tiles, "check": cmd_check, "table": cmd_table}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -11,6 +11,7 @@
 -- locate /locate?lon=X&lat=Y                            random point
 -- tile   /collections/parcels/tiles/WebMercatorQuad/z/y/x   random tile of zoom z in [x0..x1] x [y0..y1]
 -- list   one random line of the file `file`, prefixed with `prefix`
+-- path   always the same request: `path` (e.g. path=/collections?f=json)
 --
 -- Boxes and points are uniform over the extent minx miny maxx maxy, boxes
 -- lying wholly inside it: the same distribution as the pgbench scripts.
@@ -92,6 +93,10 @@ builders.list = function()
    return (opt.prefix or "") .. lines[math.random(1, #lines)]
 end
 
+builders.path = function()
+   return opt.path
+end
+
 function request()
    return wrk.format("GET", builders[opt.mode]())
 end
@@ -99,8 +104,8 @@ end
 function done(summary, latency, requests)
    local e = summary.errors
    io.write(string.format("WRK requests=%d duration_us=%d bytes=%d p50_us=%d p99_us=%d "
-                             .. "errors=%d status_errors=%d\n",
+                             .. "errors=%d status_errors=%d max_us=%d\n",
                           summary.requests, summary.duration, summary.bytes,
                           latency:percentile(50), latency:percentile(99),
-                          e.connect + e.read + e.write + e.timeout, e.status))
+                          e.connect + e.read + e.write + e.timeout, e.status, latency.max))
 end
