@@ -56,3 +56,13 @@ int ctx_geos_err(ctx *c, struct err *e, int code, const char *what)
 {
     return err_set(e, code, "%s: %s", what, c->geos_msg[0] ? c->geos_msg : "GEOS failed");
 }
+
+void ctx_set_cancel(ctx *c, struct cancel *cancel)
+{
+    c->cancel = cancel;
+}
+
+int ctx_cancelled(ctx *c, struct err *e)
+{
+    return c && cancel_check(c->cancel) ? cancel_err(c->cancel, e) : 0;
+}

@@ -12,4 +12,13 @@ typedef struct ctx ctx;
 ctx *ctx_new(struct err *e);
 void ctx_free(ctx *c);
 
+/* Work done with c checks c's cancel (a request's deadline and client)
+ * between features; NULL: never cancelled. Borrowed until the next call. */
+struct cancel;
+void ctx_set_cancel(ctx *c, struct cancel *cancel);
+
+/* 0 while the work may go on; else fills e (cancel_err) and returns its
+ * code. For loops over many features. */
+int ctx_cancelled(ctx *c, struct err *e);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include <geos_c.h>
 
+#include "cancel.h"
 #include "crs.h"
 #include "ctx.h"
 #include "err.h"
@@ -12,6 +13,7 @@ struct ctx {
     GEOSContextHandle_t geos;
     crs_ctx *crs;
     char geos_msg[256]; /* last GEOS error or notice of this thread */
+    struct cancel *cancel; /* the running request's, borrowed (ctx_set_cancel) */
 };
 
 /* Fills e with code and "what: <last GEOS message>". Returns code. */

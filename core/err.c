@@ -65,6 +65,8 @@ const char *err_code_name(int code)
     case ERR_UNAVAILABLE: return "ServiceUnavailable";
     case ERR_IO: return "IOError";
     case ERR_HEADERS_TOO_LARGE: return "RequestHeaderFieldsTooLarge";
+    case ERR_TIMEOUT: return "RequestTimeout";
+    case ERR_GONE: return "ClientClosedRequest";
     default: return "InternalError";
     }
 }

@@ -25,7 +25,9 @@ enum err_code {
     ERR_INTERNAL = -14,      /* 500: a failing environment, never bad input */
     ERR_UNAVAILABLE = -15,   /* 503: database busy, read-only or full */
     ERR_IO = -16,            /* file could not be read or written (CLI) */
-    ERR_HEADERS_TOO_LARGE = -17 /* 431 */
+    ERR_HEADERS_TOO_LARGE = -17, /* 431 */
+    ERR_TIMEOUT = -18,       /* 503: past the request's deadline (serve --request-timeout) */
+    ERR_GONE = -19           /* the client went away: nobody to answer (logged as 499) */
 };
 
 #define ERR_MSG_MAX 512

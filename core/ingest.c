@@ -325,6 +325,15 @@ static void *pool_run(void *arg)
         pthread_mutex_unlock(&p->mu);
         if (pt->me)
             sweep(pt, consumed);
+        else if (k < p->n_chunks && cancel_check(pt->c->cancel)) {
+            /* the request's deadline or client (only the request's own
+             * thread asks): every parser stops */
+            pthread_mutex_lock(&p->mu);
+            p->stop = 1;
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
         if (k == p->n_chunks)
             break;
         oom = parse_range(p, pt->c, k * CHUNK_ITEMS,
@@ -708,6 +717,10 @@ static int write_following(struct job *j, struct pool *p, struct store_box *boxe
             rc = -1;
             break;
         }
+        if (cancel_check(j->c->cancel)) {
+            rc = 1; /* the caller sees why (ctx_cancelled) */
+            break;
+        }
         /* the chunk's rows in a few statements, their ids counted on */
         for (size_t i = from; i < to && !rc; i++) {
             struct item *it = &j->items[i];
@@ -837,6 +850,8 @@ static int run_job(struct job *j, int crs, int axis, struct err *e)
         return rc;
     if (bulk && (rc = parse_all(j, crs, axis, 1, e)) != 1)
         return rc;
+    if (bulk && (rc = ctx_cancelled(j->c, e)))
+        return rc; /* rolled back: nothing of it stays */
     if (bulk) {
         /* the careful path from the start, which reports what went wrong */
         char change_id[sizeof j->r->change_id];
@@ -846,7 +861,7 @@ static int run_job(struct job *j, int crs, int axis, struct err *e)
         memset(j->r, 0, sizeof *j->r);
         memcpy(j->r->change_id, change_id, sizeof change_id);
     }
-    if ((rc = parse_all(j, crs, axis, 0, e)))
+    if ((rc = parse_all(j, crs, axis, 0, e)) || (rc = ctx_cancelled(j->c, e)))
         return rc;
     if (order_items(j))
         return err_set(e, ERR_INTERNAL, "out of memory");

@@ -68,6 +68,8 @@ static int on_a(void *arg, const struct store_row *row, struct err *e)
     struct store_query q;
     GEOSGeometry *ga;
     int rc;
+    if ((rc = ctx_cancelled(o->c, e)))
+        return rc;
     if (!(ga = GEOSGeomFromWKB_buf_r(o->c->geos, row->wkb, row->wkb_len)))
         return ctx_geos_err(o->c, e, ERR_INTERNAL, "stored geometry");
     if (o->q->area && GEOSPreparedIntersects_r(o->c->geos, o->q->area->prep, ga) != 1) {

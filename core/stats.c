@@ -165,7 +165,7 @@ static int on_row(void *arg, const struct store_row *row, struct err *e)
     struct run *r = arg;
     struct stats_group *grp;
     double m2 = -1;
-    if (measure(r, row, &m2, e))
+    if (ctx_cancelled(r->c, e) || measure(r, row, &m2, e))
         return e->code;
     if (m2 < 0)
         return 0;

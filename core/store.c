@@ -37,14 +37,33 @@ static int code_of(int rc)
 
 int store_db_err(store *s, struct err *e, const char *what)
 {
+    if (sqlite3_errcode(s->db) == SQLITE_INTERRUPT && s->cancel && s->cancel->why)
+        return cancel_err(s->cancel, e);
     return err_set(e, code_of(sqlite3_errcode(s->db)), "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+/* SQLite asks every few thousand virtual machine steps: a non-zero answer
+ * interrupts the statement (SQLITE_INTERRUPT), and an interrupted write in
+ * a transaction rolls the whole transaction back. */
+static int on_progress(void *arg)
+{
+    return cancel_check(arg) != CANCEL_NO;
+}
+
+void store_set_cancel(store *s, struct cancel *c)
+{
+    s->cancel = c;
+    sqlite3_progress_handler(s->db, c ? 4000 : 0, c ? on_progress : NULL, c);
 }
 
 int store_exec(store *s, const char *sql, struct err *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = err_set(e, code_of(sqlite3_errcode(s->db)), "database: %s", msg ? msg : "error");
+        int rc = sqlite3_errcode(s->db) == SQLITE_INTERRUPT && s->cancel && s->cancel->why
+                     ? cancel_err(s->cancel, e)
+                     : err_set(e, code_of(sqlite3_errcode(s->db)), "database: %s",
+                               msg ? msg : "error");
         sqlite3_free(msg);
         return rc;
     }
@@ -200,6 +219,8 @@ int store_open(const char *path, int flags, store **out, struct err *e)
         err_clear(e);
         rc = connect_immutable(s, path, e);
     }
+    if (!rc && !(flags & (STORE_CREATE | STORE_READONLY)))
+        rc = store_stats_upgrade(s, e);
     if (rc) {
         store_close(s);
         return rc;
@@ -288,6 +309,8 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : store_exec(s, b.data, e);
     }
     buf_clear(&b);
+    if (!rc)
+        rc = store_stats_install(s, l, e);
     if (rc)
         err_prefix(e, "layer %s", l->id);
     return rc;
@@ -786,6 +809,8 @@ int store_query_count(store *s, const struct store_query *q, long long *count, s
     struct buf b;
     sqlite3_stmt *st;
     int rc = 0;
+    if (!q->filter && !q->n_eq && !q->n_rects && !q->fid)
+        return store_layer_totals(s, q->layer, count, NULL, e); /* kept, O(1) */
     buf_init(&b);
     buf_puts(&b, "SELECT count(*)");
     where_sql(q, &b);
@@ -843,31 +868,6 @@ int store_layer_count_upto(store *s, const struct layer *l, long long limit, lon
         *count = sqlite3_column_int64(st, 0);
     else
         rc = store_db_err(s, e, l->id);
-    sqlite3_reset(st);
-    return rc;
-}
-
-int store_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
-                       struct err *e)
-{
-    char sql[512];
-    sqlite3_stmt *st;
-    int rc = 1;
-    snprintf(sql, sizeof sql,
-             "SELECT (SELECT count(*) FROM \"%s\"), min(xmin), min(ymin), max(xmax), max(ymax)"
-             " FROM \"idx_%s_geom\"", l->id, l->id);
-    if (!(st = store_prep(s, sql, e)))
-        return e->code;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = store_db_err(s, e, l->id);
-    } else {
-        *count = sqlite3_column_int64(st, 0);
-        if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-            for (int i = 0; i < 4; i++)
-                ext[i] = sqlite3_column_double(st, i + 1);
-            rc = 0;
-        }
-    }
     sqlite3_reset(st);
     return rc;
 }

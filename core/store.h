@@ -38,6 +38,12 @@ int store_open(const char *path, int flags, store **out, struct err *e);
 void store_close(store *s);
 int store_degraded(const store *s);
 
+/* Makes every statement of s check c (a request's deadline and client) and
+ * stop with c's error when it is cancelled; NULL: no checks. c is borrowed
+ * until the next call. */
+struct cancel;
+void store_set_cancel(store *s, struct cancel *c);
+
 /* Creates onemap's metadata and one table per layer of the schema document.
  * Refuses an already initialised database (ERR_CONFLICT). */
 int store_init(store *s, const char *layers_json, struct err *e);
@@ -241,12 +247,24 @@ int store_token_revoke(store *s, const char *name, struct err *e);
 typedef int (*store_key_fn)(void *arg, const char *key, long long fid, struct err *e);
 int store_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, struct err *e);
 
-/* Extent (EPSG:4490) and feature count of a layer; an empty layer gives
- * count 0 and an unset extent (returns 1). */
 /* The layer's number of features, counted no further than limit. */
 int store_layer_count_upto(store *s, const struct layer *l, long long limit, long long *count,
                            struct err *e);
+
+/* Extent (EPSG:4490, the spatial index's float boxes) and feature count of a
+ * layer, in O(1): kept current by every write. An empty layer gives count 0
+ * and an unset extent (returns 1). */
 int store_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
                        struct err *e);
+
+/* The layer's feature count and total area (m²), kept current by every
+ * write; area_m2 may be NULL. */
+int store_layer_totals(store *s, const struct layer *l, long long *count, double *area_m2,
+                       struct err *e);
+
+/* A number that changes with every write to any layer, committed by this
+ * or any other connection: what cached answers over all layers are keyed on.
+ * ERR_NOT_FOUND on a read-only database from before it was kept. */
+int store_data_version(store *s, long long *version, struct err *e);
 
 #endif

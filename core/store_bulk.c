@@ -29,8 +29,9 @@ void store_bulk_cache_restore(store *s)
     s->bulk_cache = 0;
 }
 
-/* The two insert triggers a bulk load does without: SpatiaLite's geometry
- * constraint check (ggi) and onemap's R-tree upkeep (gii). */
+/* The insert triggers a bulk load does without: SpatiaLite's geometry
+ * constraint check (ggi), onemap's R-tree upkeep (gii) and the layer's
+ * totals (added once at the end instead). */
 int store_bulk_begin(store *s, const struct layer *l, struct err *e)
 {
     char sql[256];
@@ -38,8 +39,10 @@ int store_bulk_begin(store *s, const struct layer *l, struct err *e)
     struct buf saved, drop;
     int rc = 0, step;
     snprintf(sql, sizeof sql, "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'"
-             " AND tbl_name = '%s' AND name IN ('ggi_%s_geom', 'gii_%s_geom')", l->id, l->id,
-             l->id);
+             " AND tbl_name = '%1$s' AND name IN ('ggi_%1$s_geom', 'gii_%1$s_geom',"
+             " 'onemap_stats_%1$s_i')", l->id);
+    s->bulk_rows = 0;
+    s->bulk_area = 0;
     if (!(st = store_prep(s, sql, e)))
         return e->code;
     buf_init(&saved);
@@ -283,6 +286,8 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
     free(ents);
     free(w.leaf_of);
     free(w.blob);
+    if (!rc)
+        rc = store_stats_bulk_add(s, l, e);
     if (!rc && s->bulk_triggers && !(rc = store_exec(s, s->bulk_triggers, e))) {
         free(s->bulk_triggers);
         s->bulk_triggers = NULL;
@@ -365,6 +370,9 @@ int store_bulk_insert(store *s, const struct layer *l, long long first_fid,
         sqlite3_reset(st);
         done += m;
     }
+    s->bulk_rows += (long long)n;
+    for (size_t r = 0; r < n; r++)
+        s->bulk_area += rows[r].area_m2;
     return 0;
 }
 

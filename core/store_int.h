@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include "cancel.h"
 #include "store.h"
 
 #define STMT_CACHE 64
@@ -25,6 +26,9 @@ struct store {
     long long bulk_cache; /* the page cache size (PRAGMA cache_size) before it */
     char *ins_layer;     /* the layer whose INSERT ins_sql is */
     char *ins_sql;
+    struct cancel *cancel; /* the running request's, borrowed (store_set_cancel) */
+    long long bulk_rows;   /* a bulk load's rows and area so far, for the layer's totals */
+    double bulk_area;
 };
 
 /* The time as history rows write it. */
@@ -37,6 +41,13 @@ int store_exec(store *s, const char *sql, struct err *e);
 /* A reset statement for sql from the connection's cache, prepared once. */
 sqlite3_stmt *store_prep(store *s, const char *sql, struct err *e);
 void store_bind_value(sqlite3_stmt *st, int idx, const struct value *v);
+/* The layer's kept totals (store_stats.c): creates its statistics row and
+ * triggers; brings a database from before them up to date (in a write
+ * transaction of its own); adds a bulk load's rows at its end. */
+int store_stats_install(store *s, const struct layer *l, struct err *e);
+int store_stats_upgrade(store *s, struct err *e);
+int store_stats_bulk_add(store *s, const struct layer *l, struct err *e);
+
 /* Gives back the page cache size a bulk load had lowered. */
 void store_bulk_cache_restore(store *s);
 

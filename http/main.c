@@ -12,6 +12,7 @@
 #include "crs.h"
 #include "ingest.h"
 #include "layer.h"
+#include "memo.h"
 #include "server.h"
 #include "static.h"
 #include "store.h"
@@ -26,7 +27,7 @@ static const char *USAGE =
     "  import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run] [--mode upsert|replace]\n"
     "                                     bring in a GeoJSON file, all or nothing\n"
     "  export DB COLLECTION               write a collection as GeoJSON to standard output\n"
-    "  serve --db DB [--listen ADDR:PORT] [--threads N] [--private] [--tile-cache MB]\n"
+    "  serve --db DB [--listen ADDR:PORT] [--threads N] [--request-timeout S] [--private] ...\n"
     "                                     serve the OGC API (default 127.0.0.1:8080)\n"
     "  token add DB NAME --role reader|editor|admin [--grid CODE]...\n"
     "  token list DB\n"
@@ -429,13 +430,20 @@ static int cmd_serve(int argc, char **argv)
     memset(&app, 0, sizeof app);
     app.max_body = 64u << 20;
     app.max_url = 16384;
-    app.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    app.io_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (app.io_threads < 1)
+        app.io_threads = 1;
+    app.threads = 2 * app.io_threads < 4 ? 4 : 2 * app.io_threads;
+    app.heavy_max = -1; /* half the threads, below */
+    app.queue_max = 512;
+    app.request_timeout = 30;
     app.max_vertices = 200000;
     app.max_features = 100000;
     app.max_header = 16384;
     app.timeout = 30;
     if (wants_help(argc, argv)) {
-        printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--private]\n"
+        printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--heavy N]\n"
+               "                    [--queue N] [--request-timeout SECONDS] [--private]\n"
                "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
                "                    [--max-url BYTES] [--max-header BYTES] [--timeout SECONDS]\n"
                "                    [--tile-cache MB] [--db-cache MB] [--db-mmap MB]\n"
@@ -443,6 +451,14 @@ static int cmd_serve(int argc, char **argv)
                "Serves DB over HTTP (OGC API Features and Tiles) until SIGINT or SIGTERM;\n"
                "then it takes no new connections and lets the requests in flight finish\n"
                "(up to 20 s).\n"
+               "--threads: workers answering requests (default twice the cores, at least 4);\n"
+               "any free worker answers any request. --heavy: how many of them heavy\n"
+               "requests (statistics, summaries, overlaps, imports, pages over 1000\n"
+               "features) may hold at once (default half), so light ones always find one.\n"
+               "--queue: requests that may wait for a worker (default 512); past it, 503.\n"
+               "--request-timeout: seconds a request may take, waiting included (default\n"
+               "30; 0: no limit); past it the work stops, a write is rolled back whole, and\n"
+               "the answer is 503. A request whose client leaves is stopped too.\n"
                "--private: reads need a token too (any role).\n"
                "Limits (defaults): body 64 MiB, 100000 features per request, 200000\n"
                "vertices per geometry, URL 16384 bytes, headers 16384 bytes together,\n"
@@ -466,7 +482,20 @@ static int cmd_serve(int argc, char **argv)
             listen = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             app.threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--private"))
+        else if (!strcmp(argv[i], "--heavy") && i + 1 < argc)
+            app.heavy_max = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--queue") && i + 1 < argc)
+            app.queue_max = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--request-timeout") && i + 1 < argc) {
+            char *end;
+            app.request_timeout = strtod(argv[++i], &end);
+            if (*end || end == argv[i] || !(app.request_timeout >= 0) ||
+                app.request_timeout > 86400) {
+                fprintf(stderr, "onemap serve: --request-timeout: expected seconds from 0 (no "
+                        "limit) to 86400, not '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--private"))
             app.private_reads = 1;
         else if (!strcmp(argv[i], "--max-body") && i + 1 < argc)
             app.max_body = strtoull(argv[++i], NULL, 10);
@@ -503,7 +532,10 @@ static int cmd_serve(int argc, char **argv)
             return 2;
         }
     }
-    if (!app.db_path || app.threads < 1 || app.threads > 256 || !app.max_body ||
+    if (app.heavy_max == -1)
+        app.heavy_max = app.threads / 2 < 1 ? 1 : app.threads / 2;
+    if (!app.db_path || app.threads < 1 || app.threads > 256 || app.heavy_max < 1 ||
+        app.heavy_max > app.threads || app.queue_max > 100000 || !app.max_body ||
         !app.max_features || !app.max_vertices || !app.max_url || !app.max_header ||
         !app.timeout || tile_cache_mb < 0 || tile_cache_mb > 1048576 || db_cache_mb < 1 ||
         db_cache_mb > 65536 || db_mmap_mb < 0 || db_mmap_mb > 1048576) {
@@ -531,7 +563,9 @@ static int cmd_serve(int argc, char **argv)
         layers_free(app.layers);
         return 1;
     }
+    app.summary = memo_new(); /* without it (no memory), summaries are computed each time */
     rc = server_run(&app, listen);
+    memo_free(app.summary);
     tile_cache_free(app.tiles);
     layers_free(app.layers);
     return rc;

@@ -13,10 +13,11 @@
 #include <time.h>
 
 #include "routes.h"
+#include "sched.h"
 
 /* Statuses counted one by one; any other falls into the last slot. */
 static const int STATUSES[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 406, 409,
-                               412, 413, 414, 415, 422, 431, 500, 503};
+                               412, 413, 414, 415, 422, 431, 499, 500, 503};
 #define N_STATUS (sizeof STATUSES / sizeof *STATUSES + 1)
 
 /* Latency bucket bounds in milliseconds (Prometheus "le", in seconds). */
@@ -30,6 +31,7 @@ struct metrics {
     _Atomic uint64_t sum_us;
     _Atomic uint64_t bytes;
     _Atomic long in_flight;
+    _Atomic uint64_t events[METRIC_N_EVENTS];
     atomic_int draining;
     time_t started;
 };
@@ -51,6 +53,8 @@ struct metrics *metrics_new(size_t n_routes)
     atomic_init(&m->sum_us, 0);
     atomic_init(&m->bytes, 0);
     atomic_init(&m->in_flight, 0);
+    for (size_t i = 0; i < METRIC_N_EVENTS; i++)
+        atomic_init(&m->events[i], 0);
     atomic_init(&m->draining, 0);
     m->n_routes = n_routes;
     m->started = time(NULL);
@@ -75,6 +79,12 @@ void metrics_end(struct metrics *m)
 {
     if (m)
         atomic_fetch_sub_explicit(&m->in_flight, 1, memory_order_relaxed);
+}
+
+void metrics_count(struct metrics *m, enum metric_event ev)
+{
+    if (m)
+        atomic_fetch_add_explicit(&m->events[ev], 1, memory_order_relaxed);
 }
 
 long metrics_in_flight(const struct metrics *m)
@@ -191,6 +201,36 @@ int h_metrics(struct req *r, struct res *s, struct err *e)
     buf_printf(b, "# HELP onemap_requests_in_flight Requests being answered or sent.\n"
                   "# TYPE onemap_requests_in_flight gauge\nonemap_requests_in_flight %ld\n",
                metrics_in_flight(m));
+    buf_printf(b, "# HELP onemap_request_timeouts_total Requests stopped at their deadline "
+                  "(serve --request-timeout).\n"
+                  "# TYPE onemap_request_timeouts_total counter\nonemap_request_timeouts_total %llu\n"
+                  "# HELP onemap_requests_cancelled_total Requests whose client left before the "
+                  "answer: their work was stopped.\n"
+                  "# TYPE onemap_requests_cancelled_total counter\n"
+                  "onemap_requests_cancelled_total %llu\n",
+               (unsigned long long)load(&m->events[METRIC_TIMEOUTS]),
+               (unsigned long long)load(&m->events[METRIC_CANCELLED]));
+    if (r->app->sched) {
+        struct sched_stats st;
+        sched_stats_get(r->app->sched, &st);
+        buf_printf(b, "# HELP onemap_queue_depth Requests waiting for a worker.\n"
+                      "# TYPE onemap_queue_depth gauge\n"
+                      "onemap_queue_depth{lane=\"light\"} %zu\nonemap_queue_depth{lane=\"heavy\"} %zu\n"
+                      "# HELP onemap_queue_limit Requests that may wait (serve --queue).\n"
+                      "# TYPE onemap_queue_limit gauge\nonemap_queue_limit %zu\n"
+                      "# HELP onemap_queue_rejected_total Requests refused with 503: the queue "
+                      "was full.\n"
+                      "# TYPE onemap_queue_rejected_total counter\nonemap_queue_rejected_total %llu\n"
+                      "# HELP onemap_workers_busy Workers answering a request.\n"
+                      "# TYPE onemap_workers_busy gauge\n"
+                      "onemap_workers_busy{lane=\"light\"} %d\nonemap_workers_busy{lane=\"heavy\"} %d\n"
+                      "# HELP onemap_workers Workers, and how many heavy requests may hold.\n"
+                      "# TYPE onemap_workers gauge\n"
+                      "onemap_workers{lane=\"all\"} %d\nonemap_workers{lane=\"heavy\"} %d\n",
+                   st.queued - st.queued_heavy, st.queued_heavy, st.queue_max,
+                   st.rejected, st.running - st.running_heavy, st.running_heavy, st.workers,
+                   st.heavy_max);
+    }
     buf_printf(b, "# HELP onemap_db_size_bytes Size of the database file and its WAL.\n"
                   "# TYPE onemap_db_size_bytes gauge\n"
                   "onemap_db_size_bytes{file=\"db\"} %lld\n"

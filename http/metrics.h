@@ -25,6 +25,14 @@ long metrics_in_flight(const struct metrics *m);
  * body bytes and milliseconds from its first byte to its response. */
 void metrics_observe(struct metrics *m, int route, int status, size_t bytes, double ms);
 
+/* Events counted apart from the routes. */
+enum metric_event {
+    METRIC_TIMEOUTS = 0, /* past serve --request-timeout: 503 */
+    METRIC_CANCELLED,    /* the client closed its connection first: work stopped */
+    METRIC_N_EVENTS
+};
+void metrics_count(struct metrics *m, enum metric_event ev);
+
 /* Shutting down: responses ask clients to close their connections. */
 void metrics_drain(struct metrics *m);
 int metrics_draining(const struct metrics *m);

@@ -18,7 +18,9 @@ int problem_status(int code)
     case ERR_MEDIA_TYPE: return 415;
     case ERR_HEADERS_TOO_LARGE: return 431;
     case ERR_INVALID: return 422;
-    case ERR_UNAVAILABLE: return 503;
+    case ERR_UNAVAILABLE:
+    case ERR_TIMEOUT: return 503;
+    case ERR_GONE: return 499; /* nginx's code: never sent, only logged */
     default: return 500;
     }
 }
@@ -35,6 +37,6 @@ void problem_respond(struct res *s, const struct err *e)
     buf_printf(&s->body, ",\"status\":%d}", s->status);
     if (e->code == ERR_UNAUTHORIZED)
         res_header(s, "WWW-Authenticate", "Bearer realm=\"onemap\"");
-    if (e->code == ERR_UNAVAILABLE)
+    if (e->code == ERR_UNAVAILABLE || e->code == ERR_TIMEOUT)
         res_header(s, "Retry-After", "5");
 }

@@ -21,7 +21,11 @@ struct app {
     struct layers *layers;
     size_t max_body;          /* bytes */
     size_t max_url;           /* bytes */
-    int threads;
+    int threads;              /* workers answering requests */
+    int heavy_max;            /* of them, how many heavy requests may hold at once */
+    size_t queue_max;         /* requests that may wait for a worker; then 503 */
+    double request_timeout;   /* seconds a request may take (queue included); 0: none */
+    int io_threads;           /* libmicrohttpd's threads reading and writing connections */
     int private_reads;        /* reads need a token too (serve --private) */
     size_t max_vertices;      /* per geometry */
     size_t max_features;      /* per request */
@@ -30,8 +34,10 @@ struct app {
     struct metrics *metrics;  /* counters: atomic, shared by every thread */
     const char *basemaps[APP_MAX_BASEMAPS]; /* XYZ URL templates for the viewer */
     size_t n_basemaps;
-    /* The one shared mutable object: locks itself (see tile_cache.h). */
-    tile_cache *tiles;
+    /* The shared mutable objects: each locks itself. */
+    tile_cache *tiles;        /* tile_cache.h */
+    struct sched *sched;      /* sched.h: the workers, set by server_run */
+    struct memo *summary;     /* memo.h: the whole-area /summary, until the next write */
 };
 
 /* What each worker thread owns: its database connection and core context. */
@@ -70,6 +76,7 @@ struct req {
     enum fmt fmt;
     int route;                /* index of the matched route, -1: none */
     char who[128];            /* name of the token that authorised it, for the log */
+    struct cancel *cancel;    /* its deadline and client; NULL: none */
 };
 
 struct res {

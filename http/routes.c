@@ -8,42 +8,48 @@ struct route {
     const char *method;
     const char *pattern;
     handler_fn fn;
+    unsigned flags; /* enum route_flag: what the server needs to know */
 };
 
+/* HEAVY: may take long (large areas, whole uploads): holds one of the
+ * workers that heavy requests may use. PAGED: heavy when its limit asks for
+ * more than ROUTES_LIGHT_LIMIT features. OPEN: answered without a token
+ * even when reads are private. FILE: a file, whatever the Accept header.
+ * INLINE: touches no database, answered without waiting for a worker. */
 static const struct route ROUTES[] = {
-    {"GET", "/", h_landing},
-    {"GET", "/conformance", h_conformance},
-    {"GET", "/api", h_api},
-    {"GET", "/collections", h_collections},
-    {"GET", "/collections/{}", h_collection},
-    {"GET", "/collections/{}/queryables", h_queryables},
-    {"GET", "/collections/{}/items", h_items},
-    {"POST", "/collections/{}/items", h_items_post},
-    {"GET", "/collections/{}/items/{}", h_item},
-    {"PUT", "/collections/{}/items/{}", h_item_put},
-    {"PATCH", "/collections/{}/items/{}", h_item_patch},
-    {"DELETE", "/collections/{}/items/{}", h_item_delete},
-    {"GET", "/collections/{}/items/{}/history", h_history},
-    {"POST", "/collections/{}/import", h_import},
-    {"GET", "/changes", h_changes},
-    {"GET", "/collections/{}/stats", h_stats},
-    {"POST", "/collections/{}/stats", h_stats_post},
-    {"GET", "/collections/{}/overlaps", h_overlaps},
-    {"GET", "/summary", h_summary},
-    {"GET", "/locate", h_locate},
-    {"GET", "/collections/{}/tiles", h_tilesets},
-    {"GET", "/collections/{}/tiles/WebMercatorQuad", h_tileset},
-    {"GET", "/collections/{}/tiles/WebMercatorQuad/{}/{}/{}", h_tile},
-    {"GET", "/tiles", h_dataset_tilesets},
-    {"GET", "/tiles/WebMercatorQuad", h_dataset_tileset},
-    {"GET", "/tiles/WebMercatorQuad/{}/{}/{}", h_dataset_tile},
-    {"GET", "/tileMatrixSets", h_tile_matrix_sets},
-    {"GET", "/tileMatrixSets/{}", h_tile_matrix_set},
-    {"GET", "/health", h_health},
-    {"GET", "/metrics", h_metrics},
-    {"GET", "/static/{}", h_static},
-    {"GET", "/static/{}/{}", h_static},
-    {"GET", "/static/{}/{}/{}", h_static},
+    {"GET", "/", h_landing, 0},
+    {"GET", "/conformance", h_conformance, 0},
+    {"GET", "/api", h_api, 0},
+    {"GET", "/collections", h_collections, 0},
+    {"GET", "/collections/{}", h_collection, 0},
+    {"GET", "/collections/{}/queryables", h_queryables, 0},
+    {"GET", "/collections/{}/items", h_items, ROUTE_PAGED},
+    {"POST", "/collections/{}/items", h_items_post, ROUTE_HEAVY},
+    {"GET", "/collections/{}/items/{}", h_item, 0},
+    {"PUT", "/collections/{}/items/{}", h_item_put, 0},
+    {"PATCH", "/collections/{}/items/{}", h_item_patch, 0},
+    {"DELETE", "/collections/{}/items/{}", h_item_delete, 0},
+    {"GET", "/collections/{}/items/{}/history", h_history, 0},
+    {"POST", "/collections/{}/import", h_import, ROUTE_HEAVY},
+    {"GET", "/changes", h_changes, ROUTE_PAGED},
+    {"GET", "/collections/{}/stats", h_stats, ROUTE_HEAVY},
+    {"POST", "/collections/{}/stats", h_stats_post, ROUTE_HEAVY},
+    {"GET", "/collections/{}/overlaps", h_overlaps, ROUTE_HEAVY},
+    {"GET", "/summary", h_summary, ROUTE_HEAVY},
+    {"GET", "/locate", h_locate, 0},
+    {"GET", "/collections/{}/tiles", h_tilesets, 0},
+    {"GET", "/collections/{}/tiles/WebMercatorQuad", h_tileset, 0},
+    {"GET", "/collections/{}/tiles/WebMercatorQuad/{}/{}/{}", h_tile, 0},
+    {"GET", "/tiles", h_dataset_tilesets, 0},
+    {"GET", "/tiles/WebMercatorQuad", h_dataset_tileset, 0},
+    {"GET", "/tiles/WebMercatorQuad/{}/{}/{}", h_dataset_tile, 0},
+    {"GET", "/tileMatrixSets", h_tile_matrix_sets, 0},
+    {"GET", "/tileMatrixSets/{}", h_tile_matrix_set, 0},
+    {"GET", "/health", h_health, ROUTE_OPEN | ROUTE_INLINE},
+    {"GET", "/metrics", h_metrics, ROUTE_INLINE},
+    {"GET", "/static/{}", h_static, ROUTE_FILE},
+    {"GET", "/static/{}/{}", h_static, ROUTE_FILE},
+    {"GET", "/static/{}/{}/{}", h_static, ROUTE_FILE},
 };
 
 #define N_ROUTES (sizeof ROUTES / sizeof *ROUTES)
@@ -119,6 +125,25 @@ int routes_dispatch(struct req *r, struct res *s, char *pathbuf, struct err *e)
                        allow);
     }
     return err_set(e, ERR_NOT_FOUND, "%s: no such resource", r->path);
+}
+
+unsigned routes_flags(const char *method, const char *path)
+{
+    char buf[512], *segs[MAX_SEGS + 1];
+    size_t n, len = strlen(path);
+    struct req r;
+    if (len >= sizeof buf)
+        return 0;
+    if (!strcmp(method, "HEAD"))
+        method = "GET";
+    memcpy(buf, path, len + 1);
+    if (len > 1 && buf[len - 1] == '/')
+        buf[len - 1] = '\0';
+    n = split(buf, segs);
+    for (size_t i = 0; i < N_ROUTES; i++)
+        if (!strcmp(ROUTES[i].method, method) && match(ROUTES[i].pattern, segs, n, &r))
+            return ROUTES[i].flags;
+    return 0;
 }
 
 size_t routes_count(void)

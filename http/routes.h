@@ -11,6 +11,21 @@ typedef int (*handler_fn)(struct req *r, struct res *s, struct err *e);
  * ERR_METHOD (with an Allow header on s) when none. */
 int routes_dispatch(struct req *r, struct res *s, char *pathbuf, struct err *e);
 
+/* What the server needs to know of a route before running it. */
+enum route_flag {
+    ROUTE_HEAVY = 1, /* may take long: limited to the heavy lane's workers */
+    ROUTE_PAGED = 2, /* heavy when limit= asks for more than ROUTES_LIGHT_LIMIT */
+    ROUTE_OPEN = 4,  /* no token needed even when reads are private (/health) */
+    ROUTE_FILE = 8,  /* a static file: served whatever the Accept header */
+    ROUTE_INLINE = 16 /* needs no database: answered on the connection's thread, never
+                       * queued (health checks and scrapes see a busy server) */
+};
+#define ROUTES_LIGHT_LIMIT 1000
+
+/* The flags of the route that method and path (decoded, no query) match;
+ * 0 when none does. */
+unsigned routes_flags(const char *method, const char *path);
+
 /* The table's size and its i-th route, for the metrics' labels. */
 size_t routes_count(void);
 void routes_describe(size_t i, const char **method, const char **pattern);

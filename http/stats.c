@@ -12,6 +12,7 @@
 #include "links.h"
 #include "locate.h"
 #include "overlaps.h"
+#include "memo.h"
 #include "params.h"
 #include "routes.h"
 #include "stats.h"
@@ -192,10 +193,20 @@ int h_summary(struct req *r, struct res *s, struct err *e)
     struct qarea_spec sp;
     qarea *a = NULL;
     int clip = 1, rc;
+    long long version = 0;
+    int keep = 0;
     if ((rc = params_area(r, &sp, e)) || (rc = params_bool(r, "clip", &clip, e)) ||
         (rc = req_check_unused(r, e)) ||
         (rc = qarea_resolve(r->w->ctx, r->w->store, r->app->layers, &sp, &a, e)))
         return rc;
+    /* the whole sub-district's figures: kept until the next write (the
+     * version is read in the same read transaction as the figures) */
+    if (sp.kind == QAREA_NONE && r->app->summary) {
+        struct err ignored;
+        keep = store_data_version(r->w->store, &version, &ignored) == 0;
+        if (keep && memo_get(r->app->summary, version, clip, &s->body))
+            return 0;
+    }
     buf_printf(&s->body, "{\"clip\":%s,", clip ? "true" : "false");
     put_area(&s->body, a);
     buf_puts(&s->body, "\"collections\":{");
@@ -210,6 +221,8 @@ int h_summary(struct req *r, struct res *s, struct err *e)
     }
     buf_puts(&s->body, "}}");
     qarea_free(r->w->ctx, a);
+    if (!rc && keep && !s->body.oom)
+        memo_put(r->app->summary, version, clip, s->body.data, s->body.len);
     return rc;
 }
 
