@@ -1030,13 +1030,23 @@ int ingest_export(ctx *c, store *s, const struct layer *l, struct buf *out, stru
     return rc;
 }
 
-/* Imports the FeatureCollection that a Shapefile read gave: the caller's crs
- * wins over the .prj's. Takes fc. */
-static int ingest_shapefile_fc(ctx *c, store *s, const struct layer *l, json_t *fc, int crs,
-                               int crs_known, const struct ingest_opts *o,
-                               struct ingest_report *r, struct err *e)
+/* Reads a Shapefile — the zip zip[0..len) in memory, or the .shp at path
+ * with its sidecars — and imports it; the caller's crs wins over the .prj. */
+static int ingest_shapefile(ctx *c, store *s, const struct layer *l, const void *zip, size_t len,
+                            const char *path, const struct ingest_opts *o,
+                            struct ingest_report *r, struct err *e)
 {
-    int axis = CRS_AXIS_XY, rc;
+    struct shapefile_limits lim;
+    json_t *fc = NULL;
+    int crs = CRS_CRS84, crs_known = 0, axis = CRS_AXIS_XY, rc;
+    report_init(r, o);
+    memset(&lim, 0, sizeof lim);
+    lim.max_bytes = 128u << 20; /* a parsed vertex costs far more than its 16 bytes on disk */
+    lim.max_features = o->max_features;
+    rc = path ? shapefile_path_read(path, o->encoding, &lim, &fc, &crs, &crs_known, e)
+              : shapefile_zip_read(zip, len, o->encoding, &lim, &fc, &crs, &crs_known, e);
+    if (rc)
+        return rc;
     if (!crs_known)
         crs = CRS_CRS84;
     if (o->crs >= 0) {
@@ -1048,35 +1058,14 @@ static int ingest_shapefile_fc(ctx *c, store *s, const struct layer *l, json_t *
     return rc;
 }
 
-static void shapefile_limits_of(const struct ingest_opts *o, struct shapefile_limits *lim)
-{
-    memset(lim, 0, sizeof *lim);
-    lim->max_bytes = 128u << 20; /* a parsed vertex costs far more than its 16 bytes on disk */
-    lim->max_features = o->max_features;
-}
-
 int ingest_shapefile_zip(ctx *c, store *s, const struct layer *l, const void *zip, size_t len,
                          const struct ingest_opts *o, struct ingest_report *r, struct err *e)
 {
-    struct shapefile_limits lim;
-    json_t *fc = NULL;
-    int crs = CRS_CRS84, crs_known = 0, rc;
-    report_init(r, o);
-    shapefile_limits_of(o, &lim);
-    if ((rc = shapefile_zip_read(zip, len, o->encoding, &lim, &fc, &crs, &crs_known, e)))
-        return rc;
-    return ingest_shapefile_fc(c, s, l, fc, crs, crs_known, o, r, e);
+    return ingest_shapefile(c, s, l, zip, len, NULL, o, r, e);
 }
 
 int ingest_shapefile_path(ctx *c, store *s, const struct layer *l, const char *path,
                           const struct ingest_opts *o, struct ingest_report *r, struct err *e)
 {
-    struct shapefile_limits lim;
-    json_t *fc = NULL;
-    int crs = CRS_CRS84, crs_known = 0, rc;
-    report_init(r, o);
-    shapefile_limits_of(o, &lim);
-    if ((rc = shapefile_path_read(path, o->encoding, &lim, &fc, &crs, &crs_known, e)))
-        return rc;
-    return ingest_shapefile_fc(c, s, l, fc, crs, crs_known, o, r, e);
+    return ingest_shapefile(c, s, l, NULL, 0, path, o, r, e);
 }
