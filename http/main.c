@@ -430,10 +430,9 @@ static int cmd_serve(int argc, char **argv)
     memset(&app, 0, sizeof app);
     app.max_body = 64u << 20;
     app.max_url = 16384;
-    app.io_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (app.io_threads < 1)
-        app.io_threads = 1;
-    app.threads = 2 * app.io_threads < 4 ? 4 : 2 * app.io_threads;
+    app.threads = 2 * (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (app.threads < 4)
+        app.threads = 4;
     app.heavy_max = -1; /* half the threads, below */
     app.queue_max = 512;
     app.request_timeout = 30;

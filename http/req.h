@@ -25,7 +25,6 @@ struct app {
     int heavy_max;            /* of them, how many heavy requests may hold at once */
     size_t queue_max;         /* requests that may wait for a worker; then 503 */
     double request_timeout;   /* seconds a request may take (queue included); 0: none */
-    int io_threads;           /* libmicrohttpd's threads reading and writing connections */
     int private_reads;        /* reads need a token too (serve --private) */
     size_t max_vertices;      /* per geometry */
     size_t max_features;      /* per request */
@@ -77,6 +76,7 @@ struct req {
     int route;                /* index of the matched route, -1: none */
     char who[128];            /* name of the token that authorised it, for the log */
     struct cancel *cancel;    /* its deadline and client; NULL: none */
+    int heavy;                /* takes a worker of the heavy lane (routes.h) */
 };
 
 struct res {

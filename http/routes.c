@@ -11,9 +11,10 @@ struct route {
     unsigned flags; /* enum route_flag: what the server needs to know */
 };
 
-/* HEAVY: may take long (large areas, whole uploads): holds one of the
+/* HEAVY: may take long (whole uploads, areas of any size): holds one of the
  * workers that heavy requests may use. PAGED: heavy when its limit asks for
- * more than ROUTES_LIGHT_LIMIT features. OPEN: answered without a token
+ * more than ROUTES_LIGHT_LIMIT features. AREA: heavy unless its area is a
+ * small bbox (ROUTES_LIGHT_BBOX_DEG2). OPEN: answered without a token
  * even when reads are private. FILE: a file, whatever the Accept header.
  * INLINE: touches no database, answered without waiting for a worker. */
 static const struct route ROUTES[] = {
@@ -32,10 +33,10 @@ static const struct route ROUTES[] = {
     {"GET", "/collections/{}/items/{}/history", h_history, 0},
     {"POST", "/collections/{}/import", h_import, ROUTE_HEAVY},
     {"GET", "/changes", h_changes, ROUTE_PAGED},
-    {"GET", "/collections/{}/stats", h_stats, ROUTE_HEAVY},
+    {"GET", "/collections/{}/stats", h_stats, ROUTE_AREA},
     {"POST", "/collections/{}/stats", h_stats_post, ROUTE_HEAVY},
-    {"GET", "/collections/{}/overlaps", h_overlaps, ROUTE_HEAVY},
-    {"GET", "/summary", h_summary, ROUTE_HEAVY},
+    {"GET", "/collections/{}/overlaps", h_overlaps, ROUTE_AREA},
+    {"GET", "/summary", h_summary, ROUTE_AREA},
     {"GET", "/locate", h_locate, 0},
     {"GET", "/collections/{}/tiles", h_tilesets, 0},
     {"GET", "/collections/{}/tiles/WebMercatorQuad", h_tileset, 0},

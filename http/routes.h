@@ -17,10 +17,15 @@ enum route_flag {
     ROUTE_PAGED = 2, /* heavy when limit= asks for more than ROUTES_LIGHT_LIMIT */
     ROUTE_OPEN = 4,  /* no token needed even when reads are private (/health) */
     ROUTE_FILE = 8,  /* a static file: served whatever the Accept header */
-    ROUTE_INLINE = 16 /* needs no database: answered on the connection's thread, never
-                       * queued (health checks and scrapes see a busy server) */
+    ROUTE_INLINE = 16, /* needs no database: never waits for a worker (health checks
+                        * and scrapes see a busy server) */
+    ROUTE_AREA = 32   /* heavy unless bbox= is a small lon/lat box and no other area */
 };
 #define ROUTES_LIGHT_LIMIT 1000
+/* A lon/lat box up to this many square degrees (about 25 km² at 29° N) is a
+ * light query area; anything larger, any polygon and the whole layer are
+ * heavy. */
+#define ROUTES_LIGHT_BBOX_DEG2 0.0025
 
 /* The flags of the route that method and path (decoded, no query) match;
  * 0 when none does. */

@@ -1,129 +1,130 @@
-/* sched: a mutex, a condition variable and one FIFO of jobs. A free worker
- * takes the oldest job it may: the oldest of all, unless that one is heavy
- * and heavy_max heavy jobs run already, in which case the oldest light one.
- * So light requests never wait behind heavy ones, and heavy ones keep their
- * order among themselves. The queue is a linked list through the jobs (no
- * allocation per request); its length is bounded by queue_max. */
+/* sched: a stack of free workers under one mutex. A request that finds
+ * none free (or the heavy lane full) waits on a condition variable,
+ * counted in the queue, waking at least every CANCEL_POLL_MS to see whether
+ * its deadline passed or its client left. A worker given back wakes one
+ * waiter (all, when heavy and light requests wait together, so that the one
+ * that may take it does). */
 #include "sched.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 struct sched {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct sched_job *head, *tail;
-    size_t queued, queued_heavy, queue_max;
+    const char *db_path;
+    struct worker *all;
+    struct worker **free;      /* stack of free workers */
+    int n_free, n;
     int running, running_heavy, heavy_max;
-    int stop;
+    size_t queued, queued_heavy, queue_max;
     unsigned long long rejected;
-    int n_threads;
-    pthread_t *threads;
 };
 
-/* The job a worker may take now, unlinked; NULL when none. Under mu. */
-static struct sched_job *take(sched *s)
-{
-    struct sched_job *prev = NULL, *j = s->head;
-    int heavy_ok = s->running_heavy < s->heavy_max;
-    while (j && j->heavy && !heavy_ok) {
-        prev = j;
-        j = j->next;
-    }
-    if (!j)
-        return NULL;
-    if (prev)
-        prev->next = j->next;
-    else
-        s->head = j->next;
-    if (s->tail == j)
-        s->tail = prev;
-    j->next = NULL;
-    s->queued--;
-    if (j->heavy) {
-        s->queued_heavy--;
-        s->running_heavy++;
-    }
-    s->running++;
-    return j;
-}
-
-static void *worker_main(void *arg)
-{
-    sched *s = arg;
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        struct sched_job *j = take(s);
-        int heavy;
-        if (!j) {
-            if (s->stop && !s->queued)
-                break;
-            pthread_cond_wait(&s->cv, &s->mu);
-            continue;
-        }
-        heavy = j->heavy;
-        pthread_mutex_unlock(&s->mu);
-        j->run(j); /* may free j: not touched after this */
-        pthread_mutex_lock(&s->mu);
-        s->running--;
-        if (heavy) {
-            s->running_heavy--;
-            /* a heavy job may now be taken by a waiting worker */
-            pthread_cond_broadcast(&s->cv);
-        }
-    }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
-}
-
-sched *sched_new(int workers, int heavy_max, size_t queue_max)
+sched *sched_new(const char *db_path, int workers, int heavy_max, size_t queue_max)
 {
     sched *s = calloc(1, sizeof *s);
-    if (!s || !(s->threads = calloc((size_t)workers, sizeof *s->threads))) {
+    if (!s || !(s->all = calloc((size_t)workers, sizeof *s->all)) ||
+        !(s->free = calloc((size_t)workers, sizeof *s->free))) {
+        if (s)
+            free(s->all);
         free(s);
         return NULL;
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    s->db_path = db_path;
+    s->n = s->n_free = workers;
+    for (int i = 0; i < workers; i++)
+        s->free[i] = &s->all[workers - 1 - i];
     s->heavy_max = heavy_max < 1 ? 1 : heavy_max > workers ? workers : heavy_max;
     s->queue_max = queue_max;
-    for (int i = 0; i < workers; i++) {
-        if (pthread_create(&s->threads[i], NULL, worker_main, s))
-            break;
-        s->n_threads++;
-    }
-    if (!s->n_threads) {
-        sched_free(s);
-        return NULL;
-    }
     return s;
 }
 
-int sched_submit(sched *s, struct sched_job *job)
+static int may_take(const sched *s, int heavy)
 {
-    pthread_mutex_lock(&s->mu);
-    if (s->queued >= s->queue_max || s->stop) {
-        s->rejected++;
-        pthread_mutex_unlock(&s->mu);
-        return -1;
+    return s->n_free > 0 && (!heavy || s->running_heavy < s->heavy_max);
+}
+
+/* Opens w's connection and context when it has none (first use, or after
+ * it broke). Outside the mutex: opening takes milliseconds. */
+static int worker_open(const char *db_path, struct worker *w, struct err *e)
+{
+    if (w->store && w->ctx)
+        return 0;
+    if (!w->store && store_open(db_path, 0, &w->store, e)) {
+        if (e->code == ERR_IO)
+            e->code = ERR_UNAVAILABLE;
+        return e->code;
     }
-    job->next = NULL;
-    if (s->tail)
-        s->tail->next = job;
-    else
-        s->head = job;
-    s->tail = job;
-    s->queued++;
-    if (job->heavy)
-        s->queued_heavy++;
-    /* one wakes for a light job; a heavy one may be passed over by the first
-     * worker that wakes (cap reached), so all look */
-    if (job->heavy)
-        pthread_cond_broadcast(&s->cv);
-    else
+    if (!w->ctx && !(w->ctx = ctx_new(e)))
+        return e->code;
+    return 0;
+}
+
+int sched_enter(sched *s, int heavy, struct cancel *c, struct worker **w, struct err *e)
+{
+    int rc = 0;
+    pthread_mutex_lock(&s->mu);
+    if (!may_take(s, heavy)) {
+        if (s->queued >= s->queue_max) {
+            s->rejected++;
+            pthread_mutex_unlock(&s->mu);
+            return err_set(e, ERR_UNAVAILABLE, "queue: %zu requests are waiting for a worker "
+                           "already, the limit (serve --queue); try again shortly", s->queue_max);
+        }
+        s->queued++;
+        s->queued_heavy += heavy != 0;
+        while (!may_take(s, heavy)) {
+            struct timespec t;
+            if (cancel_check(c)) {
+                rc = cancel_err(c, e);
+                break;
+            }
+            clock_gettime(CLOCK_REALTIME, &t);
+            t.tv_nsec += CANCEL_POLL_MS * 1000000L;
+            if (t.tv_nsec >= 1000000000L) {
+                t.tv_sec++;
+                t.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&s->cv, &s->mu, &t);
+        }
+        s->queued--;
+        s->queued_heavy -= heavy != 0;
+    }
+    if (!rc) {
+        *w = s->free[--s->n_free];
+        s->running++;
+        s->running_heavy += heavy != 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!rc && (rc = worker_open(s->db_path, *w, e)) != 0) {
+        sched_leave(s, *w, heavy, 1);
+        *w = NULL;
+    }
+    return rc;
+}
+
+void sched_leave(sched *s, struct worker *w, int heavy, int broken)
+{
+    if (broken) { /* reopened by its next user, when the disk is back */
+        store_close(w->store);
+        ctx_free(w->ctx);
+        w->store = NULL;
+        w->ctx = NULL;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->free[s->n_free++] = w;
+    s->running--;
+    s->running_heavy -= heavy != 0;
+    if (s->queued_heavy && s->queued_heavy < s->queued)
+        pthread_cond_broadcast(&s->cv); /* heavy and light wait: the one that may take it */
+    else if (s->queued)
         pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
-    return 0;
 }
 
 void sched_stats_get(sched *s, struct sched_stats *st)
@@ -133,7 +134,7 @@ void sched_stats_get(sched *s, struct sched_stats *st)
     st->queued_heavy = s->queued_heavy;
     st->running = s->running;
     st->running_heavy = s->running_heavy;
-    st->workers = s->n_threads;
+    st->workers = s->n;
     st->heavy_max = s->heavy_max;
     st->queue_max = s->queue_max;
     st->rejected = s->rejected;
@@ -144,14 +145,13 @@ void sched_free(sched *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = 1;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    for (int i = 0; i < s->n_threads; i++)
-        pthread_join(s->threads[i], NULL);
+    for (int i = 0; i < s->n; i++) {
+        store_close(s->all[i].store);
+        ctx_free(s->all[i].ctx);
+    }
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
-    free(s->threads);
+    free(s->free);
+    free(s->all);
     free(s);
 }

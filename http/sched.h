@@ -1,46 +1,49 @@
-/* sched: the worker threads that answer requests and the bounded queue in
- * front of them. libmicrohttpd's threads only read and write connections;
- * every request read whole is queued here and answered by whichever worker
- * is free, so a request waits for a worker, never for another request that
- * came in on the same connection thread. Heavy requests (large areas, whole
- * imports, long pages) may hold at most heavy_max workers at once: the rest
- * stay free for light ones, which are also taken first when both wait. */
+/* sched: the workers — each a database connection with its core context —
+ * and who may use them. Every connection has a thread of its own (reading,
+ * answering, writing), so no request waits behind another one that shares
+ * its thread; to do its work a request takes a free worker, waiting for one
+ * when all are busy. Heavy requests (large areas, whole imports, long pages)
+ * may hold at most heavy_max workers at once, so light ones always find one
+ * soon; at most queue_max requests may wait, the rest are refused at once.
+ * Taking and giving back a worker is a mutex, with no hand-over between
+ * threads. */
 #ifndef ONEMAP_SCHED_H
 #define ONEMAP_SCHED_H
 
 #include <stddef.h>
 
+#include "cancel.h"
+#include "err.h"
+#include "req.h"
+
 typedef struct sched sched;
 
-/* One unit of work; the caller's storage, untouched by sched but for next
- * while it is queued. run is called once, on a worker thread. */
-struct sched_job {
-    void (*run)(struct sched_job *job);
-    int heavy;
-    struct sched_job *next;
-};
-
 struct sched_stats {
-    size_t queued, queued_heavy;  /* waiting now */
-    int running, running_heavy;   /* being answered now */
+    size_t queued, queued_heavy;  /* waiting for a worker now */
+    int running, running_heavy;   /* holding one now */
     int workers, heavy_max;
     size_t queue_max;
     unsigned long long rejected;  /* refused because the queue was full */
 };
 
-/* Starts workers threads (each ends by itself when sched_free asks);
- * heavy_max in 1..workers; queue_max jobs may wait (0: none may). NULL when
- * no thread could start. */
-sched *sched_new(int workers, int heavy_max, size_t queue_max);
+/* workers slots (their database connections open on first use, on
+ * db_path); heavy_max in 1..workers; queue_max requests may wait. NULL when
+ * out of memory. */
+sched *sched_new(const char *db_path, int workers, int heavy_max, size_t queue_max);
 
-/* Queues job: 0, or -1 when the queue is full (job not taken, counted as
- * rejected). Thread-safe. */
-int sched_submit(sched *s, struct sched_job *job);
+/* Takes a free worker for a request (heavy or not), waiting while none may
+ * be had; gives up when c is cancelled meanwhile (its error), or at once
+ * with ERR_UNAVAILABLE when queue_max requests wait already. *w is the
+ * worker; give it back with sched_leave. */
+int sched_enter(sched *s, int heavy, struct cancel *c, struct worker **w, struct err *e);
+
+/* Gives w back. broken: its database connection failed (unavailable,
+ * read-only): it is closed and opened afresh by its next user. */
+void sched_leave(sched *s, struct worker *w, int heavy, int broken);
 
 void sched_stats_get(sched *s, struct sched_stats *st);
 
-/* Lets the queued and running jobs finish, stops the workers and frees s.
- * NULL is fine. */
+/* Closes every worker's connection; no request may hold one. NULL is fine. */
 void sched_free(sched *s);
 
 #endif

@@ -1,18 +1,19 @@
-/* server: libmicrohttpd glue. Owns connections' request state and each
- * worker thread's store connection and core ctx (created on first use and
- * closed when the thread ends). Knows nothing of the API: routes.c does, and
- * its table tells what the server needs of a route (flags).
+/* server: libmicrohttpd glue. Owns connections' request state; the workers
+ * (database connection + core ctx) are sched.c's. Knows nothing of the API:
+ * routes.c does, and its table tells what the server needs of a route
+ * (flags).
  *
- * Serving model: libmicrohttpd's threads (io_threads) only read requests and
- * write responses. A request read whole is suspended on its connection and
- * queued with sched.c; whichever worker is free answers it (its own database
- * connection, GEOS and PROJ) and resumes the connection, whose thread then
- * sends the response. So a request waits for a worker, never for another
- * request that arrived on the same connection thread; heavy routes may hold
- * only some of the workers, and the queue is bounded (503 when full). Every
- * request has a deadline (request_timeout, counted from when it was read)
- * and is cancelled when its client closes the connection: SQLite and the
- * core's loops check both (cancel.h). */
+ * Serving model: every connection has a thread of its own, which reads its
+ * requests, answers them and writes the answers, so a request never waits
+ * behind another one that arrived on another connection (nor for luck in how
+ * connections were spread over a pool of threads). To do its work a request
+ * takes a worker from sched.c — waiting only while every worker is busy, or
+ * while heavy requests hold all the workers they may — and gives it back
+ * when answered: a mutex, no hand-over between threads. The queue of waiting
+ * requests is bounded (503 when full). Every request has a deadline
+ * (request_timeout, counted from when it was read) and is cancelled when its
+ * client closes the connection: SQLite and the core's loops check both
+ * (cancel.h), and so does a request waiting for a worker. */
 #include "server.h"
 
 #include <microhttpd.h>
@@ -20,7 +21,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
-#include <stddef.h>
 #include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,8 +39,6 @@
 #include "sched.h"
 #include "static.h"
 
-enum conn_phase { CS_READING = 0, CS_QUEUED, CS_ANSWERED };
-
 struct conn_state {
     struct buf body;
     int too_large;
@@ -49,15 +47,7 @@ struct conn_state {
     size_t uri_len;   /* the request target as sent, query included */
     int encoded_nul;  /* it holds %00, which decoding would cut the path at */
     int in_flight;    /* being answered: counted in the metrics */
-    /* from the moment the request is read whole */
-    enum conn_phase phase;
-    struct sched_job job;       /* first member that sched sees */
-    const struct app *app;
-    struct MHD_Connection *conn;
-    int fd;                     /* the client's socket, to see whether it left */
-    struct req r;
-    struct res s;
-    struct err e;
+    int fd;           /* the client's socket, to see whether it left */
     struct cancel cancel;
 };
 
@@ -365,8 +355,14 @@ static int handle(struct req *r, struct res *s, struct err *e)
     if (req_url_len(r) > r->app->max_url)
         return err_set(e, ERR_URI_TOO_LONG, "URL: longer than the limit of %zu bytes (max_url)",
                        r->app->max_url);
-    if (!needs_no_worker(r->app, r->method, r->path) && !(r->w = worker_get(r->app, e)))
-        return e->code;
+    if (!needs_no_worker(r->app, r->method, r->path)) {
+        if (r->app->sched) {
+            if ((rc = sched_enter(r->app->sched, r->heavy, r->cancel, &r->w, e)))
+                return rc;
+        } else if (!(r->w = worker_get(r->app, e))) { /* no daemon: tests/fuzz */
+            return e->code;
+        }
+    }
     if ((rc = negotiate(r, e)))
         return rc;
     if (r->app->private_reads && !(routes_flags(r->method, r->path) & ROUTE_OPEN)) {
@@ -422,8 +418,12 @@ void server_respond(struct req *r, struct res *s, struct err *e)
         cancel_err(r->cancel, e); /* whatever the work said when it was stopped */
     if (!e->code && s->body.oom)
         err_set(e, ERR_INTERNAL, "out of memory for the response");
-    if (r->w && (e->code == ERR_UNAVAILABLE || store_degraded(r->w->store))) {
-        worker_drop();
+    if (r->w) {
+        int broken = e->code == ERR_UNAVAILABLE || store_degraded(r->w->store);
+        if (r->app->sched)
+            sched_leave(r->app->sched, r->w, r->heavy, broken);
+        else if (broken)
+            worker_drop();
         r->w = NULL;
     }
     if (e->code)
@@ -470,7 +470,7 @@ static int check_request(const struct app *app, const struct conn_state *cs, con
     return 0;
 }
 
-/* Whether the client of a queued or running request is still connected: a
+/* Whether the client of a request being answered is still connected: a
  * closed connection reads as end of file (pipelined bytes, or none yet, are
  * a live client). */
 static int conn_alive(void *arg)
@@ -484,50 +484,54 @@ static int conn_alive(void *arg)
     return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
 }
 
-/* On a worker: answers the queued request, then hands the connection back
- * to its libmicrohttpd thread, which sends the answer (on_request). */
-static void answer(struct sched_job *job)
+/* Whether bbox (as a query gives it: 4 or 6 numbers) is a small lon/lat
+ * box. Anything unreadable is not: the handler will say what is wrong. */
+static int small_box(const char *bbox)
 {
-    struct conn_state *cs = (struct conn_state *)((char *)job - offsetof(struct conn_state, job));
-    if (cancel_check(&cs->cancel)) /* its time ran out in the queue, or its client left */
-        cancel_err(&cs->cancel, &cs->e);
-    server_respond(&cs->r, &cs->s, &cs->e);
-    cs->phase = CS_ANSWERED;
-    MHD_resume_connection(cs->conn);
+    double v[6];
+    int n = 0;
+    const char *p = bbox;
+    while (n < 6) {
+        char *end;
+        v[n++] = strtod(p, &end);
+        if (end == p)
+            return 0;
+        p = end;
+        if (*p != ',')
+            break;
+        p++;
+    }
+    if (*p || (n != 4 && n != 6))
+        return 0;
+    if (n == 6) { /* minx, miny, minz, maxx, maxy, maxz */
+        v[2] = v[3];
+        v[3] = v[4];
+    }
+    return (v[2] - v[0]) * (v[3] - v[1]) <= ROUTES_LIGHT_BBOX_DEG2 && v[2] >= v[0] &&
+           v[3] >= v[1];
 }
 
-/* Heavy by the route's flags (and, for pages, by their limit). */
+/* Heavy by the route's flags, and for some routes by their parameters: a
+ * page by its limit, an area query by its area. */
 static int is_heavy(struct MHD_Connection *conn, const char *method, const char *url)
 {
     unsigned flags = routes_flags(method, url);
-    const char *limit;
+    const char *v;
     if (flags & ROUTE_HEAVY)
         return 1;
-    if (!(flags & ROUTE_PAGED))
-        return 0;
-    limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
-    return limit && strtoll(limit, NULL, 10) > ROUTES_LIGHT_LIMIT;
-}
-
-/* Logs and counts an answered request and queues its response. */
-static enum MHD_Result finish(struct conn_state *cs, struct MHD_Connection *conn)
-{
-    const struct app *app = cs->app;
-    struct timespec t1;
-    enum MHD_Result ok;
-    double ms;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    ms = (t1.tv_sec - cs->t0.tv_sec) * 1e3 + (t1.tv_nsec - cs->t0.tv_nsec) / 1e6;
-    log_line(&cs->r, &cs->s, cs->s.body.len, ms);
-    metrics_observe(app->metrics, cs->r.route, cs->s.status, cs->s.body.len, ms);
-    if (cs->e.code == ERR_TIMEOUT)
-        metrics_count(app->metrics, METRIC_TIMEOUTS);
-    else if (cs->e.code == ERR_GONE)
-        metrics_count(app->metrics, METRIC_CANCELLED);
-    /* nobody to answer: the connection is closed */
-    ok = cs->e.code == ERR_GONE ? MHD_NO : send_res(conn, app, &cs->s);
-    res_clear(&cs->s);
-    return ok;
+    if (flags & ROUTE_PAGED) {
+        v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+        return v && strtoll(v, NULL, 10) > ROUTES_LIGHT_LIMIT;
+    }
+    if (flags & ROUTE_AREA) {
+        const char *crs = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "bbox-crs");
+        v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "bbox");
+        return !v || !small_box(v) || (crs && !strstr(crs, "CRS84") && !strstr(crs, "4490") &&
+                                      !strstr(crs, "4326")) ||
+               MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "geometry") ||
+               MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "within");
+    }
+    return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -537,16 +541,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     const struct app *app = cls;
     struct conn_state *cs = *con_cls;
     const union MHD_ConnectionInfo *ci;
+    struct req r;
+    struct res s;
+    struct err e;
+    struct timespec t1;
+    enum MHD_Result ok;
+    double ms;
     (void)version;
     if (!cs) {
         if (!(cs = conn_state_new()))
             return MHD_NO;
         *con_cls = cs;
     }
-    if (cs->phase == CS_ANSWERED)
-        return finish(cs, conn);
-    if (cs->phase == CS_QUEUED)
-        return MHD_YES; /* not expected: resumed only once answered */
     if (!cs->started) {
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         cs->started = 1;
@@ -569,36 +575,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
      * sent: what a graceful shutdown waits for */
     cs->in_flight = 1;
     metrics_begin(app->metrics);
-    cs->app = app;
-    cs->conn = conn;
-    memset(&cs->r, 0, sizeof cs->r);
-    err_clear(&cs->e);
-    cs->r.app = app, cs->r.method = method, cs->r.path = url;
-    cs->r.body = cs->body.data ? cs->body.data : "";
-    cs->r.body_len = cs->body.len;
-    cs->r.cancel = &cs->cancel;
+    memset(&r, 0, sizeof r);
+    err_clear(&e);
+    r.app = app, r.method = method, r.path = url;
+    r.body = cs->body.data ? cs->body.data : "";
+    r.body_len = cs->body.len;
+    r.cancel = &cs->cancel;
+    r.heavy = is_heavy(conn, method, url);
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     cs->fd = ci ? ci->connect_fd : -1;
     cancel_start(&cs->cancel, app->request_timeout, conn_alive, cs);
-    if (check_request(app, cs, url, &cs->e) == 0 && collect(conn, &cs->r, &cs->e) == 0 &&
-        app->sched && !needs_no_worker(app, method, url)) {
-        cs->job.run = answer;
-        cs->job.heavy = is_heavy(conn, method, url);
-        cs->phase = CS_QUEUED;
-        MHD_suspend_connection(conn);
-        if (sched_submit(app->sched, &cs->job) == 0)
-            return MHD_YES;
-        cs->phase = CS_ANSWERED;
-        MHD_resume_connection(conn);
-        err_set(&cs->e, ERR_UNAVAILABLE, "queue: %zu requests are waiting already, the limit "
-                "(serve --queue); try again shortly", app->queue_max);
-        server_respond(&cs->r, &cs->s, &cs->e);
-        return MHD_YES; /* sent when the resumed connection comes back here */
-    }
-    /* refused before any handler, needing no database, or no workers (tests):
-     * answered here */
-    server_respond(&cs->r, &cs->s, &cs->e);
-    return finish(cs, conn);
+    if (check_request(app, cs, url, &e) == 0)
+        collect(conn, &r, &e);
+    server_respond(&r, &s, &e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - cs->t0.tv_sec) * 1e3 + (t1.tv_nsec - cs->t0.tv_nsec) / 1e6;
+    log_line(&r, &s, s.body.len, ms);
+    metrics_observe(app->metrics, r.route, s.status, s.body.len, ms);
+    if (e.code == ERR_TIMEOUT)
+        metrics_count(app->metrics, METRIC_TIMEOUTS);
+    else if (e.code == ERR_GONE)
+        metrics_count(app->metrics, METRIC_CANCELLED);
+    /* nobody to answer: the connection is closed */
+    ok = e.code == ERR_GONE ? MHD_NO : send_res(conn, app, &s);
+    res_clear(&s);
+    return ok;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -610,7 +611,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (cs) {
         if (cs->in_flight)
             metrics_end(app->metrics);
-        res_clear(&cs->s);
         buf_clear(&cs->body);
         free(cs);
         *con_cls = NULL;
@@ -659,13 +659,12 @@ static void drain(const struct app *app, const sigset_t *set)
 
 static struct MHD_Daemon *start(struct app *app, const struct sockaddr_storage *ss)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
-                     MHD_ALLOW_SUSPEND_RESUME;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     return MHD_start_daemon(flags, 0, NULL, NULL, on_request, app,
                             MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->io_threads,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, app,
                             MHD_OPTION_CONNECTION_TIMEOUT, app->timeout,
@@ -695,9 +694,8 @@ int server_run(struct app *app, const char *listen)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    /* the workers inherit the blocked signals: only this thread waits for them */
-    if (!(app->sched = sched_new(app->threads, app->heavy_max, app->queue_max))) {
-        fprintf(stderr, "onemap: cannot start %d worker threads\n", app->threads);
+    if (!(app->sched = sched_new(app->db_path, app->threads, app->heavy_max, app->queue_max))) {
+        fprintf(stderr, "onemap: out of memory for %d workers\n", app->threads);
         metrics_free(own);
         app->metrics = NULL;
         return 1;
@@ -710,9 +708,8 @@ int server_run(struct app *app, const char *listen)
         app->metrics = NULL;
         return 1;
     }
-    fprintf(stderr, "onemap: serving %s on http://%s/ with %d workers (%d for heavy requests), "
-            "%d connection threads\n", app->db_path, listen, app->threads, app->heavy_max,
-            app->io_threads);
+    fprintf(stderr, "onemap: serving %s on http://%s/ with %d workers (%d for heavy requests)\n",
+            app->db_path, listen, app->threads, app->heavy_max);
     if (!static_viewer_built())
         fprintf(stderr, "onemap: %s\n", static_viewer_hint());
     sigwait(&set, &sig);
@@ -724,11 +721,9 @@ int server_run(struct app *app, const char *listen)
     if ((ls = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
         shutdown(ls, SHUT_RDWR);
     drain(app, &set);
-    /* the workers finish what is queued (their connections are resumed and
-     * answered while the daemon still runs), then the daemon stops */
+    MHD_stop_daemon(d); /* joins every connection's thread */
     sched_free(app->sched);
     app->sched = NULL;
-    MHD_stop_daemon(d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
     fprintf(stderr, "onemap: stopped\n");
