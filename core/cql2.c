@@ -75,17 +75,33 @@ static int char_pos(struct parser *p, size_t off)
     return p->pos_chars + 1;
 }
 
+static int error_atv(struct err *e, int pos, const char *fmt, va_list ap)
+{
+    char msg[400];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return err_set(e, ERR_PARAM, "filter: %s at character %d", msg, pos);
+}
+
+int cql2_error_at(struct err *e, int pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = error_atv(e, pos, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* An error at byte offset off of the text. */
 static int fail(struct parser *p, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int fail(struct parser *p, size_t off, const char *fmt, ...)
 {
-    char msg[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int rc = error_atv(p->e, char_pos(p, off), fmt, ap);
     va_end(ap);
-    return err_set(p->e, ERR_PARAM, "filter: %s at character %d", msg, char_pos(p, off));
+    return rc;
 }
 
 /* Length of s[0..len) cut to at most max bytes without splitting a UTF-8

@@ -77,6 +77,12 @@ struct cql2_node {
 int cql2_parse(const char *text, struct cql2_node **out, struct err *e);
 void cql2_free(struct cql2_node *n);
 
+/* Fills e with ERR_PARAM "filter: <message> at character <pos>" (pos
+ * 1-based, in characters), the form of every filter error, from parsing here
+ * or from checking against a schema (store_filter); returns ERR_PARAM. */
+int cql2_error_at(struct err *e, int pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Names for messages: "=", "S_INTERSECTS", "POLYGON". Static storage. */
 const char *cql2_cmp_name(int op);
 const char *cql2_spatial_name(int op);

@@ -13,6 +13,7 @@
 #include "crs.h"
 #include "ctx_int.h"
 #include "feature.h"
+#include "jsontext.h"
 #include "items.h"
 #include "geom.h"
 

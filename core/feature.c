@@ -16,13 +16,9 @@
 _Static_assert((int)FEATURE_NO_AREA_M2 == (int)ITEMS_NO_AREA_M2 &&
                    (int)FEATURE_NO_AREA_MU == (int)ITEMS_NO_AREA_MU,
                "items_req.no_area is passed to feature_out.no_area as is");
-
-void limits_default(struct limits *lim)
-{
-    lim->max_vertices = 200000;
-    lim->max_features = 1000000;
-    lim->max_depth = 64;
-}
+_Static_assert(sizeof ((struct feature_in *)0)->repair_reason ==
+                   sizeof ((struct geom_repair *)0)->reason,
+               "geom_prepare_storage's reason is copied into feature_in as is");
 
 void feature_in_clear(ctx *c, struct feature_in *f)
 {
@@ -159,6 +155,7 @@ static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, GEOSG
                           struct feature_in *out, struct err *e)
 {
     GEOSGeometry *g = pre, *t = NULL;
+    struct geom_repair rep;
     int rc;
     if (!g && (!jg || json_is_null(jg)))
         return err_set(e, ERR_INVALID, "geometry: required (layer %s takes Polygon or MultiPolygon)",
@@ -170,39 +167,16 @@ static int parse_geometry(ctx *c, const struct layer *l, const json_t *jg, GEOSG
                      l->id, geom_type_name(c, g));
         goto out;
     }
-    if (crs != CRS_STORAGE || axis != CRS_AXIS_XY) {
-        if (!(t = geom_transform(c, g, crs, axis, CRS_STORAGE, CRS_AXIS_XY, e))) {
-            rc = err_prefix(e, "geometry");
-            goto out;
-        }
-        GEOSGeom_destroy_r(c->geos, g);
-        g = t;
-        t = NULL;
-    }
-    if ((rc = geom_check_range(c, g, e))) {
-        err_prefix(e, "geometry");
-        goto out;
-    }
-    if ((rc = geom_check_valid(c, g, &out->loc[0], &out->loc[1], e))) {
-        out->have_loc = 1;
-        if (!(flags & FEATURE_MAKE_VALID) || rc != ERR_INVALID) {
-            err_prefix(e, "geometry");
-            goto out;
-        }
-        snprintf(out->repair_reason, sizeof out->repair_reason, "%.150s", e->msg);
-        if (!(t = geom_make_valid(c, g, e))) {
-            rc = err_prefix(e, "geometry");
-            goto out;
-        }
-        GEOSGeom_destroy_r(c->geos, g);
-        g = t;
-        out->repaired = 1;
-        err_clear(e);
-        rc = 0;
-    }
-    out->area_m2 = geom_area_m2(c, g);
-    out->geom = g;
-    g = NULL;
+    rc = geom_prepare_storage(c, g, crs, axis, (flags & FEATURE_MAKE_VALID) != 0, &t, &rep, e);
+    g = NULL; /* taken over */
+    memcpy(out->loc, rep.loc, sizeof out->loc);
+    out->have_loc = rep.have_loc;
+    out->repaired = rep.repaired;
+    memcpy(out->repair_reason, rep.reason, sizeof out->repair_reason);
+    if (rc)
+        return err_prefix(e, "geometry");
+    out->area_m2 = geom_area_m2(c, t);
+    out->geom = t;
 out:
     if (g)
         GEOSGeom_destroy_r(c->geos, g);
@@ -356,31 +330,5 @@ int feature_write(ctx *c, const struct layer *l, const struct store_row *row,
         buf_put_num(out, area_mu(row->area_m2), 4);
     }
     buf_puts(out, "}}");
-    return 0;
-}
-
-int json_depth_check(const char *text, size_t len, size_t max_depth, struct err *e)
-{
-    size_t depth = 0, i;
-    int in_str = 0;
-    for (i = 0; i < len; i++) {
-        char ch = text[i];
-        if (in_str) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_str = 0;
-        } else if (ch == '"') {
-            in_str = 1;
-        } else if (ch == '[' || ch == '{') {
-            if (++depth > max_depth)
-                return err_set(e, ERR_BAD_REQUEST,
-                               "body: JSON nested deeper than %zu levels (limit max_depth) at byte %zu",
-                               max_depth, i);
-        } else if (ch == ']' || ch == '}') {
-            if (depth)
-                depth--;
-        }
-    }
     return 0;
 }

@@ -9,17 +9,9 @@
 
 #include "buf.h"
 #include "ctx_int.h"
-#include "jsontext.h"
 #include "layer.h"
+#include "limit.h"
 #include "store.h"
-
-struct limits {
-    size_t max_vertices;      /* per geometry */
-    size_t max_features;      /* per request or file */
-    size_t max_depth;         /* JSON nesting */
-};
-
-void limits_default(struct limits *lim);
 
 enum feature_flags {
     FEATURE_STRICT = 1,       /* unknown properties are errors (else ignored) */

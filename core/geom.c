@@ -1,15 +1,19 @@
 /* geom: the GEOS operations every core module needs: geodesic area, CRS
- * transform of whole geometries, bounds, validity with a located reason and
- * repair. Every geometry passed in stays the caller's; every geometry
- * returned is new and the caller's too. Coordinates and CRSs are crs.c's,
- * ring areas area.c's; GeoJSON and WKT are read and written elsewhere. */
+ * transform of whole geometries, bounds, validity with a located reason,
+ * repair, and boxes as polygons. Every geometry passed in stays the caller's;
+ * every geometry returned is new and the caller's too. Coordinates and CRSs
+ * are crs.c's, ring areas area.c's; GeoJSON and WKT are read and written
+ * elsewhere. */
 #include "geom.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "area.h"
 #include "buf.h"
+#include "crs.h"
 
 /* Rings up to this many points are copied to the stack to measure them. */
 #define RING_STACK 512
@@ -423,4 +427,71 @@ out:
     if (params)
         GEOSMakeValidParams_destroy_r(h, params);
     return out;
+}
+
+/* ---- from the outside to the store ------------------------------------- */
+
+int geom_prepare_storage(ctx *c, GEOSGeometry *g, int crs, int axis, int make_valid,
+                         GEOSGeometry **out, struct geom_repair *rep, struct err *e)
+{
+    GEOSGeometry *t;
+    int rc;
+    *out = NULL;
+    memset(rep, 0, sizeof *rep);
+    if (crs != CRS_STORAGE || axis != CRS_AXIS_XY) {
+        if (!(t = geom_transform(c, g, crs, axis, CRS_STORAGE, CRS_AXIS_XY, e))) {
+            rc = e->code;
+            goto out;
+        }
+        GEOSGeom_destroy_r(c->geos, g);
+        g = t;
+    }
+    if ((rc = geom_check_range(c, g, e)))
+        goto out;
+    if ((rc = geom_check_valid(c, g, &rep->loc[0], &rep->loc[1], e))) {
+        rep->have_loc = 1;
+        if (!make_valid || rc != ERR_INVALID)
+            goto out;
+        snprintf(rep->reason, sizeof rep->reason, "%.150s", e->msg);
+        if (!(t = geom_make_valid(c, g, e))) {
+            rc = e->code;
+            goto out;
+        }
+        GEOSGeom_destroy_r(c->geos, g);
+        g = t;
+        rep->repaired = 1;
+        err_clear(e);
+        rc = 0;
+    }
+    *out = g;
+    g = NULL;
+out:
+    if (g)
+        GEOSGeom_destroy_r(c->geos, g);
+    return rc;
+}
+
+/* ---- boxes ------------------------------------------------------------- */
+
+GEOSGeometry *geom_box_polygon(ctx *c, const double b[4], int n)
+{
+    size_t np = (size_t)(4 * n + 1), k = 0;
+    double *xy = malloc(np * 2 * sizeof *xy);
+    const double cx[5] = {b[0], b[2], b[2], b[0], b[0]}, cy[5] = {b[1], b[1], b[3], b[3], b[1]};
+    GEOSCoordSequence *seq;
+    GEOSGeometry *ring;
+    if (!xy)
+        return NULL;
+    for (int side = 0; side < 4; side++)
+        for (int i = 0; i < n; i++, k++) {
+            double t = (double)i / n;
+            xy[2 * k] = cx[side] + (cx[side + 1] - cx[side]) * t;
+            xy[2 * k + 1] = cy[side] + (cy[side + 1] - cy[side]) * t;
+        }
+    xy[2 * k] = xy[0];
+    xy[2 * k + 1] = xy[1];
+    seq = GEOSCoordSeq_copyFromBuffer_r(c->geos, xy, np, 0, 0);
+    free(xy);
+    ring = seq ? GEOSGeom_createLinearRing_r(c->geos, seq) : NULL;
+    return ring ? GEOSGeom_createPolygon_r(c->geos, ring, NULL, 0) : NULL;
 }

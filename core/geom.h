@@ -1,6 +1,6 @@
 /* geom: operations on GEOS geometries that the core needs everywhere:
- * geodesic area, CRS transform, bounds, validity with a reason and location.
- * Core-internal (names GEOS types); geometries are owned by the caller. */
+ * geodesic area, CRS transform, bounds, validity with a reason and location,
+ * boxes as polygons. Core-internal (names GEOS types); geometries are owned by the caller. */
 #ifndef ONEMAP_GEOM_H
 #define ONEMAP_GEOM_H
 
@@ -38,6 +38,29 @@ int geom_check_range(ctx *c, const GEOSGeometry *g, struct err *e);
  * and keeps only polygonal parts; returns a new Polygon/MultiPolygon or NULL
  * with e filled when nothing polygonal remains. */
 GEOSGeometry *geom_make_valid(ctx *c, const GEOSGeometry *g, struct err *e);
+
+/* What geom_prepare_storage found wrong with a geometry and did about it. */
+struct geom_repair {
+    double loc[2];     /* where the first validity problem is, when have_loc */
+    int have_loc;      /* the validity check failed (loc may stay 0 0) */
+    int repaired;      /* make-valid changed the geometry */
+    char reason[160];  /* the validity message, when repaired */
+};
+
+/* Makes g a stored geometry: transforms it from crs/axis to the storage CRS,
+ * checks the range of its coordinates and its validity, and when it is
+ * invalid and make_valid is set repairs it (geom_make_valid). Takes g over,
+ * also on failure; *out receives the result (caller owns it). rep (zeroed
+ * here) says what was found. Errors are those of the steps, unprefixed: the
+ * caller names its parameter. */
+int geom_prepare_storage(ctx *c, GEOSGeometry *g, int crs, int axis, int make_valid,
+                         GEOSGeometry **out, struct geom_repair *rep, struct err *e);
+
+/* The box b (minx, miny, maxx, maxy) as a Polygon, each side cut into n
+ * pieces (n >= 1) so that it keeps its shape when transformed; its ring
+ * starts and ends at (minx, miny) and runs counter-clockwise. NULL when
+ * memory runs out. Caller owns the result. */
+GEOSGeometry *geom_box_polygon(ctx *c, const double b[4], int n);
 
 /* g's type as GEOS names it ("Polygon", "GeometryCollection"...), static
  * storage (GEOSGeomType_r's string would have to be freed). */

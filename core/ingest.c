@@ -16,6 +16,7 @@
 #include "ctx_int.h"
 #include "edit.h"
 #include "feature.h"
+#include "jsontext.h"
 #include "geojson.h"
 #include "geom.h"
 #include "shapefile.h"

@@ -1,5 +1,5 @@
 /* jsontext: checks on JSON text before a parser sees it, for callers on
- * either side of core (the definition lives in feature.c). */
+ * either side of core. */
 #ifndef ONEMAP_JSONTEXT_H
 #define ONEMAP_JSONTEXT_H
 

@@ -53,17 +53,4 @@ int layer_field_match(const struct layer *l, const char *name);
 
 const char *field_type_name(enum field_type t); /* "string", "integer"... */
 
-/* Reads a whole file into a NUL-terminated string (caller frees). */
-int file_read_all(const char *path, char **out, size_t *len, struct err *e);
-
-/* A file's bytes, mapped when it is a regular file (not NUL-terminated
- * then), read otherwise; file_unmap gives them back. */
-struct file_data {
-    char *data;
-    size_t len;
-    int mapped;
-};
-int file_map(const char *path, struct file_data *out, struct err *e);
-void file_unmap(struct file_data *f);
-
 #endif

@@ -44,31 +44,6 @@ int qarea_mbr_inside(const qarea *a, const double m[4])
     return 0;
 }
 
-/* A rectangle as a polygon, each side cut into n pieces (n >= 1) so that it
- * keeps its shape when transformed. */
-static GEOSGeometry *box_polygon(ctx *c, const double b[4], int n)
-{
-    size_t np = (size_t)(4 * n + 1), k = 0;
-    double *xy = malloc(np * 2 * sizeof *xy);
-    const double cx[5] = {b[0], b[2], b[2], b[0], b[0]}, cy[5] = {b[1], b[1], b[3], b[3], b[1]};
-    GEOSCoordSequence *seq;
-    GEOSGeometry *ring;
-    if (!xy)
-        return NULL;
-    for (int side = 0; side < 4; side++)
-        for (int i = 0; i < n; i++, k++) {
-            double t = (double)i / n;
-            xy[2 * k] = cx[side] + (cx[side + 1] - cx[side]) * t;
-            xy[2 * k + 1] = cy[side] + (cy[side + 1] - cy[side]) * t;
-        }
-    xy[2 * k] = xy[0];
-    xy[2 * k + 1] = xy[1];
-    seq = GEOSCoordSeq_copyFromBuffer_r(c->geos, xy, np, 0, 0);
-    free(xy);
-    ring = seq ? GEOSGeom_createLinearRing_r(c->geos, seq) : NULL;
-    return ring ? GEOSGeom_createPolygon_r(c->geos, ring, NULL, 0) : NULL;
-}
-
 static int from_bbox(ctx *c, const struct qarea_spec *sp, qarea *a, struct err *e)
 {
     const double *b = sp->bbox;
@@ -95,7 +70,7 @@ static int from_bbox(ctx *c, const struct qarea_spec *sp, qarea *a, struct err *
         }
         a->rect_exact = 1;
         for (int i = 0; i < a->n_rects; i++)
-            parts[i] = box_polygon(c, a->rects[i], 1);
+            parts[i] = geom_box_polygon(c, a->rects[i], 1);
         a->geom = a->n_rects == 1 ? parts[0]
                                   : GEOSGeom_createCollection_r(c->geos, GEOS_MULTIPOLYGON, parts, 2);
         return a->geom ? 0 : ctx_geos_err(c, e, ERR_INTERNAL, sp->param);
@@ -103,7 +78,7 @@ static int from_bbox(ctx *c, const struct qarea_spec *sp, qarea *a, struct err *
     if (sb[0] > sb[2])
         return err_set(e, ERR_PARAM, "%s: the lower corner is east of the upper corner", sp->param);
     {
-        GEOSGeometry *p = box_polygon(c, sb, 16);
+        GEOSGeometry *p = geom_box_polygon(c, sb, 16);
         if (!p)
             return ctx_geos_err(c, e, ERR_INTERNAL, sp->param);
         a->geom = geom_transform(c, p, sp->crs, CRS_AXIS_XY, CRS_STORAGE, CRS_AXIS_XY, e);
@@ -185,53 +160,23 @@ static int from_text(ctx *c, const struct qarea_spec *sp, GEOSGeometry **g, stru
 
 static int from_geometry(ctx *c, const struct qarea_spec *sp, qarea *a, struct err *e)
 {
-    GEOSGeometry *g = NULL, *t = NULL;
+    GEOSGeometry *g = NULL;
+    struct geom_repair rep;
     int rc, type;
-    double lx, ly;
     if ((rc = from_text(c, sp, &g, e)))
         return e->code = ERR_PARAM;
     type = GEOSGeomTypeId_r(c->geos, g);
     if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) {
         rc = err_set(e, ERR_PARAM, "%s: expected a Polygon or MultiPolygon, not %s", sp->param,
                      geom_type_name(c, g));
-        goto out;
-    }
-    if (sp->crs != CRS_STORAGE || sp->axis != CRS_AXIS_XY) {
-        if (!(t = geom_transform(c, g, sp->crs, sp->axis, CRS_STORAGE, CRS_AXIS_XY, e))) {
-            rc = err_prefix(e, "%s", sp->param);
-            e->code = rc = ERR_PARAM;
-            goto out;
-        }
         GEOSGeom_destroy_r(c->geos, g);
-        g = t;
-        t = NULL;
+        return rc;
     }
-    if (geom_check_range(c, g, e)) {
+    if (geom_prepare_storage(c, g, sp->crs, sp->axis, sp->make_valid, &a->geom, &rep, e)) {
         err_prefix(e, "%s", sp->param);
-        rc = e->code = ERR_PARAM;
-        goto out;
+        return e->code = ERR_PARAM;
     }
-    if (geom_check_valid(c, g, &lx, &ly, e)) {
-        if (!sp->make_valid) {
-            err_prefix(e, "%s", sp->param);
-            rc = e->code = ERR_PARAM;
-            goto out;
-        }
-        if (!(t = geom_make_valid(c, g, e))) {
-            rc = err_prefix(e, "%s", sp->param);
-            e->code = rc = ERR_PARAM;
-            goto out;
-        }
-        GEOSGeom_destroy_r(c->geos, g);
-        g = t;
-        t = NULL;
-    }
-    a->geom = g;
-    g = NULL;
-out:
-    if (g)
-        GEOSGeom_destroy_r(c->geos, g);
-    return rc;
+    return 0;
 }
 
 static int from_within(ctx *c, store *s, const struct layers *ls, const struct qarea_spec *sp,

@@ -7,7 +7,6 @@
  * go through the layer's R-tree first, then SpatiaLite's exact ST_ test. */
 #include "store_filter.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,19 +47,6 @@ struct geom_lit {
     size_t len;
     struct bbox env;
 };
-
-static int fail(struct comp *k, int pos, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct comp *k, int pos, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return err_set(k->e, ERR_PARAM, "filter: %s at character %d", msg, pos);
-}
 
 static struct store_bind *bind_new(struct comp *k)
 {
@@ -195,7 +181,8 @@ static int comparable(struct comp *k, const struct operand *a, const struct oper
 {
     char da[160], db[160];
     if (a->ty == TY_GEOM || b->ty == TY_GEOM)
-        return fail(k, pos, "a geometry can only be used in a spatial function (S_INTERSECTS ...)");
+        return cql2_error_at(
+            k->e, pos, "a geometry can only be used in a spatial function (S_INTERSECTS ...)");
     if (a->ty == b->ty)
         return 0;
     if (!a->column && b->column) { /* name the property first */
@@ -204,10 +191,11 @@ static int comparable(struct comp *k, const struct operand *a, const struct oper
     }
     describe(a, da, sizeof da);
     describe(b, db, sizeof db);
-    return fail(k, pos, "cannot compare %s with %s%s", da, db,
-                (a->ty == TY_DATE || b->ty == TY_DATE) && (a->ty == TY_STRING || b->ty == TY_STRING)
-                    ? " (write a date as DATE('YYYY-MM-DD'))"
-                    : "");
+    return cql2_error_at(
+        k->e, pos, "cannot compare %s with %s%s", da, db,
+        (a->ty == TY_DATE || b->ty == TY_DATE) && (a->ty == TY_STRING || b->ty == TY_STRING)
+            ? " (write a date as DATE('YYYY-MM-DD'))"
+            : "");
 }
 
 /* Appends the operand's SQL: its column, or ? with the literal bound. */
@@ -287,7 +275,7 @@ static int compile_like(struct comp *k, const struct cql2_node *n)
         return rc;
     if (a.ty != TY_STRING) {
         describe(&a, d, sizeof d);
-        return fail(k, n->args[0]->pos, "LIKE applies to strings, not to %s", d);
+        return cql2_error_at(k->e, n->args[0]->pos, "LIKE applies to strings, not to %s", d);
     }
     buf_putc(&k->sql, '(');
     if ((rc = emit_scalar(k, n->args[0], &a)))
@@ -333,7 +321,8 @@ static int compile_between(struct comp *k, const struct cql2_node *n)
             return rc;
     if (o[0].ty == TY_BOOL) {
         describe(&o[0], d, sizeof d);
-        return fail(k, n->args[0]->pos, "BETWEEN needs numbers, dates or strings, not %s", d);
+        return cql2_error_at(k->e, n->args[0]->pos,
+                             "BETWEEN needs numbers, dates or strings, not %s", d);
     }
     if ((rc = comparable(k, &o[0], &o[1], n->args[1]->pos)) ||
         (rc = comparable(k, &o[0], &o[2], n->args[2]->pos)))
@@ -351,29 +340,6 @@ static int compile_between(struct comp *k, const struct cql2_node *n)
 
 /* ---- geometry literals -------------------------------------------------- */
 
-/* A closed ring around b (minx miny maxx maxy), steps points per edge. */
-static GEOSGeometry *box_ring(ctx *c, const double b[4], int steps)
-{
-    size_t np = (size_t)(4 * steps + 1), at = 0;
-    double *xy = malloc(np * 2 * sizeof *xy);
-    const double cx[5] = {b[0], b[2], b[2], b[0], b[0]}, cy[5] = {b[1], b[1], b[3], b[3], b[1]};
-    GEOSCoordSequence *seq;
-    GEOSGeometry *ring;
-    if (!xy)
-        return NULL;
-    for (int side = 0; side < 4; side++)
-        for (int i = 0; i < steps; i++, at++) {
-            double t = (double)i / steps;
-            xy[2 * at] = cx[side] + (cx[side + 1] - cx[side]) * t;
-            xy[2 * at + 1] = cy[side] + (cy[side + 1] - cy[side]) * t;
-        }
-    xy[2 * at] = b[0], xy[2 * at + 1] = b[1];
-    seq = GEOSCoordSeq_copyFromBuffer_r(c->geos, xy, np, 0, 0);
-    free(xy);
-    ring = seq ? GEOSGeom_createLinearRing_r(c->geos, seq) : NULL;
-    return ring ? GEOSGeom_createPolygon_r(c->geos, ring, NULL, 0) : NULL;
-}
-
 /* BBOX(...) as a polygon (two across the antimeridian) in the filter CRS,
  * x = easting/longitude first. */
 static GEOSGeometry *bbox_geom(struct comp *k, const struct cql2_node *n)
@@ -385,18 +351,18 @@ static GEOSGeometry *bbox_geom(struct comp *k, const struct cql2_node *n)
         b[0] = n->box[1], b[1] = n->box[0], b[2] = n->box[3], b[3] = n->box[2];
     }
     if (b[1] > b[3]) {
-        fail(k, n->pos, "BBOX: the lower corner is north of the upper corner");
+        cql2_error_at(k->e, n->pos, "BBOX: the lower corner is north of the upper corner");
         return NULL;
     }
     if (b[0] <= b[2])
-        parts[0] = box_ring(k->c, b, steps);
+        parts[0] = geom_box_polygon(k->c, b, steps);
     else if (!geographic) {
-        fail(k, n->pos, "BBOX: the lower corner is east of the upper corner");
+        cql2_error_at(k->e, n->pos, "BBOX: the lower corner is east of the upper corner");
         return NULL;
     } else { /* across the antimeridian */
         double west[4] = {b[0], b[1], 180, b[3]}, east[4] = {-180, b[1], b[2], b[3]};
-        parts[0] = box_ring(k->c, west, 1);
-        parts[1] = box_ring(k->c, east, 1);
+        parts[0] = geom_box_polygon(k->c, west, 1);
+        parts[1] = geom_box_polygon(k->c, east, 1);
         if (!parts[0] || !parts[1]) {
             GEOSGeom_destroy_r(k->c->geos, parts[0] ? parts[0] : parts[1]);
             parts[0] = NULL;
@@ -459,7 +425,7 @@ static int geom_literal(struct comp *k, const struct cql2_node *n, struct geom_l
         goto out;
     }
     if (geom_bounds(k->c, s, &out->env)) {
-        rc = fail(k, n->pos, "empty geometry");
+        rc = cql2_error_at(k->e, n->pos, "empty geometry");
         goto out;
     }
     if (!(w = GEOSWKBWriter_create_r(k->c->geos))) {
@@ -539,7 +505,8 @@ static int compile_spatial(struct comp *k, const struct cql2_node *n)
         is_prop[i] = a->kind == CQL2_PROP;
         if (is_prop[i] && !(rc = resolve(k, a, &o)) && o.ty != TY_GEOM) {
             describe(&o, d, sizeof d);
-            rc = fail(k, a->pos, "%s needs geometries; %s is not one", cql2_spatial_name(n->op), d);
+            rc = cql2_error_at(k->e, a->pos, "%s needs geometries; %s is not one",
+                               cql2_spatial_name(n->op), d);
         } else if (!is_prop[i] && !rc) {
             rc = geom_literal(k, a, &lit[i]);
         }
@@ -643,7 +610,7 @@ static int compile(struct comp *k, const struct cql2_node *n)
         buf_puts(&k->sql, "(? = 1)");
         return 0;
     default:
-        return fail(k, n->pos, "expected a predicate, found a value");
+        return cql2_error_at(k->e, n->pos, "expected a predicate, found a value");
     }
 }
 

@@ -4,9 +4,12 @@
 #include <string.h>
 
 #include "crs.h"
+#include "ogc.h"
+#include "paging.h"
 #include "routes.h"
 
-void field_schema(struct buf *b, const struct field *f);
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a macro's value as a string literal */
 
 static void param_ref(struct buf *b, int *first, const char *name)
 {
@@ -27,8 +30,9 @@ static void common_components(struct buf *b)
         "\"crs\":{\"name\":\"crs\",\"in\":\"query\",\"required\":false,"
         "\"schema\":{\"type\":\"string\",\"format\":\"uri\",\"enum\":[CRSLIST]}},"
         "\"limit\":{\"name\":\"limit\",\"in\":\"query\",\"required\":false,\"style\":\"form\","
-        "\"explode\":false,\"schema\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":10000,"
-        "\"default\":100},\"description\":\"Larger values are clamped to 10000.\"},"
+        "\"explode\":false,\"schema\":{\"type\":\"integer\",\"minimum\":1,"
+        "\"maximum\":" STR(PAGING_LIMIT_MAX) ",\"default\":100},"
+        "\"description\":\"Larger values are clamped to " STR(PAGING_LIMIT_MAX) ".\"},"
         "\"offset\":{\"name\":\"offset\",\"in\":\"query\",\"required\":false,"
         "\"schema\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}},"
         "\"properties\":{\"name\":\"properties\",\"in\":\"query\",\"required\":false,"

@@ -10,13 +10,12 @@
 #include "crs.h"
 #include "items.h"
 #include "links.h"
+#include "ogc.h"
+#include "paging.h"
 #include "params.h"
 #include "routes.h"
 
 #define LIMIT_DEFAULT 100
-#define LIMIT_MAX 10000
-
-const struct layer *route_layer(struct req *r, struct err *e);
 
 static int parse_props(struct req *r, const struct layer *l, struct items_req *q,
                        unsigned char *sel, struct err *e)
@@ -141,18 +140,8 @@ static int parse_filter(struct req *r, struct items_req *q, struct cql2_node **a
 
 static int parse_paging(struct req *r, struct items_req *q, struct err *e)
 {
-    const char *v;
     q->limit = LIMIT_DEFAULT;
-    if ((v = req_param(r, "limit"))) {
-        if (params_ll(v, &q->limit) || q->limit < 1)
-            return err_set(e, ERR_PARAM, "limit: expected an integer from 1 to %d, got '%s'",
-                           LIMIT_MAX, v);
-        if (q->limit > LIMIT_MAX)
-            q->limit = LIMIT_MAX;
-    }
-    if ((v = req_param(r, "offset")) && (params_ll(v, &q->offset) || q->offset < 0))
-        return err_set(e, ERR_PARAM, "offset: expected a non-negative integer, got '%s'", v);
-    return 0;
+    return paging_parse(r, &q->limit, &q->offset, e);
 }
 
 static int parse_items(struct req *r, const struct layer *l, struct items_req *q,
@@ -196,32 +185,22 @@ static int parse_items(struct req *r, const struct layer *l, struct items_req *q
 static void put_links(struct req *r, const struct layer *l, const struct items_req *q,
                       const struct items_res *res, struct buf *b)
 {
-    struct buf p;
-    char num[32];
+    struct buf path, p;
     int first = 1;
+    buf_init(&path);
     buf_init(&p);
-    buf_printf(&p, "/collections/%s/items", l->id);
-    size_t base_len = p.len;
+    buf_printf(&path, "/collections/%s/items", l->id);
+    buf_puts(&p, path.data);
     query_with(&p, r, NULL, NULL, NULL);
     link_put(b, &first, r, p.data, "self", "application/geo+json", "This page");
-    p.len = base_len;
+    buf_reset(&p);
+    buf_puts(&p, path.data);
     query_with(&p, r, NULL, NULL, "html");
     link_put(b, &first, r, p.data, "alternate", "text/html", "This page as HTML");
-    if (q->offset + res->returned < res->matched) {
-        p.len = base_len;
-        snprintf(num, sizeof num, "%lld", q->offset + q->limit);
-        query_with(&p, r, "offset", num, NULL);
-        link_put(b, &first, r, p.data, "next", "application/geo+json", "Next page");
-    }
-    if (q->offset > 0) {
-        p.len = base_len;
-        snprintf(num, sizeof num, "%lld", q->offset > q->limit ? q->offset - q->limit : 0);
-        query_with(&p, r, "offset", num, NULL);
-        link_put(b, &first, r, p.data, "prev", "application/geo+json", "Previous page");
-    }
-    p.len = base_len;
+    paging_links_put(b, &first, r, path.data, "application/geo+json", q->offset, q->limit,
+                     res->returned, res->matched, 1);
     buf_clear(&p);
-    (void)num;
+    buf_clear(&path);
 }
 
 static void content_crs(struct res *s, int crs)

@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "crs.h"
+#include "file.h"
 #include "ingest.h"
 #include "layer.h"
 #include "memo.h"

@@ -5,6 +5,7 @@
 
 #include "crs.h"
 #include "links.h"
+#include "ogc.h"
 #include "routes.h"
 #include "static.h"
 
@@ -191,7 +192,6 @@ static const char *schema_type(enum field_type t)
     }
 }
 
-/* JSON Schema of one field, shared with the OpenAPI document. */
 void field_schema(struct buf *b, const struct field *f)
 {
     buf_puts(b, "{\"title\":");

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "encoding.h"
+#include "file.h"
 #include "layer.h"
 #include "routes.h"
 #include "tile.h"

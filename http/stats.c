@@ -10,14 +10,14 @@
 #include "crs.h"
 #include "jsontext.h"
 #include "links.h"
+#include "ogc.h"
 #include "locate.h"
 #include "overlaps.h"
+#include "paging.h"
 #include "memo.h"
 #include "params.h"
 #include "routes.h"
 #include "stats.h"
-
-const struct layer *route_layer(struct req *r, struct err *e);
 
 static int group_index(const struct layer *l, const char *name, int *idx, struct err *e)
 {
@@ -250,7 +250,7 @@ int h_locate(struct req *r, struct res *s, struct err *e)
 int h_overlaps(struct req *r, struct res *s, struct err *e)
 {
     const struct layer *a = route_layer(r, e), *b;
-    const char *with = req_param(r, "with"), *v;
+    const char *with = req_param(r, "with");
     struct overlaps_req q;
     struct qarea_spec sp;
     qarea *area = NULL;
@@ -266,13 +266,8 @@ int h_overlaps(struct req *r, struct res *s, struct err *e)
         return err_set(e, ERR_PARAM, "with: required (the collection to compare with)");
     if (!(b = layers_find(r->app->layers, with)))
         return err_set(e, ERR_PARAM, "with: collection '%s' does not exist", with);
-    if ((v = req_param(r, "limit")) && (params_ll(v, &q.limit) || q.limit < 1))
-        return err_set(e, ERR_PARAM, "limit: expected an integer from 1 to 10000, got '%s'", v);
-    if (q.limit > 10000)
-        q.limit = 10000;
-    if ((v = req_param(r, "offset")) && params_ll(v, &q.offset))
-        return err_set(e, ERR_PARAM, "offset: expected a non-negative integer, got '%s'", v);
-    if ((rc = params_area(r, &sp, e)) || (rc = req_check_unused(r, e)) ||
+    if ((rc = paging_parse(r, &q.limit, &q.offset, e)) || (rc = params_area(r, &sp, e)) ||
+        (rc = req_check_unused(r, e)) ||
         (rc = qarea_resolve(r->w->ctx, r->w->store, r->app->layers, &sp, &area, e)))
         return rc;
     q.a = a, q.b = b, q.area = area;
@@ -287,20 +282,14 @@ int h_overlaps(struct req *r, struct res *s, struct err *e)
         snprintf(path, sizeof path, "/collections/%s/overlaps", a->id);
         {
             struct buf p;
-            char num[32];
             buf_init(&p);
             buf_puts(&p, path);
             query_with(&p, r, NULL, NULL, NULL);
             link_put(&s->body, &first, r, p.data, "self", "application/json", "This page");
-            if (q.offset + returned < matched) {
-                buf_reset(&p);
-                buf_puts(&p, path);
-                snprintf(num, sizeof num, "%lld", q.offset + q.limit);
-                query_with(&p, r, "offset", num, NULL);
-                link_put(&s->body, &first, r, p.data, "next", "application/json", "Next page");
-            }
             buf_clear(&p);
         }
+        paging_links_put(&s->body, &first, r, path, "application/json", q.offset, q.limit,
+                         returned, matched, 0);
         buf_puts(&s->body, "]}");
     }
     buf_clear(&pairs);

@@ -10,6 +10,7 @@
 
 #include "encoding.h"
 #include "links.h"
+#include "ogc.h"
 #include "routes.h"
 #include "tile.h"
 
@@ -21,8 +22,6 @@
 #define REL_TILING_SCHEME "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 #define WEBMERC_HALF 20037508.3427892
 #define TILE_PIXELS 256
-
-const struct layer *route_layer(struct req *r, struct err *e);
 
 /* ---- tile matrix sets --------------------------------------------------- */
 

@@ -11,12 +11,12 @@
 #include "edit.h"
 #include "ingest.h"
 #include "items.h"
+#include "ogc.h"
+#include "paging.h"
 #include "params.h"
 #include "routes.h"
 
-const struct layer *route_layer(struct req *r, struct err *e);
-
-int write_authorise(struct req *r, struct principal *p, struct err *e)
+static int write_authorise(struct req *r, struct principal *p, struct err *e)
 {
     int rc = auth_check(r->w->store, req_header(r, "Authorization"), p, e);
     if (!rc)
@@ -215,11 +215,7 @@ int h_changes(struct req *r, struct res *s, struct err *e)
     int rc;
     if ((v = req_param(r, "since")) && params_ll(v, &since))
         return err_set(e, ERR_PARAM, "since: expected a non-negative integer, got '%s'", v);
-    if ((v = req_param(r, "limit")) && (params_ll(v, &limit) || limit < 1))
-        return err_set(e, ERR_PARAM, "limit: expected an integer from 1 to 10000, got '%s'", v);
-    if (limit > 10000)
-        limit = 10000;
-    if ((rc = req_check_unused(r, e)))
+    if ((rc = paging_limit_parse(r, &limit, e)) || (rc = req_check_unused(r, e)))
         return rc;
     buf_puts(&s->body, "{\"changes\":[");
     if ((rc = store_changes(r->w->store, since, limit, &s->body, &next, e)))

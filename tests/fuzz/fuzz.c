@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "file.h"
 #include "ingest.h"
 
 static ctx *the_ctx;

@@ -8,6 +8,7 @@
 
 #include "ctx_int.h"
 #include "feature.h"
+#include "jsontext.h"
 #include "fuzz.h"
 #include "geojson.h"
 

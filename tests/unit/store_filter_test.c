@@ -22,6 +22,7 @@
 #include "cql2.h"
 #include "crs.h"
 #include "feature.h"
+#include "file.h"
 #include "store_filter.h"
 
 #define NX 12

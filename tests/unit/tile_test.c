@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "crs.h"
+#include "file.h"
 #include "ingest.h"
 #include "mvt_decode.h"
 #include "tile.h"
