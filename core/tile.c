@@ -497,6 +497,26 @@ static int serve(tile_cache *cache, const struct tile_key *k, const struct buf *
     return rc;
 }
 
+int tile_get_cached(tile_cache *cache, const struct tile_key *k, int want_gzip, struct buf *out,
+                    int *is_gzip, char etag[TILE_ETAG_SIZE], struct err *e)
+{
+    uint64_t epoch = 0;
+    int hit;
+    *is_gzip = 0;
+    if (!cache)
+        return 0;
+    if ((hit = tile_cache_get(cache, k, want_gzip, out, is_gzip, etag, &epoch)) < 0)
+        return err_set(e, ERR_INTERNAL, "tile: out of memory");
+    if (hit && (*is_gzip || !want_gzip || out->len == 0)) {
+        if (*is_gzip)
+            etag_gzip(etag);
+        return 1;
+    }
+    buf_reset(out); /* not there, or not in the form asked for: tile_get makes it */
+    *is_gzip = 0;
+    return 0;
+}
+
 int tile_get(ctx *c, store *s, tile_cache *cache, const struct layers *ls, const struct tile_key *k,
              int want_gzip, struct buf *out, int *is_gzip, char etag[TILE_ETAG_SIZE], struct err *e)
 {

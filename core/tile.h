@@ -63,6 +63,12 @@ void tile_etag(const void *data, size_t len, int gzip, char etag[TILE_ETAG_SIZE]
 /* Appends the gzip (RFC 1952) form of data to out. */
 int tile_gzip(const void *data, size_t len, struct buf *out, struct err *e);
 
+/* The tile from the cache alone, as tile_get would give it: 1 when it is
+ * there in the form asked for (out, is_gzip, etag set), 0 when tile_get must
+ * make it (out empty), or an error. Needs no database. */
+int tile_get_cached(tile_cache *cache, const struct tile_key *k, int want_gzip, struct buf *out,
+                    int *is_gzip, char etag[TILE_ETAG_SIZE], struct err *e);
+
 /* What the server calls for GET .../{z}/{y}/{x}: the tile of k from cache
  * (may be NULL: no caching) or rendered and then cached, in its gzip form
  * when want_gzip (*is_gzip says what out holds), with its ETag. An empty

@@ -77,6 +77,7 @@ struct req {
     char who[128];            /* name of the token that authorised it, for the log */
     struct cancel *cancel;    /* its deadline and client; NULL: none */
     int heavy;                /* takes a worker of the heavy lane (routes.h) */
+    int reading;              /* r->w is in a read transaction (a GET's) */
 };
 
 struct res {
@@ -95,6 +96,12 @@ const char *req_param(struct req *r, const char *key);
 int req_check_unused(struct req *r, struct err *e);
 /* Length of the decoded path and query together, for the URL limit. */
 size_t req_url_len(const struct req *r);
+
+/* Takes a worker for r into r->w (its database connection and core ctx)
+ * unless it has one: for routes that need one only sometimes (ROUTE_LATE).
+ * Waits while none is free; fails with the request's deadline or when the
+ * queue is full. */
+int server_worker(struct req *r, struct err *e);
 
 /* Tells the server that the data inside these storage-CRS boxes changed
  * (cached tiles there are dropped). */

@@ -16,7 +16,9 @@ struct route {
  * more than ROUTES_LIGHT_LIMIT features. AREA: heavy unless its area is a
  * small bbox (ROUTES_LIGHT_BBOX_DEG2). OPEN: answered without a token
  * even when reads are private. FILE: a file, whatever the Accept header.
- * INLINE: touches no database, answered without waiting for a worker. */
+ * INLINE: touches no database, answered without waiting for a worker.
+ * LATE: takes a worker only when it needs one (a tile in the cache needs
+ * none). */
 static const struct route ROUTES[] = {
     {"GET", "/", h_landing, 0},
     {"GET", "/conformance", h_conformance, 0},
@@ -40,10 +42,10 @@ static const struct route ROUTES[] = {
     {"GET", "/locate", h_locate, 0},
     {"GET", "/collections/{}/tiles", h_tilesets, 0},
     {"GET", "/collections/{}/tiles/WebMercatorQuad", h_tileset, 0},
-    {"GET", "/collections/{}/tiles/WebMercatorQuad/{}/{}/{}", h_tile, 0},
+    {"GET", "/collections/{}/tiles/WebMercatorQuad/{}/{}/{}", h_tile, ROUTE_LATE},
     {"GET", "/tiles", h_dataset_tilesets, 0},
     {"GET", "/tiles/WebMercatorQuad", h_dataset_tileset, 0},
-    {"GET", "/tiles/WebMercatorQuad/{}/{}/{}", h_dataset_tile, 0},
+    {"GET", "/tiles/WebMercatorQuad/{}/{}/{}", h_dataset_tile, ROUTE_LATE},
     {"GET", "/tileMatrixSets", h_tile_matrix_sets, 0},
     {"GET", "/tileMatrixSets/{}", h_tile_matrix_set, 0},
     {"GET", "/health", h_health, ROUTE_OPEN | ROUTE_INLINE},

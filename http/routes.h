@@ -19,7 +19,8 @@ enum route_flag {
     ROUTE_FILE = 8,  /* a static file: served whatever the Accept header */
     ROUTE_INLINE = 16, /* needs no database: never waits for a worker (health checks
                         * and scrapes see a busy server) */
-    ROUTE_AREA = 32   /* heavy unless bbox= is a small lon/lat box and no other area */
+    ROUTE_AREA = 32,  /* heavy unless bbox= is a small lon/lat box and no other area */
+    ROUTE_LATE = 64   /* takes a worker only when it needs one (server_worker) */
 };
 #define ROUTES_LIGHT_LIMIT 1000
 /* A lon/lat box up to this many square degrees (about 25 km² at 29° N) is a

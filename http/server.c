@@ -348,24 +348,43 @@ static int needs_no_worker(const struct app *app, const char *method, const char
     return (flags & ROUTE_INLINE) && (!app->private_reads || (flags & ROUTE_OPEN));
 }
 
+int server_worker(struct req *r, struct err *e)
+{
+    if (r->w)
+        return 0;
+    if (r->app->sched) {
+        int rc = sched_enter(r->app->sched, r->heavy, r->cancel, &r->w, e);
+        if (rc)
+            return rc;
+    } else if (!(r->w = worker_get(r->app, e))) { /* no daemon: tests/fuzz */
+        return e->code;
+    }
+    store_set_cancel(r->w->store, r->cancel);
+    ctx_set_cancel(r->w->ctx, r->cancel);
+    /* one read transaction for all that a GET reads */
+    if ((r->reading = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")))
+        store_read_begin(r->w->store);
+    return 0;
+}
+
 static int handle(struct req *r, struct res *s, struct err *e)
 {
     char *pathbuf;
+    unsigned flags;
     int rc;
     if (req_url_len(r) > r->app->max_url)
         return err_set(e, ERR_URI_TOO_LONG, "URL: longer than the limit of %zu bytes (max_url)",
                        r->app->max_url);
-    if (!needs_no_worker(r->app, r->method, r->path)) {
-        if (r->app->sched) {
-            if ((rc = sched_enter(r->app->sched, r->heavy, r->cancel, &r->w, e)))
-                return rc;
-        } else if (!(r->w = worker_get(r->app, e))) { /* no daemon: tests/fuzz */
-            return e->code;
-        }
-    }
+    flags = routes_flags(r->method, r->path);
+    /* a worker now, unless the route needs none or takes one only when it
+     * must (a tile in the cache needs none); private reads check the token
+     * in the database first */
+    if (!needs_no_worker(r->app, r->method, r->path) &&
+        (!(flags & ROUTE_LATE) || r->app->private_reads) && (rc = server_worker(r, e)))
+        return rc;
     if ((rc = negotiate(r, e)))
         return rc;
-    if (r->app->private_reads && !(routes_flags(r->method, r->path) & ROUTE_OPEN)) {
+    if (r->app->private_reads && !(flags & ROUTE_OPEN)) {
         struct principal who;
         if ((rc = auth_check(r->w->store, req_header(r, "Authorization"), &who, e)))
             return rc;
@@ -374,20 +393,7 @@ static int handle(struct req *r, struct res *s, struct err *e)
     set_base(r);
     if (!(pathbuf = strdup(r->path)))
         return err_set(e, ERR_INTERNAL, "out of memory");
-    if (!r->w) {
-        rc = routes_dispatch(r, s, pathbuf, e);
-    } else {
-        int reading = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
-        store_set_cancel(r->w->store, r->cancel);
-        ctx_set_cancel(r->w->ctx, r->cancel);
-        if (reading)
-            store_read_begin(r->w->store);
-        rc = routes_dispatch(r, s, pathbuf, e);
-        if (reading)
-            store_read_end(r->w->store);
-        store_set_cancel(r->w->store, NULL);
-        ctx_set_cancel(r->w->ctx, NULL);
-    }
+    rc = routes_dispatch(r, s, pathbuf, e);
     free(pathbuf);
     if (rc == 0 && r->fmt == FMT_HTML && s->content_type && strstr(s->content_type, "json")) {
         struct buf page;
@@ -420,6 +426,11 @@ void server_respond(struct req *r, struct res *s, struct err *e)
         err_set(e, ERR_INTERNAL, "out of memory for the response");
     if (r->w) {
         int broken = e->code == ERR_UNAVAILABLE || store_degraded(r->w->store);
+        if (r->reading) /* ended here: whatever path the request took */
+            store_read_end(r->w->store);
+        r->reading = 0;
+        store_set_cancel(r->w->store, NULL);
+        ctx_set_cancel(r->w->ctx, NULL);
         if (r->app->sched)
             sched_leave(r->app->sched, r->w, r->heavy, broken);
         else if (broken)

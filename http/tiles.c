@@ -368,11 +368,17 @@ static int tile(struct req *r, struct res *s, struct tile_key *k, struct err *e)
 {
     char etag[TILE_ETAG_SIZE];
     int gz = 0, rc;
+    int want_gz = encoding_accepts_gzip(req_header(r, "Accept-Encoding"));
     if (req_check_unused(r, e))
         return e->code;
-    rc = tile_get(r->w->ctx, r->w->store, r->app->tiles, r->app->layers, k,
-                  encoding_accepts_gzip(req_header(r, "Accept-Encoding")), &s->body, &gz, etag, e);
-    if (rc)
+    /* from the cache without a worker; rendered with one */
+    rc = r->w ? 0 : tile_get_cached(r->app->tiles, k, want_gz, &s->body, &gz, etag, e);
+    if (rc < 0)
+        return rc;
+    if (rc == 0 &&
+        ((rc = server_worker(r, e)) ||
+         (rc = tile_get(r->w->ctx, r->w->store, r->app->tiles, r->app->layers, k, want_gz,
+                        &s->body, &gz, etag, e))))
         return rc;
     res_header(s, "ETag", etag);
     res_header(s, "Vary", "Accept-Encoding");
