@@ -163,8 +163,7 @@ static int send_not_built(struct req *r, struct res *s)
              "<p>本服务的接口照常可用,但浏览器地图界面的打包文件缺失。请在源码目录运行上面的命令后刷新本页。</p>\n"
              "<p>API: <a href=\"/?f=json\">/</a> · <a href=\"/collections\">/collections</a> · "
              "<a href=\"/api\">/api</a></p>\n</body>\n</html>\n");
-    r->fmt = FMT_JSON; /* served as is */
-    s->status = 503;
+    r->fmt = FMT_JSON; /* served as is: a page, not an error of the request */
     s->content_type = "text/html; charset=utf-8";
     res_header(s, "Cache-Control", "no-cache");
     static_put_html_headers(r->app, s);

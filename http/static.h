@@ -19,8 +19,8 @@ int static_viewer_built(void);
 const char *static_viewer_hint(void);
 
 /* Answers with the viewer page (static/index.html, the configured basemaps
- * filled in); 503 with a page saying how to build the viewer when its bundle
- * is missing. */
+ * filled in); a page saying how to build the viewer when its bundle is
+ * missing. */
 int static_send_viewer(struct req *r, struct res *s, struct err *e);
 
 /* Adds Content-Security-Policy (only 'self' plus the basemap hosts) and
