@@ -1,0 +1,1026 @@
+/* store_test: the store seam through core/store.h alone, so that the same
+ * suite can run against any backend — init and the layer registry, feature
+ * insert/read/update/delete with keys and versions, queries by box, by
+ * equality, sorted and paged (compared with a brute-force selection written
+ * here over the same boxes), the kept counts, totals and extent after
+ * inserts, updates and deletes, tokens and history. Geometries are written
+ * here as WKB by hand; every expected value comes from the test's own data. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static const char *SCHEMA =
+    "{\"version\":1,\"layers\":["
+    "{\"id\":\"plots\",\"key\":\"code\",\"group_by\":\"kind\",\"fields\":["
+    "{\"name\":\"code\",\"type\":\"string\",\"required\":true},"
+    "{\"name\":\"kind\",\"type\":\"string\",\"enum\":[\"farm\",\"wood\"]},"
+    "{\"name\":\"households\",\"type\":\"integer\"},"
+    "{\"name\":\"share\",\"type\":\"number\"}]},"
+    "{\"id\":\"grids\",\"key\":\"code\",\"fields\":["
+    "{\"name\":\"code\",\"type\":\"string\",\"required\":true},"
+    "{\"name\":\"name\",\"type\":\"string\"}]}]}";
+
+enum { F_CODE, F_KIND, F_HH, F_SHARE };
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    store *s;
+    struct layers *ls;
+    const struct layer *plots, *grids;
+};
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_f64(unsigned char *p, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(u >> (8 * i));
+}
+
+/* A little-endian WKB Polygon of the box; out holds 93 bytes. */
+static size_t box_wkb(const double b[4], unsigned char *out)
+{
+    const double ring[5][2] = {{b[0], b[1]}, {b[2], b[1]}, {b[2], b[3]}, {b[0], b[3]},
+                               {b[0], b[1]}};
+    out[0] = 1;
+    put_u32(out + 1, 3);
+    put_u32(out + 5, 1);
+    put_u32(out + 9, 5);
+    for (int i = 0; i < 5; i++) {
+        put_f64(out + 13 + 16 * i, ring[i][0]);
+        put_f64(out + 13 + 16 * i + 8, ring[i][1]);
+    }
+    return 93;
+}
+
+static double get_f64(const unsigned char *p, int little)
+{
+    uint64_t u = 0;
+    double d;
+    for (int i = 0; i < 8; i++)
+        u |= (uint64_t)p[little ? i : 7 - i] << (8 * i);
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static uint32_t get_u32(const unsigned char *p, int little)
+{
+    uint32_t u = 0;
+    for (int i = 0; i < 4; i++)
+        u |= (uint32_t)p[little ? i : 3 - i] << (8 * i);
+    return u;
+}
+
+static int fx_setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    struct err e;
+    strcpy(f->dir, "/tmp/store_test_XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    if (store_open(f->path, STORE_CREATE, &f->s, &e) || store_init(f->s, SCHEMA, &e) ||
+        store_layers_get(f->s, &f->ls, &e)) {
+        fprintf(stderr, "setup: %s\n", e.msg);
+        return -1;
+    }
+    f->plots = layers_find(f->ls, "plots");
+    f->grids = layers_find(f->ls, "grids");
+    *state = f;
+    return f->plots && f->grids ? 0 : -1;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fixture *f = *state;
+    char p[160];
+    store_close(f->s);
+    layers_free(f->ls);
+    unlink(f->path);
+    snprintf(p, sizeof p, "%s-wal", f->path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", f->path);
+    unlink(p);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Inserts a plot with the box as geometry; returns its id. */
+static long long add_plot(struct fixture *f, const char *code, const char *kind, long long hh,
+                          double share, const double b[4], double area)
+{
+    struct value v[4] = {{VAL_TEXT, 0, 0, code}, {kind ? VAL_TEXT : VAL_NULL, 0, 0, kind},
+                         {VAL_INT, hh, 0, NULL}, {VAL_REAL, 0, share, NULL}};
+    unsigned char wkb[93];
+    char gj[256];
+    long long fid = 0;
+    struct err e;
+    snprintf(gj, sizeof gj, "{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],[%g,%g],[%g,%g],"
+             "[%g,%g],[%g,%g]]]}", b[0], b[1], b[2], b[1], b[2], b[3], b[0], b[3], b[0], b[1]);
+    if (store_feature_insert(f->s, f->plots, v, wkb, box_wkb(b, wkb), gj, area, &fid, &e))
+        fail_msg("insert %s: %s", code, e.msg);
+    return fid;
+}
+
+#define MAX_ROWS 256
+
+/* What a query's rows look like, copied out of the callback. */
+struct rows {
+    size_t n;
+    long long fid[MAX_ROWS], version[MAX_ROWS];
+    double area[MAX_ROWS];
+    char code[MAX_ROWS][16], kind[MAX_ROWS][16], gj[MAX_ROWS][256];
+    enum value_type kind_type[MAX_ROWS], hh_type[MAX_ROWS], share_type[MAX_ROWS];
+    long long hh[MAX_ROWS];
+    double share[MAX_ROWS];
+    double mbr[MAX_ROWS][4];
+    int have_mbr[MAX_ROWS];
+    unsigned char wkb[MAX_ROWS][128];
+    size_t wkb_len[MAX_ROWS];
+    int stop_after;
+};
+
+static int collect(void *arg, const struct store_row *row, struct err *e)
+{
+    struct rows *r = arg;
+    size_t i = r->n++;
+    (void)e;
+    assert_true(i < MAX_ROWS);
+    r->fid[i] = row->fid;
+    r->version[i] = row->version;
+    r->area[i] = row->area_m2;
+    snprintf(r->gj[i], sizeof r->gj[i], "%s", row->gj ? row->gj : "(null)");
+    assert_int_equal(row->vals[F_CODE].type, VAL_TEXT);
+    snprintf(r->code[i], sizeof r->code[i], "%s", row->vals[F_CODE].s);
+    r->kind_type[i] = row->vals[F_KIND].type;
+    if (row->vals[F_KIND].type == VAL_TEXT)
+        snprintf(r->kind[i], sizeof r->kind[i], "%s", row->vals[F_KIND].s);
+    r->hh_type[i] = row->vals[F_HH].type;
+    r->hh[i] = row->vals[F_HH].i;
+    r->share_type[i] = row->vals[F_SHARE].type;
+    r->share[i] = row->vals[F_SHARE].d;
+    memcpy(r->mbr[i], row->mbr, sizeof row->mbr);
+    r->have_mbr[i] = row->have_mbr;
+    if (row->wkb && row->wkb_len <= sizeof r->wkb[i]) {
+        memcpy(r->wkb[i], row->wkb, row->wkb_len);
+        r->wkb_len[i] = row->wkb_len;
+    }
+    return r->stop_after && r->n >= (size_t)r->stop_after ? 1 : 0;
+}
+
+static void query_init(struct store_query *q, const struct layer *l)
+{
+    memset(q, 0, sizeof *q);
+    q->layer = l;
+    q->limit = -1;
+}
+
+static struct rows *run(struct fixture *f, const struct store_query *q)
+{
+    struct rows *r = calloc(1, sizeof *r);
+    struct err e;
+    if (store_query_rows(f->s, q, collect, r, &e))
+        fail_msg("query: %s", e.msg);
+    return r;
+}
+
+static long long count(struct fixture *f, const struct store_query *q)
+{
+    long long n = -1;
+    struct err e;
+    if (store_query_count(f->s, q, &n, &e))
+        fail_msg("count: %s", e.msg);
+    return n;
+}
+
+/* Checks that the WKB holds the box's ring (any byte order). */
+static void assert_wkb_box(const unsigned char *w, size_t n, const double b[4])
+{
+    const double ring[5][2] = {{b[0], b[1]}, {b[2], b[1]}, {b[2], b[3]}, {b[0], b[3]},
+                               {b[0], b[1]}};
+    int little;
+    assert_int_equal(n, 93);
+    little = w[0] == 1;
+    assert_int_equal(get_u32(w + 1, little) % 1000, 3);
+    assert_int_equal(get_u32(w + 5, little), 1);
+    assert_int_equal(get_u32(w + 9, little), 5);
+    for (int i = 0; i < 5; i++) {
+        assert_true(get_f64(w + 13 + 16 * i, little) == ring[i][0]);
+        assert_true(get_f64(w + 13 + 16 * i + 8, little) == ring[i][1]);
+    }
+}
+
+/* ---- init and registry --------------------------------------------------- */
+
+static void test_init_registry(void **state)
+{
+    struct fixture *f = *state;
+    struct err e;
+    assert_int_equal(f->ls->n, 2);
+    assert_string_equal(f->plots->key, "code");
+    assert_int_equal(f->plots->key_field, F_CODE);
+    assert_string_equal(f->plots->group_by, "kind");
+    assert_int_equal(f->plots->n_fields, 4);
+    assert_string_equal(f->plots->fields[F_SHARE].name, "share");
+    assert_int_equal(f->plots->fields[F_HH].type, FIELD_INTEGER);
+    assert_int_equal(f->plots->fields[F_KIND].n_enums, 2);
+    assert_string_equal(f->plots->fields[F_KIND].enums[1], "wood");
+    assert_string_equal(f->ls->json, SCHEMA);
+    /* a second init is refused and changes nothing */
+    assert_int_equal(store_init(f->s, SCHEMA, &e), ERR_CONFLICT);
+    assert_string_equal(e.msg, "database is already initialised");
+    assert_int_equal(store_degraded(f->s), 0);
+}
+
+static void test_init_bad_schema(void **state)
+{
+    char dir[] = "/tmp/store_test_XXXXXX", path[128], p[160];
+    store *s = NULL;
+    struct layers *ls = NULL;
+    struct err e;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/bad.db", dir);
+    assert_int_equal(store_open(path, STORE_CREATE, &s, &e), 0);
+    assert_int_equal(store_init(s, "{\"layers\":[{\"id\":\"x\",\"key\":\"nope\",\"fields\":"
+                                   "[{\"name\":\"a\",\"type\":\"string\"}]}]}", &e),
+                     ERR_INVALID);
+    assert_string_equal(e.msg, "layers: x.key: must name one of its fields");
+    /* nothing was made: not an onemap database, and it can be initialised */
+    assert_int_equal(store_layers_get(s, &ls, &e), ERR_INVALID);
+    assert_null(ls);
+    assert_non_null(strstr(e.msg, "not an onemap database"));
+    assert_int_equal(store_init(s, SCHEMA, &e), 0);
+    assert_int_equal(store_layers_get(s, &ls, &e), 0);
+    assert_int_equal(ls->n, 2);
+    layers_free(ls);
+    store_close(s);
+    /* reopened: the registry is still there */
+    assert_int_equal(store_open(path, 0, &s, &e), 0);
+    assert_int_equal(store_layers_get(s, &ls, &e), 0);
+    assert_non_null(layers_find(ls, "grids"));
+    layers_free(ls);
+    store_close(s);
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void test_open_missing(void **state)
+{
+    store *s = (store *)1;
+    struct err e;
+    (void)state;
+    assert_int_not_equal(store_open("/nonexistent-dir-of-store-test/x.db", 0, &s, &e), 0);
+    assert_null(s);
+    assert_non_null(strstr(e.msg, "/nonexistent-dir-of-store-test/x.db"));
+}
+
+/* ---- single features ----------------------------------------------------- */
+
+static void test_insert_get(void **state)
+{
+    struct fixture *f = *state;
+    const double b[4] = {118.5, 29.25, 118.5078125, 29.2578125};
+    long long fid = add_plot(f, "P001", "farm", 12, 0.375, b, 777.25), fid2;
+    struct store_query q;
+    struct rows *r;
+    unsigned char *wkb = NULL;
+    size_t len = 0;
+    struct err e;
+    assert_true(fid > 0);
+    query_init(&q, f->plots);
+    q.fid = fid;
+    q.want_wkb = 1;
+    r = run(f, &q);
+    assert_int_equal(r->n, 1);
+    assert_int_equal(r->fid[0], fid);
+    assert_int_equal(r->version[0], 1);
+    assert_true(r->area[0] == 777.25);
+    assert_string_equal(r->code[0], "P001");
+    assert_int_equal(r->kind_type[0], VAL_TEXT);
+    assert_string_equal(r->kind[0], "farm");
+    assert_int_equal(r->hh_type[0], VAL_INT);
+    assert_int_equal(r->hh[0], 12);
+    assert_int_equal(r->share_type[0], VAL_REAL);
+    assert_true(r->share[0] == 0.375);
+    assert_non_null(strstr(r->gj[0], "\"Polygon\""));
+    assert_non_null(strstr(r->gj[0], "[118.5,29.25]"));
+    assert_wkb_box(r->wkb[0], r->wkb_len[0], b);
+    free(r);
+
+    assert_int_equal(store_feature_wkb(f->s, f->plots, fid, &wkb, &len, &e), 0);
+    assert_wkb_box(wkb, len, b);
+    free(wkb);
+    assert_int_equal(store_feature_wkb(f->s, f->plots, fid + 100, &wkb, &len, &e), ERR_NOT_FOUND);
+    assert_null(wkb);
+    char want[64];
+    snprintf(want, sizeof want, "plots/%lld: no such feature", fid + 100);
+    assert_string_equal(e.msg, want);
+
+    /* by key */
+    assert_int_equal(store_feature_fid_by_key(f->s, f->plots, "P001", &fid2, &e), 0);
+    assert_int_equal(fid2, fid);
+    assert_int_equal(store_feature_fid_by_key(f->s, f->plots, "P999", &fid2, &e), ERR_NOT_FOUND);
+    assert_string_equal(e.msg, "plots: no feature with code 'P999'");
+
+    /* NULL values come back as NULL */
+    {
+        struct value v[4] = {{VAL_TEXT, 0, 0, "P002"}, {VAL_NULL, 0, 0, NULL},
+                             {VAL_NULL, 0, 0, NULL}, {VAL_NULL, 0, 0, NULL}};
+        unsigned char w[93];
+        long long id;
+        assert_int_equal(store_feature_insert(f->s, f->plots, v, w, box_wkb(b, w), "{}", 1, &id,
+                                              &e), 0);
+        assert_true(id > fid);
+        query_init(&q, f->plots);
+        q.fid = id;
+        r = run(f, &q);
+        assert_int_equal(r->n, 1);
+        assert_int_equal(r->kind_type[0], VAL_NULL);
+        assert_int_equal(r->hh_type[0], VAL_NULL);
+        assert_int_equal(r->share_type[0], VAL_NULL);
+        free(r);
+    }
+}
+
+static void test_insert_conflict_and_bad_wkb(void **state)
+{
+    struct fixture *f = *state;
+    const double b[4] = {118, 29, 118.01, 29.01};
+    struct value v[4] = {{VAL_TEXT, 0, 0, "P001"}, {VAL_NULL, 0, 0, NULL}, {VAL_NULL, 0, 0, NULL},
+                         {VAL_NULL, 0, 0, NULL}};
+    unsigned char wkb[93], junk[5] = {1, 99, 0, 0, 0};
+    long long fid = -7, n;
+    double area;
+    struct err e;
+    add_plot(f, "P001", "farm", 1, 0.5, b, 10);
+    assert_int_equal(store_feature_insert(f->s, f->plots, v, wkb, box_wkb(b, wkb), "{}", 5, &fid,
+                                          &e), ERR_CONFLICT);
+    assert_string_equal(e.msg, "plots: a feature with code 'P001' exists already");
+    assert_int_equal(fid, -7);
+    v[0].s = "P002";
+    assert_int_equal(store_feature_insert(f->s, f->plots, v, junk, sizeof junk, "{}", 5, &fid, &e),
+                     ERR_INVALID);
+    assert_string_equal(e.msg, "plots: geometry: not a 2D geometry SpatiaLite can store");
+    /* neither changed the totals */
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
+    assert_int_equal(n, 1);
+    assert_true(area == 10);
+}
+
+static void test_update_delete(void **state)
+{
+    struct fixture *f = *state;
+    const double b1[4] = {118, 29, 118.01, 29.01}, b2[4] = {118.02, 29.02, 118.03, 29.04};
+    long long a = add_plot(f, "P001", "farm", 1, 0.5, b1, 100);
+    long long b = add_plot(f, "P002", "wood", 2, 0.25, b1, 50);
+    struct value v[4] = {{VAL_TEXT, 0, 0, "P003"}, {VAL_TEXT, 0, 0, "wood"},
+                         {VAL_INT, 99, 0, NULL}, {VAL_NULL, 0, 0, NULL}};
+    unsigned char wkb[93];
+    size_t wlen = box_wkb(b2, wkb);
+    struct store_query q;
+    struct rows *r;
+    long long n, fid;
+    double area;
+    char want[64];
+    struct err e;
+
+    assert_int_equal(store_feature_update(f->s, f->plots, a, 2, v, wkb, wlen, "{\"u\":1}", 300, &e),
+                     0);
+    query_init(&q, f->plots);
+    q.fid = a;
+    q.want_wkb = 1;
+    r = run(f, &q);
+    assert_int_equal(r->n, 1);
+    assert_int_equal(r->version[0], 2);
+    assert_string_equal(r->code[0], "P003");
+    assert_string_equal(r->kind[0], "wood");
+    assert_int_equal(r->hh[0], 99);
+    assert_int_equal(r->share_type[0], VAL_NULL);
+    assert_true(r->area[0] == 300);
+    assert_string_equal(r->gj[0], "{\"u\":1}");
+    assert_wkb_box(r->wkb[0], r->wkb_len[0], b2);
+    free(r);
+    /* the old key is free, the new one found */
+    assert_int_equal(store_feature_fid_by_key(f->s, f->plots, "P001", &fid, &e), ERR_NOT_FOUND);
+    assert_int_equal(store_feature_fid_by_key(f->s, f->plots, "P003", &fid, &e), 0);
+    assert_int_equal(fid, a);
+    /* the update moved the feature in the spatial index */
+    query_init(&q, f->plots);
+    q.n_rects = 1;
+    memcpy(q.rects[0], b2, sizeof b2);
+    assert_int_equal(count(f, &q), 1);
+    memcpy(q.rects[0], (double[4]){117.99, 28.99, 118.011, 29.011}, sizeof b2);
+    assert_int_equal(count(f, &q), 1); /* only b */
+
+    /* key clash with b */
+    v[0].s = "P002";
+    assert_int_equal(store_feature_update(f->s, f->plots, a, 3, v, wkb, wlen, "{}", 1, &e),
+                     ERR_CONFLICT);
+    assert_string_equal(e.msg, "plots: a feature with code 'P002' exists already");
+    /* a missing feature */
+    v[0].s = "P009";
+    assert_int_equal(store_feature_update(f->s, f->plots, b + 1000, 2, v, wkb, wlen, "{}", 1, &e),
+                     ERR_NOT_FOUND);
+    snprintf(want, sizeof want, "plots/%lld: no such feature", b + 1000);
+    assert_string_equal(e.msg, want);
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
+    assert_int_equal(n, 2);
+    assert_true(area == 350);
+
+    /* delete */
+    assert_int_equal(store_feature_delete(f->s, f->plots, b, &e), 0);
+    assert_int_equal(store_feature_delete(f->s, f->plots, b, &e), ERR_NOT_FOUND);
+    snprintf(want, sizeof want, "plots/%lld: no such feature", b);
+    assert_string_equal(e.msg, want);
+    query_init(&q, f->plots);
+    q.fid = b;
+    assert_int_equal(count(f, &q), 0);
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
+    assert_int_equal(n, 1);
+    assert_true(area == 300);
+    assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), 0);
+    assert_int_equal(n, 1);
+}
+
+static void test_transactions(void **state)
+{
+    struct fixture *f = *state;
+    const double b[4] = {118, 29, 118.01, 29.01};
+    long long n, v0, v1, v2;
+    struct err e;
+    assert_int_equal(store_data_version(f->s, &v0, &e), 0);
+    assert_int_equal(store_begin(f->s, &e), 0);
+    add_plot(f, "P001", NULL, 0, 0, b, 10);
+    add_plot(f, "P002", NULL, 0, 0, b, 10);
+    store_rollback(f->s);
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, NULL, &e), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_layer_count_upto(f->s, f->plots, 5, &n, &e), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_data_version(f->s, &v1, &e), 0);
+    assert_int_equal(v1, v0);
+    assert_int_equal(store_begin(f->s, &e), 0);
+    add_plot(f, "P001", NULL, 0, 0, b, 10);
+    add_plot(f, "P002", NULL, 0, 0, b, 10);
+    add_plot(f, "P003", NULL, 0, 0, b, 10);
+    assert_int_equal(store_commit(f->s, &e), 0);
+    assert_int_equal(store_layer_count_upto(f->s, f->plots, 2, &n, &e), 0);
+    assert_int_equal(n, 2); /* counted no further than the limit */
+    assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_data_version(f->s, &v2, &e), 0);
+    assert_true(v2 > v1);
+    /* the other layer stayed empty */
+    assert_int_equal(store_layer_totals(f->s, f->grids, &n, NULL, &e), 0);
+    assert_int_equal(n, 0);
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+#define GX 8
+#define GY 6
+#define STEP 0.0078125 /* 1/128 degree: every edge exact */
+
+struct cell {
+    long long fid;
+    double b[4];
+    char code[16];
+    const char *kind;
+    long long hh;
+    double area;
+};
+
+static void fill_grid(struct fixture *f, struct cell *cells)
+{
+    struct err e;
+    assert_int_equal(store_begin(f->s, &e), 0);
+    for (int i = 0; i < GX * GY; i++) {
+        struct cell *c = &cells[i];
+        int x = i % GX, y = i / GX;
+        c->b[0] = 118 + x * STEP;
+        c->b[1] = 29 + y * STEP;
+        c->b[2] = c->b[0] + (i % 3 ? STEP : STEP / 2);
+        c->b[3] = c->b[1] + (i % 3 ? STEP : STEP / 2);
+        snprintf(c->code, sizeof c->code, "G%03d", i);
+        c->kind = i % 4 == 0 ? NULL : i % 2 ? "farm" : "wood";
+        c->hh = (i * 5) % 7;
+        c->area = 1000 + i;
+        c->fid = add_plot(f, c->code, c->kind, c->hh, i / 8.0, c->b, c->area);
+    }
+    assert_int_equal(store_commit(f->s, &e), 0);
+}
+
+static int meets(const double a[4], const double b[4])
+{
+    return a[0] <= b[2] && a[2] >= b[0] && a[1] <= b[3] && a[3] >= b[1];
+}
+
+static void test_query_rects(void **state)
+{
+    struct fixture *f = *state;
+    static struct cell cells[GX * GY];
+    const double boxes[][4] = {
+        {118.01, 29.01, 118.03, 29.02},          /* inside */
+        {117, 28, 117.5, 28.5},                  /* nothing */
+        {118 + 2 * STEP, 29, 118 + 2 * STEP, 30}, /* a line on cell edges: touching counts */
+        {100, 0, 130, 50},                       /* everything */
+    };
+    fill_grid(f, cells);
+    for (size_t k = 0; k < sizeof boxes / sizeof boxes[0]; k++) {
+        struct store_query q;
+        struct rows *r;
+        size_t want = 0, j = 0;
+        query_init(&q, f->plots);
+        q.n_rects = 1;
+        memcpy(q.rects[0], boxes[k], sizeof boxes[k]);
+        r = run(f, &q);
+        for (int i = 0; i < GX * GY; i++) {
+            if (!meets(cells[i].b, boxes[k]))
+                continue;
+            want++;
+            /* rows come in id order */
+            assert_true(j < r->n);
+            assert_int_equal(r->fid[j], cells[i].fid);
+            assert_string_equal(r->code[j], cells[i].code);
+            assert_true(r->have_mbr[j]);
+            /* the boxes cover the geometry's, rounded outwards by at most a float's step */
+            for (int m = 0; m < 2; m++) {
+                assert_true(r->mbr[j][m] <= cells[i].b[m]);
+                assert_true(r->mbr[j][m] > cells[i].b[m] - 1e-4);
+                assert_true(r->mbr[j][m + 2] >= cells[i].b[m + 2]);
+                assert_true(r->mbr[j][m + 2] < cells[i].b[m + 2] + 1e-4);
+            }
+            j++;
+        }
+        assert_int_equal(r->n, want);
+        assert_int_equal(count(f, &q), (long long)want);
+        free(r);
+    }
+    /* two rectangles (as across the antimeridian): the union, each once */
+    {
+        struct store_query q;
+        const double r0[4] = {118, 29, 118 + STEP / 4, 29 + STEP / 4};
+        const double r1[4] = {118 + 7.5 * STEP, 29 + 5.5 * STEP, 119, 30};
+        struct rows *r;
+        query_init(&q, f->plots);
+        q.n_rects = 2;
+        memcpy(q.rects[0], r0, sizeof r0);
+        memcpy(q.rects[1], r1, sizeof r1);
+        r = run(f, &q);
+        assert_int_equal(r->n, 2);
+        assert_int_equal(r->fid[0], cells[0].fid);
+        assert_int_equal(r->fid[1], cells[GX * GY - 1].fid);
+        assert_int_equal(count(f, &q), 2);
+        free(r);
+    }
+}
+
+static void test_query_eq_sort_page(void **state)
+{
+    struct fixture *f = *state;
+    static struct cell cells[GX * GY];
+    struct store_query q;
+    struct rows *r;
+    size_t want;
+    fill_grid(f, cells);
+
+    /* kind = 'wood' */
+    query_init(&q, f->plots);
+    q.n_eq = 1;
+    q.eq[0].field = F_KIND;
+    q.eq[0].v = (struct value){VAL_TEXT, 0, 0, "wood"};
+    r = run(f, &q);
+    want = 0;
+    for (int i = 0; i < GX * GY; i++)
+        if (cells[i].kind && !strcmp(cells[i].kind, "wood")) {
+            assert_int_equal(r->fid[want], cells[i].fid);
+            want++;
+        }
+    assert_int_equal(r->n, want);
+    assert_int_equal(count(f, &q), (long long)want);
+    free(r);
+
+    /* kind = 'farm' AND households = 3, within the left half */
+    q.n_eq = 2;
+    q.eq[0].v.s = "farm";
+    q.eq[1].field = F_HH;
+    q.eq[1].v = (struct value){VAL_INT, 3, 0, NULL};
+    q.n_rects = 1;
+    memcpy(q.rects[0], (double[4]){118, 29, 118 + 3.5 * STEP, 30}, sizeof q.rects[0]);
+    r = run(f, &q);
+    want = 0;
+    for (int i = 0; i < GX * GY; i++)
+        if (cells[i].kind && !strcmp(cells[i].kind, "farm") && cells[i].hh == 3 &&
+            meets(cells[i].b, q.rects[0])) {
+            assert_true(want < r->n);
+            assert_int_equal(r->fid[want], cells[i].fid);
+            want++;
+        }
+    assert_true(want > 0);
+    assert_int_equal(r->n, want);
+    assert_int_equal(count(f, &q), (long long)want);
+    free(r);
+
+    /* sorted by households descending, then id; the third page of 5 */
+    query_init(&q, f->plots);
+    q.n_sort = 1;
+    q.sort[0].field = F_HH;
+    q.sort[0].desc = 1;
+    q.limit = 5;
+    q.offset = 10;
+    r = run(f, &q);
+    {
+        int order[GX * GY], n = 0;
+        for (long long hh = 6; hh >= 0; hh--)
+            for (int i = 0; i < GX * GY; i++)
+                if (cells[i].hh == hh)
+                    order[n++] = i;
+        assert_int_equal(n, GX * GY);
+        assert_int_equal(r->n, 5);
+        for (int k = 0; k < 5; k++)
+            assert_int_equal(r->fid[k], cells[order[10 + k]].fid);
+    }
+    /* limit and offset do not change the count */
+    assert_int_equal(count(f, &q), GX * GY);
+    free(r);
+
+    /* by area, descending: the largest first */
+    query_init(&q, f->plots);
+    q.n_sort = 1;
+    q.sort[0].field = STORE_SORT_AREA;
+    q.sort[0].desc = 1;
+    q.limit = 1;
+    r = run(f, &q);
+    assert_int_equal(r->n, 1);
+    assert_int_equal(r->fid[0], cells[GX * GY - 1].fid); /* area 1000 + i: the last is largest */
+    free(r);
+
+    /* a callback that stops early */
+    query_init(&q, f->plots);
+    r = calloc(1, sizeof *r);
+    r->stop_after = 3;
+    {
+        struct err e;
+        assert_int_equal(store_query_rows(f->s, &q, collect, r, &e), 0);
+    }
+    assert_int_equal(r->n, 3);
+    free(r);
+
+    /* skip_gj */
+    query_init(&q, f->plots);
+    q.skip_gj = 1;
+    q.limit = 1;
+    r = run(f, &q);
+    assert_string_equal(r->gj[0], "(null)");
+    free(r);
+}
+
+static int failing_row(void *arg, const struct store_row *row, struct err *e)
+{
+    (void)arg;
+    return err_set(e, ERR_TIMEOUT, "stopped at %lld", row->fid);
+}
+
+struct boxes {
+    size_t n;
+    long long fid[MAX_ROWS];
+};
+
+static int on_box(void *arg, long long fid, const double mbr[4], struct err *e)
+{
+    struct boxes *b = arg;
+    (void)mbr;
+    (void)e;
+    b->fid[b->n++] = fid;
+    return 0;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_boxes_keys_and_errors(void **state)
+{
+    struct fixture *f = *state;
+    static struct cell cells[GX * GY];
+    const double q[1][4] = {{118 + STEP * 1.5, 29 + STEP * 1.5, 118 + STEP * 2.5, 29 + STEP * 2.5}};
+    struct boxes bx = {0};
+    struct store_query sq;
+    long long want[GX * GY];
+    size_t n = 0;
+    struct err e;
+    fill_grid(f, cells);
+    assert_int_equal(store_boxes(f->s, f->plots, q, 1, on_box, &bx, &e), 0);
+    for (int i = 0; i < GX * GY; i++)
+        if (meets(cells[i].b, q[0]))
+            want[n++] = cells[i].fid;
+    assert_int_equal(bx.n, n);
+    qsort(bx.fid, bx.n, sizeof bx.fid[0], cmp_ll);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(bx.fid[i], want[i]);
+
+    /* a callback's error passes through */
+    query_init(&sq, f->plots);
+    assert_int_equal(store_query_rows(f->s, &sq, failing_row, NULL, &e), ERR_TIMEOUT);
+    char msg[64];
+    snprintf(msg, sizeof msg, "stopped at %lld", cells[0].fid);
+    assert_string_equal(e.msg, msg);
+}
+
+static int on_key(void *arg, const char *key, long long fid, struct err *e)
+{
+    struct cell *cells = arg;
+    (void)e;
+    for (int i = 0; i < GX * GY; i++)
+        if (cells[i].fid == fid) {
+            assert_string_equal(key, cells[i].code);
+            cells[i].hh = -1; /* seen */
+            return 0;
+        }
+    fail_msg("unknown id %lld", fid);
+    return -1;
+}
+
+static void test_key_fids(void **state)
+{
+    struct fixture *f = *state;
+    static struct cell cells[GX * GY];
+    struct err e;
+    fill_grid(f, cells);
+    assert_int_equal(store_key_fids(f->s, f->plots, on_key, cells, &e), 0);
+    for (int i = 0; i < GX * GY; i++)
+        assert_int_equal(cells[i].hh, -1);
+}
+
+/* ---- kept counts, totals and extent -------------------------------------- */
+
+static void test_totals_extent(void **state)
+{
+    struct fixture *f = *state;
+    const double b1[4] = {118.25, 29.5, 118.375, 29.625};
+    const double b2[4] = {118.5, 29.0, 118.5625, 29.0625};
+    const double b3[4] = {119.0, 30.0, 119.125, 30.25};
+    double ext[4], area;
+    long long n, id1, id2, id3;
+    struct store_query q;
+    struct err e;
+
+    assert_int_equal(store_layer_extent(f->s, f->plots, ext, &n, &e), 1);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
+    assert_int_equal(n, 0);
+    assert_true(area == 0);
+
+    id1 = add_plot(f, "P001", "farm", 1, 0, b1, 1500.5);
+    id2 = add_plot(f, "P002", "wood", 2, 0, b2, 250.25);
+    id3 = add_plot(f, "P003", "farm", 3, 0, b3, 4000);
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
+    assert_int_equal(n, 3);
+    assert_true(fabs(area - 5750.75) < 1e-9);
+    query_init(&q, f->plots);
+    assert_int_equal(count(f, &q), 3);
+    q.n_eq = 1;
+    q.eq[0].field = F_KIND;
+    q.eq[0].v = (struct value){VAL_TEXT, 0, 0, "farm"};
+    assert_int_equal(count(f, &q), 2);
+
+    /* all three boxes' union; these edges are exact in float */
+    assert_int_equal(store_layer_extent(f->s, f->plots, ext, &n, &e), 0);
+    assert_int_equal(n, 3);
+    assert_true(ext[0] == 118.25 && ext[1] == 29.0 && ext[2] == 119.125 && ext[3] == 30.25);
+
+    /* an update changes the area and the extent, not the count */
+    {
+        struct value v[4] = {{VAL_TEXT, 0, 0, "P003"}, {VAL_NULL, 0, 0, NULL},
+                             {VAL_NULL, 0, 0, NULL}, {VAL_NULL, 0, 0, NULL}};
+        const double nb[4] = {118.75, 29.75, 118.875, 29.875};
+        unsigned char wkb[93];
+        assert_int_equal(store_feature_update(f->s, f->plots, id3, 2, v, wkb, box_wkb(nb, wkb),
+                                              "{}", 1000, &e), 0);
+    }
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
+    assert_int_equal(n, 3);
+    assert_true(fabs(area - 2750.75) < 1e-9);
+    assert_int_equal(store_layer_extent(f->s, f->plots, ext, &n, &e), 0);
+    assert_true(ext[0] == 118.25 && ext[1] == 29.0 && ext[2] == 118.875 && ext[3] == 29.875);
+
+    /* deletes shrink the count, the area and the extent */
+    assert_int_equal(store_feature_delete(f->s, f->plots, id2, &e), 0);
+    assert_int_equal(store_layer_extent(f->s, f->plots, ext, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_true(ext[0] == 118.25 && ext[1] == 29.5 && ext[2] == 118.875 && ext[3] == 29.875);
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
+    assert_true(fabs(area - 2500.5) < 1e-9);
+    assert_int_equal(store_feature_delete(f->s, f->plots, id1, &e), 0);
+    assert_int_equal(store_feature_delete(f->s, f->plots, id3, &e), 0);
+    assert_int_equal(store_layer_extent(f->s, f->plots, ext, &n, &e), 1);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
+    assert_int_equal(n, 0);
+    assert_true(fabs(area) < 1e-9);
+    query_init(&q, f->plots);
+    assert_int_equal(count(f, &q), 0);
+}
+
+static void test_extent_outward(void **state)
+{
+    struct fixture *f = *state;
+    /* 0.1 is not a float: the kept box must still cover the geometry */
+    const double b[4] = {118.1, 29.1, 118.3, 29.7};
+    double ext[4];
+    long long n;
+    struct err e;
+    add_plot(f, "P001", NULL, 0, 0, b, 1);
+    assert_int_equal(store_layer_extent(f->s, f->plots, ext, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_true(ext[0] <= b[0] && ext[0] > b[0] - 1e-5);
+    assert_true(ext[1] <= b[1] && ext[1] > b[1] - 1e-5);
+    assert_true(ext[2] >= b[2] && ext[2] < b[2] + 1e-5);
+    assert_true(ext[3] >= b[3] && ext[3] < b[3] + 1e-5);
+}
+
+/* ---- tokens -------------------------------------------------------------- */
+
+static void test_tokens(void **state)
+{
+    struct fixture *f = *state;
+    unsigned char hash[32];
+    struct store_token t;
+    struct buf list;
+    struct err e;
+    for (int i = 0; i < 32; i++)
+        hash[i] = (unsigned char)(i * 7 + 1);
+    assert_int_equal(store_token_add(f->s, "alice", "00112233aabbccdd", hash, sizeof hash, "editor",
+                                     "G1,G2", &e), 0);
+    assert_int_equal(store_token_add(f->s, "bob", "ffeeddccbbaa9988", hash, sizeof hash, "reader",
+                                     NULL, &e), 0);
+    assert_int_equal(store_token_get(f->s, "00112233aabbccdd", &t, &e), 0);
+    assert_string_equal(t.name, "alice");
+    assert_string_equal(t.role, "editor");
+    assert_string_equal(t.grids, "G1,G2");
+    assert_memory_equal(t.hash, hash, 32);
+    assert_int_equal(store_token_get(f->s, "ffeeddccbbaa9988", &t, &e), 0);
+    assert_string_equal(t.name, "bob");
+    assert_string_equal(t.grids, "");
+
+    /* names are unique */
+    assert_int_equal(store_token_add(f->s, "alice", "0000000000000001", hash, sizeof hash, "admin",
+                                     NULL, &e), ERR_CONFLICT);
+    assert_string_equal(e.msg, "a token named 'alice' exists already");
+    assert_int_equal(store_token_get(f->s, "0000000000000001", &t, &e), ERR_UNAUTHORIZED);
+    assert_string_equal(e.msg, "Authorization: unknown or revoked token");
+
+    /* revoked: no longer found, listed as revoked, not revoked twice */
+    assert_int_equal(store_token_revoke(f->s, "alice", &e), 0);
+    assert_int_equal(store_token_get(f->s, "00112233aabbccdd", &t, &e), ERR_UNAUTHORIZED);
+    assert_string_equal(e.msg, "Authorization: unknown or revoked token");
+    assert_int_equal(store_token_revoke(f->s, "alice", &e), ERR_NOT_FOUND);
+    assert_string_equal(e.msg, "no active token named 'alice'");
+    assert_int_equal(store_token_revoke(f->s, "carol", &e), ERR_NOT_FOUND);
+    assert_string_equal(e.msg, "no active token named 'carol'");
+    buf_init(&list);
+    assert_int_equal(store_token_list(f->s, &list, &e), 0);
+    {
+        char *alice = strstr(list.data, "alice"), *bob = strstr(list.data, "bob");
+        char *nl = alice ? strchr(alice, '\n') : NULL;
+        assert_non_null(alice);
+        assert_non_null(bob);
+        assert_true(alice < bob); /* by name */
+        assert_non_null(nl);
+        *nl = '\0';
+        assert_non_null(strstr(alice, "revoked"));
+        assert_non_null(strstr(alice, "G1,G2"));
+        assert_null(strstr(bob, "revoked"));
+    }
+    buf_clear(&list);
+}
+
+/* ---- history ------------------------------------------------------------- */
+
+static int live_calls;
+
+static int live_stub(void *arg, long long fid, long long version, struct buf *out, struct err *e)
+{
+    (void)arg;
+    (void)e;
+    live_calls++;
+    buf_printf(out, "{\"live\":[%lld,%lld]}", fid, version);
+    return 0;
+}
+
+static void test_history(void **state)
+{
+    struct fixture *f = *state;
+    struct buf out;
+    long long n, next;
+    struct err e;
+    buf_init(&out);
+    assert_int_equal(store_history_add(f->s, f->plots, 7, 1, "create", "alice", "c1",
+                                       "{\"v\":1}", &e), 0);
+    assert_int_equal(store_history_add_at(f->s, f->plots, 7, 2, "import",
+                                          "2024-05-06T07:08:09.010Z", NULL, "c2", NULL, &e), 0);
+    assert_int_equal(store_history_add(f->s, f->grids, 7, 1, "create", "bob", "c3", "{\"g\":1}",
+                                       &e), 0);
+
+    /* newest first; the row without a copy is written by live() */
+    live_calls = 0;
+    assert_int_equal(store_history_get(f->s, f->plots, 7, live_stub, NULL, &out, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(live_calls, 1);
+    {
+        static const char want[] =
+            "{\"version\":2,\"op\":\"import\",\"at\":\"2024-05-06T07:08:09.010Z\","
+            "\"by\":null,\"change_id\":\"c2\",\"seq\":2,\"feature\":{\"live\":[7,2]}},"
+            "{\"version\":1,\"op\":\"create\",\"at\":\"";
+        assert_int_equal(strncmp(out.data, want, sizeof want - 1), 0);
+        /* the time of now, as strftime('%Y-%m-%dT%H:%M:%fZ') writes it */
+        assert_int_equal(strlen(out.data + sizeof want - 1) > 24, 1);
+        assert_int_equal(out.data[sizeof want - 1 + 23], 'Z');
+        assert_non_null(strstr(out.data, "\"by\":\"alice\",\"change_id\":\"c1\",\"seq\":1,"
+                                         "\"feature\":{\"v\":1}}"));
+    }
+    buf_reset(&out);
+
+    /* kept: the copy replaces the live call; a row with a copy is not touched */
+    assert_int_equal(store_history_keep(f->s, f->plots, 7, 2, "{\"v\":2}", &e), 0);
+    assert_int_equal(store_history_keep(f->s, f->plots, 7, 1, "{\"v\":\"other\"}", &e), 0);
+    live_calls = 0;
+    assert_int_equal(store_history_get(f->s, f->plots, 7, live_stub, NULL, &out, &n, &e), 0);
+    assert_int_equal(live_calls, 0);
+    assert_non_null(strstr(out.data, "\"seq\":2,\"feature\":{\"v\":2}}"));
+    assert_non_null(strstr(out.data, "\"by\":\"alice\",\"change_id\":\"c1\",\"seq\":1,"
+                                     "\"feature\":{\"v\":1}}"));
+    buf_reset(&out);
+
+    /* another feature: nothing */
+    assert_int_equal(store_history_get(f->s, f->plots, 8, live_stub, NULL, &out, &n, &e), 0);
+    assert_int_equal(n, 0);
+
+    /* changes after seq 1, at most 5 */
+    buf_reset(&out);
+    assert_int_equal(store_changes(f->s, 1, 5, &out, &next, &e), 0);
+    assert_int_equal(next, 3);
+    assert_non_null(strstr(out.data, "{\"seq\":2,\"collection\":\"plots\",\"id\":7,\"op\":\"import\","
+                                     "\"version\":2,"));
+    assert_non_null(strstr(out.data, "{\"seq\":3,\"collection\":\"grids\",\"id\":7,\"op\":\"create\","
+                                     "\"version\":1,"));
+    assert_null(strstr(out.data, "\"seq\":1,"));
+    buf_reset(&out);
+    assert_int_equal(store_changes(f->s, 0, 1, &out, &next, &e), 0);
+    assert_int_equal(next, 1);
+    buf_reset(&out);
+    assert_int_equal(store_changes(f->s, 3, 10, &out, &next, &e), 0);
+    assert_int_equal(next, 3);
+    assert_true(out.len == 0);
+    buf_clear(&out);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_init_registry),
+        cmocka_unit_test(test_init_bad_schema),
+        cmocka_unit_test(test_open_missing),
+        T(test_insert_get),
+        T(test_insert_conflict_and_bad_wkb),
+        T(test_update_delete),
+        T(test_transactions),
+        T(test_query_rects),
+        T(test_query_eq_sort_page),
+        T(test_boxes_keys_and_errors),
+        T(test_key_fids),
+        T(test_totals_extent),
+        T(test_extent_outward),
+        T(test_tokens),
+        T(test_history),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
