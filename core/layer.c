@@ -76,12 +76,46 @@ static void title(json_t *o, const char *member, char **zh, char **en)
     *en = dup_str(json_string_value(json_object_get(t, "en")));
 }
 
+/* "enum" and "aliases": absent, or arrays of strings (a NULL entry would
+ * reach every comparison with an uploaded value). */
+static int check_strings(json_t *jf, const char *member, const char *lid, const char *name,
+                         struct err *e)
+{
+    json_t *a = json_object_get(jf, member), *v;
+    size_t k;
+    if (!a)
+        return 0;
+    if (!json_is_array(a))
+        return err_set(e, ERR_INVALID, "layers: %s.%s.%s: expected an array of strings", lid,
+                       name, member);
+    json_array_foreach(a, k, v) if (!json_is_string(v)) return err_set(
+        e, ERR_INVALID, "layers: %s.%s.%s[%zu]: expected a string", lid, name, member, k);
+    return 0;
+}
+
+/* Columns every layer table has already. */
+static int is_reserved(const char *name)
+{
+    static const char *const cols[] = {"fid", "version", "area_m2", "gj", "geom"};
+    for (size_t k = 0; k < sizeof cols / sizeof *cols; k++)
+        if (!strcmp(name, cols[k]))
+            return 1;
+    return 0;
+}
+
 static int parse_field(json_t *jf, struct field *f, const char *lid, size_t i, struct err *e)
 {
     const char *name = json_string_value(json_object_get(jf, "name"));
+    int rc;
     if (!is_ident(name))
         return err_set(e, ERR_INVALID, "layers: %s.fields[%zu].name: expected a lower-case identifier",
                        lid, i);
+    if (is_reserved(name))
+        return err_set(e, ERR_INVALID, "layers: %s.fields[%zu].name: '%s' is a column of every "
+                       "layer (fid, version, area_m2, gj, geom); choose another name", lid, i, name);
+    if ((rc = check_strings(jf, "enum", lid, name, e)) ||
+        (rc = check_strings(jf, "aliases", lid, name, e)))
+        return rc;
     f->name = strdup(name);
     if (parse_type(json_string_value(json_object_get(jf, "type")), &f->type))
         return err_set(e, ERR_INVALID, "layers: %s.%s.type: expected string, integer, number, "

@@ -168,6 +168,16 @@ static void test_bad_schemas(void **state)
          "layers: x.group_by: must name one of its fields"},
         {XKEY, CODE, ",{\"id\":\"x\",\"key\":\"code\",\"fields\":[" CODE "]}",
          "layers: duplicate layer id 'x'"},
+        /* a schema that would crash every later write, or the table's creation */
+        {XKEY, CODE ",{\"name\":\"kind\",\"type\":\"string\",\"enum\":[\"a\",1]}", "",
+         "layers: x.kind.enum[1]: expected a string"},
+        {XKEY, CODE ",{\"name\":\"kind\",\"type\":\"string\",\"enum\":\"a\"}", "",
+         "layers: x.kind.enum: expected an array of strings"},
+        {XKEY, CODE ",{\"name\":\"kind\",\"type\":\"string\",\"aliases\":[5]}", "",
+         "layers: x.kind.aliases[0]: expected a string"},
+        {XKEY, CODE ",{\"name\":\"version\",\"type\":\"integer\"}", "",
+         "layers: x.fields[1].name: 'version' is a column of every layer (fid, version, "
+         "area_m2, gj, geom); choose another name"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
