@@ -19,7 +19,7 @@
  * - DBF records marked deleted are left out, as desktop GIS hides them.
  * - Text fields keep leading spaces and lose trailing ones (the DBF padding);
  *   a NUL ends a value. Numbers that are all '*' (overflow) read as null. */
-#include "shapefile.h"
+#include "shapefile_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -39,12 +39,8 @@
 #include "crs.h"
 
 #define DEFAULT_MAX_BYTES ((size_t)512 << 20)
-#define DEFAULT_MAX_FEATURES 100000
 #define DEFAULT_MAX_ENTRIES 64
-#define SIDE_MAX 65536 /* a .prj or .cpg: a few hundred bytes in practice */
 #define CHUNK 65536
-#define SHOW_MAX 80 /* bytes of an outside name or value quoted in a message */
-#define ENC_MAX 32
 #define DEFAULT_ENCODING "GBK"
 
 enum member { M_SHP, M_SHX, M_DBF, M_PRJ, M_CPG, M_COUNT };
@@ -60,7 +56,7 @@ struct zread {
     char *chunk;
 };
 
-static int oom(struct err *e)
+int shp_oom(struct err *e)
 {
     return err_set(e, ERR_INTERNAL, "out of memory");
 }
@@ -87,7 +83,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 /* Copies at most n bytes (and at most SHOW_MAX) of an outside string for a
  * message: valid UTF-8 is kept, control characters and any other byte become
  * '?', so that the message is always valid UTF-8 text. */
-static const char *show(char *out, size_t cap, const char *s, size_t n)
+const char *shp_show(char *out, size_t cap, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, o = 0;
@@ -166,14 +162,14 @@ static int codepage_known(const char *name)
 
 /* The encoding of the DBF text: the .cpg's, else the parameter's, else GBK.
  * param was checked by the caller. */
-static int encoding_resolve(const char *cpg, size_t cpg_len, const char *param, char *out,
+int shp_encoding_resolve(const char *cpg, size_t cpg_len, const char *param, char *out,
                             struct err *e)
 {
     char q[SHOW_MAX + 1];
     int r = cpg ? codepage_name(cpg, cpg_len, out, ENC_MAX) : 1;
     if (r < 0 || (r == 0 && !codepage_known(out)))
         return err_set(e, ERR_INVALID, "cpg: unknown code page '%s'",
-                       show(q, sizeof q, cpg, cpg_len));
+                       shp_show(q, sizeof q, cpg, cpg_len));
     if (r == 0)
         return 0;
     if (param && codepage_name(param, strlen(param), out, ENC_MAX) == 0)
@@ -191,7 +187,7 @@ int shapefile_encoding_check(const char *param, struct err *e)
     r = codepage_name(param, strlen(param), name, sizeof name);
     if (r < 0 || (r == 0 && !codepage_known(name)))
         return err_set(e, ERR_PARAM, "encoding: unknown text encoding '%s'",
-                       show(q, sizeof q, param, strlen(param)));
+                       shp_show(q, sizeof q, param, strlen(param)));
     return 0;
 }
 
@@ -252,10 +248,10 @@ static int same_stem(const char *a, const char *shp)
 static int zip_fail(zip_error_t *ze, const char *name, struct err *e)
 {
     char q[SHOW_MAX + 1];
-    show(q, sizeof q, name, strlen(name));
+    shp_show(q, sizeof q, name, strlen(name));
     switch (zip_error_code_zip(ze)) {
     case ZIP_ER_MEMORY:
-        return oom(e);
+        return shp_oom(e);
     case ZIP_ER_NOPASSWD:
     case ZIP_ER_WRONGPASSWD:
     case ZIP_ER_ENCRNOTSUPP:
@@ -280,7 +276,7 @@ static int zip_open_memory(const void *data, size_t len, zip_t **z, struct err *
         return 0;
     }
     if (zip_error_code_zip(&ze) == ZIP_ER_MEMORY)
-        rc = oom(e);
+        rc = shp_oom(e);
     else
         rc = err_set(e, ERR_BAD_REQUEST, "zip: not a readable zip archive (%s)",
                      zip_error_strerror(&ze));
@@ -305,15 +301,15 @@ static int zip_find_members(struct zread *zr, size_t max_entries, struct err *e)
             return err_set(e, ERR_INVALID, "zip: entry %lld has no readable name", (long long)i);
         if (name_unsafe(name))
             return err_set(e, ERR_INVALID, "zip: entry '%s' has an unsafe path",
-                           show(q, sizeof q, name, strlen(name)));
+                           shp_show(q, sizeof q, name, strlen(name)));
         if (entry_kind(name) != M_SHP)
             continue;
         if (shp >= 0)
             return err_set(e, ERR_INVALID,
                            "zip: more than one .shp ('%s', '%s'); upload one "
                            "Shapefile per zip",
-                           show(q, sizeof q, zr->name[M_SHP], strlen(zr->name[M_SHP])),
-                           show(q2, sizeof q2, name, strlen(name)));
+                           shp_show(q, sizeof q, zr->name[M_SHP], strlen(zr->name[M_SHP])),
+                           shp_show(q2, sizeof q2, name, strlen(name)));
         shp = i;
         zr->idx[M_SHP] = i;
         zr->name[M_SHP] = name;
@@ -327,15 +323,15 @@ static int zip_find_members(struct zread *zr, size_t max_entries, struct err *e)
             continue;
         if (zr->idx[m] >= 0)
             return err_set(e, ERR_INVALID, "zip: both '%s' and '%s'; which one is meant?",
-                           show(q, sizeof q, zr->name[m], strlen(zr->name[m])),
-                           show(q2, sizeof q2, name, strlen(name)));
+                           shp_show(q, sizeof q, zr->name[m], strlen(zr->name[m])),
+                           shp_show(q2, sizeof q2, name, strlen(name)));
         zr->idx[m] = i;
         zr->name[m] = name;
     }
     for (int m = M_SHX; m <= M_DBF; m++)
         if (zr->idx[m] < 0) {
             size_t stem = strlen(zr->name[M_SHP]) - 3;
-            show(q, sizeof q, zr->name[M_SHP], stem);
+            shp_show(q, sizeof q, zr->name[M_SHP], stem);
             return err_set(e, ERR_INVALID,
                            "zip: '%s%s' is missing (a Shapefile needs .shp, "
                            ".shx and .dbf)",
@@ -408,7 +404,7 @@ static int member_read(struct zread *zr, int m, int fd, char *mem, size_t cap, s
             rc = write_all(fd, zr->chunk, (size_t)got, e);
         } else if ((size_t)got > cap - *len) {
             rc = err_set(e, ERR_INVALID, "zip: '%s' is larger than %d bytes",
-                         show(q, sizeof q, zr->name[m], strlen(zr->name[m])), SIDE_MAX);
+                         shp_show(q, sizeof q, zr->name[m], strlen(zr->name[m])), SIDE_MAX);
         } else {
             memcpy(mem + *len, zr->chunk, (size_t)got);
             *len += (size_t)got;
@@ -430,7 +426,7 @@ static int side_read(struct zread *zr, int m, char **out, size_t *len, struct er
     if (zr->idx[m] < 0)
         return 0;
     if (!(*out = malloc(SIDE_MAX + 1)))
-        return oom(e);
+        return shp_oom(e);
     rc = member_read(zr, m, -1, *out, SIDE_MAX, len, e);
     (*out)[*len] = '\0';
     return rc;
@@ -681,7 +677,7 @@ static int polygons_json(const SHPObject *o, const struct ring *r, int n, json_t
 fail:
     json_decref(polys);
     json_decref(geom);
-    return oom(e);
+    return shp_oom(e);
 }
 
 /* Sets ring p's span and measures; refuses bad part bounds and non-finite
@@ -708,9 +704,9 @@ static int shape_geometry(const SHPObject *o, json_t **out, struct err *e)
     int rc = 0, n = o->nParts;
     *out = NULL;
     if (o->nSHPType == SHPT_NULL || n <= 0 || o->nVertices <= 0)
-        return (*out = json_null()) ? 0 : oom(e);
+        return (*out = json_null()) ? 0 : shp_oom(e);
     if (!(r = calloc((size_t)n, sizeof *r)))
-        return oom(e);
+        return shp_oom(e);
     for (int p = 0; p < n && rc == 0; p++)
         rc = part_ring(o, p, &r[p], e);
     if (rc == 0) {
@@ -768,9 +764,9 @@ static int value_text(struct dbf_text *t, const char *raw, size_t n, json_t **v,
     while (n > 0 && raw[n - 1] == ' ')
         n--;
     if (n == 0)
-        return (*v = json_null()) ? 0 : oom(e);
+        return (*v = json_null()) ? 0 : shp_oom(e);
     if ((r = text_convert(t, raw, n)) == ERR_INTERNAL)
-        return oom(e);
+        return shp_oom(e);
     if (r < 0 || !(*v = json_string(t->out)))
         return err_set(e, ERR_INVALID, "not valid %s", t->enc);
     return 0;
@@ -797,20 +793,20 @@ static int value_number(const char *raw, size_t n, int decimals, json_t **v, str
     long long ll;
     double d;
     if (len == 0 || strspn(s, "*") == len)
-        return (*v = json_null()) ? 0 : oom(e);
+        return (*v = json_null()) ? 0 : shp_oom(e);
     if (strspn(s, "0123456789+-.eE") != len)
         goto bad;
     errno = 0;
     ll = strtoll(s, &end, 10);
     if (decimals == 0 && errno == 0 && *end == '\0')
-        return (*v = json_integer(ll)) ? 0 : oom(e);
+        return (*v = json_integer(ll)) ? 0 : shp_oom(e);
     errno = 0;
     d = strtod(s, &end);
     if (end == s || *end != '\0' || !isfinite(d))
         goto bad;
-    return (*v = json_real(d)) ? 0 : oom(e);
+    return (*v = json_real(d)) ? 0 : shp_oom(e);
 bad:
-    return err_set(e, ERR_INVALID, "'%s' is not a number", show(q, sizeof q, s, len));
+    return err_set(e, ERR_INVALID, "'%s' is not a number", shp_show(q, sizeof q, s, len));
 }
 
 static int value_logical(const char *raw, size_t n, json_t **v, struct err *e)
@@ -825,7 +821,7 @@ static int value_logical(const char *raw, size_t n, json_t **v, struct err *e)
         *v = json_false();
     else
         return err_set(e, ERR_INVALID, "'%s' is not a logical value (T, F, Y, N or ?)",
-                       show(q, sizeof q, s, len));
+                       shp_show(q, sizeof q, s, len));
     return 0;
 }
 
@@ -835,12 +831,12 @@ static int value_date(const char *raw, size_t n, json_t **v, struct err *e)
     size_t len = trimmed(raw, n, s, sizeof s);
     int y, m, d;
     if (len == 0 || (len == 8 && !strcmp(s, "00000000")))
-        return (*v = json_null()) ? 0 : oom(e);
+        return (*v = json_null()) ? 0 : shp_oom(e);
     if (len != 8 || strspn(s, "0123456789") != 8 || sscanf(s, "%4d%2d%2d", &y, &m, &d) != 3 ||
         m < 1 || m > 12 || d < 1 || d > 31)
-        return err_set(e, ERR_INVALID, "'%s' is not a date (YYYYMMDD)", show(q, sizeof q, s, len));
+        return err_set(e, ERR_INVALID, "'%s' is not a date (YYYYMMDD)", shp_show(q, sizeof q, s, len));
     snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, d);
-    return (*v = json_string(iso)) ? 0 : oom(e);
+    return (*v = json_string(iso)) ? 0 : shp_oom(e);
 }
 
 /* Reads the field descriptors: names converted to UTF-8, types checked. */
@@ -853,7 +849,7 @@ static int fields_read(DBFHandle h, struct dbf_text *t, struct field **out, int 
     *out = f;
     *count = f ? n : 0; /* names stay NULL until set: fields_free frees them all */
     if (!f)
-        return oom(e);
+        return shp_oom(e);
     for (int i = 0; i < n; i++) {
         size_t len;
         int r;
@@ -864,22 +860,22 @@ static int fields_read(DBFHandle h, struct dbf_text *t, struct field **out, int 
             len--;
         r = text_convert(t, raw, len);
         if (r == ERR_INTERNAL || (r == 0 && !(f[i].name = strdup(t->out))))
-            return oom(e);
+            return shp_oom(e);
         if (r < 0)
             return err_set(e, ERR_INVALID, "dbf: the name of field %d is not valid %s", i, t->enc);
         if (f[i].offset < 1 || f[i].width < 0 || f[i].offset + f[i].width > h->nRecordLength)
             return err_set(e, ERR_INVALID, "dbf: field '%s' lies outside the record",
-                           show(q, sizeof q, f[i].name, strlen(f[i].name)));
+                           shp_show(q, sizeof q, f[i].name, strlen(f[i].name)));
         if (!strchr("CNFLD", f[i].type) || !f[i].type)
             return err_set(e, ERR_INVALID,
                            "dbf: field '%s' has type '%c' (only C, N, F, L and D "
                            "are read)",
-                           show(q, sizeof q, f[i].name, strlen(f[i].name)),
+                           shp_show(q, sizeof q, f[i].name, strlen(f[i].name)),
                            isprint((unsigned char)f[i].type) ? f[i].type : '?');
         for (int j = 0; j < i; j++)
             if (!strcmp(f[j].name, f[i].name))
                 return err_set(e, ERR_INVALID, "dbf: field name '%s' appears twice",
-                               show(q, sizeof q, f[i].name, strlen(f[i].name)));
+                               shp_show(q, sizeof q, f[i].name, strlen(f[i].name)));
     }
     return 0;
 }
@@ -919,12 +915,12 @@ static int record_properties(DBFHandle h, struct dbf_text *t, const struct field
         return err_set(e, ERR_INVALID, "features[%zu]: DBF record %d could not be read", index,
                        rec);
     if (!(props = json_object()))
-        return oom(e);
+        return shp_oom(e);
     for (int i = 0; i < nf; i++) {
         json_t *v = NULL;
         int rc = field_value(t, &f[i], row, &v, e);
         if (rc == 0 && json_object_set_new(props, f[i].name, v))
-            rc = oom(e);
+            rc = shp_oom(e);
         if (rc) {
             json_decref(props);
             return rc == ERR_INTERNAL
@@ -1009,18 +1005,18 @@ static int feature_read(struct shp_read *s, int rec, size_t index, json_t **out,
                      shape_type_name(o->nSHPType, tn, sizeof tn),
                      shape_type_name(s->type, tn2, sizeof tn2));
     else if (!f || json_object_set_new(f, "type", json_string("Feature")))
-        rc = oom(e);
+        rc = shp_oom(e);
     else if ((rc = shape_geometry(o, &geom, e)) != 0 && rc != ERR_INTERNAL)
         err_prefix(e, "features[%zu]", index);
     SHPDestroyObject(o);
     /* json_object_set_new takes the value also when it fails */
     if (rc == 0 && json_object_set_new(f, "geometry", geom))
-        rc = oom(e);
+        rc = shp_oom(e);
     if (rc == 0 &&
         (rc = record_properties(s->dbf, &s->text, s->fields, s->nfields, rec, index, &props, e)) ==
             0 &&
         json_object_set_new(f, "properties", props))
-        rc = oom(e);
+        rc = shp_oom(e);
     if (rc) {
         json_decref(f);
         return rc;
@@ -1031,7 +1027,7 @@ static int feature_read(struct shp_read *s, int rec, size_t index, json_t **out,
 
 /* Reads the Shapefile shp (its .shx beside it) and dbf into a new
  * FeatureCollection. */
-static int shp_read_files(const char *shp, const char *dbf, const char *enc, size_t max_features,
+int shp_read_files(const char *shp, const char *dbf, const char *enc, size_t max_features,
                           json_t **fc, struct err *e)
 {
     struct shp_read s = {.text = {.cd = (iconv_t)-1, .enc = enc}};
@@ -1040,7 +1036,7 @@ static int shp_read_files(const char *shp, const char *dbf, const char *enc, siz
     if (rc)
         goto out;
     if (!(features = json_array()) || !(out = json_object())) {
-        rc = oom(e);
+        rc = shp_oom(e);
         goto out;
     }
     for (int i = 0; i < s.n; i++) {
@@ -1050,13 +1046,13 @@ static int shp_read_files(const char *shp, const char *dbf, const char *enc, siz
         if ((rc = feature_read(&s, i, json_array_size(features), &f, e)) != 0)
             goto out;
         if (json_array_append_new(features, f)) {
-            rc = oom(e);
+            rc = shp_oom(e);
             goto out;
         }
     }
     if (json_object_set_new(out, "type", json_string("FeatureCollection")) ||
         json_object_set(out, "features", features)) {
-        rc = oom(e);
+        rc = shp_oom(e);
         goto out;
     }
     *fc = out;
@@ -1070,7 +1066,7 @@ out:
 
 /* ---- the whole read ------------------------------------------------------ */
 
-static int prj_identify(const char *prj, size_t len, int *crs, int *crs_known, struct err *e)
+int shp_prj_identify(const char *prj, size_t len, int *crs, int *crs_known, struct err *e)
 {
     int id, rc;
     if (!prj || strspn(prj, " \t\r\n") == len)
@@ -1106,15 +1102,15 @@ int shapefile_zip_read(const void *zip, size_t len, const char *encoding,
         (rc = zip_open_memory(zip, len, &zr.z, e)) != 0)
         return rc;
     if (!(zr.chunk = malloc(CHUNK))) {
-        rc = oom(e);
+        rc = shp_oom(e);
         goto out;
     }
     if ((rc = zip_find_members(&zr, max_entries, e)) != 0 ||
         (rc = zip_check_declared(&zr, e)) != 0 ||
         (rc = side_read(&zr, M_PRJ, &prj, &prj_len, e)) != 0 ||
         (rc = side_read(&zr, M_CPG, &cpg, &cpg_len, e)) != 0 ||
-        (rc = prj_identify(prj, prj_len, crs, crs_known, e)) != 0 ||
-        (rc = encoding_resolve(cpg, cpg_len, encoding, enc, e)) != 0 ||
+        (rc = shp_prj_identify(prj, prj_len, crs, crs_known, e)) != 0 ||
+        (rc = shp_encoding_resolve(cpg, cpg_len, encoding, enc, e)) != 0 ||
         (rc = tmpdir_make(&t, e)) != 0 || (rc = members_extract(&zr, &t, e)) != 0)
         goto out;
     tmpdir_file(&t, M_SHP, shp, sizeof shp);
@@ -1128,99 +1124,5 @@ out:
     free(cpg);
     free(zr.chunk);
     zip_discard(zr.z);
-    return rc;
-}
-
-/* ---- a Shapefile on disk ------------------------------------------------- */
-
-/* The member of the Shapefile shp with extension ext ("shx"...), beside it:
- * the stem with ext in the case of shp's own extension first, then the other
- * case. 0 and out set when it exists; 1 when it does not (out holds the name
- * in shp's case, for a message). */
-static int sidecar_find(const char *shp, const char *ext, char *out, size_t cap)
-{
-    size_t stem = strlen(shp) - 3;
-    int upper = isupper((unsigned char)shp[stem]);
-    for (int pass = 0; pass < 2; pass++) {
-        int up = pass ? !upper : upper;
-        if (stem + 4 > cap)
-            return 1;
-        memcpy(out, shp, stem);
-        for (int i = 0; i < 3; i++)
-            out[stem + i] = (char)(up ? toupper((unsigned char)ext[i]) : ext[i]);
-        out[stem + 3] = '\0';
-        if (access(out, F_OK) == 0)
-            return 0;
-    }
-    for (int i = 0; i < 3; i++)
-        out[stem + i] = (char)(upper ? toupper((unsigned char)ext[i]) : ext[i]);
-    return 1;
-}
-
-/* Reads an optional small sidecar (.prj, .cpg) into a new NUL-terminated
- * string; *out stays NULL when there is none. */
-static int sidecar_read(const char *shp, const char *ext, char **out, size_t *len, struct err *e)
-{
-    char path[PATH_MAX], q[SHOW_MAX + 1];
-    FILE *f;
-    *out = NULL;
-    *len = 0;
-    if (sidecar_find(shp, ext, path, sizeof path))
-        return 0;
-    if (!(f = fopen(path, "rb")))
-        return err_set(e, ERR_INVALID, "%s: %s", show(q, sizeof q, path, strlen(path)),
-                       strerror(errno));
-    if (!(*out = malloc(SIDE_MAX + 1))) {
-        fclose(f);
-        return oom(e);
-    }
-    *len = fread(*out, 1, SIDE_MAX + 1, f);
-    fclose(f);
-    (*out)[*len <= SIDE_MAX ? *len : SIDE_MAX] = '\0';
-    if (*len > SIDE_MAX)
-        return err_set(e, ERR_INVALID, "%s is larger than %d bytes",
-                       show(q, sizeof q, path, strlen(path)), SIDE_MAX);
-    return 0;
-}
-
-static int sidecar_missing(const char *name, struct err *e)
-{
-    char q[SHOW_MAX + 1];
-    return err_set(e, ERR_INVALID,
-                   "'%s' is missing (a Shapefile needs .shp, .shx and .dbf side by side)",
-                   show(q, sizeof q, name, strlen(name)));
-}
-
-int shapefile_path_read(const char *path, const char *encoding,
-                        const struct shapefile_limits *lim, json_t **fc, int *crs, int *crs_known,
-                        struct err *e)
-{
-    char *prj = NULL, *cpg = NULL, enc[ENC_MAX], shx[PATH_MAX], dbf[PATH_MAX], q[SHOW_MAX + 1];
-    size_t prj_len = 0, cpg_len = 0, n = strlen(path);
-    size_t max_features = lim && lim->max_features ? lim->max_features : DEFAULT_MAX_FEATURES;
-    int rc;
-    *fc = NULL;
-    *crs_known = 0;
-    if ((rc = shapefile_encoding_check(encoding, e)) != 0)
-        return rc;
-    if (n < 4 || strcasecmp(path + n - 4, ".shp") != 0)
-        return err_set(e, ERR_PARAM, "%s: not a .shp file", show(q, sizeof q, path, n));
-    if (access(path, R_OK) != 0)
-        return err_set(e, ERR_NOT_FOUND, "%s: %s", show(q, sizeof q, path, n), strerror(errno));
-    if (sidecar_find(path, "shx", shx, sizeof shx))
-        return sidecar_missing(shx, e);
-    if (sidecar_find(path, "dbf", dbf, sizeof dbf))
-        return sidecar_missing(dbf, e);
-    if ((rc = sidecar_read(path, "prj", &prj, &prj_len, e)) != 0 ||
-        (rc = sidecar_read(path, "cpg", &cpg, &cpg_len, e)) != 0 ||
-        (rc = prj_identify(prj, prj_len, crs, crs_known, e)) != 0 ||
-        (rc = encoding_resolve(cpg, cpg_len, encoding, enc, e)) != 0)
-        goto out;
-    rc = shp_read_files(path, dbf, enc, max_features, fc, e);
-out:
-    if (rc)
-        *crs_known = 0;
-    free(prj);
-    free(cpg);
     return rc;
 }
