@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tempdb.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,16 +93,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char p[160];
     layers_free(f->ls);
     store_close(f->s);
     ctx_free(f->c);
-    unlink(f->path);
-    snprintf(p, sizeof p, "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", f->path);
-    unlink(p);
-    rmdir(f->dir);
+    tempdb_remove(f->path, f->dir);
     free(f);
     return 0;
 }

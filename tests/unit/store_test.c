@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tempdb.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,15 +114,9 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fixture *f = *state;
-    char p[160];
     store_close(f->s);
     layers_free(f->ls);
-    unlink(f->path);
-    snprintf(p, sizeof p, "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", f->path);
-    unlink(p);
-    rmdir(f->dir);
+    tempdb_remove(f->path, f->dir);
     free(f);
     return 0;
 }
