@@ -65,6 +65,20 @@ int auth_token_create(store *s, const char *name, enum role role, const char *gr
     return 0;
 }
 
+static int on_token(void *arg, const struct store_token_row *t, struct err *e)
+{
+    (void)e;
+    buf_printf(arg, "%-20s %-7s %-24s %s%s%s\n", t->name, t->role,
+               t->grids && *t->grids ? t->grids : "-", t->created, t->revoked ? " revoked " : "",
+               t->revoked ? t->revoked : "");
+    return 0;
+}
+
+int auth_token_list(store *s, struct buf *out, struct err *e)
+{
+    return store_token_rows(s, on_token, out, e);
+}
+
 int auth_check(store *s, const char *authorization, struct principal *p, struct err *e)
 {
     struct store_token t;

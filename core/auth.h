@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "err.h"
 #include "store.h"
 
@@ -26,6 +27,10 @@ const char *auth_role_name(enum role r);
  * token[AUTH_TOKEN_MAX]. grids is a comma-separated list or NULL. */
 int auth_token_create(store *s, const char *name, enum role role, const char *grids,
                       char *token, struct err *e);
+
+/* Appends a table of every token, one line each: name, role, grids (- for
+ * none), created, and "revoked AT" for a revoked one. */
+int auth_token_list(store *s, struct buf *out, struct err *e);
 
 /* Checks an Authorization header value. NULL or malformed or unknown ->
  * ERR_UNAUTHORIZED naming what is wrong. */

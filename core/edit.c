@@ -16,6 +16,7 @@
 #include "jsontext.h"
 #include "items.h"
 #include "geom.h"
+#include "history.h"
 
 void edit_result_clear(struct edit_result *r)
 {
@@ -553,7 +554,7 @@ int edit_history(ctx *c, store *s, const struct layer *l, long long fid, struct 
     buf_puts(out, "{\"collection\":");
     buf_put_json_str(out, l->id);
     buf_printf(out, ",\"id\":%lld,\"versions\":[", fid);
-    if ((rc = store_history_get(s, l, fid, live_feature, &lr, out, &n, e)))
+    if ((rc = history_versions_json(s, l, fid, live_feature, &lr, out, &n, e)))
         return rc;
     if (n == 0)
         return err_set(e, ERR_NOT_FOUND, "%s/%lld: no such feature and no history", l->id, fid);

@@ -217,17 +217,27 @@ int store_history_add_at(store *s, const struct layer *l, long long fid, long lo
  * changes. */
 int store_history_keep(store *s, const struct layer *l, long long fid, long long version,
                        const char *feature, struct err *e);
-/* Writes the live feature fid as a history feature when it is at version;
- * else "null". */
-typedef int (*store_live_fn)(void *arg, long long fid, long long version, struct buf *out,
-                             struct err *e);
-/* Appends the version objects of one feature, newest first; *n their count.
- * Rows stored without a copy are written by live(). */
-int store_history_get(store *s, const struct layer *l, long long fid, store_live_fn live,
-                      void *arg, struct buf *out, long long *n, struct err *e);
-/* Appends change objects with seq > since (at most limit); *next = last seq. */
-int store_changes(store *s, long long since, long long limit, struct buf *out,
-                  long long *next, struct err *e);
+/* One row of the history: a version of a feature as written, and when, by
+ * whom, in which change. Everything borrowed for the call. */
+struct store_version {
+    const char *collection;
+    long long fid, version;
+    long long seq;           /* the row's place in the change log */
+    const char *op, *at;
+    const char *by, *change_id;  /* NULL when not recorded */
+    const char *feature;     /* the version as a GeoJSON Feature; NULL: stored
+                                without a copy (it is the live one), or not
+                                read (store_change_rows) */
+};
+/* Callbacks return 0 to go on, 1 to stop early, negative to fail (their
+ * err is passed through). */
+typedef int (*store_version_fn)(void *arg, const struct store_version *v, struct err *e);
+/* The versions of one feature, newest first. */
+int store_history_rows(store *s, const struct layer *l, long long fid, store_version_fn fn,
+                       void *arg, struct err *e);
+/* The change log after seq since, in order, at most limit rows. */
+int store_change_rows(store *s, long long since, long long limit, store_version_fn fn,
+                      void *arg, struct err *e);
 
 /* Tokens: stored by name with a public id and the hash of their secret. */
 struct store_token {
@@ -240,7 +250,13 @@ int store_token_add(store *s, const char *name, const char *id, const unsigned c
                     size_t hash_len, const char *role, const char *grids, struct err *e);
 /* The active token with this public id; ERR_UNAUTHORIZED when none. */
 int store_token_get(store *s, const char *id, struct store_token *t, struct err *e);
-int store_token_list(store *s, struct buf *out, struct err *e);
+/* Every token, active or revoked, by name; fn as for store_history_rows. */
+struct store_token_row {
+    const char *name, *role, *grids, *created;
+    const char *revoked;     /* NULL: active */
+};
+typedef int (*store_token_fn)(void *arg, const struct store_token_row *t, struct err *e);
+int store_token_rows(store *s, store_token_fn fn, void *arg, struct err *e);
 int store_token_revoke(store *s, const char *name, struct err *e);
 
 /* Calls fn with every feature's key and id. */

@@ -19,7 +19,7 @@
  * the commit (a third of a 100 000-feature load's time, measured). */
 #define BULK_CACHE_KIB 4096
 
-void store_bulk_cache_restore(store *s)
+static void bulk_cache_restore(store *s)
 {
     char sql[64];
     if (!s->bulk_cache)
@@ -27,6 +27,15 @@ void store_bulk_cache_restore(store *s)
     snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", s->bulk_cache);
     sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     s->bulk_cache = 0;
+}
+
+/* A rollback brings the triggers back itself; the page cache is ours. */
+static void bulk_forget(store *s)
+{
+    free(s->bulk_triggers);
+    s->bulk_triggers = NULL;
+    bulk_cache_restore(s);
+    s->on_rollback = NULL;
 }
 
 /* The insert triggers a bulk load does without: SpatiaLite's geometry
@@ -43,6 +52,7 @@ int store_bulk_begin(store *s, const struct layer *l, struct err *e)
              " 'onemap_stats_%1$s_i')", l->id);
     s->bulk_rows = 0;
     s->bulk_area = 0;
+    s->on_rollback = bulk_forget;
     if (!(st = store_prep(s, sql, e)))
         return e->code;
     buf_init(&saved);
@@ -293,7 +303,7 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
         s->bulk_triggers = NULL;
     }
     if (!rc)
-        store_bulk_cache_restore(s);
+        bulk_forget(s);
     return rc;
 }
 

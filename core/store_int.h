@@ -1,5 +1,5 @@
-/* store_int: the connection and the helpers that store.c and store_bulk.c
- * share. Internal to store. */
+/* store_int: the connection and the helpers that the store's files share.
+ * Internal to store. */
 #ifndef ONEMAP_STORE_INT_H
 #define ONEMAP_STORE_INT_H
 
@@ -23,6 +23,10 @@ struct store {
     size_t next_evict;
     int immutable; /* opened read-only because its file system is */
     char *bulk_triggers; /* set aside by store_bulk_begin, to be restored */
+    /* what a rollback (or closing) must undo besides the database's own
+     * state, set by whoever changed the connection inside a transaction
+     * (a bulk load); NULL: nothing */
+    void (*on_rollback)(store *s);
     long long bulk_cache; /* the page cache size (PRAGMA cache_size) before it */
     char *ins_layer;     /* the layer whose INSERT ins_sql is */
     char *ins_sql;
@@ -41,14 +45,13 @@ int store_exec(store *s, const char *sql, struct err *e);
 /* A reset statement for sql from the connection's cache, prepared once. */
 sqlite3_stmt *store_prep(store *s, const char *sql, struct err *e);
 void store_bind_value(sqlite3_stmt *st, int idx, const struct value *v);
+/* A column as a value; text borrowed from the statement until it steps. */
+void store_column_value(sqlite3_stmt *st, int col, struct value *v);
 /* The layer's kept totals (store_stats.c): creates its statistics row and
  * triggers; brings a database from before them up to date (in a write
  * transaction of its own); adds a bulk load's rows at its end. */
 int store_stats_install(store *s, const struct layer *l, struct err *e);
 int store_stats_upgrade(store *s, struct err *e);
 int store_stats_bulk_add(store *s, const struct layer *l, struct err *e);
-
-/* Gives back the page cache size a bulk load had lowered. */
-void store_bulk_cache_restore(store *s);
 
 #endif

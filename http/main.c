@@ -402,7 +402,7 @@ static int cmd_token(int argc, char **argv)
             rc = token_add(s, argc - 1, argv + 1, &e);
         else if (!strcmp(sub, "revoke") && !(rc = store_token_revoke(s, argv[3], &e)))
             printf("token '%s' revoked\n", argv[3]);
-        else if (!strcmp(sub, "list") && !(rc = store_token_list(s, &out, &e)))
+        else if (!strcmp(sub, "list") && !(rc = auth_token_list(s, &out, &e)))
             fputs(out.data ? out.data : "", stdout);
     }
     buf_clear(&out);

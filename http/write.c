@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "crs.h"
 #include "edit.h"
+#include "history.h"
 #include "ingest.h"
 #include "items.h"
 #include "ogc.h"
@@ -211,17 +212,13 @@ int h_history(struct req *r, struct res *s, struct err *e)
 int h_changes(struct req *r, struct res *s, struct err *e)
 {
     const char *v;
-    long long since = 0, limit = 1000, next = 0;
+    long long since = 0, limit = 1000;
     int rc;
     if ((v = req_param(r, "since")) && params_ll(v, &since))
         return err_set(e, ERR_PARAM, "since: expected a non-negative integer, got '%s'", v);
     if ((rc = paging_limit_parse(r, &limit, e)) || (rc = req_check_unused(r, e)))
         return rc;
-    buf_puts(&s->body, "{\"changes\":[");
-    if ((rc = store_changes(r->w->store, since, limit, &s->body, &next, e)))
-        return rc;
-    buf_printf(&s->body, "],\"next\":%lld}", next);
-    return 0;
+    return history_changes_json(r->w->store, since, limit, &s->body, e);
 }
 
 static int import_opts(struct req *r, const struct layer *l, struct ingest_opts *o,

@@ -228,6 +228,35 @@ static void test_names(void **state)
     assert_string_equal(e.msg, "a token named 'bob' exists already");
 }
 
+/* The list: one line a token, by name, columns aligned; revoked ones say
+ * when. */
+static void test_list(void **state)
+{
+    struct fixture *f = *state;
+    char tok[AUTH_TOKEN_MAX], want[256];
+    struct buf out;
+    struct err e;
+    buf_init(&out);
+    assert_int_equal(auth_token_create(f->s, "zoe", ROLE_READER, NULL, tok, &e), 0);
+    assert_int_equal(auth_token_create(f->s, "amy", ROLE_EDITOR, "G001,G002", tok, &e), 0);
+    assert_int_equal(store_token_revoke(f->s, "zoe", &e), 0);
+    assert_int_equal(auth_token_list(f->s, &out, &e), 0);
+    /* amy's line: name padded to 20, role to 7, grids to 24, then the time */
+    snprintf(want, sizeof want, "%-20s %-7s %-24s ", "amy", "editor", "G001,G002");
+    assert_int_equal(strncmp(out.data, want, strlen(want)), 0);
+    {
+        const char *zoe = strchr(out.data, '\n') + 1;
+        const char *rev = strstr(zoe, " revoked ");
+        snprintf(want, sizeof want, "%-20s %-7s %-24s ", "zoe", "reader", "-");
+        assert_int_equal(strncmp(zoe, want, strlen(want)), 0);
+        assert_non_null(rev);
+        /* created and revoked: two times of 24 characters */
+        assert_int_equal(rev - (zoe + strlen(want)), 24);
+        assert_string_equal(rev + 9 + 24, "\n");
+    }
+    buf_clear(&out);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -236,6 +265,7 @@ int main(void)
         T(test_create_and_check),
         T(test_refused),
         T(test_names),
+        T(test_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -864,6 +864,16 @@ static void test_extent_outward(void **state)
 
 /* ---- tokens -------------------------------------------------------------- */
 
+static int token_line(void *arg, const struct store_token_row *t, struct err *e)
+{
+    (void)e;
+    assert_non_null(t->created);
+    assert_int_equal(strlen(t->created), 24);
+    buf_printf(arg, "%s %s %s %s%s\n", t->name, t->role, *t->grids ? t->grids : "-",
+               t->revoked ? "revoked=" : "active", t->revoked ? t->revoked : "");
+    return 0;
+}
+
 static void test_tokens(void **state)
 {
     struct fixture *f = *state;
@@ -902,42 +912,39 @@ static void test_tokens(void **state)
     assert_int_equal(store_token_revoke(f->s, "carol", &e), ERR_NOT_FOUND);
     assert_string_equal(e.msg, "no active token named 'carol'");
     buf_init(&list);
-    assert_int_equal(store_token_list(f->s, &list, &e), 0);
-    {
-        char *alice = strstr(list.data, "alice"), *bob = strstr(list.data, "bob");
-        char *nl = alice ? strchr(alice, '\n') : NULL;
-        assert_non_null(alice);
-        assert_non_null(bob);
-        assert_true(alice < bob); /* by name */
-        assert_non_null(nl);
-        *nl = '\0';
-        assert_non_null(strstr(alice, "revoked"));
-        assert_non_null(strstr(alice, "G1,G2"));
-        assert_null(strstr(bob, "revoked"));
-    }
+    assert_int_equal(store_token_rows(f->s, token_line, &list, &e), 0);
+    /* by name; the revoked one with its time of revocation */
+    assert_int_equal(strncmp(list.data, "alice editor G1,G2 revoked=20", 29), 0);
+    assert_string_equal(strchr(list.data, '\n'), "\nbob reader - active\n");
     buf_clear(&list);
 }
 
 /* ---- history ------------------------------------------------------------- */
 
-static int live_calls;
+/* Rows as one line each: "fid/version op at by change_id seq feature", '-'
+ * for NULL; stops after stop_after rows when that is > 0. */
+struct lines {
+    struct buf b;
+    int n, stop_after;
+};
 
-static int live_stub(void *arg, long long fid, long long version, struct buf *out, struct err *e)
+static int version_line(void *arg, const struct store_version *v, struct err *e)
 {
-    (void)arg;
+    struct lines *r = arg;
     (void)e;
-    live_calls++;
-    buf_printf(out, "{\"live\":[%lld,%lld]}", fid, version);
-    return 0;
+    buf_printf(&r->b, "%s:%lld/%lld %s %s %s %s %lld %s\n", v->collection, v->fid, v->version,
+               v->op, v->at && strlen(v->at) == 24 && v->at[23] == 'Z' ? (strncmp(v->at, "2024", 4) ? "now" : v->at) : "BAD",
+               v->by ? v->by : "-", v->change_id ? v->change_id : "-", v->seq,
+               v->feature ? v->feature : "-");
+    return ++r->n == r->stop_after;
 }
 
 static void test_history(void **state)
 {
     struct fixture *f = *state;
-    struct buf out;
-    long long n, next;
+    struct lines r = {.n = 0};
     struct err e;
-    buf_init(&out);
+    buf_init(&r.b);
     assert_int_equal(store_history_add(f->s, f->plots, 7, 1, "create", "alice", "c1",
                                        "{\"v\":1}", &e), 0);
     assert_int_equal(store_history_add_at(f->s, f->plots, 7, 2, "import",
@@ -945,57 +952,43 @@ static void test_history(void **state)
     assert_int_equal(store_history_add(f->s, f->grids, 7, 1, "create", "bob", "c3", "{\"g\":1}",
                                        &e), 0);
 
-    /* newest first; the row without a copy is written by live() */
-    live_calls = 0;
-    assert_int_equal(store_history_get(f->s, f->plots, 7, live_stub, NULL, &out, &n, &e), 0);
-    assert_int_equal(n, 2);
-    assert_int_equal(live_calls, 1);
-    {
-        static const char want[] =
-            "{\"version\":2,\"op\":\"import\",\"at\":\"2024-05-06T07:08:09.010Z\","
-            "\"by\":null,\"change_id\":\"c2\",\"seq\":2,\"feature\":{\"live\":[7,2]}},"
-            "{\"version\":1,\"op\":\"create\",\"at\":\"";
-        assert_int_equal(strncmp(out.data, want, sizeof want - 1), 0);
-        /* the time of now, as strftime('%Y-%m-%dT%H:%M:%fZ') writes it */
-        assert_int_equal(strlen(out.data + sizeof want - 1) > 24, 1);
-        assert_int_equal(out.data[sizeof want - 1 + 23], 'Z');
-        assert_non_null(strstr(out.data, "\"by\":\"alice\",\"change_id\":\"c1\",\"seq\":1,"
-                                         "\"feature\":{\"v\":1}}"));
-    }
-    buf_reset(&out);
+    /* newest first; the row without a copy has no feature */
+    assert_int_equal(store_history_rows(f->s, f->plots, 7, version_line, &r, &e), 0);
+    assert_string_equal(r.b.data, "plots:7/2 import 2024-05-06T07:08:09.010Z - c2 2 -\n"
+                                  "plots:7/1 create now alice c1 1 {\"v\":1}\n");
+    buf_reset(&r.b);
 
-    /* kept: the copy replaces the live call; a row with a copy is not touched */
+    /* kept: the copy fills the row; a row with a copy is not touched */
     assert_int_equal(store_history_keep(f->s, f->plots, 7, 2, "{\"v\":2}", &e), 0);
     assert_int_equal(store_history_keep(f->s, f->plots, 7, 1, "{\"v\":\"other\"}", &e), 0);
-    live_calls = 0;
-    assert_int_equal(store_history_get(f->s, f->plots, 7, live_stub, NULL, &out, &n, &e), 0);
-    assert_int_equal(live_calls, 0);
-    assert_non_null(strstr(out.data, "\"seq\":2,\"feature\":{\"v\":2}}"));
-    assert_non_null(strstr(out.data, "\"by\":\"alice\",\"change_id\":\"c1\",\"seq\":1,"
-                                     "\"feature\":{\"v\":1}}"));
-    buf_reset(&out);
+    assert_int_equal(store_history_rows(f->s, f->plots, 7, version_line, &r, &e), 0);
+    assert_string_equal(r.b.data, "plots:7/2 import 2024-05-06T07:08:09.010Z - c2 2 {\"v\":2}\n"
+                                  "plots:7/1 create now alice c1 1 {\"v\":1}\n");
+    buf_reset(&r.b);
+
+    /* stopped early by the callback */
+    r.n = 0;
+    r.stop_after = 1;
+    assert_int_equal(store_history_rows(f->s, f->plots, 7, version_line, &r, &e), 0);
+    assert_int_equal(r.n, 1);
+    r.stop_after = 0;
+    buf_reset(&r.b);
 
     /* another feature: nothing */
-    assert_int_equal(store_history_get(f->s, f->plots, 8, live_stub, NULL, &out, &n, &e), 0);
-    assert_int_equal(n, 0);
+    assert_int_equal(store_history_rows(f->s, f->plots, 8, version_line, &r, &e), 0);
+    assert_true(r.b.len == 0);
 
-    /* changes after seq 1, at most 5 */
-    buf_reset(&out);
-    assert_int_equal(store_changes(f->s, 1, 5, &out, &next, &e), 0);
-    assert_int_equal(next, 3);
-    assert_non_null(strstr(out.data, "{\"seq\":2,\"collection\":\"plots\",\"id\":7,\"op\":\"import\","
-                                     "\"version\":2,"));
-    assert_non_null(strstr(out.data, "{\"seq\":3,\"collection\":\"grids\",\"id\":7,\"op\":\"create\","
-                                     "\"version\":1,"));
-    assert_null(strstr(out.data, "\"seq\":1,"));
-    buf_reset(&out);
-    assert_int_equal(store_changes(f->s, 0, 1, &out, &next, &e), 0);
-    assert_int_equal(next, 1);
-    buf_reset(&out);
-    assert_int_equal(store_changes(f->s, 3, 10, &out, &next, &e), 0);
-    assert_int_equal(next, 3);
-    assert_true(out.len == 0);
-    buf_clear(&out);
+    /* changes after seq 1, at most 5: no features read */
+    assert_int_equal(store_change_rows(f->s, 1, 5, version_line, &r, &e), 0);
+    assert_string_equal(r.b.data, "plots:7/2 import 2024-05-06T07:08:09.010Z - c2 2 -\n"
+                                  "grids:7/1 create now bob c3 3 -\n");
+    buf_reset(&r.b);
+    assert_int_equal(store_change_rows(f->s, 0, 1, version_line, &r, &e), 0);
+    assert_string_equal(r.b.data, "plots:7/1 create now alice c1 1 -\n");
+    buf_reset(&r.b);
+    assert_int_equal(store_change_rows(f->s, 3, 10, version_line, &r, &e), 0);
+    assert_true(r.b.len == 0);
+    buf_clear(&r.b);
 }
 
 int main(void)
