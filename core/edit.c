@@ -216,39 +216,54 @@ static int parse_one(ctx *c, const struct edit_req *q, const json_t *j, int crs,
                          FEATURE_STRICT, f, e);
 }
 
-static int create_many(ctx *c, store *s, const struct edit_req *q, const json_t *feats,
-                       struct edit_result *r, struct err *e)
+/* Creates features, all or nothing: one Feature (one), or the features of a
+ * FeatureCollection (feats), whose errors name features[i]. One feature's
+ * reply is the feature itself (r->fid, q->feature_out) and its bounds; a
+ * collection's, the ids (r->ids) and every feature's bounds (r->more). */
+static int create(ctx *c, store *s, const struct edit_req *q, const json_t *one,
+                  const json_t *feats, struct edit_result *r, struct err *e)
 {
-    size_t n = json_array_size(feats), i;
+    size_t n = one ? 1 : json_array_size(feats), i;
     struct feature_in *fs;
     int rc = 0;
     if (q->max_features && n > q->max_features)
         return err_set(e, ERR_TOO_LARGE, "features: %zu features, more than the limit of %zu "
                        "(max_features)", n, q->max_features);
-    if (!(fs = calloc(n ? n : 1, sizeof *fs)) || !(r->more = calloc(n ? n : 1, sizeof *r->more))) {
+    if (!(fs = calloc(n ? n : 1, sizeof *fs)) ||
+        (!one && !(r->more = calloc(n ? n : 1, sizeof *r->more)))) {
         free(fs);
         return err_set(e, ERR_INTERNAL, "out of memory");
     }
     for (i = 0; i < n && !rc; i++)
-        if ((rc = parse_one(c, q, json_array_get(feats, i), q->crs, &fs[i], e)) ||
-            (rc = authorise(c, s, q, NULL, fs[i].geom, e)))
+        if (((rc = parse_one(c, q, one ? one : json_array_get(feats, i), q->crs, &fs[i], e)) ||
+             (rc = authorise(c, s, q, NULL, fs[i].geom, e))) && !one)
             err_prefix(e, "features[%zu]", i);
     if (!rc && !(rc = store_begin(s, e))) {
-        buf_putc(&r->ids, '[');
+        if (!one)
+            buf_putc(&r->ids, '[');
         for (i = 0; i < n && !rc; i++) {
             long long fid;
             if ((rc = feature_insert(c, s, q->layer, &fs[i], &fid, e)) ||
                 (rc = history(c, s, q, fid, "create", r, e))) {
-                err_prefix(e, "features[%zu]", i);
+                if (!one)
+                    err_prefix(e, "features[%zu]", i);
                 break;
+            }
+            if (one) {
+                r->fid = fid;
+                rc = feature_out(c, s, q, fid, r, e);
+                continue;
             }
             buf_printf(&r->ids, "%s%lld", i ? "," : "", fid);
             if (geom_bounds(c, fs[i].geom, &r->more[r->n_more]) == 0)
                 r->n_more++;
         }
-        buf_putc(&r->ids, ']');
+        if (!one)
+            buf_putc(&r->ids, ']');
         if (rc || (rc = store_commit(s, e)))
             store_rollback(s);
+        else if (one)
+            add_box(c, r, fs[0].geom);
         else
             r->created = n;
     }
@@ -262,10 +277,8 @@ int edit_create(ctx *c, store *s, const struct edit_req *q, const char *body, si
                 struct edit_result *r, struct err *e)
 {
     json_t *j = NULL;
-    struct feature_in f;
     const char *type;
     int rc;
-    memset(&f, 0, sizeof f);
     buf_init(&r->ids);
     if (q->change_id)
         snprintf(r->change_id, sizeof r->change_id, "%s", q->change_id);
@@ -274,24 +287,12 @@ int edit_create(ctx *c, store *s, const struct edit_req *q, const char *body, si
     if ((rc = parse_body(c, q, body, len, &j, e)))
         return rc;
     type = json_string_value(json_object_get(j, "type"));
-    if (type && !strcmp(type, "FeatureCollection")) {
-        if (!json_is_array(json_object_get(j, "features")))
-            rc = err_set(e, ERR_INVALID, "features: expected an array");
-        else
-            rc = create_many(c, s, q, json_object_get(j, "features"), r, e);
-        goto out;
-    }
-    if ((rc = parse_one(c, q, j, q->crs, &f, e)) || (rc = authorise(c, s, q, NULL, f.geom, e)) ||
-        (rc = store_begin(s, e)))
-        goto out;
-    if ((rc = feature_insert(c, s, q->layer, &f, &r->fid, e)) ||
-        (rc = history(c, s, q, r->fid, "create", r, e)) ||
-        (rc = feature_out(c, s, q, r->fid, r, e)) || (rc = store_commit(s, e)))
-        store_rollback(s);
+    if (!type || strcmp(type, "FeatureCollection"))
+        rc = create(c, s, q, j, NULL, r, e);
+    else if (!json_is_array(json_object_get(j, "features")))
+        rc = err_set(e, ERR_INVALID, "features: expected an array");
     else
-        add_box(c, r, f.geom);
-out:
-    feature_in_clear(c, &f);
+        rc = create(c, s, q, NULL, json_object_get(j, "features"), r, e);
     json_decref(j);
     return rc;
 }
