@@ -216,6 +216,16 @@ static int parse_one(ctx *c, const struct edit_req *q, const json_t *j, int crs,
                          FEATURE_STRICT, f, e);
 }
 
+/* A write's result starts with its change id: the caller's or a new one. */
+static void start_change(const struct edit_req *q, struct edit_result *r)
+{
+    buf_init(&r->ids);
+    if (q->change_id)
+        snprintf(r->change_id, sizeof r->change_id, "%s", q->change_id);
+    else
+        edit_change_id(r->change_id);
+}
+
 /* Creates features, all or nothing: one Feature (one), or the features of a
  * FeatureCollection (feats), whose errors name features[i]. One feature's
  * reply is the feature itself (r->fid, q->feature_out) and its bounds; a
@@ -279,11 +289,7 @@ int edit_create(ctx *c, store *s, const struct edit_req *q, const char *body, si
     json_t *j = NULL;
     const char *type;
     int rc;
-    buf_init(&r->ids);
-    if (q->change_id)
-        snprintf(r->change_id, sizeof r->change_id, "%s", q->change_id);
-    else
-        edit_change_id(r->change_id);
+    start_change(q, r);
     if ((rc = parse_body(c, q, body, len, &j, e)))
         return rc;
     type = json_string_value(json_object_get(j, "type"));
@@ -352,11 +358,7 @@ static int begin_edit(ctx *c, store *s, const struct edit_req *q, long long fid,
                       struct current *cur, struct edit_result *r, struct err *e)
 {
     int rc;
-    buf_init(&r->ids);
-    if (q->change_id)
-        snprintf(r->change_id, sizeof r->change_id, "%s", q->change_id);
-    else
-        edit_change_id(r->change_id);
+    start_change(q, r);
     if ((rc = store_begin(s, e)))
         return rc;
     if ((rc = read_current(c, s, q->layer, fid, cur, e)))

@@ -21,6 +21,7 @@ static int on_version(void *arg, const struct store_version *v, struct err *e)
 {
     struct versions_run *run = arg;
     struct buf *out = run->out;
+    int rc;
     buf_printf(out, "%s{\"version\":%lld", run->n++ ? "," : "", v->version);
     put_text(out, "op", v->op);
     put_text(out, "at", v->at);
@@ -29,8 +30,8 @@ static int on_version(void *arg, const struct store_version *v, struct err *e)
     buf_printf(out, ",\"seq\":%lld,\"feature\":", v->seq);
     if (v->feature)
         buf_puts(out, v->feature);
-    else if (run->live(run->arg, v->fid, v->version, out, e))
-        return -1;
+    else if ((rc = run->live(run->arg, v->fid, v->version, out, e)))
+        return rc;
     buf_putc(out, '}');
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <spatialite.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,6 +111,19 @@ sqlite3_stmt *store_prep(store *s, const char *sql, struct err *e)
         return NULL;
     }
     return st;
+}
+
+sqlite3_stmt *store_prepf(store *s, struct err *e, const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof sql)
+        return err_set(e, ERR_INTERNAL, "SQL text too long"), NULL;
+    return store_prep(s, sql, e);
 }
 
 /* Opens s->db on path (a file name, or a URI with SQLITE_OPEN_URI) and sets
@@ -312,4 +326,12 @@ void store_column_value(sqlite3_stmt *st, int col, struct value *v)
         break;
     default: v->type = VAL_NULL;
     }
+}
+
+int store_rows_end(store *s, sqlite3_stmt *st, int step, int rc, const char *what, struct err *e)
+{
+    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = store_db_err(s, e, what);
+    sqlite3_reset(st);
+    return rc > 0 ? 0 : rc;
 }

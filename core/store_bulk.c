@@ -246,9 +246,8 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
     w.s = s;
     w.next_node = 2;
     /* the node size the index was made with (its root's), kept */
-    snprintf(sql, sizeof sql, "SELECT length(data) FROM \"idx_%s_geom_node\" WHERE nodeno = 1",
-             l->id);
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = store_prepf(s, e, "SELECT length(data) FROM \"idx_%s_geom_node\" WHERE nodeno = 1",
+             l->id)))
         return e->code;
     if (sqlite3_step(st) == SQLITE_ROW)
         w.node_size = sqlite3_column_int(st, 0);
@@ -313,13 +312,11 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
 
 int store_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e)
 {
-    char sql[256];
     sqlite3_stmt *st;
     int rc = 0;
     /* AUTOINCREMENT's counter (never reused ids) and the table's own */
-    snprintf(sql, sizeof sql, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE"
-             " name = '%s'), 0), coalesce((SELECT max(fid) FROM \"%s\"), 0)) + 1", l->id, l->id);
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = store_prepf(s, e, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE"
+             " name = '%s'), 0), coalesce((SELECT max(fid) FROM \"%s\"), 0)) + 1", l->id, l->id)))
         return e->code;
     if (sqlite3_step(st) == SQLITE_ROW)
         *fid = sqlite3_column_int64(st, 0);
@@ -390,14 +387,12 @@ int store_history_add_range(store *s, const struct layer *l, long long first, lo
                             const char *op, const char *at, const char *by,
                             const char *change_id, struct err *e)
 {
-    char sql[512];
     sqlite3_stmt *st;
     int rc = 0;
-    snprintf(sql, sizeof sql, "WITH RECURSIVE f(x) AS (SELECT ?1 UNION ALL SELECT x + 1 FROM f"
+    if (!(st = store_prepf(s, e, "WITH RECURSIVE f(x) AS (SELECT ?1 UNION ALL SELECT x + 1 FROM f"
              " WHERE x < ?2) INSERT INTO onemap_history (collection, fid, version, op, at, by,"
              " change_id, feature) SELECT ?3, x, 1, ?4, coalesce(?5, %s), ?6, ?7, '' FROM f",
-             STORE_NOW);
-    if (!(st = store_prep(s, sql, e)))
+             STORE_NOW)))
         return e->code;
     sqlite3_bind_int64(st, 1, first);
     sqlite3_bind_int64(st, 2, last);

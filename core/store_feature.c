@@ -81,12 +81,10 @@ int store_feature_insert(store *s, const struct layer *l, const struct value *va
 int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
                       size_t *len, struct err *e)
 {
-    char sql[256];
     sqlite3_stmt *st;
     int rc = 0;
     *wkb = NULL;
-    snprintf(sql, sizeof sql, "SELECT AsBinary(geom) FROM \"%s\" WHERE fid = ?", l->id);
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = store_prepf(s, e, "SELECT AsBinary(geom) FROM \"%s\" WHERE fid = ?", l->id)))
         return e->code;
     sqlite3_bind_int64(st, 1, fid);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
@@ -106,11 +104,9 @@ int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned c
 int store_layer_count_upto(store *s, const struct layer *l, long long limit, long long *count,
                            struct err *e)
 {
-    char sql[256];
     sqlite3_stmt *st;
     int rc = 0;
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM \"%s\" LIMIT ?)", l->id);
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = store_prepf(s, e, "SELECT count(*) FROM (SELECT 1 FROM \"%s\" LIMIT ?)", l->id)))
         return e->code;
     sqlite3_bind_int64(st, 1, limit);
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -124,11 +120,9 @@ int store_layer_count_upto(store *s, const struct layer *l, long long limit, lon
 int store_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
                              struct err *e)
 {
-    char sql[256];
     sqlite3_stmt *st;
     int rc = 0;
-    snprintf(sql, sizeof sql, "SELECT fid FROM \"%s\" WHERE \"%s\" = ?", l->id, l->key);
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = store_prepf(s, e, "SELECT fid FROM \"%s\" WHERE \"%s\" = ?", l->id, l->key)))
         return e->code;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -187,11 +181,9 @@ out:
 
 int store_feature_delete(store *s, const struct layer *l, long long fid, struct err *e)
 {
-    char sql[256];
     sqlite3_stmt *st;
     int rc = 0;
-    snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE fid = ?", l->id);
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = store_prepf(s, e, "DELETE FROM \"%s\" WHERE fid = ?", l->id)))
         return e->code;
     sqlite3_bind_int64(st, 1, fid);
     if (sqlite3_step(st) != SQLITE_DONE)
@@ -204,18 +196,13 @@ int store_feature_delete(store *s, const struct layer *l, long long fid, struct 
 
 int store_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, struct err *e)
 {
-    char sql[256];
     sqlite3_stmt *st;
     int step, rc = 0;
-    snprintf(sql, sizeof sql, "SELECT \"%s\", fid FROM \"%s\"", l->key, l->id);
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = store_prepf(s, e, "SELECT \"%s\", fid FROM \"%s\"", l->key, l->id)))
         return e->code;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         if ((rc = fn(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                      e)))
             break;
-    sqlite3_reset(st);
-    if (!rc && step != SQLITE_DONE)
-        rc = store_db_err(s, e, l->id);
-    return rc;
+    return store_rows_end(s, st, step, rc, l->id, e);
 }

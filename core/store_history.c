@@ -21,13 +21,11 @@ int store_history_add_at(store *s, const struct layer *l, long long fid, long lo
                          const char *op, const char *at, const char *by, const char *change_id,
                          const char *feature, struct err *e)
 {
-    char sql[512];
     sqlite3_stmt *st;
     int rc = 0;
-    snprintf(sql, sizeof sql, "INSERT INTO onemap_history (collection, fid, version, op, at, by,"
+    if (!(st = store_prepf(s, e, "INSERT INTO onemap_history (collection, fid, version, op, at, by,"
              " change_id, feature) VALUES (?1, ?2, ?3, ?4, coalesce(?8, %s), ?5, ?6, ?7)",
-             STORE_NOW);
-    if (!(st = store_prep(s, sql, e)))
+             STORE_NOW)))
         return e->code;
     sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, fid);
@@ -96,10 +94,7 @@ int store_history_rows(store *s, const struct layer *l, long long fid, store_ver
         if ((rc = fn(arg, &v, e)))
             break;
     }
-    sqlite3_reset(st);
-    if (rc)
-        return rc < 0 ? e->code : 0;
-    return step == SQLITE_DONE ? 0 : store_db_err(s, e, "history");
+    return store_rows_end(s, st, step, rc, "history", e);
 }
 
 int store_change_rows(store *s, long long since, long long limit, store_version_fn fn,
@@ -126,8 +121,5 @@ int store_change_rows(store *s, long long since, long long limit, store_version_
         if ((rc = fn(arg, &v, e)))
             break;
     }
-    sqlite3_reset(st);
-    if (rc)
-        return rc < 0 ? e->code : 0;
-    return step == SQLITE_DONE ? 0 : store_db_err(s, e, "changes");
+    return store_rows_end(s, st, step, rc, "changes", e);
 }

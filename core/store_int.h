@@ -44,7 +44,15 @@ int store_db_err(store *s, struct err *e, const char *what);
 int store_exec(store *s, const char *sql, struct err *e);
 /* A reset statement for sql from the connection's cache, prepared once. */
 sqlite3_stmt *store_prep(store *s, const char *sql, struct err *e);
+/* store_prep of the SQL that fmt makes (a layer's table name, the time as
+ * STORE_NOW writes it); the statement is cached under the whole text. */
+sqlite3_stmt *store_prepf(store *s, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void store_bind_value(sqlite3_stmt *st, int idx, const struct value *v);
+/* How a loop over st's rows, calling back for each, ends: a callback's
+ * stop (rc > 0) is success, its failure (rc < 0, its err set) is returned,
+ * else SQLite's last step decides (what names the statement). Resets st. */
+int store_rows_end(store *s, sqlite3_stmt *st, int step, int rc, const char *what, struct err *e);
 /* A column as a value; text borrowed from the statement until it steps. */
 void store_column_value(sqlite3_stmt *st, int col, struct value *v);
 /* The layer's kept totals (store_stats.c): creates its statistics row and

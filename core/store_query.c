@@ -245,11 +245,7 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
         if (rc)
             break;
     }
-    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = store_db_err(s, e, l->id);
-    if (rc > 0)
-        rc = 0;
-    sqlite3_reset(st);
+    rc = store_rows_end(s, st, step, rc, l->id, e);
 out:
     free(vals);
     buf_clear(&b);
@@ -281,12 +277,7 @@ int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_
         if ((rc = fn(arg, sqlite3_column_int64(st, 0), mbr, e)))
             break;
     }
-    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = store_db_err(s, e, l->id);
-    if (rc > 0)
-        rc = 0;
-    sqlite3_reset(st);
-    return rc;
+    return store_rows_end(s, st, step, rc, l->id, e);
 }
 
 int store_query_count(store *s, const struct store_query *q, long long *count, struct err *e)

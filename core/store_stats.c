@@ -147,11 +147,9 @@ static float be_float(const unsigned char *p)
 static int root_extent(store *s, const struct layer *l, double ext[4], struct err *e)
 {
     enum { CELL = 8 + 4 * 4 };
-    char sql[256];
     sqlite3_stmt *st;
     int rc = 1;
-    snprintf(sql, sizeof sql, "SELECT data FROM \"idx_%s_geom_node\" WHERE nodeno = 1", l->id);
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = store_prepf(s, e, "SELECT data FROM \"idx_%s_geom_node\" WHERE nodeno = 1", l->id)))
         return e->code;
     if (sqlite3_step(st) == SQLITE_ROW) {
         const unsigned char *p = sqlite3_column_blob(st, 0);

@@ -13,12 +13,10 @@
 int store_token_add(store *s, const char *name, const char *id, const unsigned char *hash,
                     size_t hash_len, const char *role, const char *grids, struct err *e)
 {
-    char sql[256];
     sqlite3_stmt *st;
     int rc = 0;
-    snprintf(sql, sizeof sql, "INSERT INTO onemap_tokens (name, id, hash, role, grids, created)"
-             " VALUES (?, ?, ?, ?, ?, %s)", STORE_NOW);
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = store_prepf(s, e, "INSERT INTO onemap_tokens (name, id, hash, role, grids, created)"
+             " VALUES (?, ?, ?, ?, ?, %s)", STORE_NOW)))
         return e->code;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
@@ -74,20 +72,15 @@ int store_token_rows(store *s, store_token_fn fn, void *arg, struct err *e)
         if ((rc = fn(arg, &t, e)))
             break;
     }
-    sqlite3_reset(st);
-    if (rc)
-        return rc < 0 ? e->code : 0;
-    return step == SQLITE_DONE ? 0 : store_db_err(s, e, "tokens");
+    return store_rows_end(s, st, step, rc, "tokens", e);
 }
 
 int store_token_revoke(store *s, const char *name, struct err *e)
 {
-    char sql[256];
     sqlite3_stmt *st;
     int rc = 0;
-    snprintf(sql, sizeof sql, "UPDATE onemap_tokens SET revoked = %s WHERE name = ?"
-             " AND revoked IS NULL", STORE_NOW);
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = store_prepf(s, e, "UPDATE onemap_tokens SET revoked = %s WHERE name = ?"
+             " AND revoked IS NULL", STORE_NOW)))
         return e->code;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
