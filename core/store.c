@@ -1,337 +1,245 @@
-/* store: SQLite + SpatiaLite persistence. This file owns the connection,
- * its prepared statement cache and transactions; the rest is split by noun
- * (store_schema, store_feature, store_query, store_bulk, store_stats,
- * store_history, store_token), and every SQL string of onemap is in one of
- * them. The store knows layers only as schemas (layer.h) and geometries only
- * as WKB and GeoJSON text: GEOS and PROJ are other modules' business. */
+/* store: the one seam to the database, whichever it is. A store is opened
+ * on a file (SQLite + SpatiaLite, sl_*.c) or on a libpq URL (PostgreSQL +
+ * PostGIS, pg_*.c); every operation goes to the backend that opened it. */
 #include "store.h"
 
-#include <sqlite3.h>
-#include <stdarg.h>
-#include <spatialite.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 
-#include "buf.h"
-#include "splite.h"
+#include "pg.h"
+#include "sl.h"
 #include "store_int.h"
 
-/* SQLite's result codes to ours: a database that is busy, read-only, full or
- * failing is unavailable (503, try again later), not a fault of the request
- * nor of onemap. */
-static int code_of(int rc)
+#define OPS(s) ((s)->ops)
+
+int store_is_url(const char *db)
 {
-    switch (rc) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_FULL:
-    case SQLITE_READONLY:
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_PROTOCOL: return ERR_UNAVAILABLE;
-    case SQLITE_CONSTRAINT: return ERR_CONFLICT;
-    default: return ERR_INTERNAL;
-    }
+    return !strncmp(db, "postgresql://", 13) || !strncmp(db, "postgres://", 11);
 }
 
-int store_db_err(store *s, struct err *e, const char *what)
+int store_open(const char *db, int flags, store **out, struct err *e)
 {
-    if (sqlite3_errcode(s->db) == SQLITE_INTERRUPT && s->cancel && s->cancel->why)
-        return cancel_err(s->cancel, e);
-    return err_set(e, code_of(sqlite3_errcode(s->db)), "%s: %s", what, sqlite3_errmsg(s->db));
+    if (store_is_url(db))
+        return pg_open(db, flags, out, e);
+    return sl_open(db, flags, out, e);
 }
-
-/* SQLite asks every few thousand virtual machine steps: a non-zero answer
- * interrupts the statement (SQLITE_INTERRUPT), and an interrupted write in
- * a transaction rolls the whole transaction back. */
-static int on_progress(void *arg)
-{
-    return cancel_check(arg) != CANCEL_NO;
-}
-
-void store_set_cancel(store *s, struct cancel *c)
-{
-    s->cancel = c;
-    sqlite3_progress_handler(s->db, c ? 4000 : 0, c ? on_progress : NULL, c);
-}
-
-int store_exec(store *s, const char *sql, struct err *e)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = sqlite3_errcode(s->db) == SQLITE_INTERRUPT && s->cancel && s->cancel->why
-                     ? cancel_err(s->cancel, e)
-                     : err_set(e, code_of(sqlite3_errcode(s->db)), "database: %s",
-                               msg ? msg : "error");
-        sqlite3_free(msg);
-        return rc;
-    }
-    return 0;
-}
-
-/* Returns a reset statement for sql from the cache, preparing it once. */
-sqlite3_stmt *store_prep(store *s, const char *sql, struct err *e)
-{
-    size_t i;
-    sqlite3_stmt *st = NULL;
-    struct cached_stmt *slot;
-    /* a statement still stepping (a query nested in another's callback on
-     * the same SQL) is skipped; a second copy is prepared */
-    for (i = 0; i < s->n_cache; i++)
-        if (!sqlite3_stmt_busy(s->cache[i].st) && !strcmp(s->cache[i].sql, sql)) {
-            sqlite3_reset(s->cache[i].st);
-            sqlite3_clear_bindings(s->cache[i].st);
-            return s->cache[i].st;
-        }
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        store_db_err(s, e, "prepare");
-        return NULL;
-    }
-    if (s->n_cache < STMT_CACHE) {
-        slot = &s->cache[s->n_cache++];
-    } else {
-        for (i = 0; i < STMT_CACHE && sqlite3_stmt_busy(s->cache[s->next_evict].st); i++)
-            s->next_evict = (s->next_evict + 1) % STMT_CACHE;
-        slot = &s->cache[s->next_evict];
-        s->next_evict = (s->next_evict + 1) % STMT_CACHE;
-        sqlite3_finalize(slot->st);
-        free(slot->sql);
-    }
-    slot->sql = strdup(sql);
-    slot->st = st;
-    if (!slot->sql) {
-        sqlite3_finalize(st);
-        slot->st = NULL;
-        s->n_cache--;
-        err_set(e, ERR_INTERNAL, "out of memory");
-        return NULL;
-    }
-    return st;
-}
-
-sqlite3_stmt *store_prepf(store *s, struct err *e, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof sql)
-        return err_set(e, ERR_INTERNAL, "SQL text too long"), NULL;
-    return store_prep(s, sql, e);
-}
-
-/* Opens s->db on path (a file name, or a URI with SQLITE_OPEN_URI) and sets
- * the connection up. */
-static long cache_kib = 65536;          /* per connection */
-static long long mmap_bytes = 1LL << 30; /* per connection */
 
 void store_set_memory(long cache_mib, long mmap_mib)
 {
-    cache_kib = cache_mib * 1024;
-    mmap_bytes = (long long)mmap_mib << 20;
+    sl_set_memory(cache_mib, mmap_mib);
 }
 
-/* SQLite's memory statistics take a global mutex on every allocation, which
- * the worker threads would contend for; onemap never reads them. */
-static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
-static void sqlite_setup(void)
+int store_history_add(store *s, const struct layer *l, long long fid, long long version,
+                      const char *op, const char *by, const char *change_id, const char *feature,
+                      struct err *e)
 {
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    sqlite3_initialize();
-}
-
-static int connect(store *s, const char *path, int oflags, int flags, struct err *e)
-{
-    char pragmas[256];
-    pthread_once(&sqlite_once, sqlite_setup);
-    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-        return err_set(e, ERR_IO, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
-    s->spatialite = spatialite_alloc_connection();
-    spatialite_init_ex(s->db, s->spatialite, 0);
-    sqlite3_busy_timeout(s->db, 10000);
-    /* CQL2 LIKE is case-sensitive */
-    sqlite3_exec(s->db, "PRAGMA case_sensitive_like=ON", NULL, NULL, NULL);
-    sqlite3_extended_result_codes(s->db, 0);
-    /* statement journals and sorts in memory: on disk they cost more than
-     * half of a large import's time */
-    snprintf(pragmas, sizeof pragmas,
-             "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-%ld;"
-             " PRAGMA temp_store=MEMORY; PRAGMA mmap_size=%lld;", cache_kib, mmap_bytes);
-    if (store_exec(s, pragmas, e) ||
-        (!(flags & STORE_READONLY) && store_exec(s, "PRAGMA journal_mode=WAL;", e)) ||
-        store_exec(s, "SELECT count(*) FROM sqlite_master;", e))
-        return e ? e->code : ERR_INTERNAL;
-    return 0;
-}
-
-static void disconnect(store *s)
-{
-    for (size_t i = 0; i < s->n_cache; i++) {
-        sqlite3_finalize(s->cache[i].st);
-        free(s->cache[i].sql);
-    }
-    s->n_cache = 0;
-    sqlite3_close(s->db);
-    s->db = NULL;
-    if (s->spatialite)
-        spatialite_cleanup_ex(s->spatialite);
-    s->spatialite = NULL;
-}
-
-static int on_readonly_fs(const char *path)
-{
-    struct statvfs st;
-    return statvfs(path, &st) == 0 && (st.f_flag & ST_RDONLY);
-}
-
-/* A database on a read-only file system cannot have its -wal and -shm
- * files made, so SQLite cannot open it in WAL mode; as nothing can change
- * it, it is opened immutable instead, and every write is refused as
- * ERR_UNAVAILABLE (the file system may come back writable: callers reopen). */
-static int connect_immutable(store *s, const char *path, struct err *e)
-{
-    struct buf uri;
-    int rc;
-    buf_init(&uri);
-    buf_puts(&uri, "file:");
-    for (const char *p = path; *p; p++) {
-        if (*p == '%' || *p == '?' || *p == '#')
-            buf_printf(&uri, "%%%02X", (unsigned char)*p);
-        else
-            buf_putc(&uri, *p);
-    }
-    buf_puts(&uri, "?immutable=1");
-    rc = uri.oom ? err_set(e, ERR_INTERNAL, "out of memory")
-                 : connect(s, uri.data, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, STORE_READONLY, e);
-    buf_clear(&uri);
-    s->immutable = rc == 0;
-    return rc;
-}
-
-int store_degraded(const store *s)
-{
-    return s && s->immutable;
-}
-
-int store_open(const char *path, int flags, store **out, struct err *e)
-{
-    store *s = calloc(1, sizeof *s);
-    int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-    int rc;
-    *out = NULL;
-    if (!s)
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    if (flags & STORE_CREATE)
-        oflags |= SQLITE_OPEN_CREATE;
-    rc = connect(s, path, oflags, flags, e);
-    if (rc && !(flags & STORE_CREATE) && on_readonly_fs(path)) {
-        disconnect(s);
-        err_clear(e);
-        rc = connect_immutable(s, path, e);
-    }
-    if (!rc && !(flags & (STORE_CREATE | STORE_READONLY)))
-        rc = store_stats_upgrade(s, e);
-    if (rc) {
-        store_close(s);
-        return rc;
-    }
-    *out = s;
-    return 0;
+    return store_history_add_at(s, l, fid, version, op, NULL, by, change_id, feature, e);
 }
 
 void store_close(store *s)
 {
-    if (!s)
-        return;
-    if (s->on_rollback)
-        s->on_rollback(s);
-    free(s->ins_sql);
-    free(s->ins_layer);
-    disconnect(s);
-    free(s);
+    if (s)
+        OPS(s)->close(s);
+}
+
+int store_degraded(const store *s)
+{
+    return s && OPS(s)->degraded(s);
+}
+
+void store_set_cancel(store *s, struct cancel *c)
+{
+    OPS(s)->set_cancel(s, c);
+}
+
+int store_init(store *s, const char *layers_json, struct err *e)
+{
+    return OPS(s)->init(s, layers_json, e);
+}
+
+int store_layers_get(store *s, struct layers **out, struct err *e)
+{
+    return OPS(s)->layers_get(s, out, e);
 }
 
 int store_begin(store *s, struct err *e)
 {
-    return store_exec(s, "BEGIN IMMEDIATE", e);
+    return OPS(s)->begin(s, e);
 }
 
 int store_commit(store *s, struct err *e)
 {
-    return store_exec(s, "COMMIT", e);
-}
-
-static int step_cached(store *s, const char *sql)
-{
-    struct err ignored;
-    sqlite3_stmt *st = store_prep(s, sql, &ignored);
-    int rc;
-    if (!st)
-        return -1;
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-void store_read_begin(store *s)
-{
-    if (sqlite3_get_autocommit(s->db))
-        step_cached(s, "BEGIN");
-}
-
-void store_read_end(store *s)
-{
-    if (!sqlite3_get_autocommit(s->db) && step_cached(s, "COMMIT"))
-        store_rollback(s);
+    return OPS(s)->commit(s, e);
 }
 
 void store_rollback(store *s)
 {
-    if (!sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    if (s->on_rollback)
-        s->on_rollback(s);
+    OPS(s)->rollback(s);
 }
 
-void store_bind_value(sqlite3_stmt *st, int idx, const struct value *v)
+void store_read_begin(store *s)
 {
-    switch (v->type) {
-    case VAL_INT: sqlite3_bind_int64(st, idx, v->i); break;
-    case VAL_REAL: sqlite3_bind_double(st, idx, v->d); break;
-    case VAL_TEXT: sqlite3_bind_text(st, idx, v->s, -1, SQLITE_TRANSIENT); break;
-    default: sqlite3_bind_null(st, idx);
-    }
+    OPS(s)->read_begin(s);
 }
 
-void store_column_value(sqlite3_stmt *st, int col, struct value *v)
+void store_read_end(store *s)
 {
-    switch (sqlite3_column_type(st, col)) {
-    case SQLITE_INTEGER:
-        v->type = VAL_INT;
-        v->i = sqlite3_column_int64(st, col);
-        break;
-    case SQLITE_FLOAT:
-        v->type = VAL_REAL;
-        v->d = sqlite3_column_double(st, col);
-        break;
-    case SQLITE_TEXT:
-        v->type = VAL_TEXT;
-        v->s = (const char *)sqlite3_column_text(st, col);
-        break;
-    default: v->type = VAL_NULL;
-    }
+    OPS(s)->read_end(s);
 }
 
-int store_rows_end(store *s, sqlite3_stmt *st, int step, int rc, const char *what, struct err *e)
+int store_feature_insert(store *s, const struct layer *l, const struct value *vals,
+                         const unsigned char *wkb, size_t wkb_len, const char *gj, double area_m2,
+                         long long *fid, struct err *e)
 {
-    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = store_db_err(s, e, what);
-    sqlite3_reset(st);
-    return rc > 0 ? 0 : rc;
+    return OPS(s)->feature_insert(s, l, vals, wkb, wkb_len, gj, area_m2, fid, e);
+}
+
+int store_feature_insert_blob(store *s, const struct layer *l, const struct value *vals,
+                              const unsigned char *blob, size_t blob_len, const char *gj,
+                              double area_m2, long long *fid, struct err *e)
+{
+    return OPS(s)->feature_insert_blob(s, l, vals, blob, blob_len, gj, area_m2, fid, e);
+}
+
+int store_bulk_begin(store *s, const struct layer *l, struct err *e)
+{
+    return OPS(s)->bulk_begin(s, l, e);
+}
+
+int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
+                   struct err *e)
+{
+    return OPS(s)->bulk_end(s, l, boxes, n, e);
+}
+
+int store_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e)
+{
+    return OPS(s)->bulk_first_fid(s, l, fid, e);
+}
+
+int store_bulk_insert(store *s, const struct layer *l, long long first_fid,
+                      const struct store_new_row *rows, size_t n, struct err *e)
+{
+    return OPS(s)->bulk_insert(s, l, first_fid, rows, n, e);
+}
+
+int store_history_add_range(store *s, const struct layer *l, long long first, long long last,
+                            const char *op, const char *at, const char *by, const char *change_id,
+                            struct err *e)
+{
+    return OPS(s)->history_add_range(s, l, first, last, op, at, by, change_id, e);
+}
+
+int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
+                     struct err *e)
+{
+    return OPS(s)->query_rows(s, q, fn, arg, e);
+}
+
+int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects,
+                store_box_fn fn, void *arg, struct err *e)
+{
+    return OPS(s)->boxes(s, l, rects, n_rects, fn, arg, e);
+}
+
+int store_query_count(store *s, const struct store_query *q, long long *count, struct err *e)
+{
+    return OPS(s)->query_count(s, q, count, e);
+}
+
+int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
+                      size_t *len, struct err *e)
+{
+    return OPS(s)->feature_wkb(s, l, fid, wkb, len, e);
+}
+
+int store_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
+                             struct err *e)
+{
+    return OPS(s)->feature_fid_by_key(s, l, key, fid, e);
+}
+
+int store_feature_update(store *s, const struct layer *l, long long fid, long long version,
+                         const struct value *vals, const unsigned char *wkb, size_t wkb_len,
+                         const char *gj, double area_m2, struct err *e)
+{
+    return OPS(s)->feature_update(s, l, fid, version, vals, wkb, wkb_len, gj, area_m2, e);
+}
+
+int store_feature_delete(store *s, const struct layer *l, long long fid, struct err *e)
+{
+    return OPS(s)->feature_delete(s, l, fid, e);
+}
+
+int store_history_add_at(store *s, const struct layer *l, long long fid, long long version,
+                         const char *op, const char *at, const char *by, const char *change_id,
+                         const char *feature, struct err *e)
+{
+    return OPS(s)->history_add_at(s, l, fid, version, op, at, by, change_id, feature, e);
+}
+
+int store_history_keep(store *s, const struct layer *l, long long fid, long long version,
+                       const char *feature, struct err *e)
+{
+    return OPS(s)->history_keep(s, l, fid, version, feature, e);
+}
+
+int store_history_rows(store *s, const struct layer *l, long long fid, store_version_fn fn,
+                       void *arg, struct err *e)
+{
+    return OPS(s)->history_rows(s, l, fid, fn, arg, e);
+}
+
+int store_change_rows(store *s, long long since, long long limit, store_version_fn fn, void *arg,
+                      struct err *e)
+{
+    return OPS(s)->change_rows(s, since, limit, fn, arg, e);
+}
+
+int store_token_add(store *s, const char *name, const char *id, const unsigned char *hash,
+                    size_t hash_len, const char *role, const char *grids, struct err *e)
+{
+    return OPS(s)->token_add(s, name, id, hash, hash_len, role, grids, e);
+}
+
+int store_token_get(store *s, const char *id, struct store_token *t, struct err *e)
+{
+    return OPS(s)->token_get(s, id, t, e);
+}
+
+int store_token_rows(store *s, store_token_fn fn, void *arg, struct err *e)
+{
+    return OPS(s)->token_rows(s, fn, arg, e);
+}
+
+int store_token_revoke(store *s, const char *name, struct err *e)
+{
+    return OPS(s)->token_revoke(s, name, e);
+}
+
+int store_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, struct err *e)
+{
+    return OPS(s)->key_fids(s, l, fn, arg, e);
+}
+
+int store_layer_count_upto(store *s, const struct layer *l, long long limit, long long *count,
+                           struct err *e)
+{
+    return OPS(s)->layer_count_upto(s, l, limit, count, e);
+}
+
+int store_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
+                       struct err *e)
+{
+    return OPS(s)->layer_extent(s, l, ext, count, e);
+}
+
+int store_layer_totals(store *s, const struct layer *l, long long *count, double *area_m2,
+                       struct err *e)
+{
+    return OPS(s)->layer_totals(s, l, count, area_m2, e);
+}
+
+int store_data_version(store *s, long long *version, struct err *e)
+{
+    return OPS(s)->data_version(s, version, e);
 }

@@ -35,6 +35,9 @@ struct value {
 void store_set_memory(long cache_mib, long mmap_mib);
 
 int store_open(const char *path, int flags, store **out, struct err *e);
+/* Whether db names a PostgreSQL database (a postgresql:// or postgres://
+ * URL) rather than a SQLite file. */
+int store_is_url(const char *db);
 void store_close(store *s);
 int store_degraded(const store *s);
 

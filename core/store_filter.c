@@ -631,3 +631,18 @@ int store_filter_compile(ctx *c, const struct layer *l, const struct cql2_node *
     buf_clear(&k.sql);
     return rc;
 }
+
+void store_filter_clear(struct store_filter *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n_binds; i++) {
+        free(f->binds[i].s);
+        free(f->binds[i].blob);
+    }
+    free(f->binds);
+    free(f->sql);
+    f->sql = NULL;
+    f->binds = NULL;
+    f->n_binds = 0;
+}

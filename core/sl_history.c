@@ -1,5 +1,5 @@
-/* store_history: the history of every feature version and the change log
- * it makes, as rows; core/history writes them as the API's JSON. */
+/* sl_history (SQLite backend): the history of every feature version and the
+ * change log it makes, as rows; core/history writes them as the API's JSON. */
 #include "store.h"
 
 #include <sqlite3.h>
@@ -8,22 +8,15 @@
 #include <string.h>
 
 #include "buf.h"
-#include "store_int.h"
+#include "sl_int.h"
 
-int store_history_add(store *s, const struct layer *l, long long fid, long long version,
-                      const char *op, const char *by, const char *change_id, const char *feature,
-                      struct err *e)
-{
-    return store_history_add_at(s, l, fid, version, op, NULL, by, change_id, feature, e);
-}
-
-int store_history_add_at(store *s, const struct layer *l, long long fid, long long version,
+int sl_history_add_at(store *s, const struct layer *l, long long fid, long long version,
                          const char *op, const char *at, const char *by, const char *change_id,
                          const char *feature, struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
-    if (!(st = store_prepf(s, e, "INSERT INTO onemap_history (collection, fid, version, op, at, by,"
+    if (!(st = sl_prepf(s, e, "INSERT INTO onemap_history (collection, fid, version, op, at, by,"
              " change_id, feature) VALUES (?1, ?2, ?3, ?4, coalesce(?8, %s), ?5, ?6, ?7)",
              STORE_NOW)))
         return e->code;
@@ -38,15 +31,15 @@ int store_history_add_at(store *s, const struct layer *l, long long fid, long lo
     sqlite3_bind_text(st, 7, feature ? feature : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, at, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = store_db_err(s, e, "history");
+        rc = sl_db_err(s, e, "history");
     sqlite3_reset(st);
     return rc;
 }
 
-int store_history_keep(store *s, const struct layer *l, long long fid, long long version,
+int sl_history_keep(store *s, const struct layer *l, long long fid, long long version,
                        const char *feature, struct err *e)
 {
-    sqlite3_stmt *st = store_prep(s, "UPDATE onemap_history SET feature = ?4 WHERE collection = ?1"
+    sqlite3_stmt *st = sl_prep(s, "UPDATE onemap_history SET feature = ?4 WHERE collection = ?1"
                                " AND fid = ?2 AND version = ?3 AND feature = ''", e);
     int rc = 0;
     if (!st)
@@ -56,7 +49,7 @@ int store_history_keep(store *s, const struct layer *l, long long fid, long long
     sqlite3_bind_int64(st, 3, version);
     sqlite3_bind_text(st, 4, feature, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = store_db_err(s, e, "history");
+        rc = sl_db_err(s, e, "history");
     sqlite3_reset(st);
     return rc;
 }
@@ -67,10 +60,10 @@ static const char *text_or_null(sqlite3_stmt *st, int col)
                                                        : (const char *)sqlite3_column_text(st, col);
 }
 
-int store_history_rows(store *s, const struct layer *l, long long fid, store_version_fn fn,
+int sl_history_rows(store *s, const struct layer *l, long long fid, store_version_fn fn,
                        void *arg, struct err *e)
 {
-    sqlite3_stmt *st = store_prep(s, "SELECT version, op, at, by, change_id, feature, seq FROM"
+    sqlite3_stmt *st = sl_prep(s, "SELECT version, op, at, by, change_id, feature, seq FROM"
                                " onemap_history WHERE collection = ? AND fid = ?"
                                " ORDER BY version DESC, seq DESC", e);
     int step, rc = 0;
@@ -94,13 +87,13 @@ int store_history_rows(store *s, const struct layer *l, long long fid, store_ver
         if ((rc = fn(arg, &v, e)))
             break;
     }
-    return store_rows_end(s, st, step, rc, "history", e);
+    return sl_rows_end(s, st, step, rc, "history", e);
 }
 
-int store_change_rows(store *s, long long since, long long limit, store_version_fn fn,
+int sl_change_rows(store *s, long long since, long long limit, store_version_fn fn,
                       void *arg, struct err *e)
 {
-    sqlite3_stmt *st = store_prep(s, "SELECT seq, collection, fid, op, version, at, by, change_id"
+    sqlite3_stmt *st = sl_prep(s, "SELECT seq, collection, fid, op, version, at, by, change_id"
                                " FROM onemap_history WHERE seq > ? ORDER BY seq LIMIT ?", e);
     int step, rc = 0;
     if (!st)
@@ -121,5 +114,5 @@ int store_change_rows(store *s, long long since, long long limit, store_version_
         if ((rc = fn(arg, &v, e)))
             break;
     }
-    return store_rows_end(s, st, step, rc, "changes", e);
+    return sl_rows_end(s, st, step, rc, "changes", e);
 }

@@ -1,25 +1,24 @@
-/* store_stats: each layer's totals kept current by the database itself, so
- * that metadata pages cost O(1) whatever the layer's size. A table
- * onemap_layer_stats holds per layer its number of features, their total
- * area and a count of changes; triggers on the layer's table update it in the
- * same transaction as every insert, update and delete (a bulk load, whose
- * per-row triggers are set aside, adds its rows at the end), so the figures
- * are exact and visible to every connection and process at once. The extent
- * is read from the spatial index's root node: SQLite's R-tree keeps each
- * node's box the union of its children's, shrinking it on deletes as well.
- * Databases made before the table existed get it when first opened for
- * writing. */
+/* sl_stats (SQLite backend): each layer's totals kept current by the database
+ * itself, so that metadata pages cost O(1) whatever the layer's size. A table
+ * onemap_layer_stats holds per layer its number of features, their total area
+ * and a count of changes; triggers on the layer's table update it in the same
+ * transaction as every insert, update and delete (a bulk load, whose per-row
+ * triggers are set aside, adds its rows at the end), so the figures are exact
+ * and visible to every connection and process at once. The extent is read from
+ * the spatial index's root node: SQLite's R-tree keeps each node's box the
+ * union of its children's, shrinking it on deletes as well. Databases made
+ * before the table existed get it when first opened for writing. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "store_int.h"
+#include "sl_int.h"
 
 #define STATS_TABLE_SQL                                                                        \
     "CREATE TABLE IF NOT EXISTS onemap_layer_stats (layer TEXT PRIMARY KEY,"                    \
     " features INTEGER NOT NULL, area_m2 REAL NOT NULL, changes INTEGER NOT NULL)"
 
-int store_stats_install(store *s, const struct layer *l, struct err *e)
+int sl_stats_install(store *s, const struct layer *l, struct err *e)
 {
     char sql[2048];
     snprintf(sql, sizeof sql,
@@ -36,7 +35,7 @@ int store_stats_install(store *s, const struct layer *l, struct err *e)
              " UPDATE onemap_layer_stats SET area_m2 = area_m2 + NEW.area_m2 - OLD.area_m2,"
              " changes = changes + 1 WHERE layer = '%1$s'; END;",
              l->id);
-    return store_exec(s, sql, e);
+    return sl_exec(s, sql, e);
 }
 
 static int have_stats(store *s)
@@ -45,7 +44,7 @@ static int have_stats(store *s)
                                          NULL, NULL, NULL) == SQLITE_OK;
 }
 
-int store_stats_upgrade(store *s, struct err *e)
+int sl_stats_upgrade(store *s, struct err *e)
 {
     struct layers *ls = NULL;
     int rc;
@@ -53,26 +52,26 @@ int store_stats_upgrade(store *s, struct err *e)
         sqlite3_table_column_metadata(s->db, NULL, "onemap_meta", "key", NULL, NULL, NULL, NULL,
                                       NULL) != SQLITE_OK)
         return 0; /* up to date, read-only, or not initialised yet */
-    if ((rc = store_begin(s, e)))
+    if ((rc = sl_begin(s, e)))
         return rc;
     if (!have_stats(s)) { /* another process may have been first */
-        if ((rc = store_layers_get(s, &ls, e)) == 0)
+        if ((rc = sl_layers_get(s, &ls, e)) == 0)
             for (size_t i = 0; i < ls->n && !rc; i++)
-                rc = store_stats_install(s, &ls->v[i], e);
+                rc = sl_stats_install(s, &ls->v[i], e);
         layers_free(ls);
     }
-    if (rc || (rc = store_commit(s, e)))
-        store_rollback(s);
+    if (rc || (rc = sl_commit(s, e)))
+        sl_rollback(s);
     return rc;
 }
 
-int store_stats_bulk_add(store *s, const struct layer *l, struct err *e)
+int sl_stats_bulk_add(store *s, const struct layer *l, struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
     if (!s->bulk_rows)
         return 0;
-    if (!(st = store_prep(s, "UPDATE onemap_layer_stats SET features = features + ?1,"
+    if (!(st = sl_prep(s, "UPDATE onemap_layer_stats SET features = features + ?1,"
                              " area_m2 = area_m2 + ?2, changes = changes + 1 WHERE layer = ?3",
                           e)))
         return e->code;
@@ -80,14 +79,14 @@ int store_stats_bulk_add(store *s, const struct layer *l, struct err *e)
     sqlite3_bind_double(st, 2, s->bulk_area);
     sqlite3_bind_text(st, 3, l->id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = store_db_err(s, e, "layer statistics");
+        rc = sl_db_err(s, e, "layer statistics");
     sqlite3_reset(st);
     s->bulk_rows = 0;
     s->bulk_area = 0;
     return rc;
 }
 
-int store_layer_totals(store *s, const struct layer *l, long long *count, double *area_m2,
+int sl_layer_totals(store *s, const struct layer *l, long long *count, double *area_m2,
                        struct err *e)
 {
     sqlite3_stmt *st;
@@ -95,9 +94,9 @@ int store_layer_totals(store *s, const struct layer *l, long long *count, double
     int rc = 0;
     if (!have_stats(s)) { /* a read-only database from before: counted */
         snprintf(sql, sizeof sql, "SELECT count(*), total(area_m2) FROM \"%s\"", l->id);
-        st = store_prep(s, sql, e);
+        st = sl_prep(s, sql, e);
     } else {
-        st = store_prep(s, "SELECT features, area_m2 FROM onemap_layer_stats WHERE layer = ?1", e);
+        st = sl_prep(s, "SELECT features, area_m2 FROM onemap_layer_stats WHERE layer = ?1", e);
         if (st)
             sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
     }
@@ -110,24 +109,24 @@ int store_layer_totals(store *s, const struct layer *l, long long *count, double
     } else {
         rc = sqlite3_errcode(s->db) == SQLITE_DONE || sqlite3_errcode(s->db) == SQLITE_OK
                  ? err_set(e, ERR_INTERNAL, "%s: no statistics kept", l->id)
-                 : store_db_err(s, e, l->id);
+                 : sl_db_err(s, e, l->id);
     }
     sqlite3_reset(st);
     return rc;
 }
 
-int store_data_version(store *s, long long *version, struct err *e)
+int sl_data_version(store *s, long long *version, struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
     if (!have_stats(s))
         return err_set(e, ERR_NOT_FOUND, "no layer statistics kept");
-    if (!(st = store_prep(s, "SELECT total(changes) FROM onemap_layer_stats", e)))
+    if (!(st = sl_prep(s, "SELECT total(changes) FROM onemap_layer_stats", e)))
         return e->code;
     if (sqlite3_step(st) == SQLITE_ROW)
         *version = sqlite3_column_int64(st, 0);
     else
-        rc = store_db_err(s, e, "layer statistics");
+        rc = sl_db_err(s, e, "layer statistics");
     sqlite3_reset(st);
     return rc;
 }
@@ -149,7 +148,7 @@ static int root_extent(store *s, const struct layer *l, double ext[4], struct er
     enum { CELL = 8 + 4 * 4 };
     sqlite3_stmt *st;
     int rc = 1;
-    if (!(st = store_prepf(s, e, "SELECT data FROM \"idx_%s_geom_node\" WHERE nodeno = 1", l->id)))
+    if (!(st = sl_prepf(s, e, "SELECT data FROM \"idx_%s_geom_node\" WHERE nodeno = 1", l->id)))
         return e->code;
     if (sqlite3_step(st) == SQLITE_ROW) {
         const unsigned char *p = sqlite3_column_blob(st, 0);
@@ -172,17 +171,17 @@ static int root_extent(store *s, const struct layer *l, double ext[4], struct er
             rc = err_set(e, ERR_INTERNAL, "%s: spatial index root node is malformed", l->id);
         }
     } else if (sqlite3_errcode(s->db) != SQLITE_DONE) {
-        rc = store_db_err(s, e, l->id);
+        rc = sl_db_err(s, e, l->id);
     }
     sqlite3_reset(st);
     return rc;
 }
 
-int store_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
+int sl_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
                        struct err *e)
 {
     int rc;
-    if ((rc = store_layer_totals(s, l, count, NULL, e)))
+    if ((rc = sl_layer_totals(s, l, count, NULL, e)))
         return rc;
     return root_extent(s, l, ext, e);
 }

@@ -1,5 +1,5 @@
-/* store_feature: one feature's row — insert, update, delete, its geometry,
- * its id by key. */
+/* sl_feature (SQLite backend): one feature's row — insert, update, delete, its
+ * geometry, its id by key. */
 #include "store.h"
 
 #include <sqlite3.h>
@@ -9,7 +9,7 @@
 
 #include "buf.h"
 #include "splite.h"
-#include "store_int.h"
+#include "sl_int.h"
 
 /* The layer's INSERT, its SQL made once per connection and layer (a bulk
  * load runs it a hundred thousand times). */
@@ -17,7 +17,7 @@ static sqlite3_stmt *insert_stmt(store *s, const struct layer *l, struct err *e)
 {
     struct buf b;
     if (s->ins_sql && s->ins_layer && !strcmp(s->ins_layer, l->id))
-        return store_prep(s, s->ins_sql, e);
+        return sl_prep(s, s->ins_sql, e);
     buf_init(&b);
     buf_printf(&b, "INSERT INTO \"%s\" (area_m2, gj, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
@@ -33,10 +33,10 @@ static sqlite3_stmt *insert_stmt(store *s, const struct layer *l, struct err *e)
     buf_clear(&b);
     if (!s->ins_sql)
         return err_set(e, ERR_INTERNAL, "out of memory"), NULL;
-    return store_prep(s, s->ins_sql, e);
+    return sl_prep(s, s->ins_sql, e);
 }
 
-int store_feature_insert_blob(store *s, const struct layer *l, const struct value *vals,
+int sl_feature_insert_blob(store *s, const struct layer *l, const struct value *vals,
                               const unsigned char *blob, size_t blob_len, const char *gj,
                               double area_m2, long long *fid, struct err *e)
 {
@@ -48,9 +48,9 @@ int store_feature_insert_blob(store *s, const struct layer *l, const struct valu
     sqlite3_bind_text(st, 2, gj, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, blob, (int)blob_len, SQLITE_STATIC);
     for (size_t i = 0; i < l->n_fields; i++)
-        store_bind_value(st, (int)i + 4, &vals[i]);
+        sl_bind_value(st, (int)i + 4, &vals[i]);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = store_db_err(s, e, l->id);
+        rc = sl_db_err(s, e, l->id);
         if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
             rc = err_set(e, ERR_CONFLICT, "%s: a feature with %s '%s' exists already", l->id,
                          l->key, vals[l->key_field].s);
@@ -61,7 +61,7 @@ int store_feature_insert_blob(store *s, const struct layer *l, const struct valu
     return rc;
 }
 
-int store_feature_insert(store *s, const struct layer *l, const struct value *vals,
+int sl_feature_insert(store *s, const struct layer *l, const struct value *vals,
                          const unsigned char *wkb, size_t wkb_len, const char *gj,
                          double area_m2, long long *fid, struct err *e)
 {
@@ -72,19 +72,19 @@ int store_feature_insert(store *s, const struct layer *l, const struct value *va
         rc = err_set(e, ERR_INVALID, "%s: geometry: not a 2D geometry SpatiaLite can store",
                      l->id);
     else
-        rc = store_feature_insert_blob(s, l, vals, (const unsigned char *)blob.data, blob.len,
+        rc = sl_feature_insert_blob(s, l, vals, (const unsigned char *)blob.data, blob.len,
                                        gj, area_m2, fid, e);
     buf_clear(&blob);
     return rc;
 }
 
-int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
+int sl_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
                       size_t *len, struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
     *wkb = NULL;
-    if (!(st = store_prepf(s, e, "SELECT AsBinary(geom) FROM \"%s\" WHERE fid = ?", l->id)))
+    if (!(st = sl_prepf(s, e, "SELECT AsBinary(geom) FROM \"%s\" WHERE fid = ?", l->id)))
         return e->code;
     sqlite3_bind_int64(st, 1, fid);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
@@ -101,28 +101,28 @@ int store_feature_wkb(store *s, const struct layer *l, long long fid, unsigned c
     return rc;
 }
 
-int store_layer_count_upto(store *s, const struct layer *l, long long limit, long long *count,
+int sl_layer_count_upto(store *s, const struct layer *l, long long limit, long long *count,
                            struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
-    if (!(st = store_prepf(s, e, "SELECT count(*) FROM (SELECT 1 FROM \"%s\" LIMIT ?)", l->id)))
+    if (!(st = sl_prepf(s, e, "SELECT count(*) FROM (SELECT 1 FROM \"%s\" LIMIT ?)", l->id)))
         return e->code;
     sqlite3_bind_int64(st, 1, limit);
     if (sqlite3_step(st) == SQLITE_ROW)
         *count = sqlite3_column_int64(st, 0);
     else
-        rc = store_db_err(s, e, l->id);
+        rc = sl_db_err(s, e, l->id);
     sqlite3_reset(st);
     return rc;
 }
 
-int store_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
+int sl_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
                              struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
-    if (!(st = store_prepf(s, e, "SELECT fid FROM \"%s\" WHERE \"%s\" = ?", l->id, l->key)))
+    if (!(st = sl_prepf(s, e, "SELECT fid FROM \"%s\" WHERE \"%s\" = ?", l->id, l->key)))
         return e->code;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -134,7 +134,7 @@ int store_feature_fid_by_key(store *s, const struct layer *l, const char *key, l
 }
 
 
-int store_feature_update(store *s, const struct layer *l, long long fid, long long version,
+int sl_feature_update(store *s, const struct layer *l, long long fid, long long version,
                          const struct value *vals, const unsigned char *wkb, size_t wkb_len,
                          const char *gj, double area_m2, struct err *e)
 {
@@ -148,7 +148,7 @@ int store_feature_update(store *s, const struct layer *l, long long fid, long lo
     for (i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\" = ?%zu", l->fields[i].name, i + 6);
     buf_puts(&b, " WHERE fid = ?5");
-    if (b.oom || !(st = store_prep(s, b.data, e))) {
+    if (b.oom || !(st = sl_prep(s, b.data, e))) {
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
         goto out;
     }
@@ -163,9 +163,9 @@ int store_feature_update(store *s, const struct layer *l, long long fid, long lo
     sqlite3_bind_blob(st, 4, blob.data, (int)blob.len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, fid);
     for (i = 0; i < l->n_fields; i++)
-        store_bind_value(st, (int)i + 6, &vals[i]);
+        sl_bind_value(st, (int)i + 6, &vals[i]);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = store_db_err(s, e, l->id);
+        rc = sl_db_err(s, e, l->id);
         if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
             rc = err_set(e, ERR_CONFLICT, "%s: a feature with %s '%s' exists already", l->id,
                          l->key, vals[l->key_field].s);
@@ -179,30 +179,30 @@ out:
     return rc;
 }
 
-int store_feature_delete(store *s, const struct layer *l, long long fid, struct err *e)
+int sl_feature_delete(store *s, const struct layer *l, long long fid, struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
-    if (!(st = store_prepf(s, e, "DELETE FROM \"%s\" WHERE fid = ?", l->id)))
+    if (!(st = sl_prepf(s, e, "DELETE FROM \"%s\" WHERE fid = ?", l->id)))
         return e->code;
     sqlite3_bind_int64(st, 1, fid);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = store_db_err(s, e, l->id);
+        rc = sl_db_err(s, e, l->id);
     else if (sqlite3_changes(s->db) != 1)
         rc = err_set(e, ERR_NOT_FOUND, "%s/%lld: no such feature", l->id, fid);
     sqlite3_reset(st);
     return rc;
 }
 
-int store_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, struct err *e)
+int sl_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, struct err *e)
 {
     sqlite3_stmt *st;
     int step, rc = 0;
-    if (!(st = store_prepf(s, e, "SELECT \"%s\", fid FROM \"%s\"", l->key, l->id)))
+    if (!(st = sl_prepf(s, e, "SELECT \"%s\", fid FROM \"%s\"", l->key, l->id)))
         return e->code;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         if ((rc = fn(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                      e)))
             break;
-    return store_rows_end(s, st, step, rc, l->id, e);
+    return sl_rows_end(s, st, step, rc, l->id, e);
 }

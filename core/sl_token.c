@@ -1,5 +1,5 @@
-/* store_token: write tokens, stored by name with a public id and the hash
- * of their secret. */
+/* sl_token (SQLite backend): write tokens, stored by name with a public id and
+ * the hash of their secret. */
 #include "store.h"
 
 #include <sqlite3.h>
@@ -8,14 +8,14 @@
 #include <string.h>
 
 #include "buf.h"
-#include "store_int.h"
+#include "sl_int.h"
 
-int store_token_add(store *s, const char *name, const char *id, const unsigned char *hash,
+int sl_token_add(store *s, const char *name, const char *id, const unsigned char *hash,
                     size_t hash_len, const char *role, const char *grids, struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
-    if (!(st = store_prepf(s, e, "INSERT INTO onemap_tokens (name, id, hash, role, grids, created)"
+    if (!(st = sl_prepf(s, e, "INSERT INTO onemap_tokens (name, id, hash, role, grids, created)"
              " VALUES (?, ?, ?, ?, ?, %s)", STORE_NOW)))
         return e->code;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -24,7 +24,7 @@ int store_token_add(store *s, const char *name, const char *id, const unsigned c
     sqlite3_bind_text(st, 4, role, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, grids ? grids : "", -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = store_db_err(s, e, "token");
+        rc = sl_db_err(s, e, "token");
         if (rc == ERR_CONFLICT)
             rc = err_set(e, ERR_CONFLICT, "a token named '%s' exists already", name);
     }
@@ -32,9 +32,9 @@ int store_token_add(store *s, const char *name, const char *id, const unsigned c
     return rc;
 }
 
-int store_token_get(store *s, const char *id, struct store_token *t, struct err *e)
+int sl_token_get(store *s, const char *id, struct store_token *t, struct err *e)
 {
-    sqlite3_stmt *st = store_prep(s, "SELECT name, hash, role, grids FROM onemap_tokens"
+    sqlite3_stmt *st = sl_prep(s, "SELECT name, hash, role, grids FROM onemap_tokens"
                                " WHERE id = ? AND revoked IS NULL", e);
     int rc = 0;
     memset(t, 0, sizeof *t);
@@ -53,9 +53,9 @@ int store_token_get(store *s, const char *id, struct store_token *t, struct err 
     return rc;
 }
 
-int store_token_rows(store *s, store_token_fn fn, void *arg, struct err *e)
+int sl_token_rows(store *s, store_token_fn fn, void *arg, struct err *e)
 {
-    sqlite3_stmt *st = store_prep(s, "SELECT name, role, grids, created, revoked FROM onemap_tokens"
+    sqlite3_stmt *st = sl_prep(s, "SELECT name, role, grids, created, revoked FROM onemap_tokens"
                                " ORDER BY name", e);
     int step, rc = 0;
     if (!st)
@@ -72,19 +72,19 @@ int store_token_rows(store *s, store_token_fn fn, void *arg, struct err *e)
         if ((rc = fn(arg, &t, e)))
             break;
     }
-    return store_rows_end(s, st, step, rc, "tokens", e);
+    return sl_rows_end(s, st, step, rc, "tokens", e);
 }
 
-int store_token_revoke(store *s, const char *name, struct err *e)
+int sl_token_revoke(store *s, const char *name, struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
-    if (!(st = store_prepf(s, e, "UPDATE onemap_tokens SET revoked = %s WHERE name = ?"
+    if (!(st = sl_prepf(s, e, "UPDATE onemap_tokens SET revoked = %s WHERE name = ?"
              " AND revoked IS NULL", STORE_NOW)))
         return e->code;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = store_db_err(s, e, "token");
+        rc = sl_db_err(s, e, "token");
     else if (sqlite3_changes(s->db) != 1)
         rc = err_set(e, ERR_NOT_FOUND, "no active token named '%s'", name);
     sqlite3_reset(st);

@@ -1,5 +1,5 @@
-/* store_schema: a new database's tables (onemap's own and one per layer,
- * with its spatial index and kept totals) and the layer registry. */
+/* sl_schema (SQLite backend): a new database's tables (onemap's own and one
+ * per layer, with its spatial index and kept totals) and the layer registry. */
 #include "store.h"
 
 #include <sqlite3.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "store_int.h"
+#include "sl_int.h"
 
 /* Runs a SpatiaLite management function that returns 1 on success. */
 static int select_ok(store *s, const char *sql, struct err *e)
@@ -16,7 +16,7 @@ static int select_ok(store *s, const char *sql, struct err *e)
     sqlite3_stmt *st = NULL;
     int ok = 0;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return store_db_err(s, e, sql);
+        return sl_db_err(s, e, sql);
     ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
     sqlite3_finalize(st);
     return ok ? 0 : err_set(e, ERR_INTERNAL, "database: %s failed", sql);
@@ -47,7 +47,7 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
     if (l->group_by && strcmp(l->group_by, l->key))
         buf_printf(&b, " CREATE INDEX \"%s_%s\" ON \"%s\"(\"%s\");", l->id, l->group_by, l->id,
                    l->group_by);
-    rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : store_exec(s, b.data, e);
+    rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : sl_exec(s, b.data, e);
     if (!rc) {
         buf_reset(&b);
         buf_printf(&b, "SELECT AddGeometryColumn('%s', 'geom', 4490, 'GEOMETRY', 'XY', 1)", l->id);
@@ -76,11 +76,11 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
             " INSERT INTO \"idx_%1$s_geom\" (pkid, xmin, xmax, ymin, ymax)"
             " SELECT NEW.fid, MbrMinX(NEW.geom), MbrMaxX(NEW.geom), MbrMinY(NEW.geom),"
             " MbrMaxY(NEW.geom) WHERE NEW.geom IS NOT NULL; END;", l->id);
-        rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : store_exec(s, b.data, e);
+        rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : sl_exec(s, b.data, e);
     }
     buf_clear(&b);
     if (!rc)
-        rc = store_stats_install(s, l, e);
+        rc = sl_stats_install(s, l, e);
     if (rc)
         err_prefix(e, "layer %s", l->id);
     return rc;
@@ -98,7 +98,7 @@ static const char *META_SQL =
     " hash BLOB NOT NULL, role TEXT NOT NULL, grids TEXT NOT NULL DEFAULT '',"
     " created TEXT NOT NULL, revoked TEXT);";
 
-int store_init(store *s, const char *layers_json, struct err *e)
+int sl_init(store *s, const char *layers_json, struct err *e)
 {
     struct layers *ls = NULL;
     sqlite3_stmt *st;
@@ -109,19 +109,19 @@ int store_init(store *s, const char *layers_json, struct err *e)
     if ((rc = layers_parse(layers_json, &ls, e)))
         return rc;
     /* larger pages: fewer writes for the same data (only before any table) */
-    if ((rc = store_exec(s, "PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; VACUUM;"
+    if ((rc = sl_exec(s, "PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; VACUUM;"
                       " PRAGMA journal_mode=WAL;", e)) ||
         (rc = select_ok(s, "SELECT InitSpatialMetadata(1, 'NONE')", e)))
         goto out;
-    if ((rc = store_begin(s, e)))
+    if ((rc = sl_begin(s, e)))
         goto out;
     if ((rc = select_ok(s, "SELECT InsertEpsgSrid(4490)", e)) ||
-        (rc = store_exec(s, META_SQL, e)))
+        (rc = sl_exec(s, META_SQL, e)))
         goto fail;
     for (size_t i = 0; i < ls->n; i++)
         if ((rc = create_layer_table(s, &ls->v[i], e)))
             goto fail;
-    if (!(st = store_prep(s, "INSERT INTO onemap_meta(key, value) VALUES ('layers', ?1),"
+    if (!(st = sl_prep(s, "INSERT INTO onemap_meta(key, value) VALUES ('layers', ?1),"
                        " ('schema_version', '1'), ('created', strftime('%Y-%m-%dT%H:%M:%SZ'))",
                     e))) {
         rc = e->code;
@@ -129,22 +129,22 @@ int store_init(store *s, const char *layers_json, struct err *e)
     }
     sqlite3_bind_text(st, 1, layers_json, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = store_db_err(s, e, "init");
+        rc = sl_db_err(s, e, "init");
         goto fail;
     }
     sqlite3_reset(st);
-    rc = store_commit(s, e);
+    rc = sl_commit(s, e);
     goto out;
 fail:
-    store_rollback(s);
+    sl_rollback(s);
 out:
     layers_free(ls);
     return rc;
 }
 
-int store_layers_get(store *s, struct layers **out, struct err *e)
+int sl_layers_get(store *s, struct layers **out, struct err *e)
 {
-    sqlite3_stmt *st = store_prep(s, "SELECT value FROM onemap_meta WHERE key = 'layers'", e);
+    sqlite3_stmt *st = sl_prep(s, "SELECT value FROM onemap_meta WHERE key = 'layers'", e);
     int rc;
     *out = NULL;
     if (!st)

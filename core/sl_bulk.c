@@ -1,7 +1,7 @@
-/* store_bulk: loading a large upload into an empty layer in one
- * transaction — many rows to a statement, the per-row triggers set aside,
- * the spatial index packed in one pass into SQLite's own R-tree format, a
- * small page cache meanwhile. Part of store: all SQL stays in store*.c. */
+/* sl_bulk (SQLite backend): loading a large upload into an empty layer in one
+ * transaction — many rows to a statement, the per-row triggers set aside, the
+ * spatial index packed in one pass into SQLite's own R-tree format, a small
+ * page cache meanwhile. */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 
 #include "buf.h"
 #include "store.h"
-#include "store_int.h"
+#include "sl_int.h"
 
 /* ---- bulk loads ---------------------------------------------------------- */
 
@@ -41,7 +41,7 @@ static void bulk_forget(store *s)
 /* The insert triggers a bulk load does without: SpatiaLite's geometry
  * constraint check (ggi), onemap's R-tree upkeep (gii) and the layer's
  * totals (added once at the end instead). */
-int store_bulk_begin(store *s, const struct layer *l, struct err *e)
+int sl_bulk_begin(store *s, const struct layer *l, struct err *e)
 {
     char sql[256];
     sqlite3_stmt *st;
@@ -53,7 +53,7 @@ int store_bulk_begin(store *s, const struct layer *l, struct err *e)
     s->bulk_rows = 0;
     s->bulk_area = 0;
     s->on_rollback = bulk_forget;
-    if (!(st = store_prep(s, sql, e)))
+    if (!(st = sl_prep(s, sql, e)))
         return e->code;
     buf_init(&saved);
     buf_init(&drop);
@@ -63,16 +63,16 @@ int store_bulk_begin(store *s, const struct layer *l, struct err *e)
     }
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
-        rc = store_db_err(s, e, "triggers");
+        rc = sl_db_err(s, e, "triggers");
     else if (saved.oom || drop.oom)
         rc = err_set(e, ERR_INTERNAL, "out of memory");
-    else if (drop.len && !(rc = store_exec(s, drop.data, e))) {
+    else if (drop.len && !(rc = sl_exec(s, drop.data, e))) {
         free(s->bulk_triggers);
         s->bulk_triggers = buf_steal(&saved);
     }
     buf_clear(&saved);
     buf_clear(&drop);
-    if (!rc && !s->bulk_cache && (st = store_prep(s, "PRAGMA cache_size", e))) {
+    if (!rc && !s->bulk_cache && (st = sl_prep(s, "PRAGMA cache_size", e))) {
         long long now = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
         sqlite3_reset(st);
         if (now && (now < 0 ? -now : now * 8) > BULK_CACHE_KIB) {
@@ -185,7 +185,7 @@ static int rt_node(struct rt_writer *w, long long nodeno, int depth, int tree_de
         sqlite3_bind_int64(link, 2, nodeno);
         if (sqlite3_step(link) != SQLITE_DONE) {
             sqlite3_reset(link);
-            return store_db_err(w->s, e, "spatial index");
+            return sl_db_err(w->s, e, "spatial index");
         }
         sqlite3_reset(link);
     }
@@ -193,7 +193,7 @@ static int rt_node(struct rt_writer *w, long long nodeno, int depth, int tree_de
     sqlite3_bind_blob(w->node, 2, p, w->node_size, SQLITE_STATIC);
     if (sqlite3_step(w->node) != SQLITE_DONE) {
         sqlite3_reset(w->node);
-        return store_db_err(w->s, e, "spatial index");
+        return sl_db_err(w->s, e, "spatial index");
     }
     sqlite3_reset(w->node);
     return 0;
@@ -234,7 +234,7 @@ static int rt_pack(struct rt_writer *w, struct rt_ent *ents, size_t n, struct er
     }
 }
 
-int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
+int sl_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
                    struct err *e)
 {
     char sql[256];
@@ -246,7 +246,7 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
     w.s = s;
     w.next_node = 2;
     /* the node size the index was made with (its root's), kept */
-    if (!(st = store_prepf(s, e, "SELECT length(data) FROM \"idx_%s_geom_node\" WHERE nodeno = 1",
+    if (!(st = sl_prepf(s, e, "SELECT length(data) FROM \"idx_%s_geom_node\" WHERE nodeno = 1",
              l->id)))
         return e->code;
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -257,7 +257,7 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
         return err_set(e, ERR_INTERNAL, "%s: spatial index has no usable root node", l->id);
     snprintf(sql, sizeof sql, "DELETE FROM \"idx_%1$s_geom_node\"; DELETE FROM"
              " \"idx_%1$s_geom_rowid\"; DELETE FROM \"idx_%1$s_geom_parent\";", l->id);
-    if ((rc = store_exec(s, sql, e)))
+    if ((rc = sl_exec(s, sql, e)))
         return rc;
     if (!(ents = malloc((n ? n : 1) * sizeof *ents)) ||
         !(w.leaf_of = malloc((n ? n : 1) * sizeof *w.leaf_of)) ||
@@ -275,13 +275,13 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
     }
     snprintf(sql, sizeof sql, "INSERT INTO \"idx_%s_geom_node\" (nodeno, data) VALUES (?, ?)",
              l->id);
-    w.node = store_prep(s, sql, e);
+    w.node = sl_prep(s, sql, e);
     snprintf(sql, sizeof sql, "INSERT INTO \"idx_%s_geom_rowid\" (rowid, nodeno) VALUES (?, ?)",
              l->id);
-    w.rowid = w.node ? store_prep(s, sql, e) : NULL;
+    w.rowid = w.node ? sl_prep(s, sql, e) : NULL;
     snprintf(sql, sizeof sql,
              "INSERT INTO \"idx_%s_geom_parent\" (nodeno, parentnode) VALUES (?, ?)", l->id);
-    w.parent = w.rowid ? store_prep(s, sql, e) : NULL;
+    w.parent = w.rowid ? sl_prep(s, sql, e) : NULL;
     rc = w.parent ? rt_pack(&w, ents, n, e) : e->code;
     /* the id -> leaf table in id order: appended, not inserted all over */
     qsort(w.leaf_of, w.n_leaf_of, sizeof *w.leaf_of, by_first);
@@ -289,15 +289,15 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
         sqlite3_bind_int64(w.rowid, 1, w.leaf_of[i][0]);
         sqlite3_bind_int64(w.rowid, 2, w.leaf_of[i][1]);
         if (sqlite3_step(w.rowid) != SQLITE_DONE)
-            rc = store_db_err(s, e, "spatial index");
+            rc = sl_db_err(s, e, "spatial index");
         sqlite3_reset(w.rowid);
     }
     free(ents);
     free(w.leaf_of);
     free(w.blob);
     if (!rc)
-        rc = store_stats_bulk_add(s, l, e);
-    if (!rc && s->bulk_triggers && !(rc = store_exec(s, s->bulk_triggers, e))) {
+        rc = sl_stats_bulk_add(s, l, e);
+    if (!rc && s->bulk_triggers && !(rc = sl_exec(s, s->bulk_triggers, e))) {
         free(s->bulk_triggers);
         s->bulk_triggers = NULL;
     }
@@ -310,18 +310,18 @@ int store_bulk_end(store *s, const struct layer *l, struct store_box *boxes, siz
 
 #define BULK_ROWS 32 /* rows per INSERT statement */
 
-int store_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e)
+int sl_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
     /* AUTOINCREMENT's counter (never reused ids) and the table's own */
-    if (!(st = store_prepf(s, e, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE"
+    if (!(st = sl_prepf(s, e, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE"
              " name = '%s'), 0), coalesce((SELECT max(fid) FROM \"%s\"), 0)) + 1", l->id, l->id)))
         return e->code;
     if (sqlite3_step(st) == SQLITE_ROW)
         *fid = sqlite3_column_int64(st, 0);
     else
-        rc = store_db_err(s, e, l->id);
+        rc = sl_db_err(s, e, l->id);
     sqlite3_reset(st);
     return rc;
 }
@@ -342,12 +342,12 @@ static sqlite3_stmt *bulk_stmt(store *s, const struct layer *l, size_t m, struct
             buf_puts(&b, ",?");
         buf_putc(&b, ')');
     }
-    st = b.oom ? (err_set(e, ERR_INTERNAL, "out of memory"), NULL) : store_prep(s, b.data, e);
+    st = b.oom ? (err_set(e, ERR_INTERNAL, "out of memory"), NULL) : sl_prep(s, b.data, e);
     buf_clear(&b);
     return st;
 }
 
-int store_bulk_insert(store *s, const struct layer *l, long long first_fid,
+int sl_bulk_insert(store *s, const struct layer *l, long long first_fid,
                       const struct store_new_row *rows, size_t n, struct err *e)
 {
     sqlite3_stmt *full = NULL;
@@ -367,10 +367,10 @@ int store_bulk_insert(store *s, const struct layer *l, long long first_fid,
             sqlite3_bind_text(st, k + 2, row->gj, -1, SQLITE_STATIC);
             sqlite3_bind_blob(st, k + 3, row->blob, (int)row->blob_len, SQLITE_STATIC);
             for (size_t i = 0; i < l->n_fields; i++)
-                store_bind_value(st, k + 4 + (int)i, &row->vals[i]);
+                sl_bind_value(st, k + 4 + (int)i, &row->vals[i]);
         }
         if (sqlite3_step(st) != SQLITE_DONE) {
-            int rc = store_db_err(s, e, l->id);
+            int rc = sl_db_err(s, e, l->id);
             sqlite3_reset(st);
             return rc;
         }
@@ -383,13 +383,13 @@ int store_bulk_insert(store *s, const struct layer *l, long long first_fid,
     return 0;
 }
 
-int store_history_add_range(store *s, const struct layer *l, long long first, long long last,
+int sl_history_add_range(store *s, const struct layer *l, long long first, long long last,
                             const char *op, const char *at, const char *by,
                             const char *change_id, struct err *e)
 {
     sqlite3_stmt *st;
     int rc = 0;
-    if (!(st = store_prepf(s, e, "WITH RECURSIVE f(x) AS (SELECT ?1 UNION ALL SELECT x + 1 FROM f"
+    if (!(st = sl_prepf(s, e, "WITH RECURSIVE f(x) AS (SELECT ?1 UNION ALL SELECT x + 1 FROM f"
              " WHERE x < ?2) INSERT INTO onemap_history (collection, fid, version, op, at, by,"
              " change_id, feature) SELECT ?3, x, 1, ?4, coalesce(?5, %s), ?6, ?7, '' FROM f",
              STORE_NOW)))
@@ -402,7 +402,7 @@ int store_history_add_range(store *s, const struct layer *l, long long first, lo
     sqlite3_bind_text(st, 6, by, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, change_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = store_db_err(s, e, "history");
+        rc = sl_db_err(s, e, "history");
     sqlite3_reset(st);
     return rc;
 }

@@ -1,5 +1,5 @@
-/* store_query: reading a layer's rows — by boxes (the R-tree), equalities,
- * a compiled filter, sorted and paged — and counting them. */
+/* sl_query (SQLite backend): reading a layer's rows — by boxes (the R-tree),
+ * equalities, a compiled filter, sorted and paged — and counting them. */
 #include "store.h"
 
 #include <sqlite3.h>
@@ -10,7 +10,7 @@
 
 #include "buf.h"
 #include "splite.h"
-#include "store_int.h"
+#include "sl_int.h"
 
 /* Rows sorted by id from a box search: the ids are found first and the rows
  * read in id order (SQLite sorts the ids only), the boxes then taken from
@@ -95,21 +95,6 @@ static void where_sql(const struct store_query *q, struct buf *b)
         buf_printf(b, " %s (%s)", first ? "WHERE" : "AND", q->filter->sql);
 }
 
-void store_filter_clear(struct store_filter *f)
-{
-    if (!f)
-        return;
-    for (size_t i = 0; i < f->n_binds; i++) {
-        free(f->binds[i].s);
-        free(f->binds[i].blob);
-    }
-    free(f->binds);
-    free(f->sql);
-    f->sql = NULL;
-    f->binds = NULL;
-    f->n_binds = 0;
-}
-
 static void bind_one(sqlite3_stmt *st, int idx, const struct store_bind *b)
 {
     switch (b->type) {
@@ -127,7 +112,7 @@ static int bind_where(sqlite3_stmt *st, const struct store_query *q)
     if (q->n_rects && q->min_mbr_area > 0)
         sqlite3_bind_double(st, idx++, q->min_mbr_area);
     for (size_t i = 0; i < q->n_eq; i++)
-        store_bind_value(st, idx++, &q->eq[i].v);
+        sl_bind_value(st, idx++, &q->eq[i].v);
     if (q->fid > 0)
         sqlite3_bind_int64(st, idx++, q->fid);
     for (size_t i = 0; q->filter && i < q->filter->n_binds; i++)
@@ -156,7 +141,7 @@ static void order_sql(const struct store_query *q, struct buf *b)
 static int as_binary(store *s, const unsigned char *g, size_t n, struct buf *out)
 {
     struct err ignored;
-    sqlite3_stmt *st = store_prep(s, "SELECT AsBinary(?)", &ignored);
+    sqlite3_stmt *st = sl_prep(s, "SELECT AsBinary(?)", &ignored);
     int rc = -1;
     if (!st)
         return -1;
@@ -169,7 +154,7 @@ static int as_binary(store *s, const unsigned char *g, size_t n, struct buf *out
     return rc;
 }
 
-int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
+int sl_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
                      struct err *e)
 {
     const struct layer *l = q->layer;
@@ -199,7 +184,7 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
         rc = err_set(e, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    if (!(st = store_prep(s, b.data, e))) {
+    if (!(st = sl_prep(s, b.data, e))) {
         rc = e->code;
         goto out;
     }
@@ -225,7 +210,7 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
                 row.mbr[k] = sqlite3_column_double(st, 4 + k);
         }
         for (size_t i = 0; i < l->n_fields; i++)
-            store_column_value(st, 8 + (int)i, &vals[i]);
+            sl_column_value(st, 8 + (int)i, &vals[i]);
         if (q->want_wkb) {
             int col = 8 + (int)l->n_fields;
             const unsigned char *g = sqlite3_column_blob(st, col);
@@ -245,7 +230,7 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
         if (rc)
             break;
     }
-    rc = store_rows_end(s, st, step, rc, l->id, e);
+    rc = sl_rows_end(s, st, step, rc, l->id, e);
 out:
     free(vals);
     buf_clear(&b);
@@ -253,7 +238,7 @@ out:
     return rc;
 }
 
-int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects,
+int sl_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects,
                 store_box_fn fn, void *arg, struct err *e)
 {
     struct buf b;
@@ -263,7 +248,7 @@ int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_
     buf_printf(&b, "SELECT r.pkid, r.xmin, r.ymin, r.xmax, r.ymax FROM \"idx_%s_geom\" r WHERE ",
                l->id);
     rects_sql(&b, n_rects);
-    if (b.oom || !(st = store_prep(s, b.data, e))) {
+    if (b.oom || !(st = sl_prep(s, b.data, e))) {
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
         buf_clear(&b);
         return rc;
@@ -277,20 +262,20 @@ int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_
         if ((rc = fn(arg, sqlite3_column_int64(st, 0), mbr, e)))
             break;
     }
-    return store_rows_end(s, st, step, rc, l->id, e);
+    return sl_rows_end(s, st, step, rc, l->id, e);
 }
 
-int store_query_count(store *s, const struct store_query *q, long long *count, struct err *e)
+int sl_query_count(store *s, const struct store_query *q, long long *count, struct err *e)
 {
     struct buf b;
     sqlite3_stmt *st;
     int rc = 0;
     if (!q->filter && !q->n_eq && !q->n_rects && !q->fid)
-        return store_layer_totals(s, q->layer, count, NULL, e); /* kept, O(1) */
+        return sl_layer_totals(s, q->layer, count, NULL, e); /* kept, O(1) */
     buf_init(&b);
     buf_puts(&b, "SELECT count(*)");
     where_sql(q, &b);
-    if (b.oom || !(st = store_prep(s, b.data, e))) {
+    if (b.oom || !(st = sl_prep(s, b.data, e))) {
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
         goto out;
     }
@@ -298,7 +283,7 @@ int store_query_count(store *s, const struct store_query *q, long long *count, s
     if (sqlite3_step(st) == SQLITE_ROW)
         *count = sqlite3_column_int64(st, 0);
     else
-        rc = store_db_err(s, e, q->layer->id);
+        rc = sl_db_err(s, e, q->layer->id);
     sqlite3_reset(st);
 out:
     buf_clear(&b);
