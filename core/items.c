@@ -113,8 +113,8 @@ int items_query(ctx *c, store *s, const struct items_req *q, struct buf *out,
     r.c = c, r.s = s, r.q = q, r.out = out;
     r.fo.crs = q->crs, r.fo.axis = q->axis, r.fo.props = q->props, r.fo.no_area = q->no_area;
     if (q->filter) {
-        if ((rc = store_filter_compile(c, q->layer, q->filter, q->filter_crs, q->filter_axis, &f,
-                                       e)))
+        if ((rc = store_filter_compile(c, q->layer, store_dialect(s), q->filter, q->filter_crs,
+                                       q->filter_axis, &f, e)))
             goto out;
         sq.filter = &f;
     }

@@ -212,8 +212,8 @@ int stats_compute(ctx *c, store *s, const struct stats_req *q, struct stats_resu
     sq.any_order = 1; /* sums do not care */
     sq.skip_gj = 1;
     if (q->filter) {
-        if ((rc = store_filter_compile(c, q->layer, q->filter, q->filter_crs, q->filter_axis, &f,
-                                       e)))
+        if ((rc = store_filter_compile(c, q->layer, store_dialect(s), q->filter, q->filter_crs,
+                                       q->filter_axis, &f, e)))
             return rc;
         sq.filter = &f;
     }

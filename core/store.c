@@ -23,6 +23,11 @@ int store_open(const char *db, int flags, store **out, struct err *e)
     return sl_open(db, flags, out, e);
 }
 
+enum store_dialect store_dialect(const store *s)
+{
+    return s->pg ? STORE_PG : STORE_SQLITE;
+}
+
 void store_set_memory(long cache_mib, long mmap_mib)
 {
     sl_set_memory(cache_mib, mmap_mib);

@@ -118,6 +118,10 @@ struct store_row {
     size_t wkb_len;
 };
 
+/* The SQL a backend speaks: compiled filters are written for it. */
+enum store_dialect { STORE_SQLITE = 0, STORE_PG };
+enum store_dialect store_dialect(const store *s);
+
 /* A compiled filter: an SQL boolean expression over the layer's table
  * (alias t, columns as in the schema, geometry column t.geom) with ?
  * parameters bound in order. Built by store_filter.c from a CQL2 tree. */

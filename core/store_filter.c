@@ -25,6 +25,7 @@ enum ty { TY_STRING, TY_NUMBER, TY_BOOL, TY_DATE, TY_TIMESTAMP, TY_GEOM };
 struct comp {
     ctx *c;
     const struct layer *l;
+    enum store_dialect dialect;
     int crs, axis;
     struct buf sql;
     struct store_filter *f;
@@ -465,7 +466,8 @@ static int emit_geom(struct comp *k, struct geom_lit *lit, int is_prop)
     b->blob = lit->wkb;
     b->len = lit->len;
     lit->wkb = NULL;
-    buf_printf(&k->sql, "GeomFromWKB(?, %d)", crs_epsg(CRS_STORAGE));
+    buf_printf(&k->sql, "%s(?, %d)", k->dialect == STORE_PG ? "ST_GeomFromWKB" : "GeomFromWKB",
+               crs_epsg(CRS_STORAGE));
     return 0;
 }
 
@@ -475,14 +477,23 @@ static const char *const ST_NAMES[] = {"ST_Intersects", "ST_Equals",  "ST_Disjoi
                                        "ST_Touches",    "ST_Within",  "ST_Overlaps",
                                        "ST_Crosses",    "ST_Contains"};
 
-/* The R-tree candidates whose boxes meet env: "t.fid [NOT] IN (...)". */
-static int emit_rtree(struct comp *k, const struct bbox *env, int negated)
+/* The candidates the spatial index finds for env: in SQLite the R-tree's
+ * ids, "t.fid [NOT] IN (...)"; in PostGIS the GiST operator on the box. */
+static int emit_index(struct comp *k, const struct bbox *env, int negated)
 {
-    const double v[4] = {env->maxx, env->minx, env->maxy, env->miny};
-    buf_printf(&k->sql,
-               "t.fid %sIN (SELECT pkid FROM \"idx_%s_geom\" WHERE xmin <= ? AND "
-               "xmax >= ? AND ymin <= ? AND ymax >= ?)",
-               negated ? "NOT " : "", k->l->id);
+    const double rtree[4] = {env->maxx, env->minx, env->maxy, env->miny};
+    const double box[4] = {env->minx, env->miny, env->maxx, env->maxy};
+    const double *v = rtree;
+    if (k->dialect == STORE_PG) {
+        buf_printf(&k->sql, "%s(t.geom && ST_MakeEnvelope(?, ?, ?, ?, %d))", negated ? "NOT " : "",
+                   crs_epsg(CRS_STORAGE));
+        v = box;
+    } else {
+        buf_printf(&k->sql,
+                   "t.fid %sIN (SELECT pkid FROM \"idx_%s_geom\" WHERE xmin <= ? AND "
+                   "xmax >= ? AND ymin <= ? AND ymax >= ?)",
+                   negated ? "NOT " : "", k->l->id);
+    }
     for (int i = 0; i < 4; i++) {
         struct store_bind *b = bind_new(k);
         if (!b)
@@ -517,7 +528,7 @@ static int compile_spatial(struct comp *k, const struct cql2_node *n)
         rtree = is_prop[0] ? 1 : 0;
     buf_putc(&k->sql, '(');
     if (rtree >= 0) {
-        if ((rc = emit_rtree(k, &lit[rtree].env, n->op == CQL2_S_DISJOINT)))
+        if ((rc = emit_index(k, &lit[rtree].env, n->op == CQL2_S_DISJOINT)))
             goto out;
         buf_puts(&k->sql, n->op == CQL2_S_DISJOINT ? " OR " : " AND ");
     }
@@ -527,7 +538,8 @@ static int compile_spatial(struct comp *k, const struct cql2_node *n)
     buf_puts(&k->sql, ", ");
     if ((rc = emit_geom(k, &lit[1], is_prop[1])))
         goto out;
-    buf_puts(&k->sql, ") = 1)");
+    /* SpatiaLite's predicates answer 1, 0, or -1 on an error */
+    buf_puts(&k->sql, k->dialect == STORE_PG ? "))" : ") = 1)");
 out:
     free(lit[0].wkb);
     free(lit[1].wkb);
@@ -614,14 +626,16 @@ static int compile(struct comp *k, const struct cql2_node *n)
     }
 }
 
-int store_filter_compile(ctx *c, const struct layer *l, const struct cql2_node *ast, int filter_crs,
-                         int filter_axis, struct store_filter *out, struct err *e)
+int store_filter_compile(ctx *c, const struct layer *l, enum store_dialect dialect,
+                         const struct cql2_node *ast, int filter_crs, int filter_axis,
+                         struct store_filter *out, struct err *e)
 {
     struct comp k;
     int rc;
     memset(out, 0, sizeof *out);
     memset(&k, 0, sizeof k);
-    k.c = c, k.l = l, k.crs = filter_crs, k.axis = filter_axis, k.f = out, k.e = e;
+    k.c = c, k.l = l, k.dialect = dialect, k.crs = filter_crs, k.axis = filter_axis, k.f = out,
+    k.e = e;
     buf_init(&k.sql);
     rc = compile(&k, ast);
     if (!rc && k.sql.oom)

@@ -14,14 +14,15 @@
  * query complexity well inside SQLite's own parameter limit. */
 #define STORE_FILTER_MAX_BINDS 10000
 
-/* Compiles ast for layer l into out (caller clears with store_filter_clear,
- * also after a failure). Queryables are the layer's fields, id, area_m2,
+/* Compiles ast for layer l, in the SQL of dialect (store_dialect), into out (caller clears with
+ * store_filter_clear, also after a failure). Queryables are the layer's fields, id, area_m2,
  * area_mu and the geometry (named geometry or geom). Geometry literals are
  * read in filter_crs with axis order filter_axis (crs.h) and bound as WKB in
  * the storage CRS; every value is bound, never written into the SQL.
  * Errors: ERR_PARAM naming the property, type or literal position, e.g.
  * "filter: 'foo' is not a queryable of parcels". Uses c's GEOS and PROJ. */
-int store_filter_compile(ctx *c, const struct layer *l, const struct cql2_node *ast, int filter_crs,
-                         int filter_axis, struct store_filter *out, struct err *e);
+int store_filter_compile(ctx *c, const struct layer *l, enum store_dialect dialect,
+                         const struct cql2_node *ast, int filter_crs, int filter_axis,
+                         struct store_filter *out, struct err *e);
 
 #endif

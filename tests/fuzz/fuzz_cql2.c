@@ -26,7 +26,8 @@ static void compile_and_run(const struct layer *l, const struct cql2_node *ast)
     int rc;
     memset(&f, 0, sizeof f);
     err_clear(&e);
-    rc = store_filter_compile(fuzz_ctx(), l, ast, CRS_CRS84, CRS_AXIS_AUTHORITY, &f, &e);
+    rc = store_filter_compile(fuzz_ctx(), l, STORE_SQLITE, ast, CRS_CRS84, CRS_AXIS_AUTHORITY, &f,
+                              &e);
     fuzz_require(rc == 0 || rc == ERR_PARAM, "store_filter_compile: not ERR_PARAM", &e);
     if (rc == 0) {
         memset(&q, 0, sizeof q);

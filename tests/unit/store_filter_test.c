@@ -190,7 +190,7 @@ static int run(const struct layer *l, const char *filter, int crs, int axis, str
     memset(h, 0, sizeof *h);
     if ((rc = cql2_parse(filter, &ast, e)))
         return rc;
-    rc = store_filter_compile(C, l, ast, crs, axis, &f, e);
+    rc = store_filter_compile(C, l, STORE_SQLITE, ast, crs, axis, &f, e);
     cql2_free(ast);
     if (!rc) {
         memset(&q, 0, sizeof q);
@@ -421,7 +421,9 @@ static void test_injection(void **state)
     check("status = 'signed'", p_signed); /* the table is still there */
     /* the value is bound, never part of the SQL */
     assert_int_equal(cql2_parse("code = 'x'' OR 1=1 --'", &ast, &e), 0);
-    assert_int_equal(store_filter_compile(C, SITES, ast, CRS_CRS84, CRS_AXIS_AUTHORITY, &f, &e), 0);
+    assert_int_equal(
+        store_filter_compile(C, SITES, STORE_SQLITE, ast, CRS_CRS84, CRS_AXIS_AUTHORITY, &f, &e),
+        0);
     assert_string_equal(f.sql, "(t.\"code\" = ?)");
     assert_int_equal(f.n_binds, 1);
     assert_int_equal(f.binds[0].type, BIND_TEXT);
@@ -650,7 +652,9 @@ static void test_sql_shape(void **state)
                                 "households >= 3",
                                 &ast, &e),
                      0);
-    assert_int_equal(store_filter_compile(C, SITES, ast, CRS_CRS84, CRS_AXIS_AUTHORITY, &f, &e), 0);
+    assert_int_equal(
+        store_filter_compile(C, SITES, STORE_SQLITE, ast, CRS_CRS84, CRS_AXIS_AUTHORITY, &f, &e),
+        0);
     assert_string_equal(f.sql, "((t.fid IN (SELECT pkid FROM \"idx_demolition_sites_geom\" WHERE "
                                "xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?) AND "
                                "ST_Intersects(t.geom, GeomFromWKB(?, 4490)) = 1) AND "
@@ -668,7 +672,9 @@ static void test_sql_shape(void **state)
     store_filter_clear(&f);
     cql2_free(ast);
     assert_int_equal(cql2_parse("S_DISJOINT(geometry, POINT(118.3 29.05))", &ast, &e), 0);
-    assert_int_equal(store_filter_compile(C, SITES, ast, CRS_CRS84, CRS_AXIS_AUTHORITY, &f, &e), 0);
+    assert_int_equal(
+        store_filter_compile(C, SITES, STORE_SQLITE, ast, CRS_CRS84, CRS_AXIS_AUTHORITY, &f, &e),
+        0);
     assert_string_equal(f.sql, "(t.fid NOT IN (SELECT pkid FROM \"idx_demolition_sites_geom\" "
                                "WHERE xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?) OR "
                                "ST_Disjoint(t.geom, GeomFromWKB(?, 4490)) = 1)");
@@ -731,7 +737,9 @@ static void test_errors_crs(void **state)
     struct err e;
     assert_int_equal(
         cql2_parse("S_INTERSECTS(geometry, BBOX(640000, 3230000, 630000, 3240000))", &ast, &e), 0);
-    assert_int_equal(store_filter_compile(C, SITES, ast, CRS_4548, CRS_AXIS_XY, &f, &e), ERR_PARAM);
+    assert_int_equal(
+        store_filter_compile(C, SITES, STORE_SQLITE, ast, CRS_4548, CRS_AXIS_XY, &f, &e),
+        ERR_PARAM);
     assert_string_equal(e.msg, "filter: BBOX: the lower corner is east of the upper corner at "
                                "character 24");
     store_filter_clear(&f);

@@ -1,0 +1,120 @@
+/* pg_int: what the PostgreSQL + PostGIS backend's files (pg_*.c) share: the
+ * connection, statements with parameters, results read in binary. Internal
+ * to the store. */
+#ifndef ONEMAP_PG_INT_H
+#define ONEMAP_PG_INT_H
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "cancel.h"
+#include "pg.h"
+#include "store_int.h"
+
+struct pg {
+    PGconn *conn;
+    char *url;
+    int readonly;
+    int read_tx;          /* a read transaction opened by read_begin */
+    int in_write;         /* a write transaction opened by begin */
+    unsigned long cursors; /* cursors declared so far, for their names */
+};
+
+/* Parameters of one statement, sent as text (bytea as binary) with their
+ * types given, so that PostgreSQL never has to guess one. */
+#define PG_MAX_PARAMS 16384
+struct pg_params {
+    size_t n, cap;
+    Oid *types;
+    const char **vals;
+    int *lens, *fmts;
+    struct buf text; /* the text of numbers, NUL-separated */
+    size_t *offs;    /* where in text a number's text starts; (size_t)-1: vals[i] is its own */
+    int oom;
+};
+
+#define PG_INT8 20
+#define PG_FLOAT8 701
+#define PG_TEXT 25
+#define PG_BYTEA 17
+
+void pg_params_init(struct pg_params *p);
+void pg_params_clear(struct pg_params *p);
+void pg_param_ll(struct pg_params *p, long long v);
+void pg_param_double(struct pg_params *p, double v);
+void pg_param_text(struct pg_params *p, const char *s); /* NULL: SQL NULL */
+void pg_param_bytea(struct pg_params *p, const void *data, size_t len);
+void pg_param_value(struct pg_params *p, const struct value *v);
+void pg_param_bind(struct pg_params *p, const struct store_bind *b);
+
+/* An error of the connection or of a result, as ours ("what: message"):
+ * unique violations are ERR_CONFLICT, a lost connection or a server that
+ * cannot serve ERR_UNAVAILABLE, a cancelled request its cancel error. */
+int pg_err(store *s, const PGresult *res, struct err *e, const char *what);
+
+/* Runs sql (with ? or $n placeholders; ? are numbered here) with p (NULL:
+ * none); results in binary. Returns the result (caller PQclears) or NULL
+ * with e set. */
+PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e);
+/* Runs sql without results wanted (several statements allowed, no
+ * parameters). */
+int pg_exec(store *s, const char *sql, struct err *e);
+
+/* Calls fn for each row of sql: all at once when few are expected (small),
+ * else fetched through a cursor in batches, so that fn may run statements
+ * of its own and a million rows are never all in memory. fn returns 0 to
+ * go on, 1 to stop, negative to fail. */
+typedef int (*pg_row_fn)(void *arg, PGresult *res, int row, struct err *e);
+int pg_each(store *s, const char *sql, struct pg_params *p, int small, pg_row_fn fn, void *arg,
+            struct err *e);
+
+/* Binary result values. */
+long long pg_ll(const PGresult *res, int row, int col);
+double pg_double(const PGresult *res, int row, int col);
+const char *pg_text(const PGresult *res, int row, int col); /* NULL for SQL NULL */
+void pg_value(const PGresult *res, int row, int col, enum field_type t, struct value *v);
+
+/* The time as history rows write it (as SQLite's strftime does). */
+#define PG_NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* The operations (store.h), for pg_ops. */
+int pg_init(store *s, const char *layers_json, struct err *e);
+int pg_layers_get(store *s, struct layers **out, struct err *e);
+int pg_feature_insert(store *s, const struct layer *l, const struct value *vals,
+                      const unsigned char *wkb, size_t wkb_len, const char *gj, double area_m2,
+                      long long *fid, struct err *e);
+int pg_feature_insert_blob(store *s, const struct layer *l, const struct value *vals,
+                           const unsigned char *blob, size_t blob_len, const char *gj,
+                           double area_m2, long long *fid, struct err *e);
+int pg_bulk_begin(store *s, const struct layer *l, struct err *e);
+int pg_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
+                struct err *e);
+int pg_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e);
+int pg_bulk_insert(store *s, const struct layer *l, long long first_fid,
+                   const struct store_new_row *rows, size_t n, struct err *e);
+int pg_history_add_range(store *s, const struct layer *l, long long first, long long last,
+                         const char *op, const char *at, const char *by, const char *change_id,
+                         struct err *e);
+int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
+                  struct err *e);
+int pg_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects,
+             store_box_fn fn, void *arg, struct err *e);
+int pg_query_count(store *s, const struct store_query *q, long long *count, struct err *e);
+int pg_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
+                   size_t *len, struct err *e);
+int pg_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
+                          struct err *e);
+int pg_feature_update(store *s, const struct layer *l, long long fid, long long version,
+                      const struct value *vals, const unsigned char *wkb, size_t wkb_len,
+                      const char *gj, double area_m2, struct err *e);
+int pg_feature_delete(store *s, const struct layer *l, long long fid, struct err *e);
+int pg_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, struct err *e);
+int pg_layer_count_upto(store *s, const struct layer *l, long long limit, long long *count,
+                        struct err *e);
+int pg_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
+                    struct err *e);
+int pg_layer_totals(store *s, const struct layer *l, long long *count, double *area_m2,
+                    struct err *e);
+int pg_data_version(store *s, long long *version, struct err *e);
+
+#endif

@@ -1,0 +1,562 @@
+/* pg_query (PostgreSQL backend): a layer's rows — read by boxes (the GiST
+ * index), equalities, a compiled filter, sorted and paged, counted — and
+ * written: one feature at a time, or a bulk load by COPY. PostgreSQL only
+ * looks rows up; onemap encodes what it sends (GeoJSON, MVT, areas) from the
+ * WKB and text it gets back. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_int.h"
+#include "splite.h"
+
+#define SRID "4490"
+
+/* ---- reading ------------------------------------------------------------------ */
+
+/* "(t.geom && ST_MakeEnvelope(?, ?, ?, ?, 4490) OR ...)" for n rectangles. */
+static void rects_sql(struct buf *b, int n)
+{
+    buf_putc(b, '(');
+    for (int i = 0; i < n; i++)
+        buf_printf(b, "%st.geom && ST_MakeEnvelope(?, ?, ?, ?, " SRID ")", i ? " OR " : "");
+    buf_putc(b, ')');
+}
+
+static void rects_params(struct pg_params *p, const double rects[][4], int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++)
+            pg_param_double(p, rects[i][k]);
+}
+
+/* FROM and WHERE of q, with its parameters in order. */
+static void where_sql(const struct store_query *q, struct buf *b, struct pg_params *p)
+{
+    const struct layer *l = q->layer;
+    const char *and = " WHERE ";
+    buf_printf(b, " FROM \"%s\" t", l->id);
+    if (q->n_rects) {
+        buf_puts(b, and);
+        rects_sql(b, q->n_rects);
+        rects_params(p, q->rects, q->n_rects);
+        and = " AND ";
+        if (q->min_mbr_area > 0) {
+            buf_puts(b, " AND (ST_XMax(t.geom) - ST_XMin(t.geom)) *"
+                        " (ST_YMax(t.geom) - ST_YMin(t.geom)) >= ?");
+            pg_param_double(p, q->min_mbr_area);
+        }
+    }
+    for (size_t i = 0; i < q->n_eq; i++) {
+        buf_printf(b, "%st.\"%s\" = ?", and, l->fields[q->eq[i].field].name);
+        pg_param_value(p, &q->eq[i].v);
+        and = " AND ";
+    }
+    if (q->fid > 0) {
+        buf_printf(b, "%st.fid = ?", and);
+        pg_param_ll(p, q->fid);
+        and = " AND ";
+    }
+    if (q->filter && q->filter->sql) {
+        buf_printf(b, "%s(%s)", and, q->filter->sql);
+        for (size_t i = 0; i < q->filter->n_binds; i++)
+            pg_param_bind(p, &q->filter->binds[i]);
+    }
+}
+
+static void order_sql(const struct store_query *q, struct buf *b)
+{
+    buf_puts(b, " ORDER BY ");
+    for (size_t i = 0; i < q->n_sort; i++) {
+        int f = q->sort[i].field;
+        if (f == STORE_SORT_ID)
+            buf_puts(b, "t.fid");
+        else if (f == STORE_SORT_AREA)
+            buf_puts(b, "t.area_m2");
+        else /* text in byte order, as SQLite sorts it; NULLs first, as there */
+            buf_printf(b, "t.\"%s\"%s", q->layer->fields[f].name,
+                       q->layer->fields[f].type == FIELD_STRING || q->layer->fields[f].type == FIELD_DATE
+                           ? " COLLATE \"C\"" : "");
+        buf_puts(b, q->sort[i].desc ? " DESC NULLS LAST, " : " NULLS FIRST, ");
+    }
+    buf_puts(b, "t.fid");
+}
+
+struct rows_run {
+    const struct store_query *q;
+    store_row_fn fn;
+    void *arg;
+    struct value *vals;
+};
+
+static int on_row(void *arg, PGresult *res, int i, struct err *e)
+{
+    struct rows_run *r = arg;
+    const struct layer *l = r->q->layer;
+    struct store_row row;
+    memset(&row, 0, sizeof row);
+    row.fid = pg_ll(res, i, 0);
+    row.version = pg_ll(res, i, 1);
+    row.area_m2 = pg_double(res, i, 2);
+    row.gj = pg_text(res, i, 3);
+    for (int k = 0; k < 4; k++)
+        row.mbr[k] = pg_double(res, i, 4 + k);
+    row.have_mbr = r->q->n_rects > 0;
+    for (size_t f = 0; f < l->n_fields; f++)
+        pg_value(res, i, 8 + (int)f, l->fields[f].type, &r->vals[f]);
+    row.vals = r->vals;
+    if (r->q->want_wkb) {
+        int col = 8 + (int)l->n_fields;
+        row.wkb = (const unsigned char *)pg_text(res, i, col);
+        row.wkb_len = row.wkb ? (size_t)PQgetlength(res, i, col) : 0;
+    }
+    return r->fn(r->arg, &row, e);
+}
+
+int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
+                  struct err *e)
+{
+    const struct layer *l = q->layer;
+    struct rows_run r = {q, fn, arg, NULL};
+    struct pg_params p;
+    struct buf b;
+    int rc;
+    buf_init(&b);
+    pg_params_init(&p);
+    buf_printf(&b, "SELECT t.fid, t.version, t.area_m2, %s, ST_XMin(t.geom), ST_YMin(t.geom),"
+               " ST_XMax(t.geom), ST_YMax(t.geom)", q->skip_gj ? "NULL::text" : "t.gj");
+    for (size_t i = 0; i < l->n_fields; i++)
+        buf_printf(&b, ", t.\"%s\"", l->fields[i].name);
+    if (q->want_wkb)
+        buf_puts(&b, ", ST_AsBinary(t.geom)");
+    where_sql(q, &b, &p);
+    if (!q->any_order || q->limit >= 0 || q->n_sort)
+        order_sql(q, &b);
+    if (q->limit >= 0) {
+        buf_puts(&b, " LIMIT ? OFFSET ?");
+        pg_param_ll(&p, q->limit);
+        pg_param_ll(&p, q->offset);
+    }
+    r.vals = calloc(l->n_fields ? l->n_fields : 1, sizeof *r.vals);
+    if (b.oom || !r.vals)
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    else /* a page, or one feature, comes at once; more through a cursor */
+        rc = pg_each(s, b.data, &p, q->fid > 0 || (q->limit >= 0 && q->limit <= 10000),
+                     on_row, &r, e);
+    free(r.vals);
+    pg_params_clear(&p);
+    buf_clear(&b);
+    return rc;
+}
+
+struct boxes_run {
+    store_box_fn fn;
+    void *arg;
+};
+
+static int on_box(void *arg, PGresult *res, int i, struct err *e)
+{
+    struct boxes_run *r = arg;
+    double mbr[4];
+    for (int k = 0; k < 4; k++)
+        mbr[k] = pg_double(res, i, 1 + k);
+    return r->fn(r->arg, pg_ll(res, i, 0), mbr, e);
+}
+
+int pg_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects,
+             store_box_fn fn, void *arg, struct err *e)
+{
+    struct boxes_run r = {fn, arg};
+    struct pg_params p;
+    struct buf b;
+    int rc;
+    buf_init(&b);
+    pg_params_init(&p);
+    buf_printf(&b, "SELECT t.fid, ST_XMin(t.geom), ST_YMin(t.geom), ST_XMax(t.geom),"
+               " ST_YMax(t.geom) FROM \"%s\" t WHERE ", l->id);
+    rects_sql(&b, n_rects);
+    rects_params(&p, rects, n_rects);
+    rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory")
+               : pg_each(s, b.data, &p, 0, on_box, &r, e);
+    pg_params_clear(&p);
+    buf_clear(&b);
+    return rc;
+}
+
+int pg_query_count(store *s, const struct store_query *q, long long *count, struct err *e)
+{
+    struct pg_params p;
+    PGresult *res;
+    struct buf b;
+    if (!q->filter && !q->n_eq && !q->n_rects && !q->fid)
+        return pg_layer_totals(s, q->layer, count, NULL, e); /* kept, O(1) */
+    buf_init(&b);
+    pg_params_init(&p);
+    buf_puts(&b, "SELECT count(*)");
+    where_sql(q, &b, &p);
+    res = b.oom ? NULL : pg_run(s, b.data, &p, e);
+    if (b.oom)
+        err_set(e, ERR_INTERNAL, "out of memory");
+    pg_params_clear(&p);
+    buf_clear(&b);
+    if (!res)
+        return e->code;
+    *count = pg_ll(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+static PGresult *run_one(store *s, struct pg_params *p, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static PGresult *run_one(store *s, struct pg_params *p, struct err *e, const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return pg_run(s, sql, p, e);
+}
+
+int pg_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
+                   size_t *len, struct err *e)
+{
+    struct pg_params p;
+    PGresult *res;
+    int rc = 0;
+    *wkb = NULL;
+    pg_params_init(&p);
+    pg_param_ll(&p, fid);
+    res = run_one(s, &p, e, "SELECT ST_AsBinary(geom) FROM \"%s\" WHERE fid = ?", l->id);
+    pg_params_clear(&p);
+    if (!res)
+        return e->code;
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        *len = (size_t)PQgetlength(res, 0, 0);
+        if ((*wkb = malloc(*len ? *len : 1)))
+            memcpy(*wkb, PQgetvalue(res, 0, 0), *len);
+        else
+            rc = err_set(e, ERR_INTERNAL, "out of memory");
+    } else {
+        rc = err_set(e, ERR_NOT_FOUND, "%s/%lld: no such feature", l->id, fid);
+    }
+    PQclear(res);
+    return rc;
+}
+
+int pg_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
+                          struct err *e)
+{
+    struct pg_params p;
+    PGresult *res;
+    int rc = 0;
+    pg_params_init(&p);
+    pg_param_text(&p, key);
+    p.types[0] = 0; /* as the key column's type */
+    res = run_one(s, &p, e, "SELECT fid FROM \"%s\" WHERE \"%s\" = ?", l->id, l->key);
+    pg_params_clear(&p);
+    if (!res)
+        return e->code;
+    if (PQntuples(res) == 1)
+        *fid = pg_ll(res, 0, 0);
+    else
+        rc = err_set(e, ERR_NOT_FOUND, "%s: no feature with %s '%s'", l->id, l->key, key);
+    PQclear(res);
+    return rc;
+}
+
+struct keys_run {
+    store_key_fn fn;
+    void *arg;
+};
+
+static int on_key(void *arg, PGresult *res, int i, struct err *e)
+{
+    struct keys_run *r = arg;
+    return r->fn(r->arg, pg_text(res, i, 0), pg_ll(res, i, 1), e);
+}
+
+int pg_key_fids(store *s, const struct layer *l, store_key_fn fn, void *arg, struct err *e)
+{
+    struct keys_run r = {fn, arg};
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT \"%s\"::text, fid FROM \"%s\"", l->key, l->id);
+    return pg_each(s, sql, NULL, 0, on_key, &r, e);
+}
+
+int pg_layer_count_upto(store *s, const struct layer *l, long long limit, long long *count,
+                        struct err *e)
+{
+    struct pg_params p;
+    PGresult *res;
+    pg_params_init(&p);
+    pg_param_ll(&p, limit);
+    res = run_one(s, &p, e, "SELECT count(*) FROM (SELECT 1 FROM \"%s\" LIMIT ?) x", l->id);
+    pg_params_clear(&p);
+    if (!res)
+        return e->code;
+    *count = pg_ll(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+/* ---- writing ------------------------------------------------------------------ */
+
+static int key_conflict(const struct layer *l, const struct value *vals, int rc, struct err *e)
+{
+    if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
+        return err_set(e, ERR_CONFLICT, "%s: a feature with %s '%s' exists already", l->id,
+                       l->key, vals[l->key_field].s);
+    return rc;
+}
+
+int pg_feature_insert(store *s, const struct layer *l, const struct value *vals,
+                      const unsigned char *wkb, size_t wkb_len, const char *gj, double area_m2,
+                      long long *fid, struct err *e)
+{
+    struct pg_params p;
+    PGresult *res;
+    struct buf b;
+    buf_init(&b);
+    pg_params_init(&p);
+    buf_printf(&b, "INSERT INTO \"%s\" (area_m2, gj, geom", l->id);
+    for (size_t i = 0; i < l->n_fields; i++)
+        buf_printf(&b, ", \"%s\"", l->fields[i].name);
+    buf_puts(&b, ") VALUES (?, ?, ST_GeomFromWKB(?, " SRID ")");
+    pg_param_double(&p, area_m2);
+    pg_param_text(&p, gj);
+    pg_param_bytea(&p, wkb, wkb_len);
+    for (size_t i = 0; i < l->n_fields; i++) {
+        buf_puts(&b, ", ?");
+        pg_param_value(&p, &vals[i]);
+    }
+    buf_puts(&b, ") RETURNING fid");
+    res = b.oom ? NULL : pg_run(s, b.data, &p, e);
+    if (b.oom)
+        err_set(e, ERR_INTERNAL, "out of memory");
+    pg_params_clear(&p);
+    buf_clear(&b);
+    if (!res)
+        return key_conflict(l, vals, e->code, e);
+    if (fid)
+        *fid = pg_ll(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+int pg_feature_insert_blob(store *s, const struct layer *l, const struct value *vals,
+                           const unsigned char *blob, size_t blob_len, const char *gj,
+                           double area_m2, long long *fid, struct err *e)
+{
+    struct buf wkb;
+    int rc;
+    buf_init(&wkb);
+    if (splite_to_wkb(blob, blob_len, &wkb))
+        rc = err_set(e, ERR_INVALID, "%s: geometry: unreadable", l->id);
+    else
+        rc = pg_feature_insert(s, l, vals, (const unsigned char *)wkb.data, wkb.len, gj, area_m2,
+                               fid, e);
+    buf_clear(&wkb);
+    return rc;
+}
+
+int pg_feature_update(store *s, const struct layer *l, long long fid, long long version,
+                      const struct value *vals, const unsigned char *wkb, size_t wkb_len,
+                      const char *gj, double area_m2, struct err *e)
+{
+    struct pg_params p;
+    PGresult *res;
+    struct buf b;
+    int rc = 0;
+    buf_init(&b);
+    pg_params_init(&p);
+    buf_printf(&b, "UPDATE \"%s\" SET version = ?, area_m2 = ?, gj = ?,"
+               " geom = ST_GeomFromWKB(?, " SRID ")", l->id);
+    pg_param_ll(&p, version);
+    pg_param_double(&p, area_m2);
+    pg_param_text(&p, gj);
+    pg_param_bytea(&p, wkb, wkb_len);
+    for (size_t i = 0; i < l->n_fields; i++) {
+        buf_printf(&b, ", \"%s\" = ?", l->fields[i].name);
+        pg_param_value(&p, &vals[i]);
+    }
+    buf_puts(&b, " WHERE fid = ?");
+    pg_param_ll(&p, fid);
+    res = b.oom ? NULL : pg_run(s, b.data, &p, e);
+    if (b.oom)
+        err_set(e, ERR_INTERNAL, "out of memory");
+    pg_params_clear(&p);
+    buf_clear(&b);
+    if (!res)
+        return key_conflict(l, vals, e->code, e);
+    if (atoll(PQcmdTuples(res)) != 1)
+        rc = err_set(e, ERR_NOT_FOUND, "%s/%lld: no such feature", l->id, fid);
+    PQclear(res);
+    return rc;
+}
+
+int pg_feature_delete(store *s, const struct layer *l, long long fid, struct err *e)
+{
+    struct pg_params p;
+    PGresult *res;
+    int rc = 0;
+    pg_params_init(&p);
+    pg_param_ll(&p, fid);
+    res = run_one(s, &p, e, "DELETE FROM \"%s\" WHERE fid = ?", l->id);
+    pg_params_clear(&p);
+    if (!res)
+        return e->code;
+    if (atoll(PQcmdTuples(res)) != 1)
+        rc = err_set(e, ERR_NOT_FOUND, "%s/%lld: no such feature", l->id, fid);
+    PQclear(res);
+    return rc;
+}
+
+/* ---- bulk loads ----------------------------------------------------------------- */
+
+/* A bulk load into an empty layer (inside the caller's transaction): the
+ * spatial index is dropped and built again in one pass at the end, which
+ * is several times faster than growing it row by row; a rollback brings
+ * it back. */
+int pg_bulk_begin(store *s, const struct layer *l, struct err *e)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS \"%s_geom\"", l->id);
+    return pg_exec(s, sql, e);
+}
+
+int pg_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
+                struct err *e)
+{
+    char sql[512];
+    (void)boxes;
+    (void)n;
+    snprintf(sql, sizeof sql, "CREATE INDEX \"%1$s_geom\" ON \"%1$s\" USING gist (geom);"
+             " SELECT setval(pg_get_serial_sequence('\"%1$s\"', 'fid'),"
+             " greatest((SELECT max(fid) FROM \"%1$s\"), 1));", l->id);
+    return pg_exec(s, sql, e);
+}
+
+int pg_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e)
+{
+    PGresult *res;
+    /* the sequence's next (ids are never used again) or past the table's own */
+    res = run_one(s, NULL, e, "SELECT greatest((SELECT CASE WHEN is_called THEN last_value ELSE"
+                  " last_value - 1 END FROM \"%1$s_fid_seq\"), (SELECT coalesce(max(fid), 0)"
+                  " FROM \"%1$s\")) + 1", l->id);
+    if (!res)
+        return e->code;
+    *fid = pg_ll(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+/* COPY text: backslash, tab, newline and carriage return escaped. */
+static void copy_text(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '\\': buf_puts(b, "\\\\"); break;
+        case '\t': buf_puts(b, "\\t"); break;
+        case '\n': buf_puts(b, "\\n"); break;
+        case '\r': buf_puts(b, "\\r"); break;
+        default: buf_putc(b, *s);
+        }
+    }
+}
+
+/* The geometry as hex EWKB with the storage SRID, which COPY reads into a
+ * geometry(Geometry, 4490) column. */
+static void copy_ewkb(struct buf *b, const unsigned char *wkb, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    unsigned char head[9];
+    uint32_t type, srid = 4490;
+    int le;
+    if (n < 5)
+        return;
+    le = wkb[0] == 1;
+    type = le ? (uint32_t)wkb[1] | (uint32_t)wkb[2] << 8 | (uint32_t)wkb[3] << 16 |
+                    (uint32_t)wkb[4] << 24
+              : (uint32_t)wkb[4] | (uint32_t)wkb[3] << 8 | (uint32_t)wkb[2] << 16 |
+                    (uint32_t)wkb[1] << 24;
+    type |= 0x20000000u;
+    head[0] = wkb[0];
+    for (int i = 0; i < 4; i++) {
+        head[1 + i] = (unsigned char)(le ? type >> (8 * i) : type >> (8 * (3 - i)));
+        head[5 + i] = (unsigned char)(le ? srid >> (8 * i) : srid >> (8 * (3 - i)));
+    }
+    for (int i = 0; i < 9; i++) {
+        buf_putc(b, hex[head[i] >> 4]);
+        buf_putc(b, hex[head[i] & 15]);
+    }
+    for (size_t i = 5; i < n; i++) {
+        buf_putc(b, hex[wkb[i] >> 4]);
+        buf_putc(b, hex[wkb[i] & 15]);
+    }
+}
+
+int pg_bulk_insert(store *s, const struct layer *l, long long first_fid,
+                   const struct store_new_row *rows, size_t n, struct err *e)
+{
+    PGconn *conn = s->pg->conn;
+    struct buf b, wkb;
+    PGresult *res;
+    int rc = 0;
+    buf_init(&b);
+    buf_init(&wkb);
+    buf_printf(&b, "COPY \"%s\" (fid, area_m2, gj, geom", l->id);
+    for (size_t i = 0; i < l->n_fields; i++)
+        buf_printf(&b, ", \"%s\"", l->fields[i].name);
+    buf_putc(&b, ')');
+    if (b.oom)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    res = PQexec(conn, b.data);
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+        rc = pg_err(s, res, e, l->id);
+        PQclear(res);
+        buf_clear(&b);
+        return rc;
+    }
+    PQclear(res);
+    for (size_t r = 0; r < n && !rc; r++) {
+        const struct store_new_row *row = &rows[r];
+        buf_reset(&b);
+        buf_reset(&wkb);
+        if (splite_to_wkb(row->blob, row->blob_len, &wkb)) {
+            rc = err_set(e, ERR_INVALID, "%s: geometry: unreadable", l->id);
+            break;
+        }
+        buf_printf(&b, "%lld\t%.17g\t", first_fid + (long long)r, row->area_m2);
+        copy_text(&b, row->gj);
+        buf_putc(&b, '\t');
+        copy_ewkb(&b, (const unsigned char *)wkb.data, wkb.len);
+        for (size_t i = 0; i < l->n_fields; i++) {
+            const struct value *v = &row->vals[i];
+            buf_putc(&b, '\t');
+            switch (v->type) {
+            case VAL_INT: buf_printf(&b, "%lld", v->i); break;
+            case VAL_REAL: buf_printf(&b, "%.17g", v->d); break;
+            case VAL_TEXT: copy_text(&b, v->s); break;
+            default: buf_puts(&b, "\\N");
+            }
+        }
+        buf_putc(&b, '\n');
+        if (b.oom)
+            rc = err_set(e, ERR_INTERNAL, "out of memory");
+        else if (PQputCopyData(conn, b.data, (int)b.len) != 1)
+            rc = pg_err(s, NULL, e, l->id);
+    }
+    if (PQputCopyEnd(conn, rc ? "onemap: load stopped" : NULL) != 1 && !rc)
+        rc = pg_err(s, NULL, e, l->id);
+    while ((res = PQgetResult(conn))) {
+        if (!rc && PQresultStatus(res) != PGRES_COMMAND_OK)
+            rc = pg_err(s, res, e, l->id);
+        PQclear(res);
+    }
+    buf_clear(&b);
+    buf_clear(&wkb);
+    return rc;
+}
