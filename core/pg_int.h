@@ -15,8 +15,8 @@ struct pg {
     PGconn *conn;
     char *url;
     int readonly;
-    int read_tx;          /* a read transaction opened by read_begin */
-    int in_write;         /* a write transaction opened by begin */
+    int read_tx;           /* a read transaction opened by read_begin */
+    int in_write;          /* a write transaction opened by begin */
     unsigned long cursors; /* cursors declared so far, for their names */
 };
 
@@ -87,21 +87,19 @@ int pg_feature_insert_blob(store *s, const struct layer *l, const struct value *
                            const unsigned char *blob, size_t blob_len, const char *gj,
                            double area_m2, long long *fid, struct err *e);
 int pg_bulk_begin(store *s, const struct layer *l, struct err *e);
-int pg_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
-                struct err *e);
+int pg_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n, struct err *e);
 int pg_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e);
 int pg_bulk_insert(store *s, const struct layer *l, long long first_fid,
                    const struct store_new_row *rows, size_t n, struct err *e);
 int pg_history_add_range(store *s, const struct layer *l, long long first, long long last,
                          const char *op, const char *at, const char *by, const char *change_id,
                          struct err *e);
-int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
-                  struct err *e);
-int pg_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects,
-             store_box_fn fn, void *arg, struct err *e);
+int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg, struct err *e);
+int pg_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects, store_box_fn fn,
+             void *arg, struct err *e);
 int pg_query_count(store *s, const struct store_query *q, long long *count, struct err *e);
-int pg_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
-                   size_t *len, struct err *e);
+int pg_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb, size_t *len,
+                   struct err *e);
 int pg_feature_fid_by_key(store *s, const struct layer *l, const char *key, long long *fid,
                           struct err *e);
 int pg_feature_update(store *s, const struct layer *l, long long fid, long long version,

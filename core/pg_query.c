@@ -77,8 +77,10 @@ static void order_sql(const struct store_query *q, struct buf *b)
             buf_puts(b, "t.area_m2");
         else /* text in byte order, as SQLite sorts it; NULLs first, as there */
             buf_printf(b, "t.\"%s\"%s", q->layer->fields[f].name,
-                       q->layer->fields[f].type == FIELD_STRING || q->layer->fields[f].type == FIELD_DATE
-                           ? " COLLATE \"C\"" : "");
+                       q->layer->fields[f].type == FIELD_STRING ||
+                               q->layer->fields[f].type == FIELD_DATE
+                           ? " COLLATE \"C\""
+                           : "");
         buf_puts(b, q->sort[i].desc ? " DESC NULLS LAST, " : " NULLS FIRST, ");
     }
     buf_puts(b, "t.fid");
@@ -115,8 +117,7 @@ static int on_row(void *arg, PGresult *res, int i, struct err *e)
     return r->fn(r->arg, &row, e);
 }
 
-int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
-                  struct err *e)
+int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg, struct err *e)
 {
     const struct layer *l = q->layer;
     struct rows_run r = {q, fn, arg, NULL};
@@ -125,8 +126,10 @@ int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *
     int rc;
     buf_init(&b);
     pg_params_init(&p);
-    buf_printf(&b, "SELECT t.fid, t.version, t.area_m2, %s, ST_XMin(t.geom), ST_YMin(t.geom),"
-               " ST_XMax(t.geom), ST_YMax(t.geom)", q->skip_gj ? "NULL::text" : "t.gj");
+    buf_printf(&b,
+               "SELECT t.fid, t.version, t.area_m2, %s, ST_XMin(t.geom), ST_YMin(t.geom),"
+               " ST_XMax(t.geom), ST_YMax(t.geom)",
+               q->skip_gj ? "NULL::text" : "t.gj");
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", t.\"%s\"", l->fields[i].name);
     if (q->want_wkb)
@@ -143,8 +146,8 @@ int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *
     if (b.oom || !r.vals)
         rc = err_set(e, ERR_INTERNAL, "out of memory");
     else /* a page, or one feature, comes at once; more through a cursor */
-        rc = pg_each(s, b.data, &p, q->fid > 0 || (q->limit >= 0 && q->limit <= 10000),
-                     on_row, &r, e);
+        rc = pg_each(s, b.data, &p, q->fid > 0 || (q->limit >= 0 && q->limit <= 10000), on_row, &r,
+                     e);
     free(r.vals);
     pg_params_clear(&p);
     buf_clear(&b);
@@ -165,8 +168,8 @@ static int on_box(void *arg, PGresult *res, int i, struct err *e)
     return r->fn(r->arg, pg_ll(res, i, 0), mbr, e);
 }
 
-int pg_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects,
-             store_box_fn fn, void *arg, struct err *e)
+int pg_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects, store_box_fn fn,
+             void *arg, struct err *e)
 {
     struct boxes_run r = {fn, arg};
     struct pg_params p;
@@ -174,8 +177,10 @@ int pg_boxes(store *s, const struct layer *l, const double rects[][4], int n_rec
     int rc;
     buf_init(&b);
     pg_params_init(&p);
-    buf_printf(&b, "SELECT t.fid, ST_XMin(t.geom), ST_YMin(t.geom), ST_XMax(t.geom),"
-               " ST_YMax(t.geom) FROM \"%s\" t WHERE ", l->id);
+    buf_printf(&b,
+               "SELECT t.fid, ST_XMin(t.geom), ST_YMin(t.geom), ST_XMax(t.geom),"
+               " ST_YMax(t.geom) FROM \"%s\" t WHERE ",
+               l->id);
     rects_sql(&b, n_rects);
     rects_params(&p, rects, n_rects);
     rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory")
@@ -220,8 +225,8 @@ static PGresult *run_one(store *s, struct pg_params *p, struct err *e, const cha
     return pg_run(s, sql, p, e);
 }
 
-int pg_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb,
-                   size_t *len, struct err *e)
+int pg_feature_wkb(store *s, const struct layer *l, long long fid, unsigned char **wkb, size_t *len,
+                   struct err *e)
 {
     struct pg_params p;
     PGresult *res;
@@ -307,8 +312,8 @@ int pg_layer_count_upto(store *s, const struct layer *l, long long limit, long l
 static int key_conflict(const struct layer *l, const struct value *vals, int rc, struct err *e)
 {
     if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
-        return err_set(e, ERR_CONFLICT, "%s: a feature with %s '%s' exists already", l->id,
-                       l->key, vals[l->key_field].s);
+        return err_set(e, ERR_CONFLICT, "%s: a feature with %s '%s' exists already", l->id, l->key,
+                       vals[l->key_field].s);
     return rc;
 }
 
@@ -372,8 +377,10 @@ int pg_feature_update(store *s, const struct layer *l, long long fid, long long 
     int rc = 0;
     buf_init(&b);
     pg_params_init(&p);
-    buf_printf(&b, "UPDATE \"%s\" SET version = ?, area_m2 = ?, gj = ?,"
-               " geom = ST_GeomFromWKB(?, " SRID ")", l->id);
+    buf_printf(&b,
+               "UPDATE \"%s\" SET version = ?, area_m2 = ?, gj = ?,"
+               " geom = ST_GeomFromWKB(?, " SRID ")",
+               l->id);
     pg_param_ll(&p, version);
     pg_param_double(&p, area_m2);
     pg_param_text(&p, gj);
@@ -427,15 +434,16 @@ int pg_bulk_begin(store *s, const struct layer *l, struct err *e)
     return pg_exec(s, sql, e);
 }
 
-int pg_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n,
-                struct err *e)
+int pg_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t n, struct err *e)
 {
     char sql[512];
     (void)boxes;
     (void)n;
-    snprintf(sql, sizeof sql, "CREATE INDEX \"%1$s_geom\" ON \"%1$s\" USING gist (geom);"
+    snprintf(sql, sizeof sql,
+             "CREATE INDEX \"%1$s_geom\" ON \"%1$s\" USING gist (geom);"
              " SELECT setval(pg_get_serial_sequence('\"%1$s\"', 'fid'),"
-             " greatest((SELECT max(fid) FROM \"%1$s\"), 1));", l->id);
+             " greatest((SELECT max(fid) FROM \"%1$s\"), 1));",
+             l->id);
     return pg_exec(s, sql, e);
 }
 
@@ -443,9 +451,11 @@ int pg_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct er
 {
     PGresult *res;
     /* the sequence's next (ids are never used again) or past the table's own */
-    res = run_one(s, NULL, e, "SELECT greatest((SELECT CASE WHEN is_called THEN last_value ELSE"
+    res = run_one(s, NULL, e,
+                  "SELECT greatest((SELECT CASE WHEN is_called THEN last_value ELSE"
                   " last_value - 1 END FROM \"%1$s_fid_seq\"), (SELECT coalesce(max(fid), 0)"
-                  " FROM \"%1$s\")) + 1", l->id);
+                  " FROM \"%1$s\")) + 1",
+                  l->id);
     if (!res)
         return e->code;
     *fid = pg_ll(res, 0, 0);
@@ -458,11 +468,20 @@ static void copy_text(struct buf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '\\': buf_puts(b, "\\\\"); break;
-        case '\t': buf_puts(b, "\\t"); break;
-        case '\n': buf_puts(b, "\\n"); break;
-        case '\r': buf_puts(b, "\\r"); break;
-        default: buf_putc(b, *s);
+        case '\\':
+            buf_puts(b, "\\\\");
+            break;
+        case '\t':
+            buf_puts(b, "\\t");
+            break;
+        case '\n':
+            buf_puts(b, "\\n");
+            break;
+        case '\r':
+            buf_puts(b, "\\r");
+            break;
+        default:
+            buf_putc(b, *s);
         }
     }
 }
@@ -537,10 +556,17 @@ int pg_bulk_insert(store *s, const struct layer *l, long long first_fid,
             const struct value *v = &row->vals[i];
             buf_putc(&b, '\t');
             switch (v->type) {
-            case VAL_INT: buf_printf(&b, "%lld", v->i); break;
-            case VAL_REAL: buf_printf(&b, "%.17g", v->d); break;
-            case VAL_TEXT: copy_text(&b, v->s); break;
-            default: buf_puts(&b, "\\N");
+            case VAL_INT:
+                buf_printf(&b, "%lld", v->i);
+                break;
+            case VAL_REAL:
+                buf_printf(&b, "%.17g", v->d);
+                break;
+            case VAL_TEXT:
+                copy_text(&b, v->s);
+                break;
+            default:
+                buf_puts(&b, "\\N");
             }
         }
         buf_putc(&b, '\n');

@@ -38,8 +38,7 @@ void pg_params_clear(struct pg_params *p)
     memset(p, 0, sizeof *p);
 }
 
-static int param_add(struct pg_params *p, Oid type, const char *val, int len, int fmt,
-                     size_t off)
+static int param_add(struct pg_params *p, Oid type, const char *val, int len, int fmt, size_t off)
 {
     if (p->oom)
         return -1;
@@ -113,21 +112,37 @@ void pg_param_bytea(struct pg_params *p, const void *data, size_t len)
 void pg_param_value(struct pg_params *p, const struct value *v)
 {
     switch (v->type) {
-    case VAL_INT: pg_param_ll(p, v->i); break;
-    case VAL_REAL: pg_param_double(p, v->d); break;
-    case VAL_TEXT: pg_param_text(p, v->s); break;
-    default: param_add(p, 0, NULL, 0, 0, (size_t)-1);
+    case VAL_INT:
+        pg_param_ll(p, v->i);
+        break;
+    case VAL_REAL:
+        pg_param_double(p, v->d);
+        break;
+    case VAL_TEXT:
+        pg_param_text(p, v->s);
+        break;
+    default:
+        param_add(p, 0, NULL, 0, 0, (size_t)-1);
     }
 }
 
 void pg_param_bind(struct pg_params *p, const struct store_bind *b)
 {
     switch (b->type) {
-    case BIND_INT: pg_param_ll(p, b->i); break;
-    case BIND_REAL: pg_param_double(p, b->d); break;
-    case BIND_TEXT: pg_param_text(p, b->s); break;
-    case BIND_BLOB: pg_param_bytea(p, b->blob, b->len); break;
-    default: param_add(p, 0, NULL, 0, 0, (size_t)-1);
+    case BIND_INT:
+        pg_param_ll(p, b->i);
+        break;
+    case BIND_REAL:
+        pg_param_double(p, b->d);
+        break;
+    case BIND_TEXT:
+        pg_param_text(p, b->s);
+        break;
+    case BIND_BLOB:
+        pg_param_bytea(p, b->blob, b->len);
+        break;
+    default:
+        param_add(p, 0, NULL, 0, 0, (size_t)-1);
     }
 }
 
@@ -255,8 +270,7 @@ int pg_exec(store *s, const char *sql, struct err *e)
     if ((rc = ensure_connected(s, e)))
         return rc;
     res = PQexec(s->pg->conn, sql);
-    if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK &&
-                 PQresultStatus(res) != PGRES_TUPLES_OK))
+    if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK))
         rc = pg_err(s, res, e, "database");
     PQclear(res);
     return rc;
@@ -320,7 +334,8 @@ out:
     if (own_tx) {
         struct err ignored;
         if (pg_exec(s, PQtransactionStatus(pg->conn) == PQTRANS_INTRANS ? "COMMIT" : "ROLLBACK",
-                    &ignored) && !rc)
+                    &ignored) &&
+            !rc)
             rc = err_set(e, ignored.code, "%s", ignored.msg);
     }
     return rc > 0 ? 0 : rc;
@@ -431,8 +446,7 @@ static int pg_commit(store *s, struct err *e)
 static void pg_rollback(store *s)
 {
     struct err ignored;
-    if (PQstatus(s->pg->conn) == CONNECTION_OK &&
-        PQtransactionStatus(s->pg->conn) != PQTRANS_IDLE)
+    if (PQstatus(s->pg->conn) == CONNECTION_OK && PQtransactionStatus(s->pg->conn) != PQTRANS_IDLE)
         pg_exec(s, "ROLLBACK", &ignored);
     s->pg->in_write = 0;
     s->pg->read_tx = 0;
@@ -499,7 +513,8 @@ static const char *META_SQL =
     "   min(ST_YMin(geom)) y0, max(ST_XMax(geom)) x1, max(ST_YMax(geom)) y1 FROM new_rows) n,"
     "   (SELECT coalesce(sum(o.area_m2), 0) a, coalesce(bool_or(ST_XMin(o.geom) <= x.minx"
     "   OR ST_YMin(o.geom) <= x.miny OR ST_XMax(o.geom) >= x.maxx"
-    "   OR ST_YMax(o.geom) >= x.maxy), false) edge FROM old_rows o, onemap_layer_stats x WHERE x.layer = TG_TABLE_NAME) o"
+    "   OR ST_YMax(o.geom) >= x.maxy), false) edge FROM old_rows o, onemap_layer_stats x WHERE "
+    "x.layer = TG_TABLE_NAME) o"
     "  WHERE s.layer = TG_TABLE_NAME AND n.c > 0;"
     " END IF; RETURN NULL; END $f$;";
 
@@ -507,9 +522,12 @@ static const char *pg_type(enum field_type t)
 {
     switch (t) {
     case FIELD_INTEGER:
-    case FIELD_BOOLEAN: return "bigint";
-    case FIELD_NUMBER: return "float8";
-    default: return "text";
+    case FIELD_BOOLEAN:
+        return "bigint";
+    case FIELD_NUMBER:
+        return "float8";
+    default:
+        return "text";
     }
 }
 
@@ -518,26 +536,31 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
     struct buf b;
     int rc;
     buf_init(&b);
-    buf_printf(&b, "CREATE TABLE \"%s\" (fid bigserial PRIMARY KEY, version bigint NOT NULL"
-               " DEFAULT 1, area_m2 float8 NOT NULL, gj text NOT NULL", l->id);
+    buf_printf(&b,
+               "CREATE TABLE \"%s\" (fid bigserial PRIMARY KEY, version bigint NOT NULL"
+               " DEFAULT 1, area_m2 float8 NOT NULL, gj text NOT NULL",
+               l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\" %s", l->fields[i].name, pg_type(l->fields[i].type));
-    buf_printf(&b, ", geom geometry(Geometry, 4490) NOT NULL);"
+    buf_printf(&b,
+               ", geom geometry(Geometry, 4490) NOT NULL);"
                " CREATE UNIQUE INDEX \"%1$s_key\" ON \"%1$s\"(\"%2$s\");"
                " CREATE INDEX \"%1$s_geom\" ON \"%1$s\" USING gist (geom);",
                l->id, l->key);
     if (l->group_by && strcmp(l->group_by, l->key))
         buf_printf(&b, " CREATE INDEX \"%s_%s\" ON \"%s\"(\"%s\");", l->id, l->group_by, l->id,
                    l->group_by);
-    buf_printf(&b, " INSERT INTO onemap_layer_stats (layer) VALUES ('%1$s');"
-               " CREATE TRIGGER \"onemap_stats_%1$s_i\" AFTER INSERT ON \"%1$s\""
-               " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION onemap_stats();"
-               " CREATE TRIGGER \"onemap_stats_%1$s_d\" AFTER DELETE ON \"%1$s\""
-               " REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION onemap_stats();"
-               " CREATE TRIGGER \"onemap_stats_%1$s_u\" AFTER UPDATE ON \"%1$s\""
-               " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT"
-               " EXECUTE FUNCTION onemap_stats();",
-               l->id);
+    buf_printf(
+        &b,
+        " INSERT INTO onemap_layer_stats (layer) VALUES ('%1$s');"
+        " CREATE TRIGGER \"onemap_stats_%1$s_i\" AFTER INSERT ON \"%1$s\""
+        " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION onemap_stats();"
+        " CREATE TRIGGER \"onemap_stats_%1$s_d\" AFTER DELETE ON \"%1$s\""
+        " REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION onemap_stats();"
+        " CREATE TRIGGER \"onemap_stats_%1$s_u\" AFTER UPDATE ON \"%1$s\""
+        " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT"
+        " EXECUTE FUNCTION onemap_stats();",
+        l->id);
     rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : pg_exec(s, b.data, e);
     buf_clear(&b);
     if (rc)
@@ -572,10 +595,12 @@ int pg_init(store *s, const char *layers_json, struct err *e)
             goto fail;
     pg_params_init(&p);
     pg_param_text(&p, layers_json);
-    res = pg_run(s, "INSERT INTO onemap_meta (key, value) VALUES ('layers', ?),"
-                 " ('schema_version', '1'),"
-                 " ('created', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))",
-                 &p, e);
+    res =
+        pg_run(s,
+               "INSERT INTO onemap_meta (key, value) VALUES ('layers', ?),"
+               " ('schema_version', '1'),"
+               " ('created', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))",
+               &p, e);
     pg_params_clear(&p);
     if (!res) {
         rc = e->code;
@@ -625,8 +650,8 @@ static int run_done(store *s, const char *sql, struct pg_params *p, long long *c
 }
 
 static int pg_history_add_at(store *s, const struct layer *l, long long fid, long long version,
-                             const char *op, const char *at, const char *by,
-                             const char *change_id, const char *feature, struct err *e)
+                             const char *op, const char *at, const char *by, const char *change_id,
+                             const char *feature, struct err *e)
 {
     struct pg_params p;
     int rc;
@@ -639,7 +664,8 @@ static int pg_history_add_at(store *s, const struct layer *l, long long fid, lon
     pg_param_text(&p, by);
     pg_param_text(&p, change_id);
     pg_param_text(&p, feature ? feature : "");
-    rc = run_done(s, "INSERT INTO onemap_history (collection, fid, version, op, at, by,"
+    rc = run_done(s,
+                  "INSERT INTO onemap_history (collection, fid, version, op, at, by,"
                   " change_id, feature) VALUES (?, ?, ?, ?, coalesce(?, " PG_NOW "), ?, ?, ?)",
                   &p, NULL, e);
     pg_params_clear(&p);
@@ -660,9 +686,11 @@ int pg_history_add_range(store *s, const struct layer *l, long long first, long 
     pg_param_text(&p, at);
     pg_param_text(&p, by);
     pg_param_text(&p, change_id);
-    rc = run_done(s, "INSERT INTO onemap_history (fid, collection, version, op, at, by, change_id,"
+    rc = run_done(s,
+                  "INSERT INTO onemap_history (fid, collection, version, op, at, by, change_id,"
                   " feature) SELECT x, $3, 1, $4, coalesce($5, " PG_NOW "), $6, $7, ''"
-                  " FROM generate_series($1::bigint, $2::bigint) x", &p, NULL, e);
+                  " FROM generate_series($1::bigint, $2::bigint) x",
+                  &p, NULL, e);
     pg_params_clear(&p);
     return rc;
 }
@@ -677,8 +705,10 @@ static int pg_history_keep(store *s, const struct layer *l, long long fid, long 
     pg_param_ll(&p, fid);
     pg_param_ll(&p, version);
     pg_param_text(&p, feature);
-    rc = run_done(s, "UPDATE onemap_history SET feature = $4 WHERE collection = $1 AND fid = $2"
-                  " AND version = $3 AND feature = ''", &p, NULL, e);
+    rc = run_done(s,
+                  "UPDATE onemap_history SET feature = $4 WHERE collection = $1 AND fid = $2"
+                  " AND version = $3 AND feature = ''",
+                  &p, NULL, e);
     pg_params_clear(&p);
     return rc;
 }
@@ -717,7 +747,8 @@ static int pg_history_rows(store *s, const struct layer *l, long long fid, store
     pg_params_init(&p);
     pg_param_text(&p, l->id);
     pg_param_ll(&p, fid);
-    rc = pg_each(s, "SELECT version, op, at, by, change_id, feature, seq FROM onemap_history"
+    rc = pg_each(s,
+                 "SELECT version, op, at, by, change_id, feature, seq FROM onemap_history"
                  " WHERE collection = ? AND fid = ? ORDER BY version DESC, seq DESC",
                  &p, 1, on_version_row, &r, e);
     pg_params_clear(&p);
@@ -733,7 +764,8 @@ static int pg_change_rows(store *s, long long since, long long limit, store_vers
     pg_params_init(&p);
     pg_param_ll(&p, since);
     pg_param_ll(&p, limit);
-    rc = pg_each(s, "SELECT version, op, at, by, change_id, NULL::text, seq, collection, fid"
+    rc = pg_each(s,
+                 "SELECT version, op, at, by, change_id, NULL::text, seq, collection, fid"
                  " FROM onemap_history WHERE seq > ? ORDER BY seq LIMIT ?",
                  &p, 1, on_version_row, &r, e);
     pg_params_clear(&p);
@@ -753,8 +785,10 @@ static int pg_token_add(store *s, const char *name, const char *id, const unsign
     pg_param_bytea(&p, hash, hash_len);
     pg_param_text(&p, role);
     pg_param_text(&p, grids ? grids : "");
-    rc = run_done(s, "INSERT INTO onemap_tokens (name, id, hash, role, grids, created)"
-                  " VALUES (?, ?, ?, ?, ?, " PG_NOW ")", &p, NULL, e);
+    rc = run_done(s,
+                  "INSERT INTO onemap_tokens (name, id, hash, role, grids, created)"
+                  " VALUES (?, ?, ?, ?, ?, " PG_NOW ")",
+                  &p, NULL, e);
     pg_params_clear(&p);
     if (rc == ERR_CONFLICT)
         rc = err_set(e, ERR_CONFLICT, "a token named '%s' exists already", name);
@@ -769,8 +803,10 @@ static int pg_token_get(store *s, const char *id, struct store_token *t, struct 
     memset(t, 0, sizeof *t);
     pg_params_init(&p);
     pg_param_text(&p, id);
-    res = pg_run(s, "SELECT name, hash, role, grids FROM onemap_tokens WHERE id = ?"
-                 " AND revoked IS NULL", &p, e);
+    res = pg_run(s,
+                 "SELECT name, hash, role, grids FROM onemap_tokens WHERE id = ?"
+                 " AND revoked IS NULL",
+                 &p, e);
     pg_params_clear(&p);
     if (!res)
         return e->code;
@@ -807,8 +843,10 @@ static int on_token_row(void *arg, PGresult *res, int i, struct err *e)
 static int pg_token_rows(store *s, store_token_fn fn, void *arg, struct err *e)
 {
     struct token_run r = {fn, arg};
-    return pg_each(s, "SELECT name, role, grids, created, revoked FROM onemap_tokens ORDER BY"
-                   " name COLLATE \"C\"", NULL, 1, on_token_row, &r, e);
+    return pg_each(s,
+                   "SELECT name, role, grids, created, revoked FROM onemap_tokens ORDER BY"
+                   " name COLLATE \"C\"",
+                   NULL, 1, on_token_row, &r, e);
 }
 
 static int pg_token_revoke(store *s, const char *name, struct err *e)
@@ -818,8 +856,10 @@ static int pg_token_revoke(store *s, const char *name, struct err *e)
     int rc;
     pg_params_init(&p);
     pg_param_text(&p, name);
-    rc = run_done(s, "UPDATE onemap_tokens SET revoked = " PG_NOW " WHERE name = ?"
-                  " AND revoked IS NULL", &p, &n, e);
+    rc = run_done(s,
+                  "UPDATE onemap_tokens SET revoked = " PG_NOW " WHERE name = ?"
+                  " AND revoked IS NULL",
+                  &p, &n, e);
     pg_params_clear(&p);
     if (!rc && n != 1)
         rc = err_set(e, ERR_NOT_FOUND, "no active token named '%s'", name);
@@ -851,16 +891,17 @@ int pg_layer_totals(store *s, const struct layer *l, long long *count, double *a
     return rc;
 }
 
-int pg_layer_extent(store *s, const struct layer *l, double ext[4], long long *count,
-                    struct err *e)
+int pg_layer_extent(store *s, const struct layer *l, double ext[4], long long *count, struct err *e)
 {
     struct pg_params p;
     PGresult *res;
     int rc = 0;
     pg_params_init(&p);
     pg_param_text(&p, l->id);
-    res = pg_run(s, "SELECT features, minx, miny, maxx, maxy, extent_stale FROM onemap_layer_stats"
-                 " WHERE layer = ?", &p, e);
+    res = pg_run(s,
+                 "SELECT features, minx, miny, maxx, maxy, extent_stale FROM onemap_layer_stats"
+                 " WHERE layer = ?",
+                 &p, e);
     pg_params_clear(&p);
     if (!res)
         return e->code;
@@ -874,8 +915,10 @@ int pg_layer_extent(store *s, const struct layer *l, double ext[4], long long *c
     } else if (*PQgetvalue(res, 0, 5)) { /* stale: counted again */
         char sql[256];
         PQclear(res);
-        snprintf(sql, sizeof sql, "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM"
-                 " (SELECT ST_Extent(geom)::box2d b FROM \"%s\") x", l->id);
+        snprintf(sql, sizeof sql,
+                 "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM"
+                 " (SELECT ST_Extent(geom)::box2d b FROM \"%s\") x",
+                 l->id);
         if (!(res = pg_run(s, sql, NULL, e)))
             return e->code;
         if (PQgetisnull(res, 0, 0))
@@ -892,8 +935,8 @@ int pg_layer_extent(store *s, const struct layer *l, double ext[4], long long *c
 
 int pg_data_version(store *s, long long *version, struct err *e)
 {
-    PGresult *res = pg_run(s, "SELECT coalesce(sum(changes), 0)::bigint FROM onemap_layer_stats",
-                           NULL, e);
+    PGresult *res =
+        pg_run(s, "SELECT coalesce(sum(changes), 0)::bigint FROM onemap_layer_stats", NULL, e);
     if (!res)
         return e->code;
     *version = pg_ll(res, 0, 0);
@@ -982,8 +1025,10 @@ int pg_open(const char *url, int flags, store **out, struct err *e)
         pg_close(s);
         return rc;
     }
-    if (pg_exec(s, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
-                " SET standard_conforming_strings = on;", e)) {
+    if (pg_exec(s,
+                "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
+                " SET standard_conforming_strings = on;",
+                e)) {
         int rc = e->code;
         pg_close(s);
         return rc;
