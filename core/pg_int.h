@@ -18,6 +18,7 @@ struct pg {
     int read_tx;           /* a read transaction opened by read_begin */
     int in_write;          /* a write transaction opened by begin */
     unsigned long cursors; /* cursors declared so far, for their names */
+    int listening;         /* LISTEN onemap_changes */
 };
 
 /* Parameters of one statement, sent as text (bytea as binary) with their

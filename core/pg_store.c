@@ -8,6 +8,7 @@
 #include "pg.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -489,7 +490,27 @@ static const char *META_SQL =
     "CREATE TABLE onemap_layer_stats (layer text PRIMARY KEY, features bigint NOT NULL DEFAULT 0,"
     " area_m2 float8 NOT NULL DEFAULT 0, changes bigint NOT NULL DEFAULT 0, minx float8,"
     " miny float8, maxx float8, maxy float8, extent_stale boolean NOT NULL DEFAULT false);"
-    "CREATE FUNCTION onemap_stats() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+    /* what changed, for the other servers' tile caches: each row's box, or
+     * the union of the statement's when there are many */
+    "CREATE FUNCTION onemap_box(b box2d) RETURNS text LANGUAGE sql IMMUTABLE AS $f$"
+    " SELECT ' ' || ST_XMin(b) || ',' || ST_YMin(b) || ',' || ST_XMax(b) || ',' || ST_YMax(b)"
+    " $f$;"
+    "CREATE FUNCTION onemap_stats() RETURNS trigger LANGUAGE plpgsql AS $f$"
+    " DECLARE boxes text := ''; c bigint; b box2d; BEGIN"
+    " IF TG_OP <> 'DELETE' THEN"
+    "  SELECT count(*), ST_Extent(geom) INTO c, b FROM new_rows;"
+    "  IF c > 32 THEN boxes := onemap_box(b);"
+    "  ELSIF c > 0 THEN SELECT string_agg(onemap_box(geom::box2d), '') INTO boxes FROM new_rows;"
+    "  END IF;"
+    " END IF;"
+    " IF TG_OP <> 'INSERT' THEN"
+    "  SELECT count(*), ST_Extent(geom) INTO c, b FROM old_rows;"
+    "  IF c > 32 THEN boxes := boxes || onemap_box(b);"
+    "  ELSIF c > 0 THEN"
+    "   boxes := boxes || (SELECT string_agg(onemap_box(geom::box2d), '') FROM old_rows);"
+    "  END IF;"
+    " END IF;"
+    " IF boxes <> '' THEN PERFORM pg_notify('onemap_changes', TG_TABLE_NAME || boxes); END IF;"
     " IF TG_OP = 'INSERT' THEN"
     "  UPDATE onemap_layer_stats s SET features = s.features + n.c, area_m2 = s.area_m2 + n.a,"
     "   changes = s.changes + 1, minx = least(s.minx, n.x0), miny = least(s.miny, n.y0),"
@@ -944,6 +965,76 @@ int pg_data_version(store *s, long long *version, struct err *e)
     return 0;
 }
 
+/* ---- other servers' writes ------------------------------------------------- */
+
+static int pg_listen(store *s, struct err *e)
+{
+    int rc = pg_exec(s, "LISTEN onemap_changes", e);
+    s->pg->listening = rc == 0;
+    return rc;
+}
+
+/* "layer minx,miny,maxx,maxy minx,..." */
+static void notified(const char *payload, store_change_fn fn, void *arg)
+{
+    char layer[128];
+    const char *p = strchr(payload, ' ');
+    size_t n = p ? (size_t)(p - payload) : strlen(payload);
+    if (n == 0 || n >= sizeof layer) {
+        fn(arg, NULL, NULL);
+        return;
+    }
+    memcpy(layer, payload, n);
+    layer[n] = '\0';
+    while (p && *p == ' ') {
+        double b[4];
+        char *end;
+        const char *q = p + 1;
+        int ok = 1;
+        for (int i = 0; i < 4 && ok; i++) {
+            b[i] = strtod(q, &end);
+            ok = end != q && (i == 3 || *end == ',');
+            q = end + (i < 3);
+        }
+        if (!ok) {
+            fn(arg, layer, NULL); /* unreadable: the whole layer */
+            return;
+        }
+        fn(arg, layer, b);
+        p = q;
+    }
+}
+
+static int pg_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *arg, struct err *e)
+{
+    PGconn *conn = s->pg->conn;
+    PGnotify *n;
+    struct pollfd pfd;
+    if (PQstatus(conn) != CONNECTION_OK) {
+        PQreset(conn);
+        if (PQstatus(conn) != CONNECTION_OK) {
+            poll(NULL, 0, timeout_ms);
+            return err_set(e, ERR_UNAVAILABLE, "database: cannot connect (%s)",
+                           PQerrorMessage(conn));
+        }
+        if (pg_listen(s, e))
+            return e->code;
+        fn(arg, NULL, NULL); /* what was written meanwhile is not known */
+    }
+    pfd.fd = PQsocket(conn);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, timeout_ms) < 0)
+        return 0;
+    if (!PQconsumeInput(conn))
+        return pg_err(s, NULL, e, "notifications");
+    while ((n = PQnotifies(conn))) {
+        notified(n->extra, fn, arg);
+        PQfreemem(n);
+    }
+    return 0;
+}
+
 /* ---- opening ------------------------------------------------------------------- */
 
 static const struct store_ops pg_ops = {
@@ -985,6 +1076,8 @@ static const struct store_ops pg_ops = {
     .layer_extent = pg_layer_extent,
     .layer_totals = pg_layer_totals,
     .data_version = pg_data_version,
+    .listen = pg_listen,
+    .changes_wait = pg_changes_wait,
 };
 
 /* The URL without its password, for messages. */

@@ -336,6 +336,18 @@ int sl_rows_end(store *s, sqlite3_stmt *st, int step, int rc, const char *what, 
     return rc > 0 ? 0 : rc;
 }
 
+/* One server per file: nobody else writes. */
+static int sl_listen(store *s, struct err *e)
+{
+    return err_set(e, ERR_NOT_FOUND, "database: no notifications of other servers' writes");
+}
+
+static int sl_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *arg,
+                           struct err *e)
+{
+    return sl_listen(s, e);
+}
+
 const struct store_ops sl_ops = {
     .name = "sqlite",
     .close = sl_close,
@@ -375,4 +387,6 @@ const struct store_ops sl_ops = {
     .layer_extent = sl_layer_extent,
     .layer_totals = sl_layer_totals,
     .data_version = sl_data_version,
+    .listen = sl_listen,
+    .changes_wait = sl_changes_wait,
 };

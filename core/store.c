@@ -248,3 +248,13 @@ int store_data_version(store *s, long long *version, struct err *e)
 {
     return OPS(s)->data_version(s, version, e);
 }
+
+int store_listen(store *s, struct err *e)
+{
+    return OPS(s)->listen(s, e);
+}
+
+int store_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *arg, struct err *e)
+{
+    return OPS(s)->changes_wait(s, timeout_ms, fn, arg, e);
+}

@@ -290,4 +290,15 @@ int store_layer_totals(store *s, const struct layer *l, long long *count, double
  * ERR_NOT_FOUND on a read-only database from before it was kept. */
 int store_data_version(store *s, long long *version, struct err *e);
 
+/* Writes by other processes (PostgreSQL: notifications that the layers'
+ * triggers send from the writing transaction, delivered at its commit).
+ * store_listen subscribes s; ERR_NOT_FOUND when the backend has none to
+ * give (SQLite: one server per file). store_changes_wait waits up to
+ * timeout_ms and calls fn for each change: the layer and a box (EPSG:4490)
+ * holding what changed; layer NULL when changes may have been missed (the
+ * connection was lost and made again): anything may have changed. */
+typedef void (*store_change_fn)(void *arg, const char *layer, const double box[4]);
+int store_listen(store *s, struct err *e);
+int store_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *arg, struct err *e);
+
 #endif

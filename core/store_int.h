@@ -105,6 +105,8 @@ struct store_ops {
     int (*layer_totals)(store *s, const struct layer *l, long long *count, double *area_m2,
                         struct err *e);
     int (*data_version)(store *s, long long *version, struct err *e);
+    int (*listen)(store *s, struct err *e);
+    int (*changes_wait)(store *s, int timeout_ms, store_change_fn fn, void *arg, struct err *e);
 };
 
 #endif

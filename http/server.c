@@ -33,6 +33,7 @@
 #include "auth.h"
 #include "cancel.h"
 #include "html.h"
+#include "follow.h"
 #include "metrics.h"
 #include "problem.h"
 #include "routes.h"
@@ -689,6 +690,7 @@ int server_run(struct app *app, const char *listen)
     socklen_t sslen;
     struct MHD_Daemon *d;
     struct metrics *own = NULL;
+    struct follow *follow;
     MHD_socket ls;
     sigset_t set;
     int sig;
@@ -721,6 +723,7 @@ int server_run(struct app *app, const char *listen)
     }
     fprintf(stderr, "onemap: serving %s on http://%s/ with %d workers (%d for heavy requests)\n",
             app->db_path, listen, app->threads, app->heavy_max);
+    follow = follow_start(app);
     if (!static_viewer_built())
         fprintf(stderr, "onemap: %s\n", static_viewer_hint());
     sigwait(&set, &sig);
@@ -733,6 +736,7 @@ int server_run(struct app *app, const char *listen)
         shutdown(ls, SHUT_RDWR);
     drain(app, &set);
     MHD_stop_daemon(d); /* joins every connection's thread */
+    follow_stop(follow);
     sched_free(app->sched);
     app->sched = NULL;
     if (ls != MHD_INVALID_SOCKET)

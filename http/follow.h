@@ -1,0 +1,17 @@
+/* follow: a server's thread that follows the writes of the other servers on
+ * the same database (store_listen), dropping the cached tiles each one
+ * touched, so that a tile is never served stale after a write through any
+ * server. Nothing to follow on a backend without other writers (SQLite). */
+#ifndef ONEMAP_FOLLOW_H
+#define ONEMAP_FOLLOW_H
+
+#include "req.h"
+
+struct follow;
+
+/* Starts following for app (its layers and tile cache); NULL when there is
+ * nothing to follow or it cannot start (then said on stderr). */
+struct follow *follow_start(struct app *app);
+void follow_stop(struct follow *f);
+
+#endif
