@@ -74,7 +74,7 @@ int history_changes_json(store *s, long long since, long long limit, struct buf 
     struct changes_run run = {out, 0, since};
     int rc;
     buf_puts(out, "{\"changes\":[");
-    if ((rc = store_change_rows(s, since, limit, on_change, &run, e)))
+    if ((rc = store_change_rows(s, since, limit, 0, on_change, &run, e)))
         return rc;
     buf_printf(out, "],\"next\":%lld}", run.next);
     return 0;

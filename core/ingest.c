@@ -728,7 +728,7 @@ static int write_following(struct job *j, struct pool *p, struct store_box *boxe
             if (it->st != ST_ADDED || !it->blob)
                 rc = 1;
             rows[i - from] = (struct store_new_row){it->f.vals, it->blob, it->blob_len, it->gj,
-                                                    it->f.area_m2};
+                                                    it->f.area_m2, 1};
         }
         if (!rc && (store_bulk_insert(j->s, j->l, next_fid, rows, to - from, e) ||
                     store_history_add_range(j->s, j->l, next_fid,

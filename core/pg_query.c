@@ -526,10 +526,10 @@ int pg_bulk_insert(store *s, const struct layer *l, long long first_fid,
     int rc = 0;
     buf_init(&b);
     buf_init(&wkb);
-    buf_printf(&b, "COPY \"%s\" (fid, area_m2, gj, geom", l->id);
+    buf_printf(&b, "COPY \"%s\" (fid, version, area_m2, gj, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
-    buf_putc(&b, ')');
+    buf_puts(&b, ") FROM STDIN");
     if (b.oom)
         return err_set(e, ERR_INTERNAL, "out of memory");
     res = PQexec(conn, b.data);
@@ -548,7 +548,8 @@ int pg_bulk_insert(store *s, const struct layer *l, long long first_fid,
             rc = err_set(e, ERR_INVALID, "%s: geometry: unreadable", l->id);
             break;
         }
-        buf_printf(&b, "%lld\t%.17g\t", first_fid + (long long)r, row->area_m2);
+        buf_printf(&b, "%lld\t%lld\t%.17g\t", first_fid + (long long)r,
+                   row->version ? row->version : 1, row->area_m2);
         copy_text(&b, row->gj);
         buf_putc(&b, '\t');
         copy_ewkb(&b, (const unsigned char *)wkb.data, wkb.len);

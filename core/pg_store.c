@@ -656,6 +656,23 @@ int pg_layers_get(store *s, struct layers **out, struct err *e)
     return rc;
 }
 
+static int pg_schema_json(store *s, char **json, struct err *e)
+{
+    PGresult *res = pg_run(s, "SELECT value FROM onemap_meta WHERE key = 'layers'", NULL, e);
+    int rc = 0;
+    *json = NULL;
+    if (!res)
+        return e->code == ERR_UNAVAILABLE
+                   ? e->code
+                   : err_set(e, ERR_INVALID, "not an onemap database (run 'onemap init' first)");
+    if (PQntuples(res) != 1)
+        rc = err_set(e, ERR_INVALID, "not an onemap database: no layer registry");
+    else if (!(*json = strdup(PQgetvalue(res, 0, 0))))
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    PQclear(res);
+    return rc;
+}
+
 /* ---- history ---------------------------------------------------------------- */
 
 static int run_done(store *s, const char *sql, struct pg_params *p, long long *changed,
@@ -776,8 +793,8 @@ static int pg_history_rows(store *s, const struct layer *l, long long fid, store
     return rc;
 }
 
-static int pg_change_rows(store *s, long long since, long long limit, store_version_fn fn,
-                          void *arg, struct err *e)
+static int pg_change_rows(store *s, long long since, long long limit, int features,
+                          store_version_fn fn, void *arg, struct err *e)
 {
     struct version_run r = {fn, arg, NULL, 0};
     struct pg_params p;
@@ -786,9 +803,36 @@ static int pg_change_rows(store *s, long long since, long long limit, store_vers
     pg_param_ll(&p, since);
     pg_param_ll(&p, limit);
     rc = pg_each(s,
-                 "SELECT version, op, at, by, change_id, NULL::text, seq, collection, fid"
-                 " FROM onemap_history WHERE seq > ? ORDER BY seq LIMIT ?",
-                 &p, 1, on_version_row, &r, e);
+                 features ? "SELECT version, op, at, by, change_id, feature, seq, collection,"
+                            " fid FROM onemap_history WHERE seq > ? ORDER BY seq LIMIT ?"
+                          : "SELECT version, op, at, by, change_id, NULL::text, seq, collection,"
+                            " fid FROM onemap_history WHERE seq > ? ORDER BY seq LIMIT ?",
+                 &p, limit <= 10000, on_version_row, &r, e);
+    pg_params_clear(&p);
+    return rc;
+}
+
+/* Written as it is; the sequence of seq goes past it. */
+static int pg_history_put(store *s, const struct store_version *v, struct err *e)
+{
+    struct pg_params p;
+    int rc;
+    pg_params_init(&p);
+    pg_param_ll(&p, v->seq);
+    pg_param_text(&p, v->collection);
+    pg_param_ll(&p, v->fid);
+    pg_param_ll(&p, v->version);
+    pg_param_text(&p, v->op);
+    pg_param_text(&p, v->at);
+    pg_param_text(&p, v->by);
+    pg_param_text(&p, v->change_id);
+    pg_param_text(&p, v->feature ? v->feature : "");
+    rc = run_done(s,
+                  "WITH i AS (INSERT INTO onemap_history (seq, collection, fid, version, op, at,"
+                  " by, change_id, feature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))"
+                  " SELECT setval(pg_get_serial_sequence('onemap_history', 'seq'), greatest($1,"
+                  " (SELECT last_value FROM onemap_history_seq_seq)))",
+                  &p, NULL, e);
     pg_params_clear(&p);
     return rc;
 }
@@ -857,6 +901,8 @@ static int on_token_row(void *arg, PGresult *res, int i, struct err *e)
         .grids = pg_text(res, i, 2),
         .created = pg_text(res, i, 3),
         .revoked = pg_text(res, i, 4),
+        .id = pg_text(res, i, 5),
+        .hash = PQgetlength(res, i, 6) == 32 ? (const unsigned char *)PQgetvalue(res, i, 6) : NULL,
     };
     return r->fn(r->arg, &t, e);
 }
@@ -864,10 +910,11 @@ static int on_token_row(void *arg, PGresult *res, int i, struct err *e)
 static int pg_token_rows(store *s, store_token_fn fn, void *arg, struct err *e)
 {
     struct token_run r = {fn, arg};
-    return pg_each(s,
-                   "SELECT name, role, grids, created, revoked FROM onemap_tokens ORDER BY"
-                   " name COLLATE \"C\"",
-                   NULL, 1, on_token_row, &r, e);
+    return pg_each(
+        s,
+        "SELECT name, role, grids, created, revoked, id, hash FROM onemap_tokens ORDER BY"
+        " name COLLATE \"C\"",
+        NULL, 1, on_token_row, &r, e);
 }
 
 static int pg_token_revoke(store *s, const char *name, struct err *e)
@@ -884,6 +931,28 @@ static int pg_token_revoke(store *s, const char *name, struct err *e)
     pg_params_clear(&p);
     if (!rc && n != 1)
         rc = err_set(e, ERR_NOT_FOUND, "no active token named '%s'", name);
+    return rc;
+}
+
+static int pg_token_put(store *s, const struct store_token_row *t, struct err *e)
+{
+    struct pg_params p;
+    int rc;
+    if (!t->hash)
+        return err_set(e, ERR_INVALID, "token '%s': no hash", t->name);
+    pg_params_init(&p);
+    pg_param_text(&p, t->name);
+    pg_param_text(&p, t->id);
+    pg_param_bytea(&p, t->hash, 32);
+    pg_param_text(&p, t->role);
+    pg_param_text(&p, t->grids ? t->grids : "");
+    pg_param_text(&p, t->created);
+    pg_param_text(&p, t->revoked);
+    rc = run_done(s,
+                  "INSERT INTO onemap_tokens (name, id, hash, role, grids, created, revoked)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  &p, NULL, e);
+    pg_params_clear(&p);
     return rc;
 }
 
@@ -1076,6 +1145,9 @@ static const struct store_ops pg_ops = {
     .layer_extent = pg_layer_extent,
     .layer_totals = pg_layer_totals,
     .data_version = pg_data_version,
+    .history_put = pg_history_put,
+    .schema_json = pg_schema_json,
+    .token_put = pg_token_put,
     .listen = pg_listen,
     .changes_wait = pg_changes_wait,
 };

@@ -332,13 +332,13 @@ static sqlite3_stmt *bulk_stmt(store *s, const struct layer *l, size_t m, struct
     struct buf b;
     sqlite3_stmt *st;
     buf_init(&b);
-    buf_printf(&b, "INSERT INTO \"%s\" (fid, area_m2, gj, geom", l->id);
+    buf_printf(&b, "INSERT INTO \"%s\" (fid, version, area_m2, gj, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
     buf_puts(&b, ") VALUES ");
     for (size_t r = 0; r < m; r++) {
         buf_puts(&b, r ? ",(?" : "(?");
-        for (size_t i = 1; i < 4 + l->n_fields; i++)
+        for (size_t i = 1; i < 5 + l->n_fields; i++)
             buf_puts(&b, ",?");
         buf_putc(&b, ')');
     }
@@ -351,7 +351,7 @@ int sl_bulk_insert(store *s, const struct layer *l, long long first_fid,
                       const struct store_new_row *rows, size_t n, struct err *e)
 {
     sqlite3_stmt *full = NULL;
-    size_t per = 4 + l->n_fields;
+    size_t per = 5 + l->n_fields;
     for (size_t done = 0; done < n;) {
         size_t m = n - done < BULK_ROWS ? n - done : BULK_ROWS;
         sqlite3_stmt *st;
@@ -363,11 +363,12 @@ int sl_bulk_insert(store *s, const struct layer *l, long long first_fid,
         for (size_t r = 0; r < m; r++, k += (int)per) {
             const struct store_new_row *row = &rows[done + r];
             sqlite3_bind_int64(st, k, first_fid + (long long)(done + r));
-            sqlite3_bind_double(st, k + 1, row->area_m2);
-            sqlite3_bind_text(st, k + 2, row->gj, -1, SQLITE_STATIC);
-            sqlite3_bind_blob(st, k + 3, row->blob, (int)row->blob_len, SQLITE_STATIC);
+            sqlite3_bind_int64(st, k + 1, row->version ? row->version : 1);
+            sqlite3_bind_double(st, k + 2, row->area_m2);
+            sqlite3_bind_text(st, k + 3, row->gj, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(st, k + 4, row->blob, (int)row->blob_len, SQLITE_STATIC);
             for (size_t i = 0; i < l->n_fields; i++)
-                sl_bind_value(st, k + 4 + (int)i, &row->vals[i]);
+                sl_bind_value(st, k + 5 + (int)i, &row->vals[i]);
         }
         if (sqlite3_step(st) != SQLITE_DONE) {
             int rc = sl_db_err(s, e, l->id);

@@ -90,11 +90,15 @@ int sl_history_rows(store *s, const struct layer *l, long long fid, store_versio
     return sl_rows_end(s, st, step, rc, "history", e);
 }
 
-int sl_change_rows(store *s, long long since, long long limit, store_version_fn fn,
-                      void *arg, struct err *e)
+int sl_change_rows(store *s, long long since, long long limit, int features,
+                   store_version_fn fn, void *arg, struct err *e)
 {
-    sqlite3_stmt *st = sl_prep(s, "SELECT seq, collection, fid, op, version, at, by, change_id"
-                               " FROM onemap_history WHERE seq > ? ORDER BY seq LIMIT ?", e);
+    sqlite3_stmt *st = sl_prep(s, features ? "SELECT seq, collection, fid, op, version, at, by,"
+                                             " change_id, feature FROM onemap_history"
+                                             " WHERE seq > ? ORDER BY seq LIMIT ?"
+                                           : "SELECT seq, collection, fid, op, version, at, by,"
+                                             " change_id, NULL FROM onemap_history"
+                                             " WHERE seq > ? ORDER BY seq LIMIT ?", e);
     int step, rc = 0;
     if (!st)
         return e->code;
@@ -110,9 +114,32 @@ int sl_change_rows(store *s, long long since, long long limit, store_version_fn 
             .at = text_or_null(st, 5),
             .by = text_or_null(st, 6),
             .change_id = text_or_null(st, 7),
+            .feature = sqlite3_column_bytes(st, 8) > 0 ? text_or_null(st, 8) : NULL,
         };
         if ((rc = fn(arg, &v, e)))
             break;
     }
     return sl_rows_end(s, st, step, rc, "changes", e);
+}
+
+int sl_history_put(store *s, const struct store_version *v, struct err *e)
+{
+    sqlite3_stmt *st = sl_prep(s, "INSERT INTO onemap_history (seq, collection, fid, version, op,"
+                               " at, by, change_id, feature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", e);
+    int rc = 0;
+    if (!st)
+        return e->code;
+    sqlite3_bind_int64(st, 1, v->seq);
+    sqlite3_bind_text(st, 2, v->collection, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, v->fid);
+    sqlite3_bind_int64(st, 4, v->version);
+    sqlite3_bind_text(st, 5, v->op, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, v->at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, v->by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, v->change_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, v->feature ? v->feature : "", -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = sl_db_err(s, e, "history");
+    sqlite3_reset(st);
+    return rc;
 }

@@ -80,8 +80,11 @@ int sl_history_keep(store *s, const struct layer *l, long long fid, long long ve
                     const char *feature, struct err *e);
 int sl_history_rows(store *s, const struct layer *l, long long fid, store_version_fn fn, void *arg,
                     struct err *e);
-int sl_change_rows(store *s, long long since, long long limit, store_version_fn fn, void *arg,
-                   struct err *e);
+int sl_change_rows(store *s, long long since, long long limit, int features,
+                   store_version_fn fn, void *arg, struct err *e);
+int sl_history_put(store *s, const struct store_version *v, struct err *e);
+int sl_schema_json(store *s, char **json, struct err *e);
+int sl_token_put(store *s, const struct store_token_row *t, struct err *e);
 int sl_token_add(store *s, const char *name, const char *id, const unsigned char *hash,
                  size_t hash_len, const char *role, const char *grids, struct err *e);
 int sl_token_get(store *s, const char *id, struct store_token *t, struct err *e);

@@ -157,3 +157,18 @@ int sl_layers_get(store *s, struct layers **out, struct err *e)
     sqlite3_reset(st);
     return rc;
 }
+
+int sl_schema_json(store *s, char **json, struct err *e)
+{
+    sqlite3_stmt *st = sl_prep(s, "SELECT value FROM onemap_meta WHERE key = 'layers'", e);
+    int rc = 0;
+    *json = NULL;
+    if (!st)
+        return err_set(e, ERR_INVALID, "not an onemap database (run 'onemap init' first)");
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = err_set(e, ERR_INVALID, "not an onemap database: no layer registry");
+    else if (!(*json = strdup((const char *)sqlite3_column_text(st, 0))))
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    sqlite3_reset(st);
+    return rc;
+}

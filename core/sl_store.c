@@ -387,6 +387,9 @@ const struct store_ops sl_ops = {
     .layer_extent = sl_layer_extent,
     .layer_totals = sl_layer_totals,
     .data_version = sl_data_version,
+    .history_put = sl_history_put,
+    .schema_json = sl_schema_json,
+    .token_put = sl_token_put,
     .listen = sl_listen,
     .changes_wait = sl_changes_wait,
 };

@@ -55,8 +55,8 @@ int sl_token_get(store *s, const char *id, struct store_token *t, struct err *e)
 
 int sl_token_rows(store *s, store_token_fn fn, void *arg, struct err *e)
 {
-    sqlite3_stmt *st = sl_prep(s, "SELECT name, role, grids, created, revoked FROM onemap_tokens"
-                               " ORDER BY name", e);
+    sqlite3_stmt *st = sl_prep(s, "SELECT name, role, grids, created, revoked, id, hash"
+                               " FROM onemap_tokens ORDER BY name", e);
     int step, rc = 0;
     if (!st)
         return e->code;
@@ -68,6 +68,8 @@ int sl_token_rows(store *s, store_token_fn fn, void *arg, struct err *e)
             .created = (const char *)sqlite3_column_text(st, 3),
             .revoked = sqlite3_column_type(st, 4) == SQLITE_NULL
                            ? NULL : (const char *)sqlite3_column_text(st, 4),
+            .id = (const char *)sqlite3_column_text(st, 5),
+            .hash = sqlite3_column_bytes(st, 6) == 32 ? sqlite3_column_blob(st, 6) : NULL,
         };
         if ((rc = fn(arg, &t, e)))
             break;
@@ -87,6 +89,28 @@ int sl_token_revoke(store *s, const char *name, struct err *e)
         rc = sl_db_err(s, e, "token");
     else if (sqlite3_changes(s->db) != 1)
         rc = err_set(e, ERR_NOT_FOUND, "no active token named '%s'", name);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int sl_token_put(store *s, const struct store_token_row *t, struct err *e)
+{
+    sqlite3_stmt *st = sl_prep(s, "INSERT INTO onemap_tokens (name, id, hash, role, grids, created,"
+                               " revoked) VALUES (?, ?, ?, ?, ?, ?, ?)", e);
+    int rc = 0;
+    if (!st)
+        return e->code;
+    if (!t->hash)
+        return err_set(e, ERR_INVALID, "token '%s': no hash", t->name);
+    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, t->id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, t->hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, t->role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, t->grids ? t->grids : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, t->created, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, t->revoked, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = sl_db_err(s, e, "token");
     sqlite3_reset(st);
     return rc;
 }

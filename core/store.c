@@ -194,10 +194,25 @@ int store_history_rows(store *s, const struct layer *l, long long fid, store_ver
     return OPS(s)->history_rows(s, l, fid, fn, arg, e);
 }
 
-int store_change_rows(store *s, long long since, long long limit, store_version_fn fn, void *arg,
-                      struct err *e)
+int store_change_rows(store *s, long long since, long long limit, int features,
+                      store_version_fn fn, void *arg, struct err *e)
 {
-    return OPS(s)->change_rows(s, since, limit, fn, arg, e);
+    return OPS(s)->change_rows(s, since, limit, features, fn, arg, e);
+}
+
+int store_history_put(store *s, const struct store_version *v, struct err *e)
+{
+    return OPS(s)->history_put(s, v, e);
+}
+
+int store_schema_json(store *s, char **json, struct err *e)
+{
+    return OPS(s)->schema_json(s, json, e);
+}
+
+int store_token_put(store *s, const struct store_token_row *t, struct err *e)
+{
+    return OPS(s)->token_put(s, t, e);
 }
 
 int store_token_add(store *s, const char *name, const char *id, const unsigned char *hash,

@@ -52,6 +52,9 @@ void store_set_cancel(store *s, struct cancel *c);
 int store_init(store *s, const char *layers_json, struct err *e);
 /* Reads the layer registry kept in the database. Caller frees. */
 int store_layers_get(store *s, struct layers **out, struct err *e);
+/* The schema document the database was made with (store_init's); caller
+ * frees *json. */
+int store_schema_json(store *s, char **json, struct err *e);
 
 int store_begin(store *s, struct err *e);   /* BEGIN IMMEDIATE */
 int store_commit(store *s, struct err *e);
@@ -96,6 +99,7 @@ struct store_new_row {
     size_t blob_len;
     const char *gj;
     double area_m2;
+    long long version; /* 0: 1, a new feature's */
 };
 int store_bulk_first_fid(store *s, const struct layer *l, long long *fid, struct err *e);
 int store_bulk_insert(store *s, const struct layer *l, long long first_fid,
@@ -242,9 +246,12 @@ typedef int (*store_version_fn)(void *arg, const struct store_version *v, struct
 /* The versions of one feature, newest first. */
 int store_history_rows(store *s, const struct layer *l, long long fid, store_version_fn fn,
                        void *arg, struct err *e);
-/* The change log after seq since, in order, at most limit rows. */
-int store_change_rows(store *s, long long since, long long limit, store_version_fn fn,
-                      void *arg, struct err *e);
+/* The change log after seq since, in order, at most limit rows; with
+ * features, each row's copy of the feature too (NULL: none kept). */
+int store_change_rows(store *s, long long since, long long limit, int features,
+                      store_version_fn fn, void *arg, struct err *e);
+/* Writes a history row as it is (its seq included): copying a database. */
+int store_history_put(store *s, const struct store_version *v, struct err *e);
 
 /* Tokens: stored by name with a public id and the hash of their secret. */
 struct store_token {
@@ -261,10 +268,14 @@ int store_token_get(store *s, const char *id, struct store_token *t, struct err 
 struct store_token_row {
     const char *name, *role, *grids, *created;
     const char *revoked;     /* NULL: active */
+    const char *id;          /* the public id */
+    const unsigned char *hash; /* 32 bytes */
 };
 typedef int (*store_token_fn)(void *arg, const struct store_token_row *t, struct err *e);
 int store_token_rows(store *s, store_token_fn fn, void *arg, struct err *e);
 int store_token_revoke(store *s, const char *name, struct err *e);
+/* Writes a token as it is (times and revocation included): copying. */
+int store_token_put(store *s, const struct store_token_row *t, struct err *e);
 
 /* Calls fn with every feature's key and id. */
 typedef int (*store_key_fn)(void *arg, const char *key, long long fid, struct err *e);

@@ -90,8 +90,11 @@ struct store_ops {
                         const char *feature, struct err *e);
     int (*history_rows)(store *s, const struct layer *l, long long fid, store_version_fn fn,
                         void *arg, struct err *e);
-    int (*change_rows)(store *s, long long since, long long limit, store_version_fn fn, void *arg,
-                       struct err *e);
+    int (*change_rows)(store *s, long long since, long long limit, int features,
+                       store_version_fn fn, void *arg, struct err *e);
+    int (*history_put)(store *s, const struct store_version *v, struct err *e);
+    int (*schema_json)(store *s, char **json, struct err *e);
+    int (*token_put)(store *s, const struct store_token_row *t, struct err *e);
     int (*token_add)(store *s, const char *name, const char *id, const unsigned char *hash,
                      size_t hash_len, const char *role, const char *grids, struct err *e);
     int (*token_get)(store *s, const char *id, struct store_token *t, struct err *e);

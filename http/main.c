@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "copy.h"
 #include "crs.h"
 #include "file.h"
 #include "ingest.h"
@@ -28,6 +29,7 @@ static const char *USAGE =
     "  import DB COLLECTION FILE [--crs CRS] [--make-valid] [--dry-run] [--mode upsert|replace]\n"
     "                                     bring in a GeoJSON file, all or nothing\n"
     "  export DB COLLECTION               write a collection as GeoJSON to standard output\n"
+    "  copy SRC DST                       copy a whole database (SQLite file or PostgreSQL URL)\n"
     "  serve --db DB [--listen ADDR:PORT] [--threads N] [--request-timeout S] [--private] ...\n"
     "                                     serve the OGC API (default 127.0.0.1:8080)\n"
     "  token add DB NAME --role reader|editor|admin [--grid CODE]...\n"
@@ -343,6 +345,44 @@ out:
     return rc ? fail(&e) : 0;
 }
 
+static int cmd_copy(int argc, char **argv)
+{
+    store *src = NULL, *dst = NULL;
+    struct copy_report r;
+    struct err e;
+    int rc;
+    if (wants_help(argc, argv) || argc != 3)
+        return usage(wants_help(argc, argv),
+                     "usage: onemap copy SRC DST\n"
+                     "Copies the whole database SRC into DST, a new one: every layer with its\n"
+                     "features (ids and versions kept), the history and the tokens. Each is a\n"
+                     "SQLite file or a PostgreSQL URL (postgresql://user@host:port/db), either\n"
+                     "way round; DST must not be initialised. Counts are checked at the end.\n");
+    err_clear(&e);
+    if (!store_is_url(argv[2]) && access(argv[2], F_OK) == 0) {
+        fprintf(stderr, "onemap copy: %s exists already; remove it first\n", argv[2]);
+        return 1;
+    }
+    if ((rc = store_open(argv[1], STORE_READONLY, &src, &e)))
+        err_prefix(&e, "SRC");
+    else if ((rc = store_open(argv[2], STORE_CREATE, &dst, &e)))
+        err_prefix(&e, "DST");
+    else if (!(rc = copy_database(src, dst, &r, &e)))
+        printf("copied %lld features, %lld history rows, %lld tokens\n", r.features, r.history,
+               r.tokens);
+    store_close(dst);
+    store_close(src);
+    if (rc && dst && !store_is_url(argv[2])) { /* no half-made file stays behind */
+        char p[4096];
+        unlink(argv[2]);
+        snprintf(p, sizeof p, "%s-wal", argv[2]);
+        unlink(p);
+        snprintf(p, sizeof p, "%s-shm", argv[2]);
+        unlink(p);
+    }
+    return rc ? fail(&e) : 0;
+}
+
 static const char *TOKEN_USAGE =
     "usage: onemap token add DB NAME --role reader|editor|admin [--grid CODE]...\n"
     "       onemap token list DB\n"
@@ -580,7 +620,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo}, {"import", cmd_import},
                 {"export", cmd_export}, {"serve", cmd_serve},
-                {"token", cmd_token}};
+                {"token", cmd_token}, {"copy", cmd_copy}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         fputs(USAGE, argc < 2 ? stderr : stdout);

@@ -979,14 +979,14 @@ static void test_history(void **state)
     assert_true(r.b.len == 0);
 
     /* changes after seq 1, at most 5: no features read */
-    assert_int_equal(store_change_rows(f->s, 1, 5, version_line, &r, &e), 0);
+    assert_int_equal(store_change_rows(f->s, 1, 5, 0, version_line, &r, &e), 0);
     assert_string_equal(r.b.data, "plots:7/2 import 2024-05-06T07:08:09.010Z - c2 2 -\n"
                                   "grids:7/1 create now bob c3 3 -\n");
     buf_reset(&r.b);
-    assert_int_equal(store_change_rows(f->s, 0, 1, version_line, &r, &e), 0);
+    assert_int_equal(store_change_rows(f->s, 0, 1, 0, version_line, &r, &e), 0);
     assert_string_equal(r.b.data, "plots:7/1 create now alice c1 1 -\n");
     buf_reset(&r.b);
-    assert_int_equal(store_change_rows(f->s, 3, 10, version_line, &r, &e), 0);
+    assert_int_equal(store_change_rows(f->s, 3, 10, 0, version_line, &r, &e), 0);
     assert_true(r.b.len == 0);
     buf_clear(&r.b);
 }
