@@ -156,6 +156,22 @@ static void params_fix(struct pg_params *p)
             p->vals[i] = p->text.data + p->offs[i];
 }
 
+/* libpq's messages on one line: newlines and tabs as spaces, no trailing
+ * space; e's code returned. */
+static int one_line(struct err *e)
+{
+    char *w = e->msg;
+    for (const char *r = e->msg; *r; r++) {
+        char c = *r == '\n' || *r == '\t' ? ' ' : *r;
+        if (c != ' ' || (w > e->msg && w[-1] != ' '))
+            *w++ = c;
+    }
+    while (w > e->msg && w[-1] == ' ')
+        w--;
+    *w = '\0';
+    return e->code;
+}
+
 /* ---- errors --------------------------------------------------------------- */
 
 static int code_of_state(const char *state)
@@ -175,7 +191,7 @@ static int code_of_state(const char *state)
 int pg_err(store *s, const PGresult *res, struct err *e, const char *what)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *msg = res ? PQresultErrorMessage(res) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char text[256];
     size_t n;
     if (s->cancel && s->cancel->why)
@@ -187,8 +203,10 @@ int pg_err(store *s, const PGresult *res, struct err *e, const char *what)
     while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
         text[--n] = '\0';
     if (PQstatus(s->pg->conn) != CONNECTION_OK)
-        return err_set(e, ERR_UNAVAILABLE, "database: connection lost (%s)", text);
-    return err_set(e, code_of_state(state), "%s: %s", what, text);
+        err_set(e, ERR_UNAVAILABLE, "database: connection lost (%s)", text);
+    else
+        err_set(e, code_of_state(state), "%s: %s", what, text);
+    return one_line(e);
 }
 
 /* ---- statements ------------------------------------------------------------- */
@@ -205,9 +223,10 @@ static int ensure_connected(store *s, struct err *e)
     if (pg->read_tx || pg->in_write)
         return err_set(e, ERR_UNAVAILABLE, "database: connection lost in a transaction");
     PQreset(pg->conn);
-    if (PQstatus(pg->conn) != CONNECTION_OK)
-        return err_set(e, ERR_UNAVAILABLE, "database: cannot connect (%s)",
-                       PQerrorMessage(pg->conn));
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        err_set(e, ERR_UNAVAILABLE, "database: cannot connect (%s)", PQerrorMessage(pg->conn));
+        return one_line(e);
+    }
     return 0;
 }
 
@@ -1083,8 +1102,8 @@ static int pg_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *a
         PQreset(conn);
         if (PQstatus(conn) != CONNECTION_OK) {
             poll(NULL, 0, timeout_ms);
-            return err_set(e, ERR_UNAVAILABLE, "database: cannot connect (%s)",
-                           PQerrorMessage(conn));
+            err_set(e, ERR_UNAVAILABLE, "database: cannot connect (%s)", PQerrorMessage(conn));
+            return one_line(e);
         }
         if (pg_listen(s, e))
             return e->code;
@@ -1184,9 +1203,7 @@ int pg_open(const char *url, int flags, store **out, struct err *e)
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
         int rc = err_set(e, ERR_UNAVAILABLE, "%s: %s", shown,
                          pg->conn ? PQerrorMessage(pg->conn) : "cannot connect");
-        size_t n = strlen(e->msg);
-        while (n && e->msg[n - 1] == '\n')
-            e->msg[--n] = '\0';
+        one_line(e);
         pg_close(s);
         return rc;
     }
