@@ -1062,6 +1062,11 @@ static int pg_listen(store *s, struct err *e)
     return rc;
 }
 
+static int pg_changes_fd(store *s)
+{
+    return PQstatus(s->pg->conn) == CONNECTION_OK ? PQsocket(s->pg->conn) : -1;
+}
+
 /* "layer minx,miny,maxx,maxy minx,..." */
 static void notified(const char *payload, store_change_fn fn, void *arg)
 {
@@ -1168,6 +1173,7 @@ static const struct store_ops pg_ops = {
     .schema_json = pg_schema_json,
     .token_put = pg_token_put,
     .listen = pg_listen,
+    .changes_fd = pg_changes_fd,
     .changes_wait = pg_changes_wait,
 };
 

@@ -348,6 +348,11 @@ static int sl_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *a
     return sl_listen(s, e);
 }
 
+static int sl_changes_fd(store *s)
+{
+    return -1;
+}
+
 const struct store_ops sl_ops = {
     .name = "sqlite",
     .close = sl_close,
@@ -391,5 +396,6 @@ const struct store_ops sl_ops = {
     .schema_json = sl_schema_json,
     .token_put = sl_token_put,
     .listen = sl_listen,
+    .changes_fd = sl_changes_fd,
     .changes_wait = sl_changes_wait,
 };

@@ -273,3 +273,8 @@ int store_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *arg, 
 {
     return OPS(s)->changes_wait(s, timeout_ms, fn, arg, e);
 }
+
+int store_changes_fd(store *s)
+{
+    return OPS(s)->changes_fd(s);
+}

@@ -310,6 +310,9 @@ int store_data_version(store *s, long long *version, struct err *e);
  * connection was lost and made again): anything may have changed. */
 typedef void (*store_change_fn)(void *arg, const char *layer, const double box[4]);
 int store_listen(store *s, struct err *e);
+/* The descriptor that becomes readable when a change may be waiting (to
+ * poll it without blocking in store_changes_wait); -1: none. */
+int store_changes_fd(store *s);
 int store_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *arg, struct err *e);
 
 #endif

@@ -109,6 +109,7 @@ struct store_ops {
                         struct err *e);
     int (*data_version)(store *s, long long *version, struct err *e);
     int (*listen)(store *s, struct err *e);
+    int (*changes_fd)(store *s);
     int (*changes_wait)(store *s, int timeout_ms, store_change_fn fn, void *arg, struct err *e);
 };
 

@@ -1,6 +1,7 @@
 /* follow: one thread, one connection, waiting for notifications. */
 #include "follow.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@ struct follow {
     store *store;
     pthread_t thread;
     atomic_int stop;
+    atomic_int fd;        /* the connection's, while it is up; -1 otherwise */
+    pthread_mutex_t lock; /* the connection: the thread's or a request's */
 };
 
 static void on_change(void *arg, const char *layer, const double box[4])
@@ -33,18 +36,36 @@ static void on_change(void *arg, const char *layer, const double box[4])
         tile_cache_invalidate(app->tiles, &b);
 }
 
+/* Takes what has arrived; waits up to timeout_ms for it when the
+ * connection is down (to make it again). */
+static int take(struct follow *f, int timeout_ms, struct err *e)
+{
+    int rc;
+    pthread_mutex_lock(&f->lock);
+    rc = store_changes_wait(f->store, timeout_ms, on_change, f, e);
+    atomic_store(&f->fd, store_changes_fd(f->store));
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
+
 static void *run(void *arg)
 {
     struct follow *f = arg;
     int lost = 0;
     while (!atomic_load(&f->stop)) {
+        struct pollfd p = {.fd = atomic_load(&f->fd), .events = POLLIN};
         struct err e;
+        int rc;
         err_clear(&e);
-        if (store_changes_wait(f->store, 250, on_change, f, &e)) {
+        /* waits without the lock, so that requests may take meanwhile */
+        if (p.fd >= 0 && poll(&p, 1, 250) == 0)
+            continue;
+        rc = take(f, p.fd >= 0 ? 0 : 250, &e);
+        if (rc) {
             if (!lost)
                 fprintf(stderr, "onemap: following other servers' writes: %s\n", e.msg);
             lost = 1;
-        } else if (lost) {
+        } else if (lost) { /* after a failure: the next is told */
             fprintf(stderr, "onemap: following other servers' writes again\n");
             lost = 0;
         }
@@ -60,6 +81,8 @@ struct follow *follow_start(struct app *app)
     if (!f)
         return NULL;
     f->app = app;
+    atomic_init(&f->fd, -1);
+    pthread_mutex_init(&f->lock, NULL);
     if (store_open(app->db_path, STORE_READONLY, &f->store, &e) || store_listen(f->store, &e)) {
         if (e.code != ERR_NOT_FOUND)
             fprintf(stderr, "onemap: cannot follow other servers' writes: %s\n", e.msg);
@@ -67,6 +90,7 @@ struct follow *follow_start(struct app *app)
         free(f);
         return NULL;
     }
+    atomic_store(&f->fd, store_changes_fd(f->store));
     if (pthread_create(&f->thread, NULL, run, f)) {
         fprintf(stderr, "onemap: cannot start the thread following other servers' writes\n");
         store_close(f->store);
@@ -76,6 +100,18 @@ struct follow *follow_start(struct app *app)
     return f;
 }
 
+void follow_sync(struct follow *f)
+{
+    struct pollfd p;
+    struct err e;
+    if (!f || (p.fd = atomic_load(&f->fd)) < 0)
+        return;
+    p.events = POLLIN;
+    p.revents = 0;
+    if (poll(&p, 1, 0) > 0)
+        take(f, 0, &e);
+}
+
 void follow_stop(struct follow *f)
 {
     if (!f)
@@ -83,5 +119,6 @@ void follow_stop(struct follow *f)
     atomic_store(&f->stop, 1);
     pthread_join(f->thread, NULL);
     store_close(f->store);
+    pthread_mutex_destroy(&f->lock);
     free(f);
 }

@@ -37,6 +37,7 @@ struct app {
     tile_cache *tiles;        /* tile_cache.h */
     struct sched *sched;      /* sched.h: the workers, set by server_run */
     struct memo *summary;     /* memo.h: the whole-area /summary, until the next write */
+    struct follow *follow;    /* follow.h: other servers' writes, set by server_run */
 };
 
 /* What each worker thread owns: its database connection and core context. */

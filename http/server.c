@@ -690,7 +690,6 @@ int server_run(struct app *app, const char *listen)
     socklen_t sslen;
     struct MHD_Daemon *d;
     struct metrics *own = NULL;
-    struct follow *follow;
     MHD_socket ls;
     sigset_t set;
     int sig;
@@ -723,7 +722,7 @@ int server_run(struct app *app, const char *listen)
     }
     fprintf(stderr, "onemap: serving %s on http://%s/ with %d workers (%d for heavy requests)\n",
             app->db_path, listen, app->threads, app->heavy_max);
-    follow = follow_start(app);
+    app->follow = follow_start(app);
     if (!static_viewer_built())
         fprintf(stderr, "onemap: %s\n", static_viewer_hint());
     sigwait(&set, &sig);
@@ -736,7 +735,8 @@ int server_run(struct app *app, const char *listen)
         shutdown(ls, SHUT_RDWR);
     drain(app, &set);
     MHD_stop_daemon(d); /* joins every connection's thread */
-    follow_stop(follow);
+    follow_stop(app->follow);
+    app->follow = NULL;
     sched_free(app->sched);
     app->sched = NULL;
     if (ls != MHD_INVALID_SOCKET)

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "encoding.h"
+#include "follow.h"
 #include "links.h"
 #include "ogc.h"
 #include "routes.h"
@@ -372,6 +373,8 @@ static int tile(struct req *r, struct res *s, struct tile_key *k, struct err *e)
     if (req_check_unused(r, e))
         return e->code;
     /* from the cache without a worker; rendered with one */
+    if (!r->w)
+        follow_sync(r->app->follow);
     rc = r->w ? 0 : tile_get_cached(r->app->tiles, k, want_gz, &s->body, &gz, etag, e);
     if (rc < 0)
         return rc;
