@@ -1177,17 +1177,6 @@ static const struct store_ops pg_ops = {
     .changes_wait = pg_changes_wait,
 };
 
-/* The URL without its password, for messages. */
-static void url_shown(const char *url, char *out, size_t n)
-{
-    const char *at = strchr(url, '@'), *scheme = strstr(url, "://");
-    const char *colon = scheme && at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-    if (colon)
-        snprintf(out, n, "%.*s:***%s", (int)(colon - url), url, at);
-    else
-        snprintf(out, n, "%s", url);
-}
-
 int pg_open(const char *url, int flags, store **out, struct err *e)
 {
     store *s = calloc(1, sizeof *s);
@@ -1205,7 +1194,7 @@ int pg_open(const char *url, int flags, store **out, struct err *e)
     s->pg = pg;
     pg->readonly = (flags & STORE_READONLY) != 0;
     pg->conn = PQconnectdb(url);
-    url_shown(url, shown, sizeof shown);
+    store_shown(url, shown, sizeof shown);
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
         int rc = err_set(e, ERR_UNAVAILABLE, "%s: %s", shown,
                          pg->conn ? PQerrorMessage(pg->conn) : "cannot connect");

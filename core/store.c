@@ -3,6 +3,7 @@
  * PostGIS, pg_*.c); every operation goes to the backend that opened it. */
 #include "store.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "pg.h"
@@ -14,6 +15,18 @@
 int store_is_url(const char *db)
 {
     return !strncmp(db, "postgresql://", 13) || !strncmp(db, "postgres://", 11);
+}
+
+void store_shown(const char *db, char *out, size_t n)
+{
+    const char *at = strchr(db, '@'), *scheme = strstr(db, "://");
+    const char *colon = store_is_url(db) && scheme && at && at > scheme
+                            ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3))
+                            : NULL;
+    if (colon)
+        snprintf(out, n, "%.*s:***%s", (int)(colon - db), db, at);
+    else
+        snprintf(out, n, "%s", db);
 }
 
 int store_open(const char *db, int flags, store **out, struct err *e)
@@ -194,8 +207,8 @@ int store_history_rows(store *s, const struct layer *l, long long fid, store_ver
     return OPS(s)->history_rows(s, l, fid, fn, arg, e);
 }
 
-int store_change_rows(store *s, long long since, long long limit, int features,
-                      store_version_fn fn, void *arg, struct err *e)
+int store_change_rows(store *s, long long since, long long limit, int features, store_version_fn fn,
+                      void *arg, struct err *e)
 {
     return OPS(s)->change_rows(s, since, limit, features, fn, arg, e);
 }

@@ -38,6 +38,8 @@ int store_open(const char *path, int flags, store **out, struct err *e);
 /* Whether db names a PostgreSQL database (a postgresql:// or postgres://
  * URL) rather than a SQLite file. */
 int store_is_url(const char *db);
+/* db as messages show it: a URL without its password. */
+void store_shown(const char *db, char *out, size_t n);
 void store_close(store *s);
 int store_degraded(const store *s);
 

@@ -106,7 +106,11 @@ static int cmd_init(int argc, char **argv)
     err_clear(&e);
     if (cmd_init_db(argv[1], schema, &e))
         return fail(&e);
-    printf("initialised %s\n", argv[1]);
+    {
+        char shown[512];
+        store_shown(argv[1], shown, sizeof shown);
+        printf("initialised %s\n", shown);
+    }
     return 0;
 }
 
@@ -596,7 +600,9 @@ static int cmd_serve(int argc, char **argv)
         return fail(&e); /* the message names the file */
     if ((rc = store_layers_get(s, &app.layers, &e))) {
         store_close(s);
-        err_prefix(&e, "%s", app.db_path);
+        char shown[512];
+        store_shown(app.db_path, shown, sizeof shown);
+        err_prefix(&e, "%s", shown);
         return fail(&e);
     }
     store_close(s);

@@ -690,6 +690,7 @@ int server_run(struct app *app, const char *listen)
     socklen_t sslen;
     struct MHD_Daemon *d;
     struct metrics *own = NULL;
+    char shown[512];
     MHD_socket ls;
     sigset_t set;
     int sig;
@@ -720,8 +721,9 @@ int server_run(struct app *app, const char *listen)
         app->metrics = NULL;
         return 1;
     }
+    store_shown(app->db_path, shown, sizeof shown);
     fprintf(stderr, "onemap: serving %s on http://%s/ with %d workers (%d for heavy requests)\n",
-            app->db_path, listen, app->threads, app->heavy_max);
+            shown, listen, app->threads, app->heavy_max);
     app->follow = follow_start(app);
     if (!static_viewer_built())
         fprintf(stderr, "onemap: %s\n", static_viewer_hint());
