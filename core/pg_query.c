@@ -117,6 +117,44 @@ static int on_row(void *arg, PGresult *res, int i, struct err *e)
     return r->fn(r->arg, &row, e);
 }
 
+/* Rows in a total order and without a limit, most often a few hundred (a
+ * box on the map): the first PROBE at once, in one round trip; the rest,
+ * when there is more, through a cursor from there on. */
+#define PROBE 2000
+
+struct probe_run {
+    struct rows_run *rows;
+    int n, more;
+};
+
+static int on_probed(void *arg, PGresult *res, int i, struct err *e)
+{
+    struct probe_run *p = arg;
+    if (p->n == PROBE) {
+        p->more = 1;
+        return 1;
+    }
+    p->n++;
+    return on_row(p->rows, res, i, e);
+}
+
+static int rows_probed(store *s, struct buf *sql, struct pg_params *p, struct rows_run *r,
+                       struct err *e)
+{
+    struct probe_run pr = {r, 0, 0};
+    size_t len = sql->len;
+    int rc;
+    buf_printf(sql, " LIMIT %d", PROBE + 1);
+    rc = sql->oom ? err_set(e, ERR_INTERNAL, "out of memory")
+                  : pg_each(s, sql->data, p, 1, on_probed, &pr, e);
+    if (rc || !pr.more || pr.n < PROBE)
+        return rc;
+    sql->len = len;
+    buf_printf(sql, " OFFSET %d", PROBE);
+    return sql->oom ? err_set(e, ERR_INTERNAL, "out of memory")
+                    : pg_each(s, sql->data, p, 0, on_row, r, e);
+}
+
 int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg, struct err *e)
 {
     const struct layer *l = q->layer;
@@ -145,9 +183,12 @@ int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *
     r.vals = calloc(l->n_fields ? l->n_fields : 1, sizeof *r.vals);
     if (b.oom || !r.vals)
         rc = err_set(e, ERR_INTERNAL, "out of memory");
-    else /* a page, or one feature, comes at once; more through a cursor */
-        rc = pg_each(s, b.data, &p, q->fid > 0 || (q->limit >= 0 && q->limit <= 10000), on_row, &r,
-                     e);
+    else if (q->fid > 0 || (q->limit >= 0 && q->limit <= 10000)) /* a page comes at once */
+        rc = pg_each(s, b.data, &p, 1, on_row, &r, e);
+    else if (q->limit < 0 && (!q->any_order || q->n_sort)) /* in order: likely few */
+        rc = rows_probed(s, &b, &p, &r, e);
+    else /* many: through a cursor */
+        rc = pg_each(s, b.data, &p, 0, on_row, &r, e);
     free(r.vals);
     pg_params_clear(&p);
     buf_clear(&b);
