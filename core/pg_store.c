@@ -129,22 +129,17 @@ void pg_param_value(struct pg_params *p, const struct value *v)
 
 void pg_param_bind(struct pg_params *p, const struct store_bind *b)
 {
-    switch (b->type) {
-    case BIND_INT:
-        pg_param_ll(p, b->i);
-        break;
-    case BIND_REAL:
-        pg_param_double(p, b->d);
-        break;
-    case BIND_TEXT:
-        pg_param_text(p, b->s);
-        break;
-    case BIND_BLOB:
+    struct value v = {.type = b->type == BIND_INT    ? VAL_INT
+                              : b->type == BIND_REAL ? VAL_REAL
+                              : b->type == BIND_TEXT ? VAL_TEXT
+                                                     : VAL_NULL,
+                      .i = b->i,
+                      .d = b->d,
+                      .s = b->s};
+    if (b->type == BIND_BLOB)
         pg_param_bytea(p, b->blob, b->len);
-        break;
-    default:
-        param_add(p, 0, NULL, 0, 0, (size_t)-1);
-    }
+    else
+        pg_param_value(p, &v);
 }
 
 /* The numbers' texts live in one buffer that may have moved while it grew:
