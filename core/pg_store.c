@@ -1172,6 +1172,10 @@ static const struct store_ops pg_ops = {
     .changes_wait = pg_changes_wait,
 };
 
+static void quiet(void *arg, const char *message)
+{
+}
+
 int pg_open(const char *url, int flags, store **out, struct err *e)
 {
     store *s = calloc(1, sizeof *s);
@@ -1197,6 +1201,7 @@ int pg_open(const char *url, int flags, store **out, struct err *e)
         pg_close(s);
         return rc;
     }
+    PQsetNoticeProcessor(pg->conn, quiet, NULL); /* "already exists, skipping" */
     if (pg_exec(s,
                 "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
                 " SET standard_conforming_strings = on;",

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "routes.h"
+#include "store.h"
 #include "sched.h"
 
 /* Statuses counted one by one; any other falls into the last slot. */
@@ -231,11 +232,12 @@ int h_metrics(struct req *r, struct res *s, struct err *e)
                    st.rejected, st.running - st.running_heavy, st.running_heavy, st.workers,
                    st.heavy_max);
     }
-    buf_printf(b, "# HELP onemap_db_size_bytes Size of the database file and its WAL.\n"
-                  "# TYPE onemap_db_size_bytes gauge\n"
-                  "onemap_db_size_bytes{file=\"db\"} %lld\n"
-                  "onemap_db_size_bytes{file=\"wal\"} %lld\n",
-               file_size(r->app->db_path, ""), file_size(r->app->db_path, "-wal"));
+    if (!store_is_url(r->app->db_path)) /* PostgreSQL's own statistics tell its size */
+        buf_printf(b, "# HELP onemap_db_size_bytes Size of the database file and its WAL.\n"
+                      "# TYPE onemap_db_size_bytes gauge\n"
+                      "onemap_db_size_bytes{file=\"db\"} %lld\n"
+                      "onemap_db_size_bytes{file=\"wal\"} %lld\n",
+                   file_size(r->app->db_path, ""), file_size(r->app->db_path, "-wal"));
     if (r->app->tiles) {
         struct tile_cache_stats ts;
         tile_cache_stats_get(r->app->tiles, &ts);

@@ -1,5 +1,6 @@
 """Black-box test harness: runs the real onemap binary on a free port
 against a temporary database and talks HTTP to it. Standard library only."""
+import atexit
 import http.client
 import json
 import os
@@ -33,6 +34,34 @@ def check_faults(text, what):
             raise AssertionError(f"{what}: {f} ...\n{text[max(0, at - 2000):at + 6000]}")
 GEN = os.environ.get("ONEMAP_GEN", "build/onemap-gen")
 SRC = os.environ.get("ONEMAP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+# The database: a SQLite file, or with ONEMAP_TEST_PG (the state folder of a
+# cluster that tests/pg/cluster started) a new PostgreSQL database per server.
+PG_STATE = os.environ.get("ONEMAP_TEST_PG")
+BACKEND = "postgresql" if PG_STATE else "sqlite"
+CLUSTER = os.path.join(SRC, "tests", "pg", "cluster")
+_DBS = []
+
+
+def fresh_db(name, tmp=None):
+    """A new, empty database: a file in tmp (a new folder when None), or on
+    the PostgreSQL run a new database of the test cluster (its URL), dropped
+    when the test program ends."""
+    if not PG_STATE:
+        return os.path.join(tmp or tempfile.mkdtemp(prefix="onemap-test-"), name + ".db")
+    db = f"t_{name}_{os.getpid()}_{len(_DBS)}".lower()
+    p = subprocess.run([CLUSTER, "newdb", PG_STATE, db], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise AssertionError(f"tests/pg/cluster newdb {db}: {p.stderr}")
+    _DBS.append(db)
+    return p.stdout.strip()
+
+
+def _drop_dbs():
+    for db in _DBS:
+        subprocess.run([CLUSTER, "dropdb", PG_STATE, db], capture_output=True)
+
+
+atexit.register(_drop_dbs)
 
 
 def free_port():
@@ -75,7 +104,7 @@ class Server:
         imported with `onemap import` before serving."""
         self.tmp = tempfile.mkdtemp(prefix="onemap-test-")
         self.failures_at_start = FAILURES[0]
-        self.db = db or os.path.join(self.tmp, "test.db")
+        self.db = db or fresh_db("test", self.tmp)
         if db is None:
             if demo:
                 run("demo", self.db)
