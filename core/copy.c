@@ -212,9 +212,14 @@ int copy_database(store *src, store *dst, struct copy_report *r, struct err *e)
     char *schema = NULL;
     int rc;
     memset(r, 0, sizeof *r);
-    if ((rc = store_schema_json(src, &schema, e)) || (rc = store_layers_get(src, &ls, e)) ||
-        (rc = store_init(dst, schema, e)))
+    if ((rc = store_schema_json(src, &schema, e)) || (rc = store_layers_get(src, &ls, e)))
         goto out;
+    if ((rc = store_init(dst, schema, e))) {
+        if (rc == ERR_CONFLICT)
+            err_set(e, rc, "the destination already holds a onemap database: copy writes into "
+                           "a new, empty one");
+        goto out;
+    }
     store_read_begin(src);
     if ((rc = store_begin(dst, e)))
         goto out;
