@@ -15,7 +15,9 @@ struct pg {
     PGconn *conn;
     char *url;
     int readonly;
-    int read_tx;           /* a read transaction opened by read_begin */
+    int read_want;         /* read_begin called: the next statement opens the transaction */
+    int read_tx;           /* a read transaction open */
+    int commit_pending;    /* a read transaction's COMMIT sent, its answer not yet read */
     int in_write;          /* a write transaction opened by begin */
     unsigned long cursors; /* cursors declared so far, for their names */
     int listening;         /* LISTEN onemap_changes */

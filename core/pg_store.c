@@ -206,11 +206,24 @@ int pg_err(store *s, const PGresult *res, struct err *e, const char *what)
 
 /* ---- statements ------------------------------------------------------------- */
 
+/* The answer to a read transaction's COMMIT, sent without waiting for it
+ * (pg_read_end): read before the connection is used again. */
+static void drain(struct pg *pg)
+{
+    PGresult *res;
+    if (!pg->commit_pending)
+        return;
+    pg->commit_pending = 0;
+    while ((res = PQgetResult(pg->conn)))
+        PQclear(res);
+}
+
 /* Before a statement outside a transaction: a connection lost meanwhile
  * (the server restarted, a failover) is made again. */
 static int ensure_connected(store *s, struct err *e)
 {
     struct pg *pg = s->pg;
+    drain(pg);
     if (s->cancel && cancel_check(s->cancel))
         return cancel_err(s->cancel, e);
     if (PQstatus(pg->conn) == CONNECTION_OK)
@@ -247,6 +260,57 @@ static int number_params(const char *sql, struct buf *out)
     return out->oom ? -1 : n;
 }
 
+#define READ_BEGIN "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+/* The read transaction's BEGIN and the first statement in one round trip
+ * (a pipeline): returns the statement's result, or NULL with e set. */
+static PGresult *run_first_read(store *s, const char *sql, struct pg_params *p, struct err *e)
+{
+    PGconn *c = s->pg->conn;
+    PGresult *begun = NULL, *res = NULL, *r;
+    int q = 0;
+    s->pg->read_want = 0;
+    if (!PQenterPipelineMode(c) ||
+        !PQsendQueryParams(c, READ_BEGIN, 0, NULL, NULL, NULL, NULL, 0) ||
+        !PQsendQueryParams(c, sql, p ? (int)p->n : 0, p ? p->types : NULL, p ? p->vals : NULL,
+                           p ? p->lens : NULL, p ? p->fmts : NULL, 1) ||
+        !PQpipelineSync(c))
+        q = 3; /* nothing more to read than what is there */
+    /* BEGIN's result, NULL, the statement's, NULL, the sync: at most a few
+     * more when the connection breaks */
+    for (int guard = 0; guard < 16; guard++) {
+        if (!(r = PQgetResult(c))) {
+            if (q++ < 2)
+                continue;
+            break;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (q == 0 && !begun)
+            begun = r;
+        else if (q == 1 && !res)
+            res = r;
+        else
+            PQclear(r);
+    }
+    PQexitPipelineMode(c);
+    if (!begun || PQresultStatus(begun) != PGRES_COMMAND_OK) {
+        pg_err(s, begun, e, "database");
+        PQclear(begun);
+        PQclear(res);
+        return NULL;
+    }
+    PQclear(begun);
+    s->pg->read_tx = 1;
+    if (!res) {
+        pg_err(s, NULL, e, "database");
+        return NULL;
+    }
+    return res;
+}
+
 PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
 {
     struct buf text;
@@ -266,9 +330,16 @@ PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
     }
     if (p)
         params_fix(p);
-    res = PQexecParams(s->pg->conn, text.data, p ? (int)p->n : 0, p ? p->types : NULL,
-                       p ? p->vals : NULL, p ? p->lens : NULL, p ? p->fmts : NULL, 1);
-    buf_clear(&text);
+    if (s->pg->read_want) {
+        res = run_first_read(s, text.data, p, e);
+        buf_clear(&text);
+        if (!res)
+            return NULL;
+    } else {
+        res = PQexecParams(s->pg->conn, text.data, p ? (int)p->n : 0, p ? p->types : NULL,
+                           p ? p->vals : NULL, p ? p->lens : NULL, p ? p->fmts : NULL, 1);
+        buf_clear(&text);
+    }
     st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         pg_err(s, res, e, "database");
@@ -284,7 +355,21 @@ int pg_exec(store *s, const char *sql, struct err *e)
     int rc = 0;
     if ((rc = ensure_connected(s, e)))
         return rc;
-    res = PQexec(s->pg->conn, sql);
+    if (s->pg->read_want) { /* the read transaction begins with these statements */
+        struct buf text;
+        buf_init(&text);
+        buf_printf(&text, READ_BEGIN "; %s", sql);
+        if (text.oom) {
+            buf_clear(&text);
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        }
+        s->pg->read_want = 0;
+        res = PQexec(s->pg->conn, text.data);
+        buf_clear(&text);
+        s->pg->read_tx = PQtransactionStatus(s->pg->conn) != PQTRANS_IDLE;
+    } else {
+        res = PQexec(s->pg->conn, sql);
+    }
     if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK))
         rc = pg_err(s, res, e, "database");
     PQclear(res);
@@ -309,8 +394,10 @@ int pg_each(store *s, const char *sql, struct pg_params *p, int small, pg_row_fn
         PQclear(res);
         return rc > 0 ? 0 : rc;
     }
-    /* a cursor lives in a transaction */
-    if (PQtransactionStatus(pg->conn) == PQTRANS_IDLE) {
+    /* a cursor lives in a transaction (the read transaction, begun with
+     * the DECLARE when read_begin asked for one) */
+    drain(pg);
+    if (PQtransactionStatus(pg->conn) == PQTRANS_IDLE && !pg->read_want) {
         if ((rc = pg_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ", e)))
             return rc;
         own_tx = 1;
@@ -440,6 +527,7 @@ static int pg_begin(store *s, struct err *e)
     int rc;
     if (s->pg->readonly)
         return err_set(e, ERR_UNAVAILABLE, "database: opened read-only");
+    s->pg->read_want = 0;
     if (s->pg->read_tx) { /* a request that reads, then writes */
         if ((rc = pg_exec(s, "COMMIT", e)))
             return rc;
@@ -461,28 +549,38 @@ static int pg_commit(store *s, struct err *e)
 static void pg_rollback(store *s)
 {
     struct err ignored;
+    drain(s->pg);
+    s->pg->read_want = 0;
     if (PQstatus(s->pg->conn) == CONNECTION_OK && PQtransactionStatus(s->pg->conn) != PQTRANS_IDLE)
         pg_exec(s, "ROLLBACK", &ignored);
     s->pg->in_write = 0;
     s->pg->read_tx = 0;
 }
 
+/* A request's reads see one snapshot: a read-only REPEATABLE READ
+ * transaction, whose BEGIN goes with the first statement and whose COMMIT
+ * is not waited for (drain reads its answer before the next statement), so
+ * that a request of one statement costs one round trip. */
 static void pg_read_begin(store *s)
 {
-    struct err ignored;
-    if (PQstatus(s->pg->conn) != CONNECTION_OK && ensure_connected(s, &ignored))
-        return;
-    if (PQtransactionStatus(s->pg->conn) == PQTRANS_IDLE &&
-        !pg_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", &ignored))
-        s->pg->read_tx = 1;
+    drain(s->pg);
+    if (PQtransactionStatus(s->pg->conn) == PQTRANS_IDLE)
+        s->pg->read_want = 1;
 }
 
 static void pg_read_end(store *s)
 {
-    struct err ignored;
-    if (s->pg->read_tx && pg_exec(s, "COMMIT", &ignored))
+    struct pg *pg = s->pg;
+    pg->read_want = 0;
+    if (!pg->read_tx)
+        return;
+    pg->read_tx = 0;
+    if (PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
+        return;
+    if (PQsendQuery(pg->conn, "COMMIT"))
+        pg->commit_pending = 1;
+    else
         pg_rollback(s);
-    s->pg->read_tx = 0;
 }
 
 /* ---- schema ------------------------------------------------------------------ */
@@ -1172,9 +1270,7 @@ static const struct store_ops pg_ops = {
     .changes_wait = pg_changes_wait,
 };
 
-static void quiet(void *arg, const char *message)
-{
-}
+static void quiet(void *arg, const char *message) {}
 
 int pg_open(const char *url, int flags, store **out, struct err *e)
 {

@@ -475,9 +475,7 @@ static int cmd_serve(int argc, char **argv)
     memset(&app, 0, sizeof app);
     app.max_body = 64u << 20;
     app.max_url = 16384;
-    app.threads = 2 * (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (app.threads < 4)
-        app.threads = 4;
+    app.threads = -1; /* below, once the database is known */
     app.heavy_max = -1; /* half the threads, below */
     app.queue_max = 512;
     app.request_timeout = 30;
@@ -497,10 +495,11 @@ static int cmd_serve(int argc, char **argv)
                "(up to 20 s).\n"
                "Each connection has a thread of its own; its requests take one of the\n"
                "workers (a database connection each) while they are answered.\n"
-               "--threads: workers (default twice the cores, at least 4). --heavy: how many\n"
-               "of them heavy requests (statistics, summaries and overlaps beyond a small\n"
-               "box, imports, pages over 1000 features) may hold at once (default half), so\n"
-               "light ones always find one.\n"
+               "--threads: workers (default twice the cores, at least 4; on PostgreSQL,\n"
+               "where a worker waits for the network, four times, at least 8). --heavy: how\n"
+               "many of them heavy requests (statistics, summaries and overlaps beyond a\n"
+               "small box, imports, pages over 1000 features) may hold at once (default\n"
+               "half), so light ones always find one.\n"
                "--queue: requests that may wait for a worker (default 512); past it, 503.\n"
                "--request-timeout: seconds a request may take, waiting included (default\n"
                "30; 0: no limit); past it the work stops, a write is rolled back whole, and\n"
@@ -577,6 +576,15 @@ static int cmd_serve(int argc, char **argv)
             fprintf(stderr, "onemap serve: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
+    }
+    if (app.threads == -1) {
+        /* on PostgreSQL a worker spends much of a request waiting for the
+         * network: more of them keep the cores busy */
+        int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+        int url = app.db_path && store_is_url(app.db_path);
+        app.threads = (url ? 4 : 2) * cores;
+        if (app.threads < (url ? 8 : 4))
+            app.threads = url ? 8 : 4;
     }
     if (app.heavy_max == -1)
         app.heavy_max = app.threads / 2 < 1 ? 1 : app.threads / 2;

@@ -15,6 +15,7 @@ table. It starts no server and installs nothing: the driver does that.
   bench.py heavy URL OUTFILE [COUNT]             (one request at a time, until killed)
   bench.py pgbench RESULTS WORKLOAD CONNS OUTFILE LOGPREFIX CPUFILE WARMUP DURATION
   bench.py sample-cpu POSTMASTER-PID OUTFILE
+  bench.py relay PORT TARGET-PORT DELAY-MS       (a TCP relay holding what goes to TARGET)
   bench.py record RESULTS WORKLOAD SIDE TEXT [CONNS [only=1]]   (a figure that is not a rate)
   bench.py heavy-alone RESULTS WORKLOAD OUTFILE  (heavy's requests run alone: an onemap-only row)
   bench.py fetch-tiles URL MINX MINY MAXX MAXY COUNT WWWDIR LISTFILE
@@ -125,6 +126,8 @@ def cmd_wrk(a):
                    errors=errs + serrs, bytes=nbytes / max(n, 1),
                    cpu_ms=float(cpu) * 1000 / max(n, 1),
                    waited=waited_share(*map(float, sched0.split() + sched1.split())))
+        if "dbcpu" in extra:
+            rec["db_cpu_ms"] = float(extra["dbcpu"]) * 1000 / max(n, 1)
         mx = re.search(r"max_us=(\d+)", text)
         if mx:
             rec["max"] = int(mx.group(1)) / 1000
@@ -304,6 +307,82 @@ def cmd_sample_cpu(a):
                     pass
             f.write(f"{t:.3f} {total / hz:.3f} {run / 1e9:.3f} {wait / 1e9:.3f}\n")
             time.sleep(0.2)
+
+
+def cmd_relay(a):
+    """A TCP relay from 127.0.0.1:PORT to TARGET-PORT on loopback that holds
+    everything sent towards the target for DELAY-MS milliseconds (the answers
+    come back at once): one round trip through it costs DELAY-MS more, as a
+    database that far away would. Writes "ready" to stdout once listening; runs
+    until killed. (The benchmark's stand-in for tc netem where the kernel has
+    no netem: timed with a monotonic clock and nanosleep, not the event loop.)"""
+    import collections
+    import threading
+    import time
+    port, target, delay = int(a[0]), int(a[1]), float(a[2]) / 1000
+
+    def copy(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def delayed(src, dst):
+        q, cv = collections.deque(), threading.Condition()
+
+        def send():
+            while True:
+                with cv:
+                    while not q:
+                        cv.wait()
+                    due, data = q.popleft()
+                wait = due - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                if data is None:
+                    break
+                try:
+                    dst.sendall(data)
+                except OSError:
+                    break
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        threading.Thread(target=send, daemon=True).start()
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            with cv:
+                q.append((time.monotonic() + delay, data or None))
+                cv.notify()
+            if not data:
+                break
+
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(256)
+    print("ready", flush=True)
+    while True:
+        c, _ = srv.accept()
+        up = socket.create_connection(("127.0.0.1", target))
+        for s in (c, up):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=delayed, args=(c, up), daemon=True).start()
+        threading.Thread(target=copy, args=(up, c), daemon=True).start()
 
 
 def cmd_record(a):
@@ -552,7 +631,8 @@ def only_table(recs):
         base = by_key.get((r.get("cmp"), r.get("conns")))
         if base and "rate" in base and base["rate"] > 0 and base["p99"] > 0:
             remarks.append(f"{r.get('cmplabel', 'vs ' + r['cmp'])}: rate "
-                           f"{r['rate'] / base['rate']:.2f}x, p99 {r['p99'] / base['p99']:.2f}x")
+                           f"{r['rate'] / base['rate']:.2f}x, p50 {r['p50'] - base['p50']:+.2f} "
+                           f"ms, p99 {r['p99'] / base['p99']:.2f}x")
         h = r.get("heavy")
         if h:
             remarks.append(f"heavy ({h['loops']} loops): {h['done']} done in the window"
@@ -599,10 +679,44 @@ def cmd_table(a):
                 notes.append(f"{name} {r['side']}: {r['error']}")
     if len(out) > 1:
         print_table(out, notes)
+    pg_table(rows, seen)
     if only:
         if len(out) > 1:
             print()
         only_table(only)
+
+
+def pg_table(rows, seen):
+    """onemap on PostgreSQL beside PostGIS answering the same queries itself,
+    with the database's CPU per request: how many onemap servers (cores) one
+    database core feeds."""
+    out = [("workload", "onemap on PostgreSQL", "DB CPU ms", "PostGIS", "rate ratio",
+            "onemap cores per DB core")]
+    notes = []
+    for key in rows:
+        sides = seen[key]
+        om, other = sides.get("onemap-pg"), sides.get("PostGIS")
+        if not om:
+            continue
+        name = key[0] + (f", c={key[1]}" if key[1] else "")
+        db = feeds = ""
+        if "db_cpu_ms" in om:
+            db = f"{om['db_cpu_ms']:.3f}"
+            if om["db_cpu_ms"] > 0 and om.get("cpu_ms", 0) > 0 and not math.isnan(om["cpu_ms"]):
+                feeds = f"{om['cpu_ms'] / om['db_cpu_ms']:.1f}"
+        out.append((name, cell(om), db, cell(other), ratios(om, other)[0], feeds))
+        if "error" in om:
+            notes.append(f"{name} onemap on PostgreSQL: {om['error']}")
+    if len(out) == 1:
+        return
+    print()
+    print_rows(out)
+    print("onemap on PostgreSQL: the same onemap serving from a database on the same cluster as\n"
+          "PostGIS's; CPU: its own process; DB CPU: the cluster's processes per request; rate "
+          "ratio: its\nrequests/s over PostGIS's; onemap cores per DB core: its CPU per request "
+          "over the database's.")
+    for n in notes:
+        print("note:", n)
 
 
 def print_table(out, notes):
@@ -625,7 +739,7 @@ def cmd_seconds(a):
 COMMANDS = {"port": cmd_port, "box": cmd_box, "tiles": cmd_tiles, "wrk": cmd_wrk,
             "pgbench": cmd_pgbench, "record": cmd_record, "seconds": cmd_seconds,
             "sample-cpu": cmd_sample_cpu, "extent": cmd_extent, "inset": cmd_inset,
-            "heavy": cmd_heavy,
+            "heavy": cmd_heavy, "relay": cmd_relay,
             "heavy-alone": cmd_heavy_alone, "fetch-tiles": cmd_fetch_tiles, "check": cmd_check, "table": cmd_table}
 
 if __name__ == "__main__":
