@@ -358,6 +358,20 @@ static int key_conflict(const struct layer *l, const struct value *vals, int rc,
     return rc;
 }
 
+/* The geometries SQLite's backend takes (2D, of the seven OGC types, well
+ * formed), so that both refuse the same with the same words. */
+static int wkb_check(const struct layer *l, const unsigned char *wkb, size_t len, struct err *e)
+{
+    struct buf scratch;
+    int bad;
+    buf_init(&scratch);
+    bad = splite_from_wkb(wkb, len, 4490, &scratch);
+    buf_clear(&scratch);
+    return bad ? err_set(e, ERR_INVALID, "%s: geometry: not a 2D geometry the database can store",
+                         l->id)
+               : 0;
+}
+
 int pg_feature_insert(store *s, const struct layer *l, const struct value *vals,
                       const unsigned char *wkb, size_t wkb_len, const char *gj, double area_m2,
                       long long *fid, struct err *e)
@@ -365,6 +379,8 @@ int pg_feature_insert(store *s, const struct layer *l, const struct value *vals,
     struct pg_params p;
     PGresult *res;
     struct buf b;
+    if (wkb_check(l, wkb, wkb_len, e))
+        return e->code;
     buf_init(&b);
     pg_params_init(&p);
     buf_printf(&b, "INSERT INTO \"%s\" (area_m2, gj, geom", l->id);
@@ -416,6 +432,8 @@ int pg_feature_update(store *s, const struct layer *l, long long fid, long long 
     PGresult *res;
     struct buf b;
     int rc = 0;
+    if (wkb_check(l, wkb, wkb_len, e))
+        return e->code;
     buf_init(&b);
     pg_params_init(&p);
     buf_printf(&b,

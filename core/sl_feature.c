@@ -69,7 +69,7 @@ int sl_feature_insert(store *s, const struct layer *l, const struct value *vals,
     int rc;
     buf_init(&blob);
     if (splite_from_wkb(wkb, wkb_len, 4490, &blob))
-        rc = err_set(e, ERR_INVALID, "%s: geometry: not a 2D geometry SpatiaLite can store",
+        rc = err_set(e, ERR_INVALID, "%s: geometry: not a 2D geometry the database can store",
                      l->id);
     else
         rc = sl_feature_insert_blob(s, l, vals, (const unsigned char *)blob.data, blob.len,
@@ -153,7 +153,7 @@ int sl_feature_update(store *s, const struct layer *l, long long fid, long long 
         goto out;
     }
     if (splite_from_wkb(wkb, wkb_len, 4490, &blob)) {
-        rc = err_set(e, ERR_INVALID, "%s: geometry: not a 2D geometry SpatiaLite can store",
+        rc = err_set(e, ERR_INVALID, "%s: geometry: not a 2D geometry the database can store",
                      l->id);
         goto out;
     }

@@ -96,10 +96,8 @@ static int fx_setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     struct err e;
-    strcpy(f->dir, "/tmp/store_test_XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (tempdb_new(f->path, sizeof f->path, f->dir))
         return -1;
-    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
     if (store_open(f->path, STORE_CREATE, &f->s, &e) || store_init(f->s, SCHEMA, &e) ||
         store_layers_get(f->s, &f->ls, &e)) {
         fprintf(stderr, "setup: %s\n", e.msg);
@@ -250,13 +248,12 @@ static void test_init_registry(void **state)
 
 static void test_init_bad_schema(void **state)
 {
-    char dir[] = "/tmp/store_test_XXXXXX", path[128], p[160];
+    char dir[64], path[128];
     store *s = NULL;
     struct layers *ls = NULL;
     struct err e;
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/bad.db", dir);
+    assert_int_equal(tempdb_new(path, sizeof path, dir), 0);
     assert_int_equal(store_open(path, STORE_CREATE, &s, &e), 0);
     assert_int_equal(store_init(s, "{\"layers\":[{\"id\":\"x\",\"key\":\"nope\",\"fields\":"
                                    "[{\"name\":\"a\",\"type\":\"string\"}]}]}", &e),
@@ -277,22 +274,26 @@ static void test_init_bad_schema(void **state)
     assert_non_null(layers_find(ls, "grids"));
     layers_free(ls);
     store_close(s);
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-    assert_int_equal(rmdir(dir), 0);
+    tempdb_remove(path, dir);
 }
 
 static void test_open_missing(void **state)
 {
     store *s = (store *)1;
     struct err e;
+    char missing[256];
     (void)state;
-    assert_int_not_equal(store_open("/nonexistent-dir-of-store-test/x.db", 0, &s, &e), 0);
+    if (tempdb_on_pg()) { /* the cluster's URL with a database that is not there */
+        char url[256], dir[64];
+        assert_int_equal(tempdb_new(url, sizeof url, dir), 0);
+        tempdb_remove(url, dir);
+        snprintf(missing, sizeof missing, "%s", url);
+    } else {
+        snprintf(missing, sizeof missing, "/nonexistent-dir-of-store-test/x.db");
+    }
+    assert_int_not_equal(store_open(missing, 0, &s, &e), 0);
     assert_null(s);
-    assert_non_null(strstr(e.msg, "/nonexistent-dir-of-store-test/x.db"));
+    assert_non_null(strstr(e.msg, strrchr(missing, '/') + 1));
 }
 
 /* ---- single features ----------------------------------------------------- */
@@ -381,7 +382,7 @@ static void test_insert_conflict_and_bad_wkb(void **state)
     v[0].s = "P002";
     assert_int_equal(store_feature_insert(f->s, f->plots, v, junk, sizeof junk, "{}", 5, &fid, &e),
                      ERR_INVALID);
-    assert_string_equal(e.msg, "plots: geometry: not a 2D geometry SpatiaLite can store");
+    assert_string_equal(e.msg, "plots: geometry: not a 2D geometry the database can store");
     /* neither changed the totals */
     assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
     assert_int_equal(n, 1);
