@@ -568,6 +568,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!cs->started) {
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         cs->started = 1;
+        /* in flight from its first line (its body may take a while to
+         * arrive) until its response is sent: what a graceful shutdown
+         * waits for */
+        cs->in_flight = 1;
+        metrics_begin(app->metrics);
         if (cl && strtoull(cl, NULL, 10) > app->max_body)
             cs->too_large = 1; /* answered now, before a byte of the body is read */
         if (!cs->too_large)
@@ -583,10 +588,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    /* in flight from here (the whole request read) until its response is
-     * sent: what a graceful shutdown waits for */
-    cs->in_flight = 1;
-    metrics_begin(app->metrics);
     memset(&r, 0, sizeof r);
     err_clear(&e);
     r.app = app, r.method = method, r.path = url;

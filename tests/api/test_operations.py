@@ -205,6 +205,40 @@ def test_sigterm_finishes_the_write_in_flight():
         assert s2.get("/collections/parcels/items?limit=1").json()["numberMatched"] == n
 
 
+def test_sigterm_waits_for_a_body_still_arriving():
+    """A request whose body is still on its way when SIGTERM comes is in
+    flight too: it is read to its end, answered and kept."""
+    db = harness.fresh_db("body")
+    harness.run("init", db)
+    s = harness.Server(db=db)
+    tok = s.token("late", "admin")
+    body = json.dumps({"type": "FeatureCollection", "features": parcels(50, "L")}).encode()
+    head = (f"POST /collections/parcels/import HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Type: application/geo+json\r\nAuthorization: Bearer {tok}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", s.port), timeout=30) as c:
+        c.sendall(head + body[:len(body) // 2])
+        time.sleep(0.3)
+        s.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        check = s.proc.poll()
+        c.sendall(body[len(body) // 2:])
+        reply = b""
+        while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    rc = s.proc.wait(timeout=60 * harness.SLOW)
+    log = s.logtext()
+    s.stop()
+    assert check is None, "the server stopped with a request half received: " + log[-2000:]
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:300]
+    assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["added"] == 50, reply[-300:]
+    assert rc == 0, log[-2000:]
+    assert "finishing 1 requests" in log, log[-2000:]
+
+
 def test_sigterm_single_writes():
     """Writes acknowledged before and while SIGTERM arrives are kept."""
     tmp = tempfile.mkdtemp(prefix="onemap-term1-")
@@ -259,4 +293,5 @@ if __name__ == "__main__":
         harness.main([test_health, test_metrics_count_requests_by_route_and_status,
                       test_metrics_latency_histogram, test_metrics_db_size, test_metrics_tile_cache,
                       test_access_log_one_json_line_per_request, test_security_headers,
-                      test_sigterm_finishes_the_write_in_flight, test_sigterm_single_writes])
+                      test_sigterm_finishes_the_write_in_flight,
+                      test_sigterm_waits_for_a_body_still_arriving, test_sigterm_single_writes])
