@@ -11,8 +11,20 @@
 #include "pg.h"
 #include "store_int.h"
 
+/* A statement prepared on the connection, by its text and parameter
+ * types: planned once, executed many times. */
+#define PG_STMTS 128
+struct pg_stmt {
+    unsigned long long hash;
+    char *key; /* the text, then the types' numbers */
+    unsigned id;
+};
+
 struct pg {
     PGconn *conn;
+    struct pg_stmt stmts[PG_STMTS];
+    size_t n_stmts, next_victim;
+    unsigned stmt_ids;
     char *url;
     int readonly;
     int read_want;         /* read_begin called: the next statement opens the transaction */

@@ -218,6 +218,85 @@ static void drain(struct pg *pg)
         PQclear(res);
 }
 
+/* ---- prepared statements ------------------------------------------------------ */
+
+static void stmts_forget(struct pg *pg)
+{
+    for (size_t i = 0; i < pg->n_stmts; i++)
+        free(pg->stmts[i].key);
+    pg->n_stmts = pg->next_victim = 0;
+}
+
+/* Whether a statement is worth keeping prepared: the queries and writes
+ * onemap repeats, not a cursor's DECLARE (a new name each time) nor a
+ * statement of the schema. */
+static int stmt_cacheable(const char *text)
+{
+    return !strncmp(text, "SELECT", 6) || !strncmp(text, "INSERT", 6) ||
+           !strncmp(text, "UPDATE", 6) || !strncmp(text, "DELETE", 6) || !strncmp(text, "WITH", 4);
+}
+
+/* The name of text prepared with p's types on this connection, preparing it
+ * (one round trip, once) when new; 0 with name empty when it is not to be
+ * prepared; an error when PostgreSQL refuses the statement. */
+static int stmt_get(store *s, const char *text, const struct pg_params *p, char name[24],
+                    struct err *e)
+{
+    struct pg *pg = s->pg;
+    struct buf key;
+    unsigned long long h = 1469598103934665603ULL;
+    struct pg_stmt *st;
+    PGresult *res;
+    name[0] = '\0';
+    if (!stmt_cacheable(text))
+        return 0;
+    buf_init(&key);
+    buf_puts(&key, text);
+    for (size_t i = 0; p && i < p->n; i++)
+        buf_printf(&key, "%c%u", i ? ',' : '\n', (unsigned)p->types[i]);
+    if (key.oom) {
+        buf_clear(&key);
+        return 0; /* unprepared, then */
+    }
+    for (size_t i = 0; i < key.len; i++)
+        h = (h ^ (unsigned char)key.data[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < pg->n_stmts; i++)
+        if (pg->stmts[i].hash == h && pg->stmts[i].key && !strcmp(pg->stmts[i].key, key.data)) {
+            snprintf(name, 24, "onemap_s%u", pg->stmts[i].id);
+            buf_clear(&key);
+            return 0;
+        }
+    if (pg->n_stmts < PG_STMTS) {
+        st = &pg->stmts[pg->n_stmts++];
+    } else { /* the oldest makes room */
+        char sql[48];
+        st = &pg->stmts[pg->next_victim];
+        pg->next_victim = (pg->next_victim + 1) % PG_STMTS;
+        snprintf(sql, sizeof sql, "DEALLOCATE onemap_s%u", st->id);
+        PQclear(PQexec(pg->conn, sql));
+        free(st->key);
+    }
+    st->key = NULL;
+    st->id = ++pg->stmt_ids;
+    snprintf(name, 24, "onemap_s%u", st->id);
+    res = PQprepare(pg->conn, name, text, p ? (int)p->n : 0, p ? p->types : NULL);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        pg_err(s, res, e, "database");
+        PQclear(res);
+        buf_clear(&key);
+        /* the slot matches nothing (the last one is given back) */
+        st->hash = 0;
+        if (st == &pg->stmts[pg->n_stmts - 1] && pg->n_stmts < PG_STMTS)
+            pg->n_stmts--;
+        name[0] = '\0';
+        return e->code;
+    }
+    PQclear(res);
+    st->hash = h;
+    st->key = key.data; /* kept */
+    return 0;
+}
+
 /* Before a statement outside a transaction: a connection lost meanwhile
  * (the server restarted, a failover) is made again. */
 static int ensure_connected(store *s, struct err *e)
@@ -230,6 +309,7 @@ static int ensure_connected(store *s, struct err *e)
         return 0;
     if (pg->read_tx || pg->in_write)
         return err_set(e, ERR_UNAVAILABLE, "database: connection lost in a transaction");
+    stmts_forget(pg); /* a new session knows none */
     PQreset(pg->conn);
     if (PQstatus(pg->conn) != CONNECTION_OK) {
         err_set(e, ERR_UNAVAILABLE, "database: cannot connect (%s)", PQerrorMessage(pg->conn));
@@ -264,16 +344,19 @@ static int number_params(const char *sql, struct buf *out)
 
 /* The read transaction's BEGIN and the first statement in one round trip
  * (a pipeline): returns the statement's result, or NULL with e set. */
-static PGresult *run_first_read(store *s, const char *sql, struct pg_params *p, struct err *e)
+static PGresult *run_first_read(store *s, const char *sql, const char *name, struct pg_params *p,
+                                struct err *e)
 {
     PGconn *c = s->pg->conn;
     PGresult *begun = NULL, *res = NULL, *r;
-    int q = 0;
+    int q = 0, n = p ? (int)p->n : 0;
     s->pg->read_want = 0;
     if (!PQenterPipelineMode(c) ||
         !PQsendQueryParams(c, READ_BEGIN, 0, NULL, NULL, NULL, NULL, 0) ||
-        !PQsendQueryParams(c, sql, p ? (int)p->n : 0, p ? p->types : NULL, p ? p->vals : NULL,
-                           p ? p->lens : NULL, p ? p->fmts : NULL, 1) ||
+        !(*name ? PQsendQueryPrepared(c, name, n, p ? p->vals : NULL, p ? p->lens : NULL,
+                                      p ? p->fmts : NULL, 1)
+                : PQsendQueryParams(c, sql, n, p ? p->types : NULL, p ? p->vals : NULL,
+                                    p ? p->lens : NULL, p ? p->fmts : NULL, 1)) ||
         !PQpipelineSync(c))
         q = 3; /* nothing more to read than what is there */
     /* BEGIN's result, NULL, the statement's, NULL, the sync: at most a few
@@ -316,6 +399,7 @@ PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
     struct buf text;
     PGresult *res;
     ExecStatusType st;
+    char name[24];
     if (ensure_connected(s, e))
         return NULL;
     if (p && p->oom) {
@@ -330,11 +414,19 @@ PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
     }
     if (p)
         params_fix(p);
+    if (stmt_get(s, text.data, p, name, e)) {
+        buf_clear(&text);
+        return NULL;
+    }
     if (s->pg->read_want) {
-        res = run_first_read(s, text.data, p, e);
+        res = run_first_read(s, text.data, name, p, e);
         buf_clear(&text);
         if (!res)
             return NULL;
+    } else if (*name) {
+        res = PQexecPrepared(s->pg->conn, name, p ? (int)p->n : 0, p ? p->vals : NULL,
+                             p ? p->lens : NULL, p ? p->fmts : NULL, 1);
+        buf_clear(&text);
     } else {
         res = PQexecParams(s->pg->conn, text.data, p ? (int)p->n : 0, p ? p->types : NULL,
                            p ? p->vals : NULL, p ? p->lens : NULL, p ? p->fmts : NULL, 1);
@@ -342,6 +434,11 @@ PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
     }
     st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        /* a table made again with other columns under a prepared plan: the
+         * next try prepares afresh */
+        if (*name && state && !strcmp(state, "0A000"))
+            stmts_forget(s->pg);
         pg_err(s, res, e, "database");
         PQclear(res);
         return NULL;
@@ -504,6 +601,7 @@ void pg_value(const PGresult *res, int row, int col, enum field_type t, struct v
 static void pg_close(store *s)
 {
     if (s->pg) {
+        stmts_forget(s->pg);
         if (s->pg->conn)
             PQfinish(s->pg->conn);
         free(s->pg->url);
@@ -1197,9 +1295,11 @@ static int pg_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *a
     PGnotify *n;
     struct pollfd pfd;
     if (PQstatus(conn) != CONNECTION_OK) {
+        stmts_forget(s->pg);
         PQreset(conn);
         if (PQstatus(conn) != CONNECTION_OK) {
-            poll(NULL, 0, timeout_ms);
+            if (timeout_ms > 0)
+                poll(NULL, 0, timeout_ms);
             err_set(e, ERR_UNAVAILABLE, "database: cannot connect (%s)", PQerrorMessage(conn));
             return one_line(e);
         }
@@ -1207,13 +1307,20 @@ static int pg_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *a
             return e->code;
         fn(arg, NULL, NULL); /* what was written meanwhile is not known */
     }
-    pfd.fd = PQsocket(conn);
-    pfd.events = POLLIN;
-    pfd.revents = 0;
-    if (poll(&pfd, 1, timeout_ms) < 0)
-        return 0;
-    if (!PQconsumeInput(conn))
-        return pg_err(s, NULL, e, "notifications");
+    if (timeout_ms < 0) {
+        /* the listening backend sends what was committed before this
+         * statement ahead of its answer */
+        if (pg_exec(s, "SELECT 1", e))
+            return e->code;
+    } else {
+        pfd.fd = PQsocket(conn);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, timeout_ms) < 0)
+            return 0;
+        if (!PQconsumeInput(conn))
+            return pg_err(s, NULL, e, "notifications");
+    }
     while ((n = PQnotifies(conn))) {
         notified(n->extra, fn, arg);
         PQfreemem(n);

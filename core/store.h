@@ -309,7 +309,9 @@ int store_data_version(store *s, long long *version, struct err *e);
  * give (SQLite: one server per file). store_changes_wait waits up to
  * timeout_ms and calls fn for each change: the layer and a box (EPSG:4490)
  * holding what changed; layer NULL when changes may have been missed (the
- * connection was lost and made again): anything may have changed. */
+ * connection was lost and made again): anything may have changed.
+ * timeout_ms < 0: a round trip to the database first, after which every
+ * change committed before the call has been given to fn. */
 typedef void (*store_change_fn)(void *arg, const char *layer, const double box[4]);
 int store_listen(store *s, struct err *e);
 /* The descriptor that becomes readable when a change may be waiting (to

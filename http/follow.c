@@ -17,6 +17,10 @@ struct follow {
     atomic_int stop;
     atomic_int fd;        /* the connection's, while it is up; -1 otherwise */
     pthread_mutex_t lock; /* the connection: the thread's or a request's */
+    /* follow_sync's tickets: handed out, and covered by a finished round
+     * trip (one that began after they were handed out) */
+    atomic_ullong tickets;
+    unsigned long long synced;
 };
 
 static void on_change(void *arg, const char *layer, const double box[4])
@@ -102,14 +106,25 @@ struct follow *follow_start(struct app *app)
 
 void follow_sync(struct follow *f)
 {
-    struct pollfd p;
+    unsigned long long mine, upto;
     struct err e;
-    if (!f || (p.fd = atomic_load(&f->fd)) < 0)
+    if (!f)
         return;
-    p.events = POLLIN;
-    p.revents = 0;
-    if (poll(&p, 1, 0) > 0)
-        take(f, 0, &e);
+    mine = atomic_fetch_add(&f->tickets, 1) + 1;
+    pthread_mutex_lock(&f->lock);
+    /* requests arriving together share one round trip: the one that began
+     * after they arrived */
+    if (f->synced < mine) {
+        upto = atomic_load(&f->tickets);
+        err_clear(&e);
+        /* connection down (the thread makes it again): nothing is known */
+        if (atomic_load(&f->fd) < 0 || store_changes_wait(f->store, -1, on_change, f, &e))
+            on_change(f, NULL, NULL); /* not known what changed: nothing cached is trusted */
+        else
+            f->synced = upto;
+        atomic_store(&f->fd, store_changes_fd(f->store));
+    }
+    pthread_mutex_unlock(&f->lock);
 }
 
 void follow_stop(struct follow *f)

@@ -13,9 +13,10 @@ struct follow;
  * nothing to follow or it cannot start (then said on stderr). */
 struct follow *follow_start(struct app *app);
 void follow_stop(struct follow *f);
-/* Takes in the notifications that have arrived and not been taken yet, so
- * that a cached tile a request is about to serve has seen every write
- * acknowledged before it (the thread would take them a moment later). */
+/* Takes in every notification of a write committed before the call (one
+ * round trip to the database, shared by the requests that arrive
+ * meanwhile), so that a cached tile a request is about to serve has seen
+ * every write acknowledged before it, by any server. */
 void follow_sync(struct follow *f);
 
 #endif
