@@ -82,8 +82,10 @@ struct follow *follow_start(struct app *app)
     struct follow *f = calloc(1, sizeof *f);
     struct err e;
     err_clear(&e);
-    if (!f)
+    if (!f || !store_is_url(app->db_path)) { /* one server per SQLite file: nothing to follow */
+        free(f);
         return NULL;
+    }
     f->app = app;
     atomic_init(&f->fd, -1);
     pthread_mutex_init(&f->lock, NULL);

@@ -722,12 +722,14 @@ int server_run(struct app *app, const char *listen)
         app->metrics = NULL;
         return 1;
     }
+    /* everything said at start-up is said before "serving" (which tells
+     * whoever waits for the server that it is up) */
+    if (!static_viewer_built())
+        fprintf(stderr, "onemap: %s\n", static_viewer_hint());
+    app->follow = follow_start(app);
     store_shown(app->db_path, shown, sizeof shown);
     fprintf(stderr, "onemap: serving %s on http://%s/ with %d workers (%d for heavy requests)\n",
             shown, listen, app->threads, app->heavy_max);
-    app->follow = follow_start(app);
-    if (!static_viewer_built())
-        fprintf(stderr, "onemap: %s\n", static_viewer_hint());
     sigwait(&set, &sig);
     fprintf(stderr, "onemap: %s: no new connections; finishing %ld requests\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", metrics_in_flight(app->metrics));
