@@ -129,5 +129,25 @@ int pg_layer_extent(store *s, const struct layer *l, double ext[4], long long *c
 int pg_layer_totals(store *s, const struct layer *l, long long *count, double *area_m2,
                     struct err *e);
 int pg_data_version(store *s, long long *version, struct err *e);
+int pg_schema_json(store *s, char **json, struct err *e);
+int pg_history_add_at(store *s, const struct layer *l, long long fid, long long version,
+                      const char *op, const char *at, const char *by, const char *change_id,
+                      const char *feature, struct err *e);
+int pg_history_keep(store *s, const struct layer *l, long long fid, long long version,
+                    const char *feature, struct err *e);
+int pg_history_rows(store *s, const struct layer *l, long long fid, store_version_fn fn, void *arg,
+                    struct err *e);
+int pg_change_rows(store *s, long long since, long long limit, int features, store_version_fn fn,
+                   void *arg, struct err *e);
+int pg_history_put(store *s, const struct store_version *v, struct err *e);
+int pg_token_add(store *s, const char *name, const char *id, const unsigned char *hash,
+                 size_t hash_len, const char *role, const char *grids, struct err *e);
+int pg_token_get(store *s, const char *id, struct store_token *t, struct err *e);
+int pg_token_rows(store *s, store_token_fn fn, void *arg, struct err *e);
+int pg_token_revoke(store *s, const char *name, struct err *e);
+int pg_token_put(store *s, const struct store_token_row *t, struct err *e);
+
+/* Runs a statement that changes rows; how many in changed (when not NULL). */
+int pg_run_done(store *s, const char *sql, struct pg_params *p, long long *changed, struct err *e);
 
 #endif
