@@ -34,7 +34,12 @@ void problem_respond(struct res *s, const struct err *e)
     buf_put_json_str(&s->body, err_code_name(e->code));
     buf_puts(&s->body, ",\"description\":");
     buf_put_json_str(&s->body, e->msg[0] ? e->msg : err_code_name(e->code));
-    buf_printf(&s->body, ",\"status\":%d}", s->status);
+    buf_printf(&s->body, ",\"status\":%d", s->status);
+    if (s->problem_members.len && !s->problem_members.oom) {
+        buf_putc(&s->body, ',');
+        buf_append(&s->body, s->problem_members.data, s->problem_members.len);
+    }
+    buf_putc(&s->body, '}');
     if (e->code == ERR_UNAUTHORIZED)
         res_header(s, "WWW-Authenticate", "Bearer realm=\"onemap\"");
     if (e->code == ERR_UNAVAILABLE || e->code == ERR_TIMEOUT)

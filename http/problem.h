@@ -7,7 +7,8 @@
 #include "req.h"
 
 int problem_status(int code);
-/* Replaces the response with the error's status and JSON body. */
+/* Replaces the response with the error's status and JSON body (with the
+ * handler's s->problem_members, when it gave any). */
 void problem_respond(struct res *s, const struct err *e);
 
 #endif

@@ -74,6 +74,7 @@ const char *res_header_get(const struct res *s, const char *name)
 void res_clear(struct res *s)
 {
     buf_clear(&s->body);
+    buf_clear(&s->problem_members);
     for (size_t i = 0; i < s->n_headers; i++) {
         free(s->headers[i][0]);
         free(s->headers[i][1]);

@@ -87,6 +87,10 @@ struct res {
     struct buf body;
     char *headers[RES_MAX_HEADERS][2];
     size_t n_headers;
+    /* A handler that fails with more to say than its message (an import's
+     * report of every invalid feature): JSON members ("name":value,...)
+     * that the error body carries beside code, description and status. */
+    struct buf problem_members;
 };
 
 /* Header of the request, NULL when absent (case-insensitive name). */

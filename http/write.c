@@ -280,14 +280,15 @@ int h_import(struct req *r, struct res *s, struct err *e)
     else
         rc = ingest_geojson(r->w->ctx, r->w->store, l, r->body, r->body_len, &o, rep, e);
     if (rc == ERR_INVALID && rep->n_invalid) {
-        /* the whole report, so that every invalid feature can be fixed at once */
-        s->status = 422;
-        ingest_report_json(rep, o.dry_run, &s->body);
-        s->body.len--;
-        buf_puts(&s->body, ",\"code\":\"InvalidData\",\"description\":");
-        buf_put_json_str(&s->body, e->msg);
-        buf_putc(&s->body, '}');
-        rc = 0;
+        /* the whole report beside the error, so that every invalid feature
+         * can be fixed at once: the report's members without its braces */
+        struct buf *m = &s->problem_members;
+        ingest_report_json(rep, o.dry_run, m);
+        if (m->len >= 2 && !m->oom) {
+            memmove(m->data, m->data + 1, m->len - 2);
+            m->len -= 2;
+            m->data[m->len] = '\0';
+        }
     } else if (!rc) {
         ingest_report_json(rep, o.dry_run, &s->body);
         if (!o.dry_run && rep->have_box)

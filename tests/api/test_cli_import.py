@@ -253,7 +253,11 @@ def test_json_report_is_the_apis():
                                                         "Content-Type": "application/zip"})
             eq(res.status, 200 if name == "ok" else 422, res.body)
             api = res.json()
-            for k in ("code", "description"):
+            if name == "bad":  # an error like any other, with the report beside it
+                check(res.header("Content-Type").startswith("application/problem+json"),
+                      res.header("Content-Type"))
+                eq((api["code"], api["status"]), ("InvalidData", 422), "the error's members")
+            for k in ("code", "description", "status"):  # the error's own members
                 api.pop(k, None)
             eq(cli[name], api, f"{name}: the CLI's --json report equals the API's")
     check(cli["ok"]["added"] == 1 and cli["ok"]["unchanged"] == 2, cli["ok"])
