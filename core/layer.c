@@ -9,9 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
-static char *dup_str(const char *s)
+/* A copy of s (NULL for NULL); *oom set when memory ran out. */
+static char *dup_str(const char *s, int *oom)
 {
-    return s ? strdup(s) : NULL;
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        *oom = 1;
+    return d;
 }
 
 static int is_ident(const char *s)
@@ -46,7 +50,7 @@ const char *field_type_name(enum field_type t)
     }
 }
 
-static char **str_array(json_t *a, size_t *n)
+static char **str_array(json_t *a, size_t *n, int *oom)
 {
     char **v;
     size_t i;
@@ -54,10 +58,12 @@ static char **str_array(json_t *a, size_t *n)
     if (!json_is_array(a) || json_array_size(a) == 0)
         return NULL;
     v = calloc(json_array_size(a), sizeof *v);
-    if (!v)
+    if (!v) {
+        *oom = 1;
         return NULL;
+    }
     for (i = 0; i < json_array_size(a); i++)
-        v[i] = dup_str(json_string_value(json_array_get(a, i)));
+        v[i] = dup_str(json_string_value(json_array_get(a, i)), oom);
     *n = i;
     return v;
 }
@@ -69,11 +75,11 @@ static void free_strs(char **v, size_t n)
     free(v);
 }
 
-static void title(json_t *o, const char *member, char **zh, char **en)
+static void title(json_t *o, const char *member, char **zh, char **en, int *oom)
 {
     json_t *t = json_object_get(o, member);
-    *zh = dup_str(json_string_value(json_object_get(t, "zh")));
-    *en = dup_str(json_string_value(json_object_get(t, "en")));
+    *zh = dup_str(json_string_value(json_object_get(t, "zh")), oom);
+    *en = dup_str(json_string_value(json_object_get(t, "en")), oom);
 }
 
 /* "enum" and "aliases": absent, or arrays of strings (a NULL entry would
@@ -106,7 +112,7 @@ static int is_reserved(const char *name)
 static int parse_field(json_t *jf, struct field *f, const char *lid, size_t i, struct err *e)
 {
     const char *name = json_string_value(json_object_get(jf, "name"));
-    int rc;
+    int rc, oom = 0;
     if (!is_ident(name))
         return err_set(e, ERR_INVALID, "layers: %s.fields[%zu].name: expected a lower-case identifier",
                        lid, i);
@@ -116,15 +122,18 @@ static int parse_field(json_t *jf, struct field *f, const char *lid, size_t i, s
     if ((rc = check_strings(jf, "enum", lid, name, e)) ||
         (rc = check_strings(jf, "aliases", lid, name, e)))
         return rc;
-    f->name = strdup(name);
+    if (!(f->name = strdup(name)))
+        return err_set(e, ERR_INTERNAL, "out of memory");
     if (parse_type(json_string_value(json_object_get(jf, "type")), &f->type))
         return err_set(e, ERR_INVALID, "layers: %s.%s.type: expected string, integer, number, "
                        "boolean or date", lid, name);
-    title(jf, "title", &f->title_zh, &f->title_en);
-    f->enums = str_array(json_object_get(jf, "enum"), &f->n_enums);
-    f->aliases = str_array(json_object_get(jf, "aliases"), &f->n_aliases);
-    f->pattern = dup_str(json_string_value(json_object_get(jf, "pattern")));
+    title(jf, "title", &f->title_zh, &f->title_en, &oom);
+    f->enums = str_array(json_object_get(jf, "enum"), &f->n_enums, &oom);
+    f->aliases = str_array(json_object_get(jf, "aliases"), &f->n_aliases, &oom);
+    f->pattern = dup_str(json_string_value(json_object_get(jf, "pattern")), &oom);
     f->required = json_is_true(json_object_get(jf, "required"));
+    if (oom)
+        return err_set(e, ERR_INTERNAL, "out of memory");
     if (f->pattern) {
         if (!(f->re = malloc(sizeof(regex_t))))
             return err_set(e, ERR_INTERNAL, "out of memory");
@@ -143,11 +152,14 @@ static int parse_layer(json_t *jl, struct layer *l, struct err *e, size_t li)
     json_t *fields = json_object_get(jl, "fields");
     const char *id = json_string_value(json_object_get(jl, "id"));
     size_t i;
+    int oom = 0;
     if (!is_ident(id))
         return err_set(e, ERR_INVALID, "layers[%zu].id: expected a lower-case identifier", li);
-    l->id = strdup(id);
-    title(jl, "title", &l->title_zh, &l->title_en);
-    title(jl, "description", &l->desc_zh, &l->desc_en);
+    l->id = dup_str(id, &oom);
+    title(jl, "title", &l->title_zh, &l->title_en, &oom);
+    title(jl, "description", &l->desc_zh, &l->desc_en, &oom);
+    if (oom)
+        return err_set(e, ERR_INTERNAL, "out of memory");
     if (!json_is_array(fields) || json_array_size(fields) == 0)
         return err_set(e, ERR_INVALID, "layers: %s.fields: expected a non-empty array", id);
     l->fields = calloc(json_array_size(fields), sizeof *l->fields);
@@ -162,8 +174,10 @@ static int parse_layer(json_t *jl, struct layer *l, struct err *e, size_t li)
                 return err_set(e, ERR_INVALID, "layers: %s.%s: duplicate field", id,
                                l->fields[i].name);
     }
-    l->key = dup_str(json_string_value(json_object_get(jl, "key")));
-    l->group_by = dup_str(json_string_value(json_object_get(jl, "group_by")));
+    l->key = dup_str(json_string_value(json_object_get(jl, "key")), &oom);
+    l->group_by = dup_str(json_string_value(json_object_get(jl, "group_by")), &oom);
+    if (oom)
+        return err_set(e, ERR_INTERNAL, "out of memory");
     l->key_field = l->key ? layer_field_index(l, l->key) : -1;
     if (l->key_field < 0)
         return err_set(e, ERR_INVALID, "layers: %s.key: must name one of its fields", id);
@@ -192,7 +206,10 @@ int layers_parse(const char *json_text, struct layers **out, struct err *e)
         rc = err_set(e, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    ls->json = strdup(json_text);
+    if (!(ls->json = strdup(json_text))) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
     for (i = 0; i < json_array_size(arr); i++) {
         ls->n = i + 1;
         if ((rc = parse_layer(json_array_get(arr, i), &ls->v[i], e, i)))

@@ -664,8 +664,11 @@ static int polygons_json(const SHPObject *o, const struct ring *r, int n, json_t
         poly = json_incref(json_array_get(polys, 0));
         json_decref(polys);
         polys = NULL;
-        if (json_object_set_new(geom, "type", json_string("Polygon")) ||
-            json_object_set_new(geom, "coordinates", poly))
+        if (json_object_set_new(geom, "type", json_string("Polygon"))) {
+            json_decref(poly);
+            goto fail;
+        }
+        if (json_object_set_new(geom, "coordinates", poly)) /* taken even when it fails */
             goto fail;
     } else if (json_object_set_new(geom, "type", json_string("MultiPolygon")) ||
                json_object_set(geom, "coordinates", polys)) {
