@@ -605,6 +605,50 @@ static void tally(struct job *j)
     }
 }
 
+/* The dry run's preview: every parsed feature's key, status and geometry
+ * as it would be stored, so that a client draws what the server read
+ * (a Shapefile's Gauss-Kruger coordinates already in CRS84). */
+static int preview(struct job *j, struct err *e)
+{
+    static const char *const names[] = {"invalid", "added", "changed", "unchanged"};
+    struct buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < j->n; i++) {
+        const struct item *it = &j->items[i];
+        size_t mark = b.len;
+        if (!it->gj)
+            continue;
+        if (b.len)
+            buf_putc(&b, ',');
+        buf_puts(&b, "{\"type\":\"Feature\",\"properties\":{\"key\":");
+        if (it->key)
+            buf_put_json_str(&b, it->key);
+        else
+            buf_puts(&b, "null");
+        buf_printf(&b, ",\"status\":\"%s\"},\"geometry\":%s}", names[it->st], it->gj);
+        if (b.len > INGEST_PREVIEW_BYTES) {
+            b.len = mark;
+            j->r->preview_truncated = 1;
+            break;
+        }
+        j->r->preview_count++;
+    }
+    if (b.oom) {
+        buf_clear(&b);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    buf_putc(&b, '\0'); /* an empty preview is "" */
+    b.len--;
+    j->r->preview = buf_steal(&b);
+    return j->r->preview ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
+}
+
+void ingest_report_clear(struct ingest_report *r)
+{
+    free(r->preview);
+    r->preview = NULL;
+}
+
 /* Writes one added or changed item and its history row, which holds no
  * copy of the feature: the version written is the live one (see
  * store_history_add); the version it replaces is kept first. */
@@ -873,7 +917,7 @@ static int run_job(struct job *j, int crs, int axis, struct err *e)
         return rc;
     tally(j);
     if (j->o->dry_run)
-        return 0;
+        return j->o->preview ? preview(j, e) : 0;
     return write_all(j, e);
 }
 
@@ -990,6 +1034,12 @@ void ingest_report_json(const struct ingest_report *r, int dry_run, struct buf *
         buf_puts(out, "null");
     else
         buf_put_json_str(out, r->change_id);
+    if (r->preview) {
+        buf_printf(out, ",\"preview\":{\"type\":\"FeatureCollection\",\"truncated\":%s,\"features\":[",
+                   r->preview_truncated ? "true" : "false");
+        buf_puts(out, r->preview);
+        buf_puts(out, "]}");
+    }
     buf_putc(out, '}');
 }
 

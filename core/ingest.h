@@ -25,6 +25,8 @@ struct ingest_opts {
     int axis;           /* crs_axis of crs */
     int make_valid;
     int dry_run;
+    int preview;        /* with dry_run: the report carries the features as they would be
+                         * stored (INGEST_PREVIEW_BYTES at most) */
     enum ingest_mode mode;
     int key_field;      /* field matched on; -1: the layer's key */
     size_t max_features;
@@ -55,7 +57,18 @@ struct ingest_report {
     char change_id[48];
     struct bbox changed_box;                    /* bounds of old and new geometries */
     int have_box;
+    /* opts.preview: the upload's features, each {"type":"Feature","properties":
+     * {"key","status"},"geometry"} in CRS84 as stored, comma-separated
+     * (NULL: none asked); truncated when INGEST_PREVIEW_BYTES were reached */
+    char *preview;
+    size_t preview_count;
+    int preview_truncated;
 };
+
+#define INGEST_PREVIEW_BYTES (16u << 20)
+
+/* Frees what a report holds (its preview). */
+void ingest_report_clear(struct ingest_report *r);
 
 void ingest_opts_default(struct ingest_opts *o);
 

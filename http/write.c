@@ -237,8 +237,11 @@ static int import_opts(struct req *r, const struct layer *l, struct ingest_opts 
         o->mode = strcmp(v, "replace") ? INGEST_UPSERT : INGEST_REPLACE;
     }
     if ((rc = params_bool(r, "dry_run", &o->dry_run, e)) ||
-        (rc = params_bool(r, "make_valid", &o->make_valid, e)))
+        (rc = params_bool(r, "make_valid", &o->make_valid, e)) ||
+        (rc = params_bool(r, "preview", &o->preview, e)))
         return rc;
+    if (o->preview && !o->dry_run)
+        return err_set(e, ERR_PARAM, "preview: only with dry_run=true (a preview writes nothing)");
     if ((rc = params_crs(r, "crs", &crs, e)) < 0)
         return rc;
     if (rc == 1) {
@@ -294,6 +297,7 @@ int h_import(struct req *r, struct res *s, struct err *e)
         if (!o.dry_run && rep->have_box)
             server_changed(r, l, &rep->changed_box, 1);
     }
+    ingest_report_clear(rep);
     free(rep);
     return rc;
 }

@@ -13,7 +13,6 @@ import { flyTo, readFeature } from './map.js';
 import { refreshLayer } from './source.js';
 import { refreshDashboard } from './dashboard.js';
 import { UPLOAD_LEGEND } from './styles.js';
-import { shapefileToGeoJSON } from './shapefile.js';
 
 const ROLES = ['old', 'new', 'invalid'];
 let state = { tried: null, file: null, report: null };
@@ -40,6 +39,7 @@ async function send(o, file, dryRun) {
   const bytes = new Uint8Array(await file.arrayBuffer());
   const zip = isZip(bytes, file.name);
   const params = { dry_run: String(dryRun), mode: o.mode };
+  if (dryRun) params.preview = 'true';
   if (o.makeValid) params.make_valid = 'true';
   return postRaw(`/collections/${o.collection}/import`, bytes, zip ? 'application/zip' : 'application/geo+json',
     params, { Authorization: `Bearer ${o.token}` }, [422]);
@@ -82,11 +82,11 @@ function legend() {
     t(`up.legend.${e.role}`))));
 }
 
-// Draws the upload over the map: the file's features (GeoJSON in lon/lat, or a
-// zipped Shapefile in lon/lat or Gauss-Kruger),
-// the stored features with the same keys (and, when replacing, those to be
-// removed), and the invalid spots.
-async function preview(app, o, file, rep) {
+// Draws the upload over the map: the features as the server read them (its
+// dry run's preview: in lon/lat whatever the file's CRS, each with its key
+// and status), the stored features they change (and, when replacing, those
+// to be removed), and the invalid spots.
+async function preview(app, o, rep) {
   overlayClear(app);
   const src = app.overlay.getSource();
   const add = (f, role) => {
@@ -94,33 +94,16 @@ async function preview(app, o, file, rep) {
     of.set('role', role);
     src.addFeature(of);
   };
-  let fc = null;
-  try {
-    const buf = await file.arrayBuffer();
-    if (isZip(new Uint8Array(buf, 0, Math.min(4, buf.byteLength)), file.name)) fc = await shapefileToGeoJSON(buf);
-    else fc = JSON.parse(new TextDecoder().decode(buf));
-  } catch (e) {
-    fc = null; // what cannot be read here is not drawn; the report still tells
-  }
-  const crs = fc && fc.crs && fc.crs.properties && String(fc.crs.properties.name || '');
-  // a legacy crs member is read longitude first; projected GeoJSON is not drawn
-  const drawable = fc && Array.isArray(fc.features) && (!crs || /CRS84|4326|4490/.test(crs));
-  if (drawable) {
-    const features = fc.features.filter((f) => f && f.geometry);
-    const keys = new Set(features.map((f) => f.properties && f.properties.code).filter((k) => k !== undefined));
+  const features = ((rep.preview && rep.preview.features) || []).filter((f) => f && f.geometry);
+  if (features.length) {
+    const changed = new Set(features.filter((f) => f.properties.status === 'changed').map((f) => f.properties.key));
     const box = bboxOf({ type: 'GeometryCollection', geometries: features.map((f) => f.geometry) });
     const stored = o.mode === 'replace' ? await getAllItems(o.collection)
       : Number.isFinite(box[0]) ? await getAllItems(o.collection, { bbox: box.map((x) => x.toFixed(8)).join(',') }) : { features: [] };
     for (const f of stored.features) {
-      if (keys.has(f.properties.code) || o.mode === 'replace') add(f, 'old');
+      if (changed.has(f.properties.code) || o.mode === 'replace') add(f, 'old');
     }
-    for (const f of features) {
-      try {
-        add(f, 'new');
-      } catch (e) {
-        // a geometry the map cannot read is among the invalid ones
-      }
-    }
+    for (const f of features) add(f, 'new');
   }
   for (const x of [...(rep.invalid || []), ...(rep.repaired || [])]) {
     if (Array.isArray(x.location) && x.location.length >= 2) {
@@ -149,7 +132,7 @@ async function dryRun(app) {
   try {
     const { body } = await send(o, file, true);
     clear(out).append(reportView(body, false));
-    await preview(app, o, file, body);
+    await preview(app, o, body);
     const bad = (body.invalid || []).length && !o.makeValid;
     if (bad) out.append(h('p', { class: 'error' }, t('up.fixfirst')));
     state = { tried: JSON.stringify(o), file, report: body };

@@ -265,6 +265,45 @@ def test_json_report_is_the_apis():
           cli["bad"])
 
 
+def test_preview_is_what_the_server_read():
+    """A dry run with preview=true gives the features as they would be
+    stored: a Gauss-Kruger Shapefile's parcels back in lon/lat (compared with
+    the rectangles they were made from), each with its key and status."""
+    feats = survey(3, prefix="P")
+    z = zipped(shapefile("preview", feats))
+    db = fresh_db("preview")
+    eq(onemap("import", db, "parcels", zipped(shapefile("preview0", survey(1, prefix="P"))))
+       .returncode, 0, "first import")
+    with open(z, "rb") as f:
+        body = f.read()
+    with harness.Server(db=db) as s:
+        tok = s.token("pre", "admin")
+        hdr = {"Authorization": f"Bearer {tok}", "Content-Type": "application/zip"}
+        rep = s.request("POST", "/collections/parcels/import?dry_run=true&preview=true", body=body,
+                        headers=hdr)
+        eq(rep.status, 200, rep.body)
+        pre = rep.json()["preview"]
+        eq((pre["type"], pre["truncated"], len(pre["features"])), ("FeatureCollection", False, 3),
+           "the preview's features")
+        by_key = {f["properties"]["key"]: f for f in pre["features"]}
+        eq({k: f["properties"]["status"] for k, f in by_key.items()},
+           {"P0": "unchanged", "P1": "added", "P2": "added"}, "each feature's status")
+        for i, f in enumerate(feats):
+            want = geo.rect_ring(*rect(i))
+            got = by_key[f"P{i}"]["geometry"]["coordinates"][0]
+            eq(len(got), len(want), f"P{i}: vertices")
+            for (x, y) in got:  # every vertex is a corner of the rectangle it came from
+                check(min(abs(x - a) + abs(y - b) for a, b in want) < 1e-7, f"P{i}: {x}, {y}")
+        # a preview writes nothing and comes only with a dry run
+        eq(sorted(stored(db)), ["P0"], "nothing written")
+        r = s.request("POST", "/collections/parcels/import?preview=true", body=body, headers=hdr)
+        eq(r.status, 400, r.body)
+        check("preview" in r.json()["description"], r.body)
+        eq(sorted(stored(db)), ["P0"], "nothing written")
+        plain = s.request("POST", "/collections/parcels/import?dry_run=true", body=body, headers=hdr)
+        check("preview" not in plain.json(), "no preview unless asked")
+
+
 def test_zip_with_no_or_two_shapefiles():
     db = fresh_db("zips")
     a = shapefile("two_a", survey(prefix="A"))
@@ -287,7 +326,7 @@ def test_zip_with_no_or_two_shapefiles():
 
 TESTS = [test_zipped_gbk_shapefile_without_cpg, test_bare_shp_with_sidecars, test_encoding_option,
          test_crs_option_without_prj, test_key_mode_dry_run_make_valid, test_json_report_is_the_apis,
-         test_zip_with_no_or_two_shapefiles]
+         test_preview_is_what_the_server_read, test_zip_with_no_or_two_shapefiles]
 
 if __name__ == "__main__":
     failed = harness.run_all(TESTS)
