@@ -3,14 +3,14 @@
 // in the 红色物业联盟) for the whole sub-district or one village or grid.
 import { getAllItems, getJSON } from './api.js';
 import { barChart } from './chart.js';
-import { clear, h } from './dom.js';
+import { clear, h, turns } from './dom.js';
 import { CROPS, OTHER_CROP_COLOR, STATUSES } from './domain.js';
 import { fillGridSelect, fillVillageSelect, placeByRef } from './gazetteer.js';
 import { interiorsMeet } from './geom.js';
 import { fmtNumber, lang, onLangChange, t } from './i18n.js';
 
 let scope = ''; // '' (everything), 'villages/ID' or 'grids/ID'
-let seq = 0;
+const turn = turns();
 
 async function figures(ref) {
   const area = ref ? { within: ref } : {};
@@ -76,14 +76,14 @@ function render(root, d) {
 export async function refreshDashboard(app) {
   const out = document.getElementById('dash-result');
   if (!out) return;
-  const my = ++seq;
+  const current = turn.next();
   clear(out).append(h('p', { class: 'muted' }, t('dash.loading')));
   try {
     const d = await figures(scope);
-    if (my !== seq) return;
+    if (!current()) return;
     render(clear(out), d);
   } catch (e) {
-    if (my === seq) clear(out).append(h('p', { class: 'error' }, t('err.generic', { msg: e.message })));
+    if (current()) clear(out).append(h('p', { class: 'error' }, t('err.generic', { msg: e.message })));
   }
 }
 

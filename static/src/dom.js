@@ -53,3 +53,19 @@ export function saveFile(name, text, type) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+// Answers that may arrive out of order (a slow request overtaken by a later
+// one): turns() hands out turns; a turn's current() says whether it is still
+// the latest, cancel() makes every turn handed out stale.
+export function turns() {
+  let n = 0;
+  return {
+    next() {
+      const mine = ++n;
+      return () => mine === n;
+    },
+    cancel() {
+      n++;
+    },
+  };
+}

@@ -4,7 +4,7 @@
 // phone) and its history. Search opens features through showFeature.
 import { toLonLat } from 'ol/proj.js';
 import { getJSON } from './api.js';
-import { clear, h, toast } from './dom.js';
+import { clear, h, toast, turns } from './dom.js';
 import { NAME_FIELD, valueLabel } from './domain.js';
 import { fmtNumber, lang, onLangChange, t } from './i18n.js';
 import { layerTitle } from './layerpanel.js';
@@ -14,7 +14,7 @@ import { runQuery } from './query.js';
 
 const HIDDEN = new Set(['geometry', 'area_m2', 'area_mu']);
 let current = null; // {collection, id, lonlat, others}
-let seq = 0;
+const turn = turns();
 
 export async function queryablesOf(app, collection) {
   if (!app.queryables[collection]) {
@@ -106,7 +106,7 @@ function otherChips(app, others, lonlat) {
 }
 
 async function render(app) {
-  const my = ++seq;
+  const latest = turn.next();
   const { collection, id, lonlat, others } = current;
   const body = openDrawer(app);
   body.append(h('p', { class: 'muted' }, t('info.loading')));
@@ -120,7 +120,7 @@ async function render(app) {
     toast(t('err.load', { msg: e.message }), 'error');
     return [];
   });
-  if (my !== seq || !current) return;
+  if (!latest() || !current) return;
   clear(body);
   if (!feature) {
     body.append(...[h('h2', null, t('info.nothing')), responsible(app, loc)].filter(Boolean));
@@ -151,7 +151,7 @@ async function render(app) {
       const l = toLonLat(p.getCoordinates().slice(0, 2));
       current.lonlat = l;
       getJSON('/locate', { lon: l[0].toFixed(8), lat: l[1].toFixed(8) }).then((res) => {
-        if (my !== seq) return;
+        if (!latest()) return;
         const old = body.querySelector('.responsible');
         const fresh = responsible(app, res);
         if (old && fresh) old.replaceWith(fresh);

@@ -1,6 +1,7 @@
 // labels: the names on the map (villages, grids, micro-grids, communities),
 // one point each at a point inside the polygon, from the gazetteer. A label
 // shows and fades with its layer.
+import { turns } from './dom.js';
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import Feature from 'ol/Feature.js';
@@ -19,13 +20,13 @@ function polygonsOf(g) {
 // Grid names show only from zoom 15: their 300 KB wait until then.
 const GRID_RESOLUTION = 5;
 
-let seq = 0;
+const turn = turns();
 
 async function fill(app, source, withGrids) {
-  const my = ++seq;
+  const current = turn.next();
   const named = NAMED.filter((c) => withGrids || c !== 'grids');
   const lists = await Promise.all(named.map((c) => places(c).catch(() => [])));
-  if (my !== seq) return; // a later fill is on its way
+  if (!current()) return; // a later fill is on its way
   const features = [];
   named.forEach((c, i) => {
     for (const f of lists[i]) {

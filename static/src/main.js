@@ -4,6 +4,7 @@
 import 'ol/ol.css';
 import './app.css';
 import { getJSON } from './api.js';
+import { createApp } from './app.js';
 import { $, toast } from './dom.js';
 import { applyI18n, lang, setLang, t } from './i18n.js';
 import { createMap } from './map.js';
@@ -81,10 +82,9 @@ async function start() {
   }
   // CQL2 text filters (OGC API Features Part 3), when the server has them
   const cql2 = conformsTo.some((c) => /ogcapi-features-3\/[^/]+\/conf\/filter|cql2\/[^/]+\/conf\/cql2-text/.test(c));
-  const app = { collections, queryables: {}, summary: null, drawing: false, cql2 };
   const onLayerError = (c, e) => toast(t('err.load', { msg: `${c}: ${e.message}` }), 'error');
   const useTiles = serverHasTiles(conformsTo) && params.get('draw') !== 'items';
-  Object.assign(app, createMap('map', collections, useTiles, onLayerError));
+  const app = createApp(collections, cql2, createMap('map', collections, useTiles, onLayerError));
   app.refreshLabels = initLabels(app);
   initTabs(app);
   const idle = trackLoading(app);

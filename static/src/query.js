@@ -4,7 +4,7 @@
 // highlighted on the map, and CSV / GeoJSON export of the result.
 import Draw, { createBox } from 'ol/interaction/Draw.js';
 import { getJSON, postJSON, getAllItems } from './api.js';
-import { clear, h, saveFile, toast } from './dom.js';
+import { clear, h, saveFile, toast, turns } from './dom.js';
 import { GROUP_BY, groupLabel } from './domain.js';
 import { fillGridSelect, fillVillageSelect, placeByRef } from './gazetteer.js';
 import { bboxOf, interiorsMeet } from './geom.js';
@@ -14,7 +14,7 @@ import { flyTo, readFeature, readGeometry, writeGeometry } from './map.js';
 
 let draw = null;
 let last = null; // {area, results: [{collection, stats}], matches: [features]}
-let seq = 0;
+const turn = turns();
 
 function overlayClear(app, roles) {
   const src = app.overlay.getSource();
@@ -126,7 +126,7 @@ function exportGeoJSON() {
 }
 
 export async function runQuery(app, area) {
-  const my = ++seq;
+  const current = turn.next();
   const clip = document.getElementById('query-clip').checked;
   overlayClear(app, ['area', 'match']);
   const af = readFeature({ type: 'Feature', properties: { role: 'area' }, geometry: area.geometry });
@@ -136,13 +136,13 @@ export async function runQuery(app, area) {
   const ids = Object.keys(app.dataLayers);
   try {
     const results = await Promise.all(ids.map(async (collection) => ({ collection, stats: await statsOf(collection, area, clip) })));
-    if (my !== seq) return;
+    if (!current()) return;
     last = { area, results, matches: null };
     renderResult(app);
     // villages and grids are the frame, not the subject: not highlighted
     const visible = ids.filter((c) => app.dataLayers[c].getVisible() && c !== 'villages' && c !== 'grids');
     const matches = (await Promise.all(visible.map((c) => matchesOf(c, area).catch(() => [])))).flat();
-    if (my !== seq) return;
+    if (!current()) return;
     last.matches = matches;
     for (const m of matches) {
       const f = readFeature(m);
@@ -151,7 +151,7 @@ export async function runQuery(app, area) {
     }
     renderResult(app);
   } catch (e) {
-    if (my === seq) {
+    if (current()) {
       clear(out).append(h('p', { class: 'error' }, t('err.generic', { msg: e.message })));
     }
   }
@@ -167,7 +167,7 @@ async function pick(app, ref) {
 
 function clearQuery(app) {
   stopDrawing(app);
-  seq++;
+  turn.cancel();
   last = null;
   overlayClear(app, ['area', 'match']);
   clear(document.getElementById('query-result'));

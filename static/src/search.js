@@ -1,7 +1,7 @@
 // search: one box for parcel codes, villages, grids (name, code or grid
 // manager) and communities; picking a result flies there and opens it.
 import { getJSON } from './api.js';
-import { clear, h } from './dom.js';
+import { clear, h, turns } from './dom.js';
 import { places } from './gazetteer.js';
 import { t } from './i18n.js';
 import { layerTitle } from './layerpanel.js';
@@ -9,7 +9,7 @@ import { showFeature } from './identify.js';
 import { flyTo, readGeometry } from './map.js';
 
 const MAX_PER_LAYER = 8;
-let seq = 0;
+const turn = turns();
 
 function matchPlaces(list, q, fields) {
   const lower = q.toLowerCase();
@@ -57,7 +57,7 @@ export function initSearch(app) {
   let timer = null;
   const run = async () => {
     const q = input.value.trim();
-    const my = ++seq;
+    const current = turn.next();
     if (!q) {
       list.hidden = true;
       return;
@@ -65,7 +65,7 @@ export function initSearch(app) {
     clear(list).append(h('li', { class: 'muted' }, t('search.searching')));
     list.hidden = false;
     results = await find(app, q);
-    if (my !== seq) return;
+    if (!current()) return;
     clear(list);
     if (!results.length) list.append(h('li', { class: 'muted' }, t('search.none')));
     results.forEach((r, i) => list.append(h('li', { role: 'option', dataset: { index: String(i) } },
