@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "alloc_wrap.h"
 #include "ctx_int.h"
 #include "cql2.h"
 #include "edit.h"
@@ -40,17 +41,6 @@ static int fails(void)
     }
     return 0;
 }
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-char *__real_strndup(const char *s, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-char *__wrap_strndup(const char *s, size_t n);
 
 void *__wrap_malloc(size_t n)
 {
