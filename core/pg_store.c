@@ -210,14 +210,33 @@ int pg_err(store *s, const PGresult *res, struct err *e, const char *what)
 
 /* The answer to a read transaction's COMMIT, sent without waiting for it
  * (pg_read_end): read before the connection is used again. */
+/* Reads the pending COMMIT's answers, up to its pipeline's sync (a few more
+ * at most when the connection broke). */
+static void commit_answers(PGconn *c)
+{
+    PGresult *r;
+    int nulls = 0;
+    for (int guard = 0; guard < 16; guard++) {
+        if (!(r = PQgetResult(c))) {
+            if (++nulls > 2 || PQstatus(c) != CONNECTION_OK)
+                break;
+            continue;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        PQclear(r);
+    }
+}
+
 static void drain(struct pg *pg)
 {
-    PGresult *res;
     if (!pg->commit_pending)
         return;
     pg->commit_pending = 0;
-    while ((res = PQgetResult(pg->conn)))
-        PQclear(res);
+    commit_answers(pg->conn);
+    PQexitPipelineMode(pg->conn);
 }
 
 /* ---- prepared statements ------------------------------------------------------ */
@@ -268,6 +287,7 @@ static int stmt_get(store *s, const char *text, const struct pg_params *p, char 
             buf_clear(&key);
             return 0;
         }
+    drain(pg); /* what follows waits for its answers */
     if (pg->n_stmts < PG_STMTS) {
         st = &pg->stmts[pg->n_stmts++];
     } else { /* the oldest makes room */
@@ -304,11 +324,11 @@ static int stmt_get(store *s, const char *text, const struct pg_params *p, char 
 static int ensure_connected(store *s, struct err *e)
 {
     struct pg *pg = s->pg;
-    drain(pg);
     if (s->cancel && cancel_check(s->cancel))
         return cancel_err(s->cancel, e);
     if (PQstatus(pg->conn) == CONNECTION_OK)
         return 0;
+    drain(pg);
     if (pg->read_tx || pg->in_write)
         return err_set(e, ERR_UNAVAILABLE, "database: connection lost in a transaction");
     stmts_forget(pg); /* a new session knows none */
@@ -352,8 +372,12 @@ static PGresult *run_first_read(store *s, const char *sql, const char *name, str
     PGconn *c = s->pg->conn;
     PGresult *begun = NULL, *res = NULL, *r;
     int q = 0, n = p ? (int)p->n : 0;
+    int pending = s->pg->commit_pending;
     s->pg->read_want = 0;
-    if (!PQenterPipelineMode(c) ||
+    s->pg->commit_pending = 0;
+    /* after the last request's COMMIT, still in its pipeline: its answer
+     * comes with this one's */
+    if ((!pending && !PQenterPipelineMode(c)) ||
         !PQsendQueryParams(c, READ_BEGIN, 0, NULL, NULL, NULL, NULL, 0) ||
         !(*name ? PQsendQueryPrepared(c, name, n, p ? p->vals : NULL, p ? p->lens : NULL,
                                       p ? p->fmts : NULL, 1)
@@ -361,6 +385,8 @@ static PGresult *run_first_read(store *s, const char *sql, const char *name, str
                                     p ? p->lens : NULL, p ? p->fmts : NULL, 1)) ||
         !PQpipelineSync(c))
         q = 3; /* nothing more to read than what is there */
+    if (pending)
+        commit_answers(c);
     /* BEGIN's result, NULL, the statement's, NULL, the sync: at most a few
      * more when the connection breaks */
     for (int guard = 0; guard < 16; guard++) {
@@ -402,6 +428,8 @@ PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
     PGresult *res;
     ExecStatusType st;
     char name[24];
+    if (!s->pg->read_want) /* the first statement of a read takes a pending COMMIT along */
+        drain(s->pg);
     if (ensure_connected(s, e))
         return NULL;
     if (p && p->oom) {
@@ -452,6 +480,7 @@ int pg_exec(store *s, const char *sql, struct err *e)
 {
     PGresult *res;
     int rc = 0;
+    drain(s->pg);
     if ((rc = ensure_connected(s, e)))
         return rc;
     if (s->pg->read_want) { /* the read transaction begins with these statements */
@@ -659,12 +688,12 @@ static void pg_rollback(store *s)
 
 /* A request's reads see one snapshot: a read-only REPEATABLE READ
  * transaction, whose BEGIN goes with the first statement and whose COMMIT
- * is not waited for (drain reads its answer before the next statement), so
- * that a request of one statement costs one round trip. */
+ * is not waited for (its answer is read with the next request's first
+ * statement, or by drain before anything else), so that a request of one
+ * statement costs one round trip. */
 static void pg_read_begin(store *s)
 {
-    drain(s->pg);
-    if (PQtransactionStatus(s->pg->conn) == PQTRANS_IDLE)
+    if (s->pg->commit_pending || PQtransactionStatus(s->pg->conn) == PQTRANS_IDLE)
         s->pg->read_want = 1;
 }
 
@@ -677,10 +706,17 @@ static void pg_read_end(store *s)
     pg->read_tx = 0;
     if (PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
         return;
-    if (PQsendQuery(pg->conn, "COMMIT"))
+    /* sent in a pipeline left open, so that the next request's first
+     * statement follows it without waiting for its answer */
+    if (PQenterPipelineMode(pg->conn) &&
+        PQsendQueryParams(pg->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
+        PQpipelineSync(pg->conn)) {
         pg->commit_pending = 1;
-    else
-        pg_rollback(s);
+        return;
+    }
+    pg->commit_pending = 1; /* whatever was sent is read, and the pipeline left */
+    drain(pg);
+    pg_rollback(s);
 }
 
 /* ---- other servers' writes ------------------------------------------------- */
