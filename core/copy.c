@@ -6,7 +6,14 @@
 #include <string.h>
 
 #include "buf.h"
+#include "progress.h"
 #include "splite.h"
+
+/* The parts of a copy's time: the features (with their indexes), the
+ * history, the commit and the counting. */
+#define SHARE_FEATURES 0.60
+#define SHARE_HISTORY 0.90
+#define SHARE_COMMITTED 0.95
 
 /* A run of features with consecutive ids, loaded with one bulk insert. */
 #define BATCH 1000
@@ -23,6 +30,7 @@ struct batch {
     struct store_box *boxes;
     size_t n_boxes, cap_boxes;
     long long copied;
+    struct progress *progress;
 };
 
 static int flush(struct batch *b, struct err *e)
@@ -86,6 +94,7 @@ static int on_feature(void *arg, const struct store_row *row, struct err *e)
     b->offs[k] = keep(&b->data, blob.data, blob.len);
     buf_clear(&blob);
     b->offs[k + 1] = keep(&b->data, row->gj ? row->gj : "", row->gj ? strlen(row->gj) : 0);
+    progress_add(b->progress, 1);
     for (size_t f = 0; f < l->n_fields; f++) {
         struct value *v = &b->vals[b->n * l->n_fields + f];
         *v = row->vals[f];
@@ -108,8 +117,8 @@ static int on_feature(void *arg, const struct store_row *row, struct err *e)
 
 /* The boxes a bulk load packs its spatial index from: those of the rows
  * read (a read without rectangles gives none: the geometry's own). */
-static int layer_copy(store *src, store *dst, const struct layer *l, long long *copied,
-                      struct err *e)
+static int layer_copy(store *src, store *dst, const struct layer *l, struct progress *p,
+                      long long *copied, struct err *e)
 {
     struct batch *b = calloc(1, sizeof *b);
     struct store_query q;
@@ -118,6 +127,7 @@ static int layer_copy(store *src, store *dst, const struct layer *l, long long *
         return err_set(e, ERR_INTERNAL, "out of memory");
     b->dst = dst;
     b->l = l;
+    b->progress = p;
     buf_init(&b->data);
     b->vals = calloc(BATCH * (l->n_fields ? l->n_fields : 1), sizeof *b->vals);
     b->offs = calloc(BATCH * (2 + l->n_fields), sizeof *b->offs);
@@ -148,12 +158,14 @@ static int layer_copy(store *src, store *dst, const struct layer *l, long long *
 struct put_run {
     store *dst;
     long long n;
+    struct progress *progress;
 };
 
 static int on_version(void *arg, const struct store_version *v, struct err *e)
 {
     struct put_run *r = arg;
     r->n++;
+    progress_add(r->progress, 1);
     return store_history_put(r->dst, v, e);
 }
 
@@ -205,15 +217,23 @@ static int check(store *src, store *dst, const struct layers *ls, const struct c
     return 0;
 }
 
-int copy_database(store *src, store *dst, struct copy_report *r, struct err *e)
+int copy_database(store *src, store *dst, struct progress *p, struct copy_report *r,
+                  struct err *e)
 {
     struct layers *ls = NULL;
-    struct put_run hist = {dst, 0}, toks = {dst, 0};
+    struct put_run hist = {dst, 0, p}, toks = {dst, 0, NULL};
     char *schema = NULL;
+    long long total = 0;
     int rc;
     memset(r, 0, sizeof *r);
     if ((rc = store_schema_json(src, &schema, e)) || (rc = store_layers_get(src, &ls, e)))
         goto out;
+    for (size_t i = 0; p && i < ls->n; i++) {
+        long long n = 0;
+        if ((rc = store_layer_totals(src, &ls->v[i], &n, NULL, e)))
+            goto out;
+        total += n;
+    }
     if ((rc = store_init(dst, schema, e))) {
         if (rc == ERR_CONFLICT)
             err_set(e, rc, "the destination already holds a onemap database: copy writes into "
@@ -223,21 +243,28 @@ int copy_database(store *src, store *dst, struct copy_report *r, struct err *e)
     store_read_begin(src);
     if ((rc = store_begin(dst, e)))
         goto out;
+    progress_phase(p, PROGRESS_COPYING, PROGRESS_FEATURES, (unsigned long long)total, 0,
+                   SHARE_FEATURES);
     for (size_t i = 0; i < ls->n && !rc; i++) {
         long long n = 0;
-        rc = layer_copy(src, dst, &ls->v[i], &n, e);
+        rc = layer_copy(src, dst, &ls->v[i], p, &n, e);
         r->features += n;
     }
+    progress_phase(p, PROGRESS_HISTORY, PROGRESS_ROWS, 0, SHARE_FEATURES, SHARE_HISTORY);
     if (!rc && !(rc = store_change_rows(src, 0, LLONG_MAX, 1, on_version, &hist, e)) &&
         !(rc = store_token_rows(src, on_token, &toks, e))) {
         r->history = hist.n;
         r->tokens = toks.n;
+        progress_phase(p, PROGRESS_COMMITTING, PROGRESS_NONE, 0, SHARE_HISTORY,
+                       SHARE_COMMITTED);
         rc = store_commit(dst, e);
     }
-    if (rc)
+    if (rc) {
         store_rollback(dst);
-    else
+    } else {
+        progress_phase(p, PROGRESS_CHECKING, PROGRESS_NONE, 0, SHARE_COMMITTED, 1);
         rc = check(src, dst, ls, r, e);
+    }
 out:
     store_read_end(src);
     layers_free(ls);

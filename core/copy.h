@@ -12,7 +12,10 @@ struct copy_report {
     long long features, history, tokens;
 };
 
-/* dst must be a new database (not initialised: ERR_CONFLICT otherwise). */
-int copy_database(store *src, store *dst, struct copy_report *r, struct err *e);
+/* dst must be a new database (not initialised: ERR_CONFLICT otherwise).
+ * How far it has got goes to p (NULL: nowhere). */
+struct progress;
+int copy_database(store *src, store *dst, struct progress *p, struct copy_report *r,
+                  struct err *e);
 
 #endif

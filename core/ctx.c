@@ -66,3 +66,13 @@ int ctx_cancelled(ctx *c, struct err *e)
 {
     return c && cancel_check(c->cancel) ? cancel_err(c->cancel, e) : 0;
 }
+
+void ctx_set_progress(ctx *c, struct progress *p)
+{
+    c->progress = p;
+}
+
+struct progress *ctx_progress(const ctx *c)
+{
+    return c ? c->progress : NULL;
+}

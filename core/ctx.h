@@ -21,4 +21,10 @@ void ctx_set_cancel(ctx *c, struct cancel *cancel);
  * code. For loops over many features. */
 int ctx_cancelled(ctx *c, struct err *e);
 
+/* Long work done with c (imports, exports) reports how far it has got to p;
+ * NULL: to no one. Borrowed until the next call. */
+struct progress;
+void ctx_set_progress(ctx *c, struct progress *p);
+struct progress *ctx_progress(const ctx *c);
+
 #endif

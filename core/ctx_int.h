@@ -14,6 +14,7 @@ struct ctx {
     crs_ctx *crs;
     char geos_msg[256]; /* last GEOS error or notice of this thread */
     struct cancel *cancel; /* the running request's, borrowed (ctx_set_cancel) */
+    struct progress *progress; /* where long work reports, borrowed (ctx_set_progress) */
 };
 
 /* Fills e with code and "what: <last GEOS message>". Returns code. */

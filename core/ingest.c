@@ -4,6 +4,7 @@
 #include "ingest.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include "edit.h"
 #include "feature.h"
 #include "jsontext.h"
+#include "progress.h"
 #include "geojson.h"
 #include "geom.h"
 #include "shapefile.h"
@@ -36,6 +38,19 @@ void ingest_opts_default(struct ingest_opts *o)
 }
 
 enum status { ST_INVALID = 0, ST_ADDED, ST_CHANGED, ST_UNCHANGED };
+
+/* The parts of an import's time that its phases take (measured on loads of a
+ * million parcels), so that one percentage rises through all of them. A
+ * bulk load into an empty layer parses and writes at once, then builds the
+ * spatial index; other imports parse, match with the stored features, then
+ * write; a dry run stops after matching. */
+#define SHARE_READ 0.04
+#define SHARE_BULK_WRITTEN 0.74
+#define SHARE_BULK_INDEXED 0.81
+#define SHARE_PARSED 0.60
+#define SHARE_MATCHED 0.70
+#define SHARE_WRITTEN 0.95
+#define SHARE_DRY_PARSED 0.85
 
 struct keyref {
     const char *key;
@@ -339,6 +354,10 @@ static void *pool_run(void *arg)
             break;
         oom = parse_range(p, pt->c, k * CHUNK_ITEMS,
                           (k + 1) * CHUNK_ITEMS < p->j->n ? (k + 1) * CHUNK_ITEMS : p->j->n, &gj);
+        if (!p->lead) /* a bulk load counts what is written instead */
+            progress_add(ctx_progress(p->j->c),
+                         ((k + 1) * CHUNK_ITEMS < p->j->n ? (k + 1) * CHUNK_ITEMS : p->j->n) -
+                             k * CHUNK_ITEMS);
         pthread_mutex_lock(&p->mu);
         p->done[k] = 1;
         if (oom)
@@ -538,6 +557,7 @@ static int on_stored(void *arg, const struct store_row *row, struct err *e)
     const struct value *kv = &row->vals[j->key_field];
     struct item *it = kv->type == VAL_TEXT ? find_item(j, kv->s) : NULL;
     size_t i;
+    progress_add(ctx_progress(j->c), 1);
     if (!it)
         return j->o->mode == INGEST_REPLACE ? add_removal(j, row, e) : 0;
     if (it->fid) /* the stored layer has this key twice: match the first */
@@ -685,7 +705,10 @@ static int write_item(struct job *j, struct item *it, struct err *e)
 
 static int write_all(struct job *j, struct err *e)
 {
+    struct progress *pg = ctx_progress(j->c);
     int rc;
+    progress_phase(pg, PROGRESS_WRITING, PROGRESS_FEATURES,
+                   j->r->added + j->r->changed + j->n_removals, SHARE_MATCHED, SHARE_WRITTEN);
     if ((rc = store_begin(j->s, e)))
         return rc;
     for (size_t i = 0; !rc && i < j->n_removals; i++) {
@@ -694,12 +717,19 @@ static int write_all(struct job *j, struct err *e)
             !(rc = store_feature_delete(j->s, j->l, rm->fid, e)))
             rc = store_history_add_at(j->s, j->l, rm->fid, rm->version + 1, "delete", j->at,
                                       j->o->by, j->r->change_id, rm->feature, e);
+        progress_add(pg, 1);
     }
     for (size_t i = 0; !rc && i < j->n; i++) {
         struct item *it = &j->items[i];
-        if ((it->st == ST_ADDED || it->st == ST_CHANGED) && (rc = write_item(j, it, e)))
+        if (it->st != ST_ADDED && it->st != ST_CHANGED)
+            continue;
+        if ((rc = write_item(j, it, e)))
             err_prefix(e, "features[%zu]", i);
+        else if ((i & 1023) == 1023)
+            rc = ctx_cancelled(j->c, e); /* a client that left: nothing stays */
+        progress_add(pg, 1);
     }
+    progress_phase(pg, PROGRESS_COMMITTING, PROGRESS_NONE, 0, SHARE_WRITTEN, 1);
     if (rc || (rc = store_commit(j->s, e)))
         store_rollback(j->s);
     return rc;
@@ -791,6 +821,8 @@ static int write_following(struct job *j, struct pool *p, struct store_box *boxe
                 note_repaired(j, i, it);
             it->released = 1; /* its parser frees it */
         }
+        if (!rc)
+            progress_add(ctx_progress(j->c), to - from);
         pthread_mutex_lock(&p->mu);
         p->consumed = k + 1;
         pthread_cond_broadcast(&p->cv);
@@ -860,7 +892,12 @@ static int parse_all(struct job *j, int crs, int axis, int bulk, struct err *e)
     if (!bulk)
         return rc ? err_set(e, ERR_INTERNAL, "out of memory") : 0;
     if (!rc && written == 0 && !j->r->n_invalid) {
-        if ((rc = store_bulk_end(j->s, j->l, boxes, j->n, e)) || (rc = store_commit(j->s, e)))
+        struct progress *pg = ctx_progress(j->c);
+        progress_phase(pg, PROGRESS_INDEXING, PROGRESS_NONE, 0, SHARE_BULK_WRITTEN,
+                       SHARE_BULK_INDEXED);
+        if (!(rc = store_bulk_end(j->s, j->l, boxes, j->n, e)))
+            progress_phase(pg, PROGRESS_COMMITTING, PROGRESS_NONE, 0, SHARE_BULK_INDEXED, 1);
+        if (rc || (rc = store_commit(j->s, e)))
             store_rollback(j->s);
         free(boxes);
         return rc;
@@ -887,12 +924,17 @@ static void time_now(char *out, size_t size)
 
 static int run_job(struct job *j, int crs, int axis, struct err *e)
 {
+    struct progress *pg = ctx_progress(j->c);
+    long long stored = 0;
     int rc, bulk;
     time_now(j->at, sizeof j->at);
     if (!(j->items = calloc(j->n ? j->n : 1, sizeof *j->items)))
         return err_set(e, ERR_INTERNAL, "out of memory");
     if ((rc = bulk_begin(j, &bulk, e)))
         return rc;
+    if (bulk)
+        progress_phase(pg, PROGRESS_WRITING, PROGRESS_FEATURES, j->n, SHARE_READ,
+                       SHARE_BULK_WRITTEN);
     if (bulk && (rc = parse_all(j, crs, axis, 1, e)) != 1)
         return rc;
     if (bulk && (rc = ctx_cancelled(j->c, e)))
@@ -906,6 +948,8 @@ static int run_job(struct job *j, int crs, int axis, struct err *e)
         memset(j->r, 0, sizeof *j->r);
         memcpy(j->r->change_id, change_id, sizeof change_id);
     }
+    progress_phase(pg, PROGRESS_PARSING, PROGRESS_FEATURES, j->n, SHARE_READ,
+                   j->o->dry_run ? SHARE_DRY_PARSED : SHARE_PARSED);
     if ((rc = parse_all(j, crs, axis, 0, e)) || (rc = ctx_cancelled(j->c, e)))
         return rc;
     if (order_items(j))
@@ -913,6 +957,11 @@ static int run_job(struct job *j, int crs, int axis, struct err *e)
     if (j->r->n_invalid)
         return err_set(e, ERR_INVALID, "%zu of %zu features are invalid; first: features[%zu]: %s",
                        j->r->n_invalid, j->n, j->r->invalid[0].index, j->r->invalid[0].reason);
+    if (pg && (rc = store_layer_count_upto(j->s, j->l, LLONG_MAX, &stored, e)))
+        return rc;
+    progress_phase(pg, PROGRESS_MATCHING, PROGRESS_FEATURES, (unsigned long long)stored,
+                   j->o->dry_run ? SHARE_DRY_PARSED : SHARE_PARSED,
+                   j->o->dry_run ? 1 : SHARE_MATCHED);
     if ((rc = match_stored(j, e)))
         return rc;
     tally(j);
@@ -964,8 +1013,9 @@ int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, si
     report_init(r, o);
     if ((rc = shapefile_encoding_check(o->encoding, e)))
         return rc; /* meaningless for GeoJSON (UTF-8), but a wrong name is still wrong */
+    progress_phase(ctx_progress(c), PROGRESS_READING, PROGRESS_BYTES, len, 0, SHARE_READ);
     /* the scan bounds the nesting itself (UPLOAD_MAX_DEPTH) */
-    if (upload_scan_collection(text, len, &root, &spans, &n) == 0) {
+    if (upload_scan_collection(text, len, &root, &spans, &n, ctx_progress(c)) == 0) {
         const char *type = json_string_value(json_object_get(root, "type"));
         struct job j;
         memset(&j, 0, sizeof j);
@@ -1056,6 +1106,7 @@ static int export_row(void *arg, const struct store_row *row, struct err *e)
     struct export_state *st = arg;
     if (st->n++)
         buf_puts(st->out, ",\n");
+    progress_add(ctx_progress(st->c), 1);
     return feature_write(st->c, st->l, row, &st->fo, st->out, e);
 }
 
@@ -1063,7 +1114,12 @@ int ingest_export(ctx *c, store *s, const struct layer *l, struct buf *out, stru
 {
     struct store_query q;
     struct export_state st;
+    long long count = 0;
     int rc;
+    if (ctx_progress(c) && (rc = store_layer_count_upto(s, l, LLONG_MAX, &count, e)))
+        return rc;
+    progress_phase(ctx_progress(c), PROGRESS_READING, PROGRESS_FEATURES,
+                   (unsigned long long)count, 0, INGEST_EXPORT_SHARE);
     memset(&q, 0, sizeof q);
     memset(&st, 0, sizeof st);
     q.layer = l;
@@ -1094,6 +1150,7 @@ static int ingest_shapefile(ctx *c, store *s, const struct layer *l, const void 
     memset(&lim, 0, sizeof lim);
     lim.max_bytes = 128u << 20; /* a parsed vertex costs far more than its 16 bytes on disk */
     lim.max_features = o->max_features;
+    progress_phase(ctx_progress(c), PROGRESS_READING, PROGRESS_NONE, 0, 0, SHARE_READ);
     rc = path ? shapefile_path_read(path, o->encoding, &lim, &fc, &crs, &crs_known, e)
               : shapefile_zip_read(zip, len, o->encoding, &lim, &fc, &crs, &crs_known, e);
     if (rc)

@@ -36,6 +36,10 @@ struct ingest_opts {
     const char *by;     /* who, for the history */
     const char *change_id; /* NULL: one is made */
 };
+/* How far an import has got goes to the progress of the ctx it runs with
+ * (ctx_set_progress), phase by phase: reading, then parsing, matching and
+ * writing (or, into an empty layer, writing as it parses, then indexing),
+ * then committing. */
 
 struct ingest_note {
     size_t index;
@@ -91,7 +95,10 @@ int ingest_shapefile_path(ctx *c, store *s, const struct layer *l, const char *p
 /* Appends the report as JSON (the import report of API.md). */
 void ingest_report_json(const struct ingest_report *r, int dry_run, struct buf *out);
 
-/* Writes all features of l as a GeoJSON FeatureCollection (CRS84). */
+/* Writes all features of l as a GeoJSON FeatureCollection (CRS84). Its
+ * progress (c's) fills the first INGEST_EXPORT_SHARE of the whole: writing
+ * the text out is the rest. */
+#define INGEST_EXPORT_SHARE 0.9
 int ingest_export(ctx *c, store *s, const struct layer *l, struct buf *out, struct err *e);
 
 #endif

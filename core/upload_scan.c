@@ -76,13 +76,14 @@ static size_t skip_value(const char *t, size_t n, size_t i, size_t max_depth)
     return 0;
 }
 
-static int scan_features(const char *t, size_t n, size_t i, struct span **out, size_t *count)
+static size_t scan_features(const char *t, size_t n, size_t i, struct span **out, size_t *count,
+                            struct progress *p)
 {
-    size_t cap = 1024;
+    size_t cap = 1024, shown = 0;
     struct span *v = malloc(cap * sizeof *v);
     *count = 0;
     if (!v)
-        return -1;
+        return 0;
     i = skip_ws(t, n, i + 1);
     while (i < n && t[i] != ']') {
         size_t end = skip_value(t, n, i, UPLOAD_MAX_DEPTH - 2);
@@ -95,22 +96,26 @@ static int scan_features(const char *t, size_t n, size_t i, struct span **out, s
             v = w;
         }
         v[(*count)++] = (struct span){i, end};
+        if (end - shown >= (1u << 20))
+            progress_set(p, shown = end);
         i = skip_ws(t, n, end);
         if (i < n && t[i] == ',')
             i = skip_ws(t, n, i + 1);
         else if (i >= n || t[i] != ']')
             goto fail;
     }
+    if (i >= n)
+        goto fail;
     *out = v;
-    return i < n ? 0 : -1;
+    return i + 1;
 fail:
     free(v);
-    return -1;
+    return 0;
 }
 
 /* Parses the top-level members other than "features" into *head. */
 int upload_scan_collection(const char *t, size_t n, json_t **head, struct span **feats,
-                           size_t *n_feats)
+                           size_t *n_feats, struct progress *p)
 {
     size_t i = skip_ws(t, n, 0);
     int have_features = 0;
@@ -126,26 +131,26 @@ int upload_scan_collection(const char *t, size_t n, json_t **head, struct span *
         if (vstart >= n || t[vstart] != ':')
             return -1;
         vstart = skip_ws(t, n, vstart + 1);
-        if (!(vend = skip_value(t, n, vstart, UPLOAD_MAX_DEPTH - 1)))
-            return -1;
         key = json_loadb(t + i, kend - i, JSON_DECODE_ANY, NULL);
         if (!json_is_string(key)) {
             json_decref(key);
             return -1;
         }
-        if (!strcmp(json_string_value(key), "features") && t[vstart] == '[') {
-            if (have_features++ || scan_features(t, n, vstart, feats, n_feats)) {
-                json_decref(key);
-                return -1;
-            }
-        } else if ((val = json_loadb(t + vstart, vend - vstart, JSON_DECODE_ANY, NULL))) {
+        if (vstart < n && t[vstart] == '[' && !strcmp(json_string_value(key), "features")) {
+            /* the features are walked once, and only their spans kept */
+            vend = have_features++ ? 0 : scan_features(t, n, vstart, feats, n_feats, p);
+        } else if ((vend = skip_value(t, n, vstart, UPLOAD_MAX_DEPTH - 1)) &&
+                   (val = json_loadb(t + vstart, vend - vstart, JSON_DECODE_ANY, NULL))) {
             json_object_set_new(*head, json_string_value(key), val);
         }
         json_decref(key);
+        if (!vend)
+            return -1;
         i = skip_ws(t, n, vend);
         if (i < n && t[i] == ',')
             i = skip_ws(t, n, i + 1);
     }
+    progress_set(p, n);
     return have_features && i < n && skip_ws(t, n, i + 1) == n ? 0 : -1;
 }
 

@@ -6,6 +6,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "progress.h"
+
 #define UPLOAD_MAX_DEPTH 64 /* nesting of a whole upload, as json_depth_check counts it */
 
 /* Bytes [start, end) of the text. */
@@ -16,9 +18,10 @@ struct span {
 /* Scans text[0..n): a FeatureCollection object whose "features" member is
  * an array of objects. *head gets the other top-level members (parsed),
  * *feats the span of each feature (caller frees both). -1 when anything is
- * off (malformed, nested deeper than UPLOAD_MAX_DEPTH, no features array). */
+ * off (malformed, nested deeper than UPLOAD_MAX_DEPTH, no features array).
+ * The bytes scanned go to p (may be NULL) as they are passed. */
 int upload_scan_collection(const char *t, size_t n, json_t **head, struct span **feats,
-                           size_t *n_feats);
+                           size_t *n_feats, struct progress *p);
 
 /* The span [*vs, *ve) of the value of the first top-level member "geometry"
  * of the object t[start..end); 0 when found. */

@@ -1,11 +1,13 @@
 /* main: the onemap command — init, demo, import, export and serve. Each
  * command takes the database first; errors name the file, the feature
  * index and the reason, and the exit code is non-zero. */
+#include <errno.h>
 #include <stdio.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -19,6 +21,7 @@
 #include "static.h"
 #include "store.h"
 #include "tile_cache.h"
+#include "tty_progress.h"
 
 static const char *USAGE =
     "usage: onemap COMMAND [ARGS]\n"
@@ -35,6 +38,10 @@ static const char *USAGE =
     "  token add DB NAME --role reader|editor|admin [--grid CODE]...\n"
     "  token list DB\n"
     "  token revoke DB NAME               manage write tokens (effective at once)\n"
+    "\n"
+    "On a terminal, init, demo, import, export and copy show their progress on standard\n"
+    "error after half a second; --quiet silences it, --progress shows it from the start,\n"
+    "also when standard error is not a terminal.\n"
     "\n"
     "'onemap COMMAND --help' tells more about one command.\n";
 
@@ -66,7 +73,8 @@ static int fail(const struct err *e)
     return 1;
 }
 
-static int cmd_init_db(const char *db, const char *schema_path, struct err *e)
+static int cmd_init_db(const char *db, const char *schema_path, struct progress *p,
+                       struct err *e)
 {
     char path[1024], *schema = NULL;
     store *s = NULL;
@@ -77,6 +85,7 @@ static int cmd_init_db(const char *db, const char *schema_path, struct err *e)
     }
     if ((rc = file_read_all(schema_path, &schema, NULL, e)))
         return rc;
+    progress_phase(p, PROGRESS_WRITING, PROGRESS_NONE, 0, 0, 1);
     if (!(rc = store_open(db, STORE_CREATE, &s, e)))
         rc = store_init(s, schema, e);
     if (rc)
@@ -90,21 +99,29 @@ static int cmd_init(int argc, char **argv)
 {
     struct err e;
     const char *schema = NULL;
+    enum tty_progress_mode mode = TTY_PROGRESS_AUTO;
+    struct progress p;
+    struct tty_progress *t;
+    int rc;
     if (wants_help(argc, argv) || argc < 2)
         return usage(wants_help(argc, argv),
-                     "usage: onemap init DB [--schema FILE]\n"
+                     "usage: onemap init DB [--schema FILE] [--quiet|--progress]\n"
                      "Creates DB with onemap's tables, one per layer of the schema\n"
                      "(default: geodata/layers.json).\n");
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--schema") && i + 1 < argc)
             schema = argv[++i];
-        else {
+        else if (!tty_progress_flag(argv[i], &mode)) {
             fprintf(stderr, "onemap init: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
     }
     err_clear(&e);
-    if (cmd_init_db(argv[1], schema, &e))
+    progress_start(&p);
+    t = tty_progress_start(&p, "init", mode);
+    rc = cmd_init_db(argv[1], schema, &p, &e);
+    tty_progress_stop(t);
+    if (rc)
         return fail(&e);
     {
         char shown[512];
@@ -153,7 +170,8 @@ static int ends_with(const char *s, const char *suffix)
  * POST /collections/{c}/import takes. key names the field matched on
  * (NULL: the layer's key). */
 static int import_file(const char *db, const char *coll, const char *file, const char *key,
-                       struct ingest_opts *o, struct ingest_report *r, struct err *e)
+                       struct ingest_opts *o, struct progress *p, struct ingest_report *r,
+                       struct err *e)
 {
     store *s = NULL;
     ctx *c = NULL;
@@ -175,6 +193,7 @@ static int import_file(const char *db, const char *coll, const char *file, const
         rc = e->code;
         goto out;
     }
+    ctx_set_progress(c, p);
     if (ends_with(file, ".shp")) {
         rc = ingest_shapefile_path(c, s, l, file, o, r, e);
     } else if (!(rc = file_map(file, &text, e))) {
@@ -200,13 +219,17 @@ static int cmd_import(int argc, char **argv)
     struct ingest_report *r;
     struct err e;
     const char *key = NULL;
+    enum tty_progress_mode mode = TTY_PROGRESS_AUTO;
+    struct progress p;
+    struct tty_progress *t;
+    char label[160];
     int rc, json = 0;
     if (wants_help(argc, argv) || argc < 4)
         return usage(
             wants_help(argc, argv),
             "usage: onemap import DB COLLECTION FILE [--crs CRS] [--key FIELD]\n"
             "                     [--mode upsert|replace] [--dry-run] [--make-valid]\n"
-            "                     [--encoding NAME] [--json]\n"
+            "                     [--encoding NAME] [--json] [--quiet|--progress]\n"
             "Brings a GeoJSON FeatureCollection, a zipped Shapefile or a .shp (with its\n"
             ".shx and .dbf, and .prj and .cpg if present, beside it) into COLLECTION in\n"
             "one transaction: features are matched to stored ones by the layer's key\n"
@@ -216,7 +239,10 @@ static int cmd_import(int argc, char **argv)
             "Coordinates are read x = easting/longitude in the file's CRS (a GeoJSON crs\n"
             "member or the Shapefile's .prj, else CRS84); --crs (e.g. EPSG:4548) overrides\n"
             "it. --encoding: the DBF text encoding when no .cpg names one (default GBK).\n"
-            "--json prints the report as the API's import answers it.\n");
+            "--json prints the report as the API's import answers it.\n"
+            "On a terminal a progress line shows on standard error while it runs;\n"
+            "--quiet silences it, --progress shows it from the start, also when standard\n"
+            "error is not a terminal.\n");
     ingest_opts_default(&o);
     o.by = "cli";
     err_clear(&e);
@@ -236,6 +262,8 @@ static int cmd_import(int argc, char **argv)
             o.dry_run = 1;
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
+        } else if (tty_progress_flag(argv[i], &mode)) {
+            continue;
         } else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
             const char *m = argv[++i];
             if (strcmp(m, "upsert") && strcmp(m, "replace")) {
@@ -250,7 +278,11 @@ static int cmd_import(int argc, char **argv)
     }
     if (!(r = calloc(1, sizeof *r)))
         return 1;
-    rc = import_file(argv[1], argv[2], argv[3], key, &o, r, &e);
+    progress_start(&p);
+    snprintf(label, sizeof label, "import %s", argv[2]);
+    t = tty_progress_start(&p, label, mode);
+    rc = import_file(argv[1], argv[2], argv[3], key, &o, &p, r, &e);
+    tty_progress_stop(t);
     if (json && (!rc || (rc == ERR_INVALID && r->n_invalid))) {
         struct buf out;
         buf_init(&out);
@@ -274,44 +306,95 @@ static int cmd_import(int argc, char **argv)
     return rc == ERR_PARAM ? 2 : rc ? 1 : 0;
 }
 
+/* The demo's file of layer l. */
+static void demo_path(const struct layer *l, char *path, size_t size)
+{
+    snprintf(path, size, "%s/demo/%s.geojson", geodata_dir(), l->id);
+}
+
 static int cmd_demo(int argc, char **argv)
 {
     struct ingest_opts o;
     struct ingest_report *r;
     struct layers *ls = NULL;
     struct err e;
-    char *schema = NULL, path[1024];
+    char *schema = NULL, path[1024], line[256];
+    enum tty_progress_mode mode = TTY_PROGRESS_AUTO;
+    struct progress p;
+    struct tty_progress *t;
+    double total = 0, before = 0;
     int rc = 0;
-    if (wants_help(argc, argv) || argc != 2)
+    if (wants_help(argc, argv) || argc < 2)
         return usage(wants_help(argc, argv),
-                     "usage: onemap demo DB\n"
+                     "usage: onemap demo DB [--quiet|--progress]\n"
                      "Creates DB with the 芹阳 demo data set from geodata/demo/.\n");
+    for (int i = 2; i < argc; i++)
+        if (!tty_progress_flag(argv[i], &mode)) {
+            fprintf(stderr, "onemap demo: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
     err_clear(&e);
     if (access(argv[1], F_OK) == 0) {
         fprintf(stderr, "onemap demo: %s exists already; remove it first\n", argv[1]);
         return 1;
     }
     snprintf(path, sizeof path, "%s/layers.json", geodata_dir());
-    if (cmd_init_db(argv[1], NULL, &e) || file_read_all(path, &schema, NULL, &e) ||
+    progress_start(&p);
+    if (cmd_init_db(argv[1], NULL, NULL, &e) || file_read_all(path, &schema, NULL, &e) ||
         layers_parse(schema, &ls, &e))
         return fail(&e);
+    /* each layer's file fills its part of the whole, by size */
+    for (size_t i = 0; i < ls->n; i++) {
+        struct stat st;
+        demo_path(&ls->v[i], path, sizeof path);
+        total += stat(path, &st) ? 0 : (double)st.st_size;
+    }
+    t = tty_progress_start(&p, "demo", mode);
     ingest_opts_default(&o);
     o.by = "demo";
     r = calloc(1, sizeof *r);
     for (size_t i = 0; r && i < ls->n && !rc; i++) {
-        snprintf(path, sizeof path, "%s/demo/%s.geojson", geodata_dir(), ls->v[i].id);
-        if ((rc = import_file(argv[1], ls->v[i].id, path, NULL, &o, r, &e))) {
+        struct stat st;
+        double size;
+        demo_path(&ls->v[i], path, sizeof path);
+        size = stat(path, &st) ? 0 : (double)st.st_size;
+        progress_window(&p, total > 0 ? before / total : 0, total > 0 ? (before + size) / total : 1);
+        before += size;
+        snprintf(line, sizeof line, "demo %s", ls->v[i].id);
+        tty_progress_label(t, line);
+        if ((rc = import_file(argv[1], ls->v[i].id, path, NULL, &o, &p, r, &e))) {
+            tty_progress_stop(t);
+            t = NULL;
             print_invalid(path, r);
             fail(&e);
         } else {
-            printf("%-17s %6zu features %12.1f mu\n", ls->v[i].id, r->added,
-                   r->area_change_m2 / (10000.0 / 15.0));
+            snprintf(line, sizeof line, "%-17s %6zu features %12.1f mu\n", ls->v[i].id, r->added,
+                     r->area_change_m2 / (10000.0 / 15.0));
+            tty_progress_print(t, line);
         }
     }
+    tty_progress_stop(t);
     free(r);
     free(schema);
     layers_free(ls);
     return rc ? 1 : 0;
+}
+
+/* Writes the export to standard output a megabyte at a time, its progress
+ * the last part of the whole. */
+static int write_out(const struct buf *out, struct progress *p, struct err *e)
+{
+    progress_phase(p, PROGRESS_WRITING, PROGRESS_BYTES, out->len, INGEST_EXPORT_SHARE, 1);
+    for (size_t off = 0; off < out->len;) {
+        size_t n = out->len - off < (1u << 20) ? out->len - off : (1u << 20);
+        if (fwrite(out->data + off, 1, n, stdout) != n)
+            return err_set(e, ERR_INTERNAL, "standard output: %s", strerror(errno));
+        off += n;
+        progress_set(p, off);
+    }
+    if (fflush(stdout))
+        return err_set(e, ERR_INTERNAL, "standard output: %s", strerror(errno));
+    return 0;
 }
 
 static int cmd_export(int argc, char **argv)
@@ -322,26 +405,41 @@ static int cmd_export(int argc, char **argv)
     const struct layer *l;
     struct buf out;
     struct err e;
+    enum tty_progress_mode mode = TTY_PROGRESS_AUTO;
+    struct progress p;
+    struct tty_progress *t = NULL;
+    char label[160];
     int rc;
-    if (wants_help(argc, argv) || argc != 3)
+    if (wants_help(argc, argv) || argc < 3)
         return usage(
             wants_help(argc, argv),
-            "usage: onemap export DB COLLECTION\n"
+            "usage: onemap export DB COLLECTION [--quiet|--progress]\n"
             "Writes COLLECTION as a GeoJSON FeatureCollection (CRS84) to standard output.\n");
+    for (int i = 3; i < argc; i++)
+        if (!tty_progress_flag(argv[i], &mode)) {
+            fprintf(stderr, "onemap export: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
     err_clear(&e);
     buf_init(&out);
+    progress_start(&p);
     if ((rc = store_open(argv[1], STORE_READONLY, &s, &e)) || (rc = store_layers_get(s, &ls, &e)))
         goto out;
     if (!(l = layers_find(ls, argv[2]))) {
         rc = err_set(&e, ERR_NOT_FOUND, "collection '%s' does not exist", argv[2]);
         goto out;
     }
-    if (!(c = ctx_new(&e)) || (rc = ingest_export(c, s, l, &out, &e))) {
-        rc = rc ? rc : e.code;
+    snprintf(label, sizeof label, "export %s", l->id);
+    t = tty_progress_start(&p, label, mode);
+    if (!(c = ctx_new(&e))) {
+        rc = e.code;
         goto out;
     }
-    fwrite(out.data, 1, out.len, stdout);
+    ctx_set_progress(c, &p);
+    if (!(rc = ingest_export(c, s, l, &out, &e)))
+        rc = out.oom ? err_set(&e, ERR_INTERNAL, "out of memory") : write_out(&out, &p, &e);
 out:
+    tty_progress_stop(t);
     buf_clear(&out);
     ctx_free(c);
     layers_free(ls);
@@ -354,14 +452,22 @@ static int cmd_copy(int argc, char **argv)
     store *src = NULL, *dst = NULL;
     struct copy_report r;
     struct err e;
+    enum tty_progress_mode mode = TTY_PROGRESS_AUTO;
+    struct progress p;
+    struct tty_progress *t;
     int rc;
-    if (wants_help(argc, argv) || argc != 3)
+    if (wants_help(argc, argv) || argc < 3)
         return usage(wants_help(argc, argv),
-                     "usage: onemap copy SRC DST\n"
+                     "usage: onemap copy SRC DST [--quiet|--progress]\n"
                      "Copies the whole database SRC into DST, a new one: every layer with its\n"
                      "features (ids and versions kept), the history and the tokens. Each is a\n"
                      "SQLite file or a PostgreSQL URL (postgresql://user@host:port/db), either\n"
                      "way round; DST must not be initialised. Counts are checked at the end.\n");
+    for (int i = 3; i < argc; i++)
+        if (!tty_progress_flag(argv[i], &mode)) {
+            fprintf(stderr, "onemap copy: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
     err_clear(&e);
     if (!store_is_url(argv[2]) && access(argv[2], F_OK) == 0) {
         fprintf(stderr, "onemap copy: %s exists already; remove it first\n", argv[2]);
@@ -371,18 +477,23 @@ static int cmd_copy(int argc, char **argv)
         err_prefix(&e, "SRC");
     else if ((rc = store_open(argv[2], STORE_CREATE, &dst, &e)))
         err_prefix(&e, "DST");
-    else if (!(rc = copy_database(src, dst, &r, &e)))
+    progress_start(&p);
+    t = tty_progress_start(&p, "copy", mode);
+    if (!rc)
+        rc = copy_database(src, dst, &p, &r, &e);
+    tty_progress_stop(t);
+    if (!rc)
         printf("copied %lld features, %lld history rows, %lld tokens\n", r.features, r.history,
                r.tokens);
     store_close(dst);
     store_close(src);
     if (rc && dst && !store_is_url(argv[2])) { /* no half-made file stays behind */
-        char p[4096];
+        char side[4096];
         unlink(argv[2]);
-        snprintf(p, sizeof p, "%s-wal", argv[2]);
-        unlink(p);
-        snprintf(p, sizeof p, "%s-shm", argv[2]);
-        unlink(p);
+        snprintf(side, sizeof side, "%s-wal", argv[2]);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", argv[2]);
+        unlink(side);
     }
     return rc ? fail(&e) : 0;
 }

@@ -88,6 +88,12 @@ void metrics_count(struct metrics *m, enum metric_event ev)
         atomic_fetch_add_explicit(&m->events[ev], 1, memory_order_relaxed);
 }
 
+void metrics_add(struct metrics *m, enum metric_event ev, unsigned long long n)
+{
+    if (m)
+        atomic_fetch_add_explicit(&m->events[ev], n, memory_order_relaxed);
+}
+
 long metrics_in_flight(const struct metrics *m)
 {
     return m ? atomic_load_explicit(&((struct metrics *)m)->in_flight, memory_order_relaxed) : 0;
@@ -211,6 +217,11 @@ int h_metrics(struct req *r, struct res *s, struct err *e)
                   "onemap_requests_cancelled_total %llu\n",
                (unsigned long long)load(&m->events[METRIC_TIMEOUTS]),
                (unsigned long long)load(&m->events[METRIC_CANCELLED]));
+    buf_printf(b, "# HELP onemap_features_imported_total Features added, changed or removed by "
+                  "committed imports (POST /collections/{c}/import).\n"
+                  "# TYPE onemap_features_imported_total counter\n"
+                  "onemap_features_imported_total %llu\n",
+               (unsigned long long)load(&m->events[METRIC_FEATURES_IMPORTED]));
     if (r->app->sched) {
         struct sched_stats st;
         sched_stats_get(r->app->sched, &st);

@@ -29,9 +29,11 @@ void metrics_observe(struct metrics *m, int route, int status, size_t bytes, dou
 enum metric_event {
     METRIC_TIMEOUTS = 0, /* past serve --request-timeout: 503 */
     METRIC_CANCELLED,    /* the client closed its connection first: work stopped */
+    METRIC_FEATURES_IMPORTED, /* added, changed or removed by a committed import */
     METRIC_N_EVENTS
 };
 void metrics_count(struct metrics *m, enum metric_event ev);
+void metrics_add(struct metrics *m, enum metric_event ev, unsigned long long n);
 
 /* Shutting down: responses ask clients to close their connections. */
 void metrics_drain(struct metrics *m);

@@ -38,6 +38,7 @@ struct app {
     struct sched *sched;      /* sched.h: the workers, set by server_run */
     struct memo *summary;     /* memo.h: the whole-area /summary, until the next write */
     struct follow *follow;    /* follow.h: other servers' writes, set by server_run */
+    struct imports *imports;  /* imports.h: the imports running, set by server_run */
 };
 
 /* What each worker thread owns: its database connection and core context. */
@@ -112,6 +113,9 @@ int server_worker(struct req *r, struct err *e);
  * (cached tiles there are dropped). */
 struct bbox;
 void server_changed(struct req *r, const struct layer *l, const struct bbox *boxes, size_t n);
+
+/* Appends the time now as the access log writes it: "2026-12-04T03:25:01.123Z". */
+void server_log_time(struct buf *b);
 
 /* Copies name and value. */
 void res_header(struct res *s, const char *name, const char *value);

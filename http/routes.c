@@ -34,6 +34,7 @@ static const struct route ROUTES[] = {
     {"DELETE", "/collections/{}/items/{}", h_item_delete, 0},
     {"GET", "/collections/{}/items/{}/history", h_history, 0},
     {"POST", "/collections/{}/import", h_import, ROUTE_HEAVY},
+    {"GET", "/imports/{}", h_import_progress, ROUTE_OPEN | ROUTE_INLINE},
     {"GET", "/changes", h_changes, ROUTE_PAGED},
     {"GET", "/collections/{}/stats", h_stats, ROUTE_AREA},
     {"POST", "/collections/{}/stats", h_stats_post, ROUTE_HEAVY},

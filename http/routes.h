@@ -59,6 +59,7 @@ int h_history(struct req *r, struct res *s, struct err *e);
 int h_changes(struct req *r, struct res *s, struct err *e);
 int h_health(struct req *r, struct res *s, struct err *e);
 int h_metrics(struct req *r, struct res *s, struct err *e);
+int h_import_progress(struct req *r, struct res *s, struct err *e); /* imports.c */
 int h_static(struct req *r, struct res *s, struct err *e);
 /* tiles.c */
 int h_tile_matrix_sets(struct req *r, struct res *s, struct err *e);

@@ -34,6 +34,7 @@
 #include "cancel.h"
 #include "html.h"
 #include "follow.h"
+#include "imports.h"
 #include "metrics.h"
 #include "problem.h"
 #include "routes.h"
@@ -298,17 +299,24 @@ static enum MHD_Result send_res(struct MHD_Connection *conn, const struct app *a
 
 /* The access log: one JSON object per request on stderr, written with one
  * call so that threads' lines never interleave. */
-static void log_line(const struct req *r, const struct res *s, size_t bytes, double ms)
+void server_log_time(struct buf *b)
 {
     char ts[32];
     struct timespec now;
     struct tm tm;
-    struct buf b;
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    buf_printf(b, "\"%s.%03ldZ\"", ts, now.tv_nsec / 1000000);
+}
+
+static void log_line(const struct req *r, const struct res *s, size_t bytes, double ms)
+{
+    struct buf b;
     buf_init(&b);
-    buf_printf(&b, "{\"time\":\"%s.%03ldZ\",\"method\":", ts, now.tv_nsec / 1000000);
+    buf_puts(&b, "{\"time\":");
+    server_log_time(&b);
+    buf_puts(&b, ",\"method\":");
     buf_put_json_str(&b, r->method ? r->method : "");
     buf_puts(&b, ",\"path\":");
     buf_put_json_str(&b, r->path ? r->path : "");
@@ -727,6 +735,7 @@ int server_run(struct app *app, const char *listen)
     if (!static_viewer_built())
         fprintf(stderr, "onemap: %s\n", static_viewer_hint());
     app->follow = follow_start(app);
+    app->imports = imports_new(); /* without it (no memory), imports run unwatched */
     store_shown(app->db_path, shown, sizeof shown);
     fprintf(stderr, "onemap: serving %s on http://%s/ with %d workers (%d for heavy requests)\n",
             shown, listen, app->threads, app->heavy_max);
@@ -742,6 +751,8 @@ int server_run(struct app *app, const char *listen)
     MHD_stop_daemon(d); /* joins every connection's thread */
     follow_stop(app->follow);
     app->follow = NULL;
+    imports_free(app->imports);
+    app->imports = NULL;
     sched_free(app->sched);
     app->sched = NULL;
     if (ls != MHD_INVALID_SOCKET)

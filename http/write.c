@@ -10,7 +10,9 @@
 #include "crs.h"
 #include "edit.h"
 #include "history.h"
+#include "imports.h"
 #include "ingest.h"
+#include "metrics.h"
 #include "items.h"
 #include "ogc.h"
 #include "paging.h"
@@ -222,7 +224,7 @@ int h_changes(struct req *r, struct res *s, struct err *e)
 }
 
 static int import_opts(struct req *r, const struct layer *l, struct ingest_opts *o,
-                       struct err *e)
+                       const char **progress_id, struct err *e)
 {
     const char *v;
     int rc, crs = -1;
@@ -249,6 +251,7 @@ static int import_opts(struct req *r, const struct layer *l, struct ingest_opts 
         o->axis = CRS_AXIS_AUTHORITY;
     }
     o->encoding = req_param(r, "encoding");
+    *progress_id = req_param(r, "progress_id"); /* GET /imports/{id} follows it */
     return req_check_unused(r, e);
 }
 
@@ -259,10 +262,12 @@ int h_import(struct req *r, struct res *s, struct err *e)
     struct principal who;
     struct ingest_opts o;
     struct ingest_report *rep;
+    struct import_run *run = NULL;
+    const char *progress_id = NULL;
     int rc, zip;
     if (!l)
         return e->code;
-    if ((rc = write_authorise(r, &who, e)) || (rc = import_opts(r, l, &o, e)))
+    if ((rc = write_authorise(r, &who, e)) || (rc = import_opts(r, l, &o, &progress_id, e)))
         return rc;
     if (who.role < ROLE_EDITOR)
         return err_set(e, ERR_FORBIDDEN, "token '%s' has role %s; imports need editor or admin",
@@ -275,13 +280,25 @@ int h_import(struct req *r, struct res *s, struct err *e)
                          strncmp(ct, "application/json", 16))))
         return err_set(e, ERR_MEDIA_TYPE, "Content-Type: expected application/geo+json or "
                        "application/zip (a zipped Shapefile), got '%s'", ct ? ct : "");
-    if (!(rep = calloc(1, sizeof *rep)))
-        return err_set(e, ERR_INTERNAL, "out of memory");
+    if ((rc = imports_begin(r->app->imports, progress_id, l->id, who.name,
+                            req_header(r, "Authorization"), o.dry_run, &run, e)))
+        return rc;
+    if (!(rep = calloc(1, sizeof *rep))) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+        imports_end(r->app->imports, run, rc, e);
+        return rc;
+    }
     o.by = who.name;
+    ctx_set_progress(r->w->ctx, imports_progress(run));
     if (zip)
         rc = ingest_shapefile_zip(r->w->ctx, r->w->store, l, r->body, r->body_len, &o, rep, e);
     else
         rc = ingest_geojson(r->w->ctx, r->w->store, l, r->body, r->body_len, &o, rep, e);
+    ctx_set_progress(r->w->ctx, NULL);
+    imports_end(r->app->imports, run, rc, e);
+    if (!rc && !o.dry_run)
+        metrics_add(r->app->metrics, METRIC_FEATURES_IMPORTED,
+                    rep->added + rep->changed + rep->removed);
     if (rc == ERR_INVALID && rep->n_invalid) {
         /* the whole report beside the error, so that every invalid feature
          * can be fixed at once: the report's members without its braces */
