@@ -669,69 +669,114 @@ void ingest_report_clear(struct ingest_report *r)
     r->preview = NULL;
 }
 
-/* Writes one added or changed item and its history row, which holds no
- * copy of the feature: the version written is the live one (see
+/* A batch of writes on its way to the store (store_write_batch): the
+ * removals first, then the added and changed items. */
+struct batch {
+    struct store_write w[STORE_WRITE_BATCH];
+    struct item *items[STORE_WRITE_BATCH]; /* NULL for a removal */
+    size_t index[STORE_WRITE_BATCH];       /* the item's index in the upload */
+    unsigned char *wkb[STORE_WRITE_BATCH]; /* made by GEOS for this batch */
+    size_t n;
+};
+
+/* Writes the batch; the items written get their ids. Each history row
+ * holds no copy of its feature: the version written is the live one (see
  * store_history_add); the version it replaces is kept first. */
-static int write_item(struct job *j, struct item *it, struct err *e)
+static int flush(struct job *j, struct batch *b, struct err *e)
 {
-    const char *by = j->o->by, *cid = j->r->change_id;
-    long long fid = it->fid, version = 1;
-    int rc;
-    if (it->st == ST_ADDED && it->blob) {
-        rc = store_feature_insert_blob(j->s, j->l, it->f.vals, it->blob, it->blob_len, it->gj,
-                                       it->f.area_m2, &fid, e);
-    } else if (it->st == ST_ADDED) {
-        rc = feature_insert_gj(j->c, j->s, j->l, &it->f, it->gj, &fid, e);
-    } else {
-        GEOSWKBWriter *w = GEOSWKBWriter_create_r(j->c->geos);
-        size_t len = 0;
-        unsigned char *wkb = w ? GEOSWKBWriter_write_r(j->c->geos, w, it->f.geom, &len) : NULL;
-        version = it->version + 1;
-        if (!wkb)
-            rc = ctx_geos_err(j->c, e, ERR_INTERNAL, "WKB");
-        else if (!(rc = store_history_keep(j->s, j->l, fid, it->version, it->old_feature, e)))
-            rc = store_feature_update(j->s, j->l, fid, version, it->f.vals, wkb, len, it->gj,
-                                      it->f.area_m2, e);
-        if (wkb)
-            GEOSFree_r(j->c->geos, wkb);
-        if (w)
-            GEOSWKBWriter_destroy_r(j->c->geos, w);
+    size_t failed = b->n;
+    int rc = 0;
+    if (b->n)
+        rc = store_write_batch(j->s, j->l, b->w, b->n, j->at, j->o->by, j->r->change_id, &failed,
+                               e);
+    if (rc && failed < b->n && b->items[failed])
+        err_prefix(e, "features[%zu]", b->index[failed]);
+    else if (rc && failed == b->n && b->items[0])
+        err_prefix(e, "features[%zu..%zu]", b->index[0], b->index[b->n - 1]);
+    for (size_t i = 0; i < b->n; i++) {
+        if (!rc && b->items[i])
+            b->items[i]->fid = b->w[i].fid;
+        if (b->wkb[i])
+            GEOSFree_r(j->c->geos, b->wkb[i]);
     }
-    if (rc)
-        return rc;
-    it->fid = fid;
-    return store_history_add_at(j->s, j->l, fid, version, "import", j->at, by, cid, NULL, e);
+    progress_add(ctx_progress(j->c), b->n);
+    b->n = 0;
+    return rc ? rc : ctx_cancelled(j->c, e); /* a client that left: nothing stays */
+}
+
+/* Adds an added or changed item to the batch (its WKB made unless a
+ * SpatiaLite BLOB of it is at hand). */
+static int batch_item(struct job *j, struct batch *b, GEOSWKBWriter *writer, struct item *it,
+                      size_t index, struct err *e)
+{
+    struct store_write *w = &b->w[b->n];
+    memset(w, 0, sizeof *w);
+    b->wkb[b->n] = NULL;
+    w->op = it->st == ST_ADDED ? STORE_WRITE_INSERT : STORE_WRITE_UPDATE;
+    w->fid = it->fid;
+    w->version = it->version;
+    w->vals = it->f.vals;
+    w->gj = it->gj;
+    w->area_m2 = it->f.area_m2;
+    w->kept = it->old_feature;
+    if (w->op == STORE_WRITE_INSERT && it->blob) {
+        w->blob = it->blob;
+        w->blob_len = it->blob_len;
+    } else if (!writer || !(b->wkb[b->n] = GEOSWKBWriter_write_r(j->c->geos, writer, it->f.geom,
+                                                                    &w->wkb_len))) {
+        ctx_geos_err(j->c, e, ERR_INTERNAL, "WKB");
+        return err_prefix(e, "features[%zu]", index);
+    }
+    w->wkb = b->wkb[b->n];
+    b->items[b->n] = it;
+    b->index[b->n] = index;
+    return ++b->n == STORE_WRITE_BATCH ? flush(j, b, e) : 0;
 }
 
 static int write_all(struct job *j, struct err *e)
 {
     struct progress *pg = ctx_progress(j->c);
+    struct batch *b = malloc(sizeof *b);
+    GEOSWKBWriter *writer = GEOSWKBWriter_create_r(j->c->geos);
     int rc;
     progress_phase(pg, PROGRESS_WRITING, PROGRESS_FEATURES,
                    j->r->added + j->r->changed + j->n_removals, SHARE_MATCHED, SHARE_WRITTEN);
+    if (!b || !writer) {
+        free(b);
+        if (writer)
+            GEOSWKBWriter_destroy_r(j->c->geos, writer);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    b->n = 0;
     if ((rc = store_begin(j->s, e)))
-        return rc;
+        goto out;
     for (size_t i = 0; !rc && i < j->n_removals; i++) {
         struct removal *rm = &j->removals[i];
-        if (!(rc = store_history_keep(j->s, j->l, rm->fid, rm->version, rm->feature, e)) &&
-            !(rc = store_feature_delete(j->s, j->l, rm->fid, e)))
-            rc = store_history_add_at(j->s, j->l, rm->fid, rm->version + 1, "delete", j->at,
-                                      j->o->by, j->r->change_id, rm->feature, e);
-        progress_add(pg, 1);
+        b->w[b->n] = (struct store_write){.op = STORE_WRITE_DELETE, .fid = rm->fid,
+                                          .version = rm->version, .kept = rm->feature};
+        b->items[b->n] = NULL;
+        b->wkb[b->n] = NULL;
+        if (++b->n == STORE_WRITE_BATCH)
+            rc = flush(j, b, e);
     }
+    if (!rc && b->n)
+        rc = flush(j, b, e); /* the removals before the items, as they were found */
     for (size_t i = 0; !rc && i < j->n; i++) {
         struct item *it = &j->items[i];
-        if (it->st != ST_ADDED && it->st != ST_CHANGED)
-            continue;
-        if ((rc = write_item(j, it, e)))
-            err_prefix(e, "features[%zu]", i);
-        else if ((i & 1023) == 1023)
-            rc = ctx_cancelled(j->c, e); /* a client that left: nothing stays */
-        progress_add(pg, 1);
+        if (it->st == ST_ADDED || it->st == ST_CHANGED)
+            rc = batch_item(j, b, writer, it, i, e);
     }
+    if (!rc)
+        rc = flush(j, b, e);
     progress_phase(pg, PROGRESS_COMMITTING, PROGRESS_NONE, 0, SHARE_WRITTEN, 1);
     if (rc || (rc = store_commit(j->s, e)))
         store_rollback(j->s);
+out:
+    for (size_t i = 0; i < b->n; i++) /* a batch that was not written */
+        if (b->wkb[i])
+            GEOSFree_r(j->c->geos, b->wkb[i]);
+    GEOSWKBWriter_destroy_r(j->c->geos, writer);
+    free(b);
     return rc;
 }
 

@@ -147,6 +147,15 @@ int pg_token_rows(store *s, store_token_fn fn, void *arg, struct err *e);
 int pg_token_revoke(store *s, const char *name, struct err *e);
 int pg_token_put(store *s, const struct store_token_row *t, struct err *e);
 
+/* The geometries SQLite's backend takes (2D, of the seven OGC types, well
+ * formed), so that both refuse the same with the same words. */
+int pg_wkb_check(const struct layer *l, const unsigned char *wkb, size_t len, struct err *e);
+/* The column type of a layer field. */
+const char *pg_field_type(enum field_type t);
+int pg_write_batch(store *s, const struct layer *l, struct store_write *w, size_t n,
+                   const char *at, const char *by, const char *change_id, size_t *failed,
+                   struct err *e);
+
 /* Runs a statement that changes rows; how many in changed (when not NULL). */
 int pg_run_done(store *s, const char *sql, struct pg_params *p, long long *changed, struct err *e);
 

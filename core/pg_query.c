@@ -360,7 +360,7 @@ static int key_conflict(const struct layer *l, const struct value *vals, int rc,
 
 /* The geometries SQLite's backend takes (2D, of the seven OGC types, well
  * formed), so that both refuse the same with the same words. */
-static int wkb_check(const struct layer *l, const unsigned char *wkb, size_t len, struct err *e)
+int pg_wkb_check(const struct layer *l, const unsigned char *wkb, size_t len, struct err *e)
 {
     struct buf scratch;
     int bad;
@@ -379,7 +379,7 @@ int pg_feature_insert(store *s, const struct layer *l, const struct value *vals,
     struct pg_params p;
     PGresult *res;
     struct buf b;
-    if (wkb_check(l, wkb, wkb_len, e))
+    if (pg_wkb_check(l, wkb, wkb_len, e))
         return e->code;
     buf_init(&b);
     pg_params_init(&p);
@@ -432,7 +432,7 @@ int pg_feature_update(store *s, const struct layer *l, long long fid, long long 
     PGresult *res;
     struct buf b;
     int rc = 0;
-    if (wkb_check(l, wkb, wkb_len, e))
+    if (pg_wkb_check(l, wkb, wkb_len, e))
         return e->code;
     buf_init(&b);
     pg_params_init(&p);

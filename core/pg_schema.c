@@ -75,7 +75,7 @@ static const char *META_SQL =
     "  WHERE s.layer = TG_TABLE_NAME AND n.c > 0;"
     " END IF; RETURN NULL; END $f$;";
 
-static const char *pg_type(enum field_type t)
+const char *pg_field_type(enum field_type t)
 {
     switch (t) {
     case FIELD_INTEGER:
@@ -98,7 +98,7 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
                " DEFAULT 1, area_m2 float8 NOT NULL, gj text NOT NULL",
                l->id);
     for (size_t i = 0; i < l->n_fields; i++)
-        buf_printf(&b, ", \"%s\" %s", l->fields[i].name, pg_type(l->fields[i].type));
+        buf_printf(&b, ", \"%s\" %s", l->fields[i].name, pg_field_type(l->fields[i].type));
     buf_printf(&b,
                ", geom geometry(Geometry, 4490) NOT NULL);"
                " CREATE UNIQUE INDEX \"%1$s_key\" ON \"%1$s\"(\"%2$s\");"

@@ -833,6 +833,7 @@ static const struct store_ops pg_ops = {
     .feature_delete = pg_feature_delete,
     .history_add_at = pg_history_add_at,
     .history_keep = pg_history_keep,
+    .write_batch = pg_write_batch,
     .history_rows = pg_history_rows,
     .change_rows = pg_change_rows,
     .token_add = pg_token_add,

@@ -195,6 +195,52 @@ int store_history_add_at(store *s, const struct layer *l, long long fid, long lo
     return OPS(s)->history_add_at(s, l, fid, version, op, at, by, change_id, feature, e);
 }
 
+/* One write of a batch through the single-row operations. */
+static int write_one(store *s, const struct layer *l, struct store_write *w, const char *at,
+                     const char *by, const char *change_id, struct err *e)
+{
+    const struct store_ops *o = OPS(s);
+    int rc;
+    switch (w->op) {
+    case STORE_WRITE_INSERT:
+        rc = w->blob ? o->feature_insert_blob(s, l, w->vals, w->blob, w->blob_len, w->gj,
+                                              w->area_m2, &w->fid, e)
+                     : o->feature_insert(s, l, w->vals, w->wkb, w->wkb_len, w->gj, w->area_m2,
+                                         &w->fid, e);
+        return rc ? rc : o->history_add_at(s, l, w->fid, 1, "import", at, by, change_id, NULL, e);
+    case STORE_WRITE_UPDATE:
+        if ((rc = o->history_keep(s, l, w->fid, w->version, w->kept, e)) ||
+            (rc = o->feature_update(s, l, w->fid, w->version + 1, w->vals, w->wkb, w->wkb_len,
+                                    w->gj, w->area_m2, e)))
+            return rc;
+        return o->history_add_at(s, l, w->fid, w->version + 1, "import", at, by, change_id, NULL,
+                                 e);
+    default:
+        if ((rc = o->history_keep(s, l, w->fid, w->version, w->kept, e)) ||
+            (rc = o->feature_delete(s, l, w->fid, e)))
+            return rc;
+        return o->history_add_at(s, l, w->fid, w->version + 1, "delete", at, by, change_id,
+                                 w->kept, e);
+    }
+}
+
+int store_write_batch(store *s, const struct layer *l, struct store_write *w, size_t n,
+                      const char *at, const char *by, const char *change_id, size_t *failed,
+                      struct err *e)
+{
+    *failed = n;
+    if (OPS(s)->write_batch)
+        return OPS(s)->write_batch(s, l, w, n, at, by, change_id, failed, e);
+    for (size_t i = 0; i < n; i++) {
+        int rc = write_one(s, l, &w[i], at, by, change_id, e);
+        if (rc) {
+            *failed = i;
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int store_history_keep(store *s, const struct layer *l, long long fid, long long version,
                        const char *feature, struct err *e)
 {

@@ -230,6 +230,38 @@ int store_history_add_at(store *s, const struct layer *l, long long fid, long lo
  * changes. */
 int store_history_keep(store *s, const struct layer *l, long long fid, long long version,
                        const char *feature, struct err *e);
+/* One change of a batch (store_write_batch). */
+enum store_write_op { STORE_WRITE_INSERT = 0, STORE_WRITE_UPDATE, STORE_WRITE_DELETE };
+
+struct store_write {
+    enum store_write_op op;
+    long long fid;             /* UPDATE, DELETE: the feature; INSERT: set by the write */
+    long long version;         /* UPDATE, DELETE: the stored version it replaces */
+    const struct value *vals;  /* INSERT, UPDATE */
+    const unsigned char *wkb;  /* INSERT, UPDATE: the geometry as WKB, or (INSERT) ... */
+    size_t wkb_len;
+    const unsigned char *blob; /* ... as a SpatiaLite BLOB */
+    size_t blob_len;
+    const char *gj;            /* INSERT, UPDATE */
+    double area_m2;
+    const char *kept;          /* UPDATE, DELETE: the version replaced, as a history feature */
+};
+
+/* At most this many writes in one batch. */
+#define STORE_WRITE_BATCH 256
+
+/* Writes n changes to l inside the caller's transaction, as an import does
+ * them one by one: an insert with its history row (op "import", version 1);
+ * an update keeping the version it replaces (store_history_keep), then its
+ * history row (op "import"); a delete keeping the deleted version, then a
+ * history row "delete" holding it. at, by and change_id as
+ * store_history_add_at takes them. A backend may write the whole batch in a
+ * few statements. On error *failed is the index of the write that failed
+ * when known, else n; the caller rolls back. */
+int store_write_batch(store *s, const struct layer *l, struct store_write *w, size_t n,
+                      const char *at, const char *by, const char *change_id, size_t *failed,
+                      struct err *e);
+
 /* One row of the history: a version of a feature as written, and when, by
  * whom, in which change. Everything borrowed for the call. */
 struct store_version {

@@ -88,6 +88,10 @@ struct store_ops {
                           const char *feature, struct err *e);
     int (*history_keep)(store *s, const struct layer *l, long long fid, long long version,
                         const char *feature, struct err *e);
+    /* NULL: store_write_batch writes one by one with the operations above */
+    int (*write_batch)(store *s, const struct layer *l, struct store_write *w, size_t n,
+                       const char *at, const char *by, const char *change_id, size_t *failed,
+                       struct err *e);
     int (*history_rows)(store *s, const struct layer *l, long long fid, store_version_fn fn,
                         void *arg, struct err *e);
     int (*change_rows)(store *s, long long since, long long limit, int features,

@@ -22,12 +22,13 @@ const server = await startServer();
 const browser = await launch(pw);
 const errors = []; // console errors and page errors of every page
 let expected422 = 0;
+let expectedImport404 = false; // GET /imports/{id} before the server starts on an upload
 let page = null;
 const timings = {};
 
 function watch(p) {
   p.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
+    if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url || ''}`);
   });
   p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return p;
@@ -437,6 +438,105 @@ with zipfile.ZipFile(os.path.join(d,'survey.zip'),'w',zipfile.ZIP_DEFLATED) as z
   rmSync(dir, { recursive: true, force: true });
 }
 
+// n small square parcels with new codes, east of the sub-district (so that
+// the dry run's preview meets no stored parcel): enough for the server to
+// work on them for a second or more.
+function bulkParcels(n) {
+  const side = Math.ceil(Math.sqrt(n));
+  const d = 0.00005;
+  return Array.from({ length: n }, (_, i) => {
+    const x = 118.46 + (i % side) * d * 1.2;
+    const y = 29.12 + Math.floor(i / side) * d * 1.2;
+    return {
+      type: 'Feature',
+      properties: { code: `BULK${String(i).padStart(6, '0')}`, dlbm: '0101', dlmc: '水田', qsxz: '集体', village_code: '330824003001', owner: '测试' },
+      geometry: { type: 'Polygon', coordinates: [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]] },
+    };
+  });
+}
+
+// The last change's sequence number (GET /changes, page by page).
+async function lastChange() {
+  let since = 0;
+  for (;;) {
+    const c = await server.json(`/changes?since=${since}&limit=10000`);
+    if (!c.changes.length) return since;
+    since = c.next;
+  }
+}
+
+// Every (phase, percent) #up-progress shows from now on, in order, in window.upSeen.
+async function recordProgress(p) {
+  await p.evaluate(() => {
+    if (window.upWatch) window.upWatch.disconnect();
+    window.upSeen = [];
+    const note = () => {
+      const el = document.querySelector('#up-progress');
+      if (!el) return;
+      const now = { phase: el.dataset.phase, percent: el.dataset.percent, text: el.textContent };
+      const last = window.upSeen[window.upSeen.length - 1];
+      if (!last || last.phase !== now.phase || last.percent !== now.percent) window.upSeen.push(now);
+    };
+    window.upWatch = new MutationObserver(note);
+    window.upWatch.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-phase', 'data-percent'] });
+  });
+}
+
+const SERVER_PHASES = ['reading', 'parsing', 'matching', 'writing', 'indexing', 'committing', 'done'];
+
+async function testUploadProgressCancel() {
+  const token = server.token('bulk', 'editor');
+  const before = (await server.json('/collections/parcels/items?limit=1')).numberMatched;
+  const seq = await lastChange();
+  const ids = []; // the progress ids the page gave its uploads
+  const onRequest = (r) => {
+    const m = /\/import\?.*progress_id=([0-9a-f]{32})/.exec(r.url());
+    if (m) ids.push(m[1]);
+  };
+  page.on('request', onRequest);
+  expectedImport404 = true;
+  await tab(page, 'upload');
+  await page.fill('#up-token', token);
+  await page.selectOption('#up-layer', 'parcels');
+  await page.selectOption('#up-mode', 'upsert');
+  await page.setInputFiles('#up-file', uploadFile(bulkParcels(80000)));
+  // the dry run: the file goes up, then the server's phases with a rising percentage, then the report
+  await recordProgress(page);
+  await page.click('#up-dryrun');
+  await page.waitForSelector('#up-report[data-dry-run="true"]', { timeout: 60000 });
+  assert(!(await page.$('#up-progress')), 'the progress bar goes when the report comes');
+  const seen = await page.evaluate(() => window.upSeen);
+  writeArtifact('upload-progress.json', JSON.stringify(seen, null, 1));
+  assert(seen.length && seen[0].phase === 'upload' && /上传中 .* MB（\d+%）/.test(seen[0].text), `the upload shows first: ${JSON.stringify(seen[0])}`);
+  const server1 = seen.filter((s) => SERVER_PHASES.includes(s.phase));
+  assert(seen.findIndex((s) => s.phase !== 'upload') > 0 && server1.length >= 2,
+    `then the server's work: ${seen.map((s) => `${s.phase} ${s.percent}`).join(', ')}`);
+  const pct = server1.map((s) => Number(s.percent));
+  assert(pct.every((x, i) => i === 0 || x >= pct[i - 1]) && pct[pct.length - 1] > pct[0], `the percentage rises: ${pct}`);
+  assert(server1.some((s) => /服务器：(读取|解析校验|比对).*%/.test(s.text)), `the phase in words: ${server1.map((s) => s.text).join(' | ')}`);
+  assert(num(await page.textContent('[data-figure="added"] b')) === 80000, 'the dry run would add them all');
+  await page.waitForFunction(() => !document.querySelector('#up-commit').disabled);
+  // the commit, cancelled while the server works on it: nothing written
+  await recordProgress(page);
+  await page.click('#up-commit');
+  await page.waitForFunction((phases) => window.upSeen.some((s) => phases.includes(s.phase)), SERVER_PHASES.slice(0, -2), { polling: 20, timeout: 60000 });
+  await page.screenshot({ path: artifact('upload-progress.png') });
+  await page.click('#up-cancel');
+  await page.waitForFunction(() => (document.querySelector('#up-cancelled') || {}).textContent === '已取消，未写入任何数据', null, { timeout: 30000 });
+  const id = ids[ids.length - 1];
+  const end = await server.json(`/imports/${id}`, { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+  assert(ids.length === 2 && end.dry_run === false && end.state === 'cancelled', `the server stopped the commit: ${JSON.stringify(end)}`);
+  assert((await server.json('/collections/parcels/items?limit=1')).numberMatched === before, 'no parcel was written');
+  assert((await server.json(`/changes?since=${seq}`)).changes.length === 0, 'no change was recorded');
+  assert(!(await page.$('#up-progress')) && await page.isDisabled('#up-commit'), 'no progress bar, nothing to commit');
+  assert(!((await page.getAttribute('#toast', 'class')) || '').includes('error'), 'no error toast');
+  assert(await page.evaluate(() => !window.onemapViewer.app.overlay.getSource().getFeatures().some((f) => f.get('role') === 'new')),
+    'the preview is cleared');
+  await page.evaluate(() => window.upWatch.disconnect());
+  page.off('request', onRequest);
+  await page.evaluate(() => window.onemapViewer.app.fitHome());
+}
+
 async function testEnglish() {
   // the address keeps the view: a reload comes back to the same place
   const before = await page.evaluate(() => [window.onemapViewer.app.view.getCenter(), window.onemapViewer.app.view.getZoom()]);
@@ -556,7 +656,8 @@ async function testPhone() {
 }
 
 async function testNoConsoleErrors() {
-  const unexpected = errors.filter((e) => !(expected422 && /status of 422/.test(e)));
+  const unexpected = errors.filter((e) => !(expected422 && /status of 422/.test(e))
+    && !(expectedImport404 && /status of 404/.test(e) && /\/imports\/[0-9a-f]{32}/.test(e)));
   assert(unexpected.length === 0, `no console errors: ${unexpected.join(' | ')}`);
   writeArtifact('timings.json', JSON.stringify(timings, null, 2));
   console.log(`page load: first ${timings.firstLoadMs} ms, again ${timings.secondLoadMs} ms (until all layers are drawn)`);
@@ -574,6 +675,7 @@ try {
     ['search', testSearchVillage],
     ['dashboard figures', testDashboard],
     ['upload: invalid, dry run, commit', testUpload],
+    ['upload: progress, cancel writes nothing', testUploadProgressCancel],
     ['English switch', testEnglish],
     ['items instead of tiles, ?lang=en', testItemsFallback],
     ['basemap from a configured XYZ server', testBasemap],

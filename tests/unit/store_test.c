@@ -21,16 +21,15 @@
 
 #include "store.h"
 
-static const char *SCHEMA =
-    "{\"version\":1,\"layers\":["
-    "{\"id\":\"plots\",\"key\":\"code\",\"group_by\":\"kind\",\"fields\":["
-    "{\"name\":\"code\",\"type\":\"string\",\"required\":true},"
-    "{\"name\":\"kind\",\"type\":\"string\",\"enum\":[\"farm\",\"wood\"]},"
-    "{\"name\":\"households\",\"type\":\"integer\"},"
-    "{\"name\":\"share\",\"type\":\"number\"}]},"
-    "{\"id\":\"grids\",\"key\":\"code\",\"fields\":["
-    "{\"name\":\"code\",\"type\":\"string\",\"required\":true},"
-    "{\"name\":\"name\",\"type\":\"string\"}]}]}";
+static const char *SCHEMA = "{\"version\":1,\"layers\":["
+                            "{\"id\":\"plots\",\"key\":\"code\",\"group_by\":\"kind\",\"fields\":["
+                            "{\"name\":\"code\",\"type\":\"string\",\"required\":true},"
+                            "{\"name\":\"kind\",\"type\":\"string\",\"enum\":[\"farm\",\"wood\"]},"
+                            "{\"name\":\"households\",\"type\":\"integer\"},"
+                            "{\"name\":\"share\",\"type\":\"number\"}]},"
+                            "{\"id\":\"grids\",\"key\":\"code\",\"fields\":["
+                            "{\"name\":\"code\",\"type\":\"string\",\"required\":true},"
+                            "{\"name\":\"name\",\"type\":\"string\"}]}]}";
 
 enum { F_CODE, F_KIND, F_HH, F_SHARE };
 
@@ -61,8 +60,8 @@ static void put_f64(unsigned char *p, double d)
 /* A little-endian WKB Polygon of the box; out holds 93 bytes. */
 static size_t box_wkb(const double b[4], unsigned char *out)
 {
-    const double ring[5][2] = {{b[0], b[1]}, {b[2], b[1]}, {b[2], b[3]}, {b[0], b[3]},
-                               {b[0], b[1]}};
+    const double ring[5][2] = {
+        {b[0], b[1]}, {b[2], b[1]}, {b[2], b[3]}, {b[0], b[3]}, {b[0], b[1]}};
     out[0] = 1;
     put_u32(out + 1, 3);
     put_u32(out + 5, 1);
@@ -123,14 +122,18 @@ static int fx_teardown(void **state)
 static long long add_plot(struct fixture *f, const char *code, const char *kind, long long hh,
                           double share, const double b[4], double area)
 {
-    struct value v[4] = {{VAL_TEXT, 0, 0, code}, {kind ? VAL_TEXT : VAL_NULL, 0, 0, kind},
-                         {VAL_INT, hh, 0, NULL}, {VAL_REAL, 0, share, NULL}};
+    struct value v[4] = {{VAL_TEXT, 0, 0, code},
+                         {kind ? VAL_TEXT : VAL_NULL, 0, 0, kind},
+                         {VAL_INT, hh, 0, NULL},
+                         {VAL_REAL, 0, share, NULL}};
     unsigned char wkb[93];
     char gj[256];
     long long fid = 0;
     struct err e;
-    snprintf(gj, sizeof gj, "{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],[%g,%g],[%g,%g],"
-             "[%g,%g],[%g,%g]]]}", b[0], b[1], b[2], b[1], b[2], b[3], b[0], b[3], b[0], b[1]);
+    snprintf(gj, sizeof gj,
+             "{\"type\":\"Polygon\",\"coordinates\":[[[%g,%g],[%g,%g],[%g,%g],"
+             "[%g,%g],[%g,%g]]]}",
+             b[0], b[1], b[2], b[1], b[2], b[3], b[0], b[3], b[0], b[1]);
     if (store_feature_insert(f->s, f->plots, v, wkb, box_wkb(b, wkb), gj, area, &fid, &e))
         fail_msg("insert %s: %s", code, e.msg);
     return fid;
@@ -210,8 +213,8 @@ static long long count(struct fixture *f, const struct store_query *q)
 /* Checks that the WKB holds the box's ring (any byte order). */
 static void assert_wkb_box(const unsigned char *w, size_t n, const double b[4])
 {
-    const double ring[5][2] = {{b[0], b[1]}, {b[2], b[1]}, {b[2], b[3]}, {b[0], b[3]},
-                               {b[0], b[1]}};
+    const double ring[5][2] = {
+        {b[0], b[1]}, {b[2], b[1]}, {b[2], b[3]}, {b[0], b[3]}, {b[0], b[1]}};
     int little;
     assert_int_equal(n, 93);
     little = w[0] == 1;
@@ -255,8 +258,10 @@ static void test_init_bad_schema(void **state)
     (void)state;
     assert_int_equal(tempdb_new(path, sizeof path, dir), 0);
     assert_int_equal(store_open(path, STORE_CREATE, &s, &e), 0);
-    assert_int_equal(store_init(s, "{\"layers\":[{\"id\":\"x\",\"key\":\"nope\",\"fields\":"
-                                   "[{\"name\":\"a\",\"type\":\"string\"}]}]}", &e),
+    assert_int_equal(store_init(s,
+                                "{\"layers\":[{\"id\":\"x\",\"key\":\"nope\",\"fields\":"
+                                "[{\"name\":\"a\",\"type\":\"string\"}]}]}",
+                                &e),
                      ERR_INVALID);
     assert_string_equal(e.msg, "layers: x.key: must name one of its fields");
     /* nothing was made: not an onemap database, and it can be initialised */
@@ -346,12 +351,14 @@ static void test_insert_get(void **state)
 
     /* NULL values come back as NULL */
     {
-        struct value v[4] = {{VAL_TEXT, 0, 0, "P002"}, {VAL_NULL, 0, 0, NULL},
-                             {VAL_NULL, 0, 0, NULL}, {VAL_NULL, 0, 0, NULL}};
+        struct value v[4] = {{VAL_TEXT, 0, 0, "P002"},
+                             {VAL_NULL, 0, 0, NULL},
+                             {VAL_NULL, 0, 0, NULL},
+                             {VAL_NULL, 0, 0, NULL}};
         unsigned char w[93];
         long long id;
-        assert_int_equal(store_feature_insert(f->s, f->plots, v, w, box_wkb(b, w), "{}", 1, &id,
-                                              &e), 0);
+        assert_int_equal(
+            store_feature_insert(f->s, f->plots, v, w, box_wkb(b, w), "{}", 1, &id, &e), 0);
         assert_true(id > fid);
         query_init(&q, f->plots);
         q.fid = id;
@@ -368,15 +375,18 @@ static void test_insert_conflict_and_bad_wkb(void **state)
 {
     struct fixture *f = *state;
     const double b[4] = {118, 29, 118.01, 29.01};
-    struct value v[4] = {{VAL_TEXT, 0, 0, "P001"}, {VAL_NULL, 0, 0, NULL}, {VAL_NULL, 0, 0, NULL},
+    struct value v[4] = {{VAL_TEXT, 0, 0, "P001"},
+                         {VAL_NULL, 0, 0, NULL},
+                         {VAL_NULL, 0, 0, NULL},
                          {VAL_NULL, 0, 0, NULL}};
     unsigned char wkb[93], junk[5] = {1, 99, 0, 0, 0};
     long long fid = -7, n;
     double area;
     struct err e;
     add_plot(f, "P001", "farm", 1, 0.5, b, 10);
-    assert_int_equal(store_feature_insert(f->s, f->plots, v, wkb, box_wkb(b, wkb), "{}", 5, &fid,
-                                          &e), ERR_CONFLICT);
+    assert_int_equal(
+        store_feature_insert(f->s, f->plots, v, wkb, box_wkb(b, wkb), "{}", 5, &fid, &e),
+        ERR_CONFLICT);
     assert_string_equal(e.msg, "plots: a feature with code 'P001' exists already");
     assert_int_equal(fid, -7);
     v[0].s = "P002";
@@ -395,8 +405,10 @@ static void test_update_delete(void **state)
     const double b1[4] = {118, 29, 118.01, 29.01}, b2[4] = {118.02, 29.02, 118.03, 29.04};
     long long a = add_plot(f, "P001", "farm", 1, 0.5, b1, 100);
     long long b = add_plot(f, "P002", "wood", 2, 0.25, b1, 50);
-    struct value v[4] = {{VAL_TEXT, 0, 0, "P003"}, {VAL_TEXT, 0, 0, "wood"},
-                         {VAL_INT, 99, 0, NULL}, {VAL_NULL, 0, 0, NULL}};
+    struct value v[4] = {{VAL_TEXT, 0, 0, "P003"},
+                         {VAL_TEXT, 0, 0, "wood"},
+                         {VAL_INT, 99, 0, NULL},
+                         {VAL_NULL, 0, 0, NULL}};
     unsigned char wkb[93];
     size_t wlen = box_wkb(b2, wkb);
     struct store_query q;
@@ -542,10 +554,10 @@ static void test_query_rects(void **state)
     struct fixture *f = *state;
     static struct cell cells[GX * GY];
     const double boxes[][4] = {
-        {118.01, 29.01, 118.03, 29.02},          /* inside */
-        {117, 28, 117.5, 28.5},                  /* nothing */
+        {118.01, 29.01, 118.03, 29.02},           /* inside */
+        {117, 28, 117.5, 28.5},                   /* nothing */
         {118 + 2 * STEP, 29, 118 + 2 * STEP, 30}, /* a line on cell edges: touching counts */
-        {100, 0, 130, 50},                       /* everything */
+        {100, 0, 130, 50},                        /* everything */
     };
     fill_grid(f, cells);
     for (size_t k = 0; k < sizeof boxes / sizeof boxes[0]; k++) {
@@ -815,12 +827,15 @@ static void test_totals_extent(void **state)
 
     /* an update changes the area and the extent, not the count */
     {
-        struct value v[4] = {{VAL_TEXT, 0, 0, "P003"}, {VAL_NULL, 0, 0, NULL},
-                             {VAL_NULL, 0, 0, NULL}, {VAL_NULL, 0, 0, NULL}};
+        struct value v[4] = {{VAL_TEXT, 0, 0, "P003"},
+                             {VAL_NULL, 0, 0, NULL},
+                             {VAL_NULL, 0, 0, NULL},
+                             {VAL_NULL, 0, 0, NULL}};
         const double nb[4] = {118.75, 29.75, 118.875, 29.875};
         unsigned char wkb[93];
-        assert_int_equal(store_feature_update(f->s, f->plots, id3, 2, v, wkb, box_wkb(nb, wkb),
-                                              "{}", 1000, &e), 0);
+        assert_int_equal(
+            store_feature_update(f->s, f->plots, id3, 2, v, wkb, box_wkb(nb, wkb), "{}", 1000, &e),
+            0);
     }
     assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
     assert_int_equal(n, 3);
@@ -885,9 +900,10 @@ static void test_tokens(void **state)
     for (int i = 0; i < 32; i++)
         hash[i] = (unsigned char)(i * 7 + 1);
     assert_int_equal(store_token_add(f->s, "alice", "00112233aabbccdd", hash, sizeof hash, "editor",
-                                     "G1,G2", &e), 0);
-    assert_int_equal(store_token_add(f->s, "bob", "ffeeddccbbaa9988", hash, sizeof hash, "reader",
-                                     NULL, &e), 0);
+                                     "G1,G2", &e),
+                     0);
+    assert_int_equal(
+        store_token_add(f->s, "bob", "ffeeddccbbaa9988", hash, sizeof hash, "reader", NULL, &e), 0);
     assert_int_equal(store_token_get(f->s, "00112233aabbccdd", &t, &e), 0);
     assert_string_equal(t.name, "alice");
     assert_string_equal(t.role, "editor");
@@ -898,8 +914,9 @@ static void test_tokens(void **state)
     assert_string_equal(t.grids, "");
 
     /* names are unique */
-    assert_int_equal(store_token_add(f->s, "alice", "0000000000000001", hash, sizeof hash, "admin",
-                                     NULL, &e), ERR_CONFLICT);
+    assert_int_equal(
+        store_token_add(f->s, "alice", "0000000000000001", hash, sizeof hash, "admin", NULL, &e),
+        ERR_CONFLICT);
     assert_string_equal(e.msg, "a token named 'alice' exists already");
     assert_int_equal(store_token_get(f->s, "0000000000000001", &t, &e), ERR_UNAUTHORIZED);
     assert_string_equal(e.msg, "Authorization: unknown or revoked token");
@@ -934,7 +951,10 @@ static int version_line(void *arg, const struct store_version *v, struct err *e)
     struct lines *r = arg;
     (void)e;
     buf_printf(&r->b, "%s:%lld/%lld %s %s %s %s %lld %s\n", v->collection, v->fid, v->version,
-               v->op, v->at && strlen(v->at) == 24 && v->at[23] == 'Z' ? (strncmp(v->at, "2024", 4) ? "now" : v->at) : "BAD",
+               v->op,
+               v->at && strlen(v->at) == 24 && v->at[23] == 'Z'
+                   ? (strncmp(v->at, "2024", 4) ? "now" : v->at)
+                   : "BAD",
                v->by ? v->by : "-", v->change_id ? v->change_id : "-", v->seq,
                v->feature ? v->feature : "-");
     return ++r->n == r->stop_after;
@@ -946,12 +966,13 @@ static void test_history(void **state)
     struct lines r = {.n = 0};
     struct err e;
     buf_init(&r.b);
-    assert_int_equal(store_history_add(f->s, f->plots, 7, 1, "create", "alice", "c1",
-                                       "{\"v\":1}", &e), 0);
+    assert_int_equal(
+        store_history_add(f->s, f->plots, 7, 1, "create", "alice", "c1", "{\"v\":1}", &e), 0);
     assert_int_equal(store_history_add_at(f->s, f->plots, 7, 2, "import",
-                                          "2024-05-06T07:08:09.010Z", NULL, "c2", NULL, &e), 0);
-    assert_int_equal(store_history_add(f->s, f->grids, 7, 1, "create", "bob", "c3", "{\"g\":1}",
-                                       &e), 0);
+                                          "2024-05-06T07:08:09.010Z", NULL, "c2", NULL, &e),
+                     0);
+    assert_int_equal(
+        store_history_add(f->s, f->grids, 7, 1, "create", "bob", "c3", "{\"g\":1}", &e), 0);
 
     /* newest first; the row without a copy has no feature */
     assert_int_equal(store_history_rows(f->s, f->plots, 7, version_line, &r, &e), 0);
@@ -992,6 +1013,129 @@ static void test_history(void **state)
     buf_clear(&r.b);
 }
 
+/* A batch as an import writes it: the same rows and history on both
+ * backends, whether written one by one or in a few statements. */
+static void test_write_batch(void **state)
+{
+    struct fixture *f = *state;
+    const double b1[4] = {118, 29, 118.01, 29.01}, b2[4] = {118.02, 29.02, 118.03, 29.04};
+    long long a = add_plot(f, "P001", "farm", 1, 0.5, b1, 100);
+    long long b = add_plot(f, "P002", "wood", 2, 0.25, b1, 50);
+    struct value va[4] = {{VAL_TEXT, 0, 0, "P001"},
+                          {VAL_TEXT, 0, 0, "wood"},
+                          {VAL_INT, 7, 0, NULL},
+                          {VAL_NULL, 0, 0, NULL}};
+    struct value vn[2][4] = {{{VAL_TEXT, 0, 0, "N1"},
+                              {VAL_NULL, 0, 0, NULL},
+                              {VAL_INT, 3, 0, NULL},
+                              {VAL_REAL, 0, 0.75, NULL}},
+                             {{VAL_TEXT, 0, 0, "N2"},
+                              {VAL_TEXT, 0, 0, "farm"},
+                              {VAL_NULL, 0, 0, NULL},
+                              {VAL_NULL, 0, 0, NULL}}};
+    unsigned char wkb[93];
+    size_t wlen = box_wkb(b2, wkb), failed = 99;
+    struct store_write w[4];
+    struct lines hist = {.n = 0};
+    struct store_query q;
+    struct rows *r;
+    long long n, fid;
+    double area;
+    char want[512];
+    struct err e;
+    memset(w, 0, sizeof w);
+    w[0] = (struct store_write){
+        .op = STORE_WRITE_DELETE, .fid = b, .version = 1, .kept = "{\"old\":2}"};
+    w[1] = (struct store_write){.op = STORE_WRITE_UPDATE,
+                                .fid = a,
+                                .version = 1,
+                                .vals = va,
+                                .wkb = wkb,
+                                .wkb_len = wlen,
+                                .gj = "{\"u\":1}",
+                                .area_m2 = 300,
+                                .kept = "{\"old\":1}"};
+    for (int i = 0; i < 2; i++)
+        w[2 + i] = (struct store_write){.op = STORE_WRITE_INSERT,
+                                        .vals = vn[i],
+                                        .wkb = wkb,
+                                        .wkb_len = wlen,
+                                        .gj = "{\"n\":1}",
+                                        .area_m2 = 10 + i};
+    /* the history rows of the two stored features, as their inserts left them */
+    assert_int_equal(store_history_add_at(f->s, f->plots, a, 1, "import",
+                                          "2024-01-01T00:00:00.000Z", NULL, "c0", NULL, &e),
+                     0);
+    assert_int_equal(store_history_add_at(f->s, f->plots, b, 1, "import",
+                                          "2024-01-01T00:00:00.000Z", NULL, "c0", NULL, &e),
+                     0);
+    assert_int_equal(store_begin(f->s, &e), 0);
+    assert_int_equal(store_write_batch(f->s, f->plots, w, 4, "2024-02-02T00:00:00.000Z", "ann",
+                                       "c1", &failed, &e),
+                     0);
+    assert_int_equal(store_commit(f->s, &e), 0);
+    assert_true(w[2].fid > 0 && w[3].fid > 0 && w[2].fid != w[3].fid);
+    assert_int_equal(store_feature_fid_by_key(f->s, f->plots, "N1", &fid, &e), 0);
+    assert_int_equal(fid, w[2].fid);
+    assert_int_equal(store_feature_fid_by_key(f->s, f->plots, "N2", &fid, &e), 0);
+    assert_int_equal(fid, w[3].fid);
+    assert_int_equal(store_feature_fid_by_key(f->s, f->plots, "P002", &fid, &e), ERR_NOT_FOUND);
+    query_init(&q, f->plots);
+    q.fid = a;
+    q.want_wkb = 1;
+    r = run(f, &q);
+    assert_int_equal(r->n, 1);
+    assert_int_equal(r->version[0], 2);
+    assert_string_equal(r->kind[0], "wood");
+    assert_int_equal(r->hh[0], 7);
+    assert_int_equal(r->share_type[0], VAL_NULL);
+    assert_string_equal(r->gj[0], "{\"u\":1}");
+    assert_wkb_box(r->wkb[0], r->wkb_len[0], b2);
+    free(r);
+    query_init(&q, f->plots);
+    q.fid = w[2].fid;
+    r = run(f, &q);
+    assert_int_equal(r->n, 1);
+    assert_int_equal(r->version[0], 1);
+    assert_int_equal(r->kind_type[0], VAL_NULL);
+    assert_true(r->share[0] == 0.75);
+    free(r);
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
+    assert_int_equal(n, 3);
+    assert_true(area == 300 + 10 + 11);
+    /* the history: kept versions, a delete holding what it deleted, new rows */
+    buf_init(&hist.b);
+    assert_int_equal(store_history_rows(f->s, f->plots, a, version_line, &hist, &e), 0);
+    assert_int_equal(store_history_rows(f->s, f->plots, b, version_line, &hist, &e), 0);
+    assert_int_equal(store_history_rows(f->s, f->plots, w[2].fid, version_line, &hist, &e), 0);
+    snprintf(want, sizeof want,
+             "plots:%lld/2 import 2024-02-02T00:00:00.000Z ann c1 4 -\n"
+             "plots:%lld/1 import 2024-01-01T00:00:00.000Z - c0 1 {\"old\":1}\n"
+             "plots:%lld/2 delete 2024-02-02T00:00:00.000Z ann c1 3 {\"old\":2}\n"
+             "plots:%lld/1 import 2024-01-01T00:00:00.000Z - c0 2 {\"old\":2}\n"
+             "plots:%lld/1 import 2024-02-02T00:00:00.000Z ann c1 5 -\n",
+             a, a, b, b, w[2].fid);
+    assert_string_equal(hist.b.data, want);
+    buf_clear(&hist.b);
+    /* a missing feature fails the batch; the caller rolls back */
+    w[0] = (struct store_write){.op = STORE_WRITE_UPDATE,
+                                .fid = b,
+                                .version = 1,
+                                .vals = va,
+                                .wkb = wkb,
+                                .wkb_len = wlen,
+                                .gj = "{}",
+                                .area_m2 = 1,
+                                .kept = "{}"};
+    assert_int_equal(store_begin(f->s, &e), 0);
+    assert_int_equal(store_write_batch(f->s, f->plots, w, 1, NULL, "ann", "c2", &failed, &e),
+                     ERR_NOT_FOUND);
+    assert_true(failed <= 1);
+    store_rollback(f->s);
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, &area, &e), 0);
+    assert_int_equal(n, 3);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1011,6 +1155,7 @@ int main(void)
         T(test_extent_outward),
         T(test_tokens),
         T(test_history),
+        T(test_write_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
