@@ -53,6 +53,56 @@ export async function postRaw(path, data, contentType, params, headers = {}, kee
   return { status: res.status, body: await parse(res) };
 }
 
+// postRaw through XMLHttpRequest, for the one thing fetch cannot tell: how
+// much of the body has gone (onUpload(sent, total), last with sent === total
+// once all of it has). signal aborts it; it then rejects with an error named
+// 'AbortError', as fetch does. data may be a Blob (a File): the browser then
+// streams it instead of copying it first.
+export function postRawProgress(path, data, contentType, params, headers = {}, keep = [], { onUpload, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const aborted = () => new DOMException('the upload was cancelled', 'AbortError');
+    if (signal && signal.aborted) return reject(aborted());
+    const xhr = new XMLHttpRequest();
+    const abort = () => xhr.abort();
+    const settle = (f, x) => {
+      if (signal) signal.removeEventListener('abort', abort);
+      f(x);
+    };
+    xhr.open('POST', path + query(params));
+    for (const [k, v] of Object.entries({ Accept: 'application/json', 'Content-Type': contentType, ...headers })) xhr.setRequestHeader(k, v);
+    if (onUpload) {
+      // registered before send(): the browser fires upload events only then
+      const total = (ev) => (ev.lengthComputable ? ev.total : ev.loaded);
+      xhr.upload.onprogress = (ev) => onUpload(ev.loaded, total(ev));
+      xhr.upload.onload = (ev) => onUpload(total(ev), total(ev));
+    }
+    xhr.onload = () => {
+      try {
+        settle(resolve, xhrAnswer(xhr, keep));
+      } catch (e) {
+        settle(reject, e);
+      }
+    };
+    xhr.onerror = () => settle(reject, new TypeError('Failed to fetch'));
+    xhr.onabort = () => settle(reject, aborted());
+    if (signal) signal.addEventListener('abort', abort, { once: true });
+    xhr.send(data);
+  });
+}
+
+// The {status, body} of a finished XMLHttpRequest, read as parse() reads a
+// fetch Response.
+function xhrAnswer(xhr, keep) {
+  const type = xhr.getResponseHeader('Content-Type') || '';
+  const text = xhr.responseText;
+  const body = xhr.status === 204 ? null : type.includes('json') ? JSON.parse(text) : text;
+  if (keep.includes(xhr.status)) return { status: xhr.status, body };
+  if (xhr.status < 200 || xhr.status > 299) {
+    throw new ApiError(xhr.status, body && typeof body === 'object' ? body : { description: body });
+  }
+  return { status: xhr.status, body };
+}
+
 // All items of a collection matching params, following "next" links (at most
 // `pages` pages of `limit` features).
 export async function getAllItems(collection, params = {}, pages = 10) {

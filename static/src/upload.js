@@ -3,8 +3,11 @@
 // invalid with reasons, area change) is also drawn on the map (old
 // boundaries red, new green, invalid spots as dots); then commit, after
 // which the map, the layer figures and the dashboard are fetched again.
-import { getAllItems, postRaw } from './api.js';
-import { clear, h, toast } from './dom.js';
+// While a dry run or a commit is under way, a bar shows the file going up
+// and then the server's work on it (asked by a progress id); 取消 stops it
+// and the server then writes nothing.
+import { getAllItems, getJSON, postRawProgress } from './api.js';
+import { clear, h, toast, turns } from './dom.js';
 import { forgetPlaces } from './gazetteer.js';
 import { bboxOf } from './geom.js';
 import { fmtNumber, onLangChange, t } from './i18n.js';
@@ -15,7 +18,15 @@ import { refreshDashboard } from './dashboard.js';
 import { UPLOAD_LEGEND } from './styles.js';
 
 const ROLES = ['old', 'new', 'invalid'];
+const PHASES = ['starting', 'reading', 'parsing', 'matching', 'writing', 'indexing', 'committing', 'done'];
+const POLL_MS = 300; // how often the server is asked how far it has got
+const MB = 1024 * 1024;
 let state = { tried: null, file: null, report: null };
+// The dry run or commit under way: {ctl: its AbortController, current: its
+// turn, and once sent id, auth, dryRun, collection}; the turns keep a
+// given-up one's progress and answer off the page.
+let running = null;
+const jobs = turns();
 
 function overlayClear(app) {
   const src = app.overlay.getSource();
@@ -35,14 +46,134 @@ function options() {
   };
 }
 
-async function send(o, file, dryRun) {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  const zip = isZip(bytes, file.name);
-  const params = { dry_run: String(dryRun), mode: o.mode };
+// The name the server's progress is asked by: random, so that no other
+// upload has it (crypto.randomUUID is missing outside secure contexts, e.g.
+// a plain-http address other than localhost; getRandomValues is not).
+function progressId() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// A new dry run or commit: one still under way is given up (its answer
+// would be stale), and the new one gets the turn that keeps it on the page.
+function begin() {
+  if (running) running.ctl.abort();
+  running = { ctl: new AbortController(), current: jobs.next() };
+  return running;
+}
+
+// POSTs the file; while it goes up and while the server works on it, the
+// bar (in out) shows how far it has got. Rejects with an AbortError when
+// the job is given up.
+async function send(o, file, dryRun, job, out) {
+  // the file itself goes (the browser streams it from disk): copying a big
+  // one into an array first holds the page up for seconds
+  const zip = isZip(new Uint8Array(await file.slice(0, 2).arrayBuffer()), file.name);
+  const params = { dry_run: String(dryRun), mode: o.mode, progress_id: progressId() };
   if (dryRun) params.preview = 'true';
   if (o.makeValid) params.make_valid = 'true';
-  return postRaw(`/collections/${o.collection}/import`, bytes, zip ? 'application/zip' : 'application/geo+json',
-    params, { Authorization: `Bearer ${o.token}` }, [422]);
+  const auth = { Authorization: `Bearer ${o.token}` };
+  Object.assign(job, { id: params.progress_id, auth, dryRun, collection: o.collection });
+  const bar = progressView(file.size);
+  out.prepend(bar); // under the buttons, above a dry run's report being committed
+  const follow = follower(params.progress_id, auth, (st) => job.current() && showServer(bar, st));
+  const onUpload = (sent, total) => {
+    if (!job.current() || follow.started()) return;
+    showUpload(bar, sent, total);
+    if (sent >= total) follow.start(); // all sent: the server's part begins
+  };
+  try {
+    return await postRawProgress(`/collections/${o.collection}/import`, file, zip ? 'application/zip' : 'application/geo+json',
+      params, auth, [422], { onUpload, signal: job.ctl.signal });
+  } finally {
+    follow.stop();
+    bar.remove();
+    if (running === job) running = null;
+  }
+}
+
+// Asks GET /imports/{id} every POLL_MS, each time after the last answer
+// came (so that answers arrive in order), and hands show() each answer, or
+// null while the server has not started on it (404: the body still on its
+// way or waiting for a worker), until stop().
+function follower(id, auth, show) {
+  const ctl = new AbortController();
+  let timer = null;
+  let on = false;
+  const look = async () => {
+    let st = null;
+    try {
+      st = await getJSON(`/imports/${id}`, null, { headers: auth, signal: ctl.signal });
+    } catch (e) {
+      st = null; // not started (or a hiccup): the POST's answer is what counts
+    }
+    if (ctl.signal.aborted) return;
+    show(st);
+    timer = setTimeout(look, POLL_MS);
+  };
+  return {
+    started: () => on,
+    start() {
+      on = true;
+      show(null);
+      look();
+    },
+    stop() {
+      ctl.abort();
+      clearTimeout(timer);
+    },
+  };
+}
+
+// n bytes in MB, or in KB when of (the total they are part of) is below one.
+function size(n, of = n) {
+  return of >= MB ? [fmtNumber(n / MB, 1), 'MB'] : [fmtNumber(n / 1024, 1), 'KB'];
+}
+
+function duration(s) {
+  if (s < 60) return t('up.seconds', { n: fmtNumber(Math.max(1, Math.ceil(s))) });
+  return t('up.minutes', { m: fmtNumber(Math.floor(s / 60)), s: fmtNumber(Math.round(s % 60)) });
+}
+
+// The bar and its line of words; data-phase (upload, waiting or the
+// server's phase) and data-percent say where the job is.
+function progressView(total) {
+  const el = h('div', { id: 'up-progress', dataset: { phase: 'upload', percent: '0' } },
+    h('progress', { max: 100, value: 0 }), h('div', { class: 'up-progress-text' }));
+  showUpload(el, 0, total);
+  return el;
+}
+
+// percent null: nothing to measure (the bar then moves on its own).
+function showProgress(el, phase, percent, text) {
+  const bar = el.querySelector('progress');
+  el.dataset.phase = phase;
+  el.dataset.percent = percent === null ? '' : percent.toFixed(1);
+  if (percent === null) bar.removeAttribute('value');
+  else bar.value = percent;
+  el.querySelector('.up-progress-text').textContent = text;
+}
+
+function showUpload(el, sent, total) {
+  const pct = total ? (100 * sent) / total : 100;
+  const [a] = size(sent, total);
+  const [b, unit] = size(total);
+  showProgress(el, 'upload', pct, t('up.progress.upload', { sent: a, total: b, unit, pct: fmtNumber(pct) }));
+}
+
+// st: GET /imports/{id}'s answer, or null while the server has not started.
+function showServer(el, st) {
+  if (!st) return showProgress(el, 'waiting', null, t('up.progress.waiting'));
+  const known = st.total !== null && st.total !== undefined;
+  const count = (n) => (st.unit === 'bytes' ? size(n, known ? st.total : n).join(' ') : fmtNumber(n));
+  const done = known ? `${count(st.done)} / ${count(st.total)}` : count(st.done);
+  const words = [
+    t('up.progress.server', { phase: PHASES.includes(st.phase) ? t(`up.phase.${st.phase}`) : st.phase }),
+    st.unit === 'features' ? t('up.progress.features', { n: done }) : st.unit === 'bytes' ? done : null,
+    `${fmtNumber(st.percent)}%`,
+    st.rate > 0 && st.unit !== 'none' ? t(`up.rate.${st.unit}`, { n: st.unit === 'bytes' ? size(st.rate).join(' ') : fmtNumber(st.rate) }) : null,
+    st.eta_s !== null && st.eta_s !== undefined ? t('up.eta', { t: duration(st.eta_s) }) : null,
+  ];
+  showProgress(el, st.phase, st.percent, words.filter(Boolean).join(' · '));
 }
 
 function signed(x, digits) {
@@ -86,13 +217,14 @@ function legend() {
 // dry run's preview: in lon/lat whatever the file's CRS, each with its key
 // and status), the stored features they change (and, when replacing, those
 // to be removed), and the invalid spots.
-async function preview(app, o, rep) {
+async function preview(app, o, rep, current) {
   overlayClear(app);
   const src = app.overlay.getSource();
+  const drawn = [];
   const add = (f, role) => {
     const of = readFeature(f);
     of.set('role', role);
-    src.addFeature(of);
+    drawn.push(of);
   };
   const features = ((rep.preview && rep.preview.features) || []).filter((f) => f && f.geometry);
   if (features.length) {
@@ -100,6 +232,7 @@ async function preview(app, o, rep) {
     const box = bboxOf({ type: 'GeometryCollection', geometries: features.map((f) => f.geometry) });
     const stored = o.mode === 'replace' ? await getAllItems(o.collection)
       : Number.isFinite(box[0]) ? await getAllItems(o.collection, { bbox: box.map((x) => x.toFixed(8)).join(',') }) : { features: [] };
+    if (!current()) return; // cancelled, or another upload began, meanwhile
     for (const f of stored.features) {
       if (changed.has(f.properties.code) || o.mode === 'replace') add(f, 'old');
     }
@@ -110,6 +243,7 @@ async function preview(app, o, rep) {
       add({ type: 'Feature', properties: { reason: x.reason }, geometry: { type: 'Point', coordinates: x.location } }, 'invalid');
     }
   }
+  src.addFeatures(drawn); // at once: one by one is slow for a large upload
   const extent = src.getExtent();
   if (src.getFeatures().some((f) => ROLES.includes(f.get('role'))) && Number.isFinite(extent[0])) flyTo(app.view, extent, 18);
 }
@@ -123,21 +257,23 @@ async function dryRun(app) {
   state = { tried: null, file: null, report: null };
   if (!o.token) return toast(t('up.needtoken'), 'error');
   if (!file) return toast(t('up.needfile'), 'error');
-  out.append(h('p', { class: 'muted' }, t('up.running')));
+  const job = begin();
   try {
     sessionStorage.setItem('onemap.token', o.token);
   } catch (e) {
     // not kept
   }
   try {
-    const { body } = await send(o, file, true);
+    const { body } = await send(o, file, true, job, out);
     clear(out).append(reportView(body, false));
-    await preview(app, o, body);
+    await preview(app, o, body, job.current);
+    if (!job.current()) return;
     const bad = (body.invalid || []).length && !o.makeValid;
     if (bad) out.append(h('p', { class: 'error' }, t('up.fixfirst')));
     state = { tried: JSON.stringify(o), file, report: body };
     commit.disabled = !!bad;
   } catch (e) {
+    if (e.name === 'AbortError') return; // cancel() has said so
     clear(out).append(h('p', { class: 'error' }, t('err.generic', { msg: e.message })));
   }
 }
@@ -151,8 +287,11 @@ async function commitUpload(app) {
     return;
   }
   commit.disabled = true;
+  const again = document.getElementById('up-dryrun');
+  again.disabled = true; // a commit is stopped only by 取消, which tells how it ended
+  const job = begin();
   try {
-    const { status, body } = await send(o, state.file, false);
+    const { status, body } = await send(o, state.file, false, job, out);
     if (status === 422) {
       clear(out).append(reportView(body, false), h('p', { class: 'error' }, t('up.fixfirst')));
       return;
@@ -161,21 +300,70 @@ async function commitUpload(app) {
     clear(out).append(reportView(body, true));
     toast(t('up.commit.done', { id: body.change_id || '' }));
     state = { tried: null, file: null, report: null };
-    forgetPlaces(o.collection);
-    refreshLayer(app.dataLayers[o.collection]);
-    if (app.refreshLabels) app.refreshLabels();
-    refreshSummary(app);
-    refreshDashboard(app);
+    refreshAfter(app, o.collection);
   } catch (e) {
+    if (e.name === 'AbortError') return; // cancel() has said so
     out.append(h('p', { class: 'error' }, t('err.generic', { msg: e.message })));
+  } finally {
+    again.disabled = false;
   }
 }
 
+// A commit changed collection: the map, the labels, the layer figures and
+// the dashboard are fetched again.
+function refreshAfter(app, collection) {
+  forgetPlaces(collection);
+  refreshLayer(app.dataLayers[collection]);
+  if (app.refreshLabels) app.refreshLabels();
+  refreshSummary(app);
+  refreshDashboard(app);
+}
+
+// Clears the upload; one under way is stopped: its connection closes, and
+// the server, seeing that, rolls back (a commit writes nothing).
 function cancel(app) {
+  const job = running;
+  if (job) job.ctl.abort();
+  running = null;
+  jobs.cancel();
   overlayClear(app);
   state = { tried: null, file: null, report: null };
   document.getElementById('up-commit').disabled = true;
-  clear(document.getElementById('up-result'));
+  const out = clear(document.getElementById('up-result'));
+  if (job) cancelled(app, job, out);
+}
+
+// Says that job was stopped. A commit is said to have written nothing only
+// once the server agrees: it may have finished just before the connection
+// closed, and then it is shown as written.
+async function cancelled(app, job, out) {
+  const sure = job.dryRun !== false || !job.id; // a dry run, or never sent
+  const note = h('p', { id: 'up-cancelled', class: 'muted' }, t(sure ? 'up.cancelled' : 'up.cancelling'));
+  out.append(note);
+  if (sure) return;
+  const end = await lastWord(job);
+  if (end && end.state === 'done') {
+    note.textContent = t('up.cancel.late');
+    refreshAfter(app, job.collection);
+  } else if (!end || end.state !== 'running') {
+    note.textContent = t('up.cancelled');
+  }
+}
+
+// How the server ended job's import (GET /imports/{id}), asked until it no
+// longer runs (a minute at most); null when it never started on it (404:
+// the connection closed before the whole body came, so it never will).
+async function lastWord(job) {
+  let st = null;
+  for (let i = 0; i < 600 && (!st || st.state === 'running'); i++) {
+    if (st) await new Promise((r) => setTimeout(r, 100));
+    try {
+      st = await getJSON(`/imports/${job.id}`, null, { headers: job.auth });
+    } catch (e) {
+      return null;
+    }
+  }
+  return st;
 }
 
 function build(app) {

@@ -485,6 +485,7 @@ async function recordProgress(p) {
 const SERVER_PHASES = ['reading', 'parsing', 'matching', 'writing', 'indexing', 'committing', 'done'];
 
 async function testUploadProgressCancel() {
+  const N = 90000; // about a second of the server's work for a dry run, more for a commit
   const token = server.token('bulk', 'editor');
   const before = (await server.json('/collections/parcels/items?limit=1')).numberMatched;
   const seq = await lastChange();
@@ -499,7 +500,10 @@ async function testUploadProgressCancel() {
   await page.fill('#up-token', token);
   await page.selectOption('#up-layer', 'parcels');
   await page.selectOption('#up-mode', 'upsert');
-  await page.setInputFiles('#up-file', uploadFile(bulkParcels(80000)));
+  // from a file on disk, as a user's would be (a buffer this big crawls through the protocol)
+  const file = path.join(server.tmp, 'bulk.geojson');
+  writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features: bulkParcels(N) }));
+  await page.setInputFiles('#up-file', file);
   // the dry run: the file goes up, then the server's phases with a rising percentage, then the report
   await recordProgress(page);
   await page.click('#up-dryrun');
@@ -514,15 +518,16 @@ async function testUploadProgressCancel() {
   const pct = server1.map((s) => Number(s.percent));
   assert(pct.every((x, i) => i === 0 || x >= pct[i - 1]) && pct[pct.length - 1] > pct[0], `the percentage rises: ${pct}`);
   assert(server1.some((s) => /服务器：(读取|解析校验|比对).*%/.test(s.text)), `the phase in words: ${server1.map((s) => s.text).join(' | ')}`);
-  assert(num(await page.textContent('[data-figure="added"] b')) === 80000, 'the dry run would add them all');
+  assert(num(await page.textContent('[data-figure="added"] b')) === N, 'the dry run would add them all');
   await page.waitForFunction(() => !document.querySelector('#up-commit').disabled);
+  await idle(page); // the preview drawn
   // the commit, cancelled while the server works on it: nothing written
   await recordProgress(page);
   await page.click('#up-commit');
   await page.waitForFunction((phases) => window.upSeen.some((s) => phases.includes(s.phase)), SERVER_PHASES.slice(0, -2), { polling: 20, timeout: 60000 });
-  await page.screenshot({ path: artifact('upload-progress.png') });
   await page.click('#up-cancel');
   await page.waitForFunction(() => (document.querySelector('#up-cancelled') || {}).textContent === '已取消，未写入任何数据', null, { timeout: 30000 });
+  await page.screenshot({ path: artifact('upload-cancelled.png') });
   const id = ids[ids.length - 1];
   const end = await server.json(`/imports/${id}`, { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
   assert(ids.length === 2 && end.dry_run === false && end.state === 'cancelled', `the server stopped the commit: ${JSON.stringify(end)}`);
@@ -535,6 +540,8 @@ async function testUploadProgressCancel() {
   await page.evaluate(() => window.upWatch.disconnect());
   page.off('request', onRequest);
   await page.evaluate(() => window.onemapViewer.app.fitHome());
+  await page.waitForTimeout(500); // the flight home
+  await idle(page);
 }
 
 async function testEnglish() {
