@@ -240,7 +240,8 @@ def test_server_import_can_be_followed():
             check(l["id"] in ("run-2", None), l)
             eq((l["collection"], l["token"]), ("parcels", "ed"), "log line")
             check(l["elapsed_s"] >= 3 and 0 <= l["percent"] <= 100, l)
-            check(l["phase"] in ("reading", "parsing", "matching", "writing", "committing"), l)
+            check(l["phase"] in ("reading", "parsing", "matching", "writing", "indexing",
+                                 "committing"), l)
         # /metrics: the features the two committed imports wrote
         rep = answer["r"].json()
         metrics = srv.get("/metrics").body.decode()
