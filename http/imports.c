@@ -183,8 +183,9 @@ int imports_begin(struct imports *im, const char *id, const char *collection, co
                            "running; give each import its own",
                            id);
         }
-        if (x->state == RUN_FREE || (x->state != RUN_RUNNING && since(&x->ended) > KEEP_S) ||
-            (x->state != RUN_RUNNING && id[0] && !strcmp(x->id, id))) {
+        if (x->state != RUN_RUNNING && id[0] && !strcmp(x->id, id))
+            x->state = RUN_FREE; /* an ended import of the same id: the new one replaces it */
+        if (x->state == RUN_FREE || (x->state != RUN_RUNNING && since(&x->ended) > KEEP_S)) {
             if (!free_run)
                 free_run = x;
         } else if (x->state != RUN_RUNNING && (!oldest || x->ended.tv_sec < oldest->ended.tv_sec)) {

@@ -249,8 +249,11 @@ def test_server_import_can_be_followed():
         check(m, "onemap_features_imported_total in /metrics")
         eq(int(m.group(1)), N + rep["added"] + rep["changed"] + rep["removed"],
            "features imported")
-        dry = import_request(srv, tok, "?dry_run=true", first)
+        dry = import_request(srv, tok, "?dry_run=true&progress_id=run-2", first)
         eq(dry.status, 200, "a dry run")
+        again = look(srv, "run-2", tok).json()
+        eq((again["dry_run"], again["state"]), (True, "done"),
+           "an id used again: the newer import is the one followed")
         m2 = re.search(r"^onemap_features_imported_total (\d+)$",
                        srv.get("/metrics").body.decode(), re.M)
         eq(m2.group(1), m.group(1), "a dry run imports nothing")
