@@ -174,17 +174,24 @@ def last_change(srv):
         since = page["next"]
 
 
+def loaded(srv, tok, what):
+    """Imports the first parcels through srv; returns both files' bytes (the
+    second changes what the first added)."""
+    with open(parcels(1), "rb") as f:
+        first = f.read()
+    with open(parcels(2), "rb") as f:
+        second = f.read()
+    eq(import_request(srv, tok, "", first).status, 200, what)
+    return first, second
+
+
 def test_server_import_can_be_followed():
-    # (on PostgreSQL, changing 100 000 parcels one by one takes longer than
-    # the default 30 s a request may take)
+    # (changing 100 000 parcels in a sanitizer build on PostgreSQL may take
+    # longer than the default 30 s a request may take)
     with harness.Server(demo=False, threads=4, args=("--request-timeout", "0")) as srv:
         tok = srv.token("ed", "editor")
         other = srv.token("ed2", "editor")
-        with open(parcels(1), "rb") as f:
-            first = f.read()
-        with open(parcels(2), "rb") as f:
-            second = f.read()
-        eq(import_request(srv, tok, "", first).status, 200, "a first import, unfollowed")
+        first, second = loaded(srv, tok, "a first import, unfollowed")
         answer = {}
 
         def post():
@@ -262,11 +269,7 @@ def test_server_import_can_be_followed():
 def test_a_client_that_leaves_cancels_its_import():
     with harness.Server(demo=False, threads=4) as srv:
         tok = srv.token("ed", "editor")
-        with open(parcels(1), "rb") as f:
-            first = f.read()
-        with open(parcels(2), "rb") as f:
-            second = f.read()
-        eq(import_request(srv, tok, "", first).status, 200, "a first import")
+        _, second = loaded(srv, tok, "a first import")
         count = parcel_count(srv)
         changes = last_change(srv)
         s = socket.create_connection(("127.0.0.1", srv.port))
