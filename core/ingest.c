@@ -21,6 +21,7 @@
 #include "progress.h"
 #include "geojson.h"
 #include "geom.h"
+#include "instant.h"
 #include "shapefile.h"
 #include "splite.h"
 #include "upload_scan.h"
@@ -57,28 +58,27 @@ struct keyref {
     size_t index;
 };
 
-
 /* One uploaded feature on its way in. */
 struct item {
-    json_t *json;             /* the Feature (owned reference; geometry dropped once read) */
+    json_t *json; /* the Feature (owned reference; geometry dropped once read) */
     struct feature_in f;
-    char *gj;                 /* geometry GeoJSON as it would be stored */
-    unsigned char *blob;      /* the geometry as stored (SpatiaLite BLOB) */
+    char *gj;            /* geometry GeoJSON as it would be stored */
+    unsigned char *blob; /* the geometry as stored (SpatiaLite BLOB) */
     size_t blob_len;
-    const char *key;          /* borrowed from f.vals */
+    const char *key; /* borrowed from f.vals */
     enum status st;
-    long long fid, version;   /* of the stored feature it replaces */
+    long long fid, version; /* of the stored feature it replaces */
     double old_area;
-    char *old_feature;        /* that feature, kept in the history before it changes */
-    int released;             /* written and tallied; its parts freed (bulk loads) */
-    struct bbox box;          /* of the geometry, for a bulk load's spatial index */
+    char *old_feature; /* that feature, kept in the history before it changes */
+    int released;      /* written and tallied; its parts freed (bulk loads) */
+    struct bbox box;   /* of the geometry, for a bulk load's spatial index */
 };
 
 /* A stored feature that a replace import removes. */
 struct removal {
     long long fid, version;
     double area;
-    char *feature;            /* its last state, for the history */
+    char *feature; /* its last state, for the history */
     double mbr[4];
 };
 
@@ -88,17 +88,17 @@ struct job {
     const struct layer *l;
     const struct ingest_opts *o;
     struct ingest_report *r;
-    json_t *feats;            /* features as a parsed array, or NULL: */
-    const char *text;         /* ... features as spans of the text */
+    json_t *feats;    /* features as a parsed array, or NULL: */
+    const char *text; /* ... features as spans of the text */
     const struct span *spans;
     struct item *items;
     size_t n;
-    struct keyref *order;     /* valid items sorted by key */
+    struct keyref *order; /* valid items sorted by key */
     size_t n_order;
     int key_field;
     struct removal *removals;
     size_t n_removals, cap_removals;
-    char at[32];              /* the time of the change, for its history rows */
+    char at[INSTANT_LEN]; /* the time of the change, for its history rows */
 };
 
 static void note(struct ingest_note *list, size_t *count, size_t index, const char *key,
@@ -141,10 +141,14 @@ static void box_add(struct ingest_report *r, const double b[4])
         r->have_box = 1;
         return;
     }
-    if (b[0] < r->changed_box.minx) r->changed_box.minx = b[0];
-    if (b[1] < r->changed_box.miny) r->changed_box.miny = b[1];
-    if (b[2] > r->changed_box.maxx) r->changed_box.maxx = b[2];
-    if (b[3] > r->changed_box.maxy) r->changed_box.maxy = b[3];
+    if (b[0] < r->changed_box.minx)
+        r->changed_box.minx = b[0];
+    if (b[1] < r->changed_box.miny)
+        r->changed_box.miny = b[1];
+    if (b[2] > r->changed_box.maxx)
+        r->changed_box.maxx = b[2];
+    if (b[3] > r->changed_box.maxy)
+        r->changed_box.maxy = b[3];
 }
 
 static void box_add_geom(struct job *j, const GEOSGeometry *g)
@@ -185,8 +189,8 @@ static int load_item(struct job *j, size_t i, ctx *c, size_t max_points, GEOSGeo
         GEOSGeom_destroy_r(c->geos, *pre);
         *pre = NULL;
     }
-    j->items[i].json = json_loadb(j->text + sp->start, sp->end - sp->start,
-                                  JSON_REJECT_DUPLICATES, &je);
+    j->items[i].json =
+        json_loadb(j->text + sp->start, sp->end - sp->start, JSON_REJECT_DUPLICATES, &je);
     if (!j->items[i].json)
         return err_set(e, ERR_INVALID, "%s (at byte %zu)", je.text,
                        sp->start + (size_t)je.position);
@@ -196,9 +200,9 @@ static int load_item(struct job *j, size_t i, ctx *c, size_t max_points, GEOSGeo
 /* What parsing found wrong with an item, kept until the notes are written
  * in index order. */
 struct verdict {
-    char *invalid;    /* why it is invalid, or NULL */
-    int with_key;     /* name the raw key in the note */
-    int with_loc;     /* name the place (f.loc) */
+    char *invalid; /* why it is invalid, or NULL */
+    int with_key;  /* name the raw key in the note */
+    int with_loc;  /* name the place (f.loc) */
 };
 
 /* Items are parsed in chunks handed out to threads; a chunk is marked done
@@ -229,12 +233,11 @@ struct pool_thread {
     ctx *c;
     pthread_t t;
     int started;
-    int me;           /* 1 + index: the owner mark of the chunks it parses */
-    size_t swept;     /* chunks below this were looked at for freeing */
+    int me;       /* 1 + index: the owner mark of the chunks it parses */
+    size_t swept; /* chunks below this were looked at for freeing */
 };
 
-static void verdict_set(struct verdict *v, const char *msg, int with_key, int with_loc,
-                        int *oom)
+static void verdict_set(struct verdict *v, const char *msg, int with_key, int with_loc, int *oom)
 {
     if (!(v->invalid = strdup(msg)))
         *oom = 1;
@@ -331,8 +334,8 @@ static void *pool_run(void *arg)
         size_t k, consumed;
         int oom;
         pthread_mutex_lock(&p->mu);
-        while (p->lead && p->next < p->n_chunks && p->next >= p->consumed + p->lead &&
-               !p->stop && !p->oom)
+        while (p->lead && p->next < p->n_chunks && p->next >= p->consumed + p->lead && !p->stop &&
+               !p->oom)
             pthread_cond_wait(&p->cv, &p->mu);
         k = p->next < p->n_chunks && !p->oom && !p->stop ? p->next++ : p->n_chunks;
         if (k < p->n_chunks)
@@ -511,13 +514,18 @@ static struct item *find_item(struct job *j, const char *key)
 static int same_value(const struct value *a, const struct value *b)
 {
     if (a->type != b->type)
-        return a->type == VAL_INT && b->type == VAL_REAL ? (double)a->i == b->d
-             : a->type == VAL_REAL && b->type == VAL_INT ? a->d == (double)b->i : 0;
+        return a->type == VAL_INT && b->type == VAL_REAL   ? (double)a->i == b->d
+               : a->type == VAL_REAL && b->type == VAL_INT ? a->d == (double)b->i
+                                                           : 0;
     switch (a->type) {
-    case VAL_INT: return a->i == b->i;
-    case VAL_REAL: return a->d == b->d;
-    case VAL_TEXT: return !strcmp(a->s, b->s);
-    default: return 1;
+    case VAL_INT:
+        return a->i == b->i;
+    case VAL_REAL:
+        return a->d == b->d;
+    case VAL_TEXT:
+        return !strcmp(a->s, b->s);
+    default:
+        return 1;
     }
 }
 
@@ -687,8 +695,8 @@ static int flush(struct job *j, struct batch *b, struct err *e)
     size_t failed = b->n;
     int rc = 0;
     if (b->n)
-        rc = store_write_batch(j->s, j->l, b->w, b->n, j->at, j->o->by, j->r->change_id, &failed,
-                               e);
+        rc =
+            store_write_batch(j->s, j->l, b->w, b->n, j->at, j->o->by, j->r->change_id, &failed, e);
     if (rc && failed < b->n && b->items[failed])
         err_prefix(e, "features[%zu]", b->index[failed]);
     else if (rc && failed == b->n && b->items[0])
@@ -723,7 +731,7 @@ static int batch_item(struct job *j, struct batch *b, GEOSWKBWriter *writer, str
         w->blob = it->blob;
         w->blob_len = it->blob_len;
     } else if (!writer || !(b->wkb[b->n] = GEOSWKBWriter_write_r(j->c->geos, writer, it->f.geom,
-                                                                    &w->wkb_len))) {
+                                                                 &w->wkb_len))) {
         ctx_geos_err(j->c, e, ERR_INTERNAL, "WKB");
         return err_prefix(e, "features[%zu]", index);
     }
@@ -750,10 +758,11 @@ static int write_all(struct job *j, struct err *e)
     b->n = 0;
     if ((rc = store_begin(j->s, e)))
         goto out;
+    store_set_write_time(j->s, j->at);
     for (size_t i = 0; !rc && i < j->n_removals; i++) {
         struct removal *rm = &j->removals[i];
-        b->w[b->n] = (struct store_write){.op = STORE_WRITE_DELETE, .fid = rm->fid,
-                                          .version = rm->version, .kept = rm->feature};
+        b->w[b->n] = (struct store_write){
+            .op = STORE_WRITE_DELETE, .fid = rm->fid, .version = rm->version, .kept = rm->feature};
         b->items[b->n] = NULL;
         b->wkb[b->n] = NULL;
         if (++b->n == STORE_WRITE_BATCH)
@@ -825,8 +834,7 @@ static int file_crs(const json_t *root, const struct ingest_opts *o, int *crs, i
  * written (not yet committed); 1 when an item turned out invalid or could
  * not be written: the caller rolls back and takes the careful path, which
  * reports it; -1 when memory ran out. */
-static int write_following(struct job *j, struct pool *p, struct store_box *boxes,
-                           struct err *e)
+static int write_following(struct job *j, struct pool *p, struct store_box *boxes, struct err *e)
 {
     struct store_new_row rows[CHUNK_ITEMS];
     long long next_fid = 0;
@@ -846,19 +854,19 @@ static int write_following(struct job *j, struct pool *p, struct store_box *boxe
             struct item *it = &j->items[i];
             if (it->st != ST_ADDED || !it->blob)
                 rc = 1;
-            rows[i - from] = (struct store_new_row){it->f.vals, it->blob, it->blob_len, it->gj,
-                                                    it->f.area_m2, 1};
+            rows[i - from] = (struct store_new_row){it->f.vals, it->blob,      it->blob_len,
+                                                    it->gj,     it->f.area_m2, 1};
         }
-        if (!rc && (store_bulk_insert(j->s, j->l, next_fid, rows, to - from, e) ||
-                    store_history_add_range(j->s, j->l, next_fid,
-                                            next_fid + (long long)(to - from) - 1, "import",
-                                            j->at, j->o->by, j->r->change_id, e)))
+        if (!rc &&
+            (store_bulk_insert(j->s, j->l, next_fid, rows, to - from, e) ||
+             store_history_add_range(j->s, j->l, next_fid, next_fid + (long long)(to - from) - 1,
+                                     "import", j->at, j->o->by, j->r->change_id, e)))
             rc = 1;
         for (size_t i = from; i < to && !rc; i++) {
             struct item *it = &j->items[i];
             it->fid = next_fid++;
-            boxes[i] = (struct store_box){it->fid, it->box.minx, it->box.miny, it->box.maxx,
-                                          it->box.maxy};
+            boxes[i] =
+                (struct store_box){it->fid, it->box.minx, it->box.miny, it->box.maxx, it->box.maxy};
             /* what the report needs of it, then its memory back for the
              * parsers: a load is never held whole */
             tally_item(j, it);
@@ -895,6 +903,7 @@ static int bulk_begin(struct job *j, int *bulk, struct err *e)
         return 0;
     if ((rc = store_begin(j->s, e)))
         return rc;
+    store_set_write_time(j->s, j->at);
     if (store_layer_count_upto(j->s, j->l, 1, &stored, e) || stored ||
         store_bulk_begin(j->s, j->l, e)) {
         err_clear(e);
@@ -927,7 +936,7 @@ static int parse_all(struct job *j, int crs, int axis, int bulk, struct err *e)
     } else {
         struct pool_thread self = {&p, j->c, 0, 0, 0, 0};
         if (!helpers)
-            p.lead = 0; /* no writer follows (no thread could start): nothing to wait for */
+            p.lead = 0;  /* no writer follows (no thread could start): nothing to wait for */
         pool_run(&self); /* this thread parses too */
     }
     pool_join(pt);
@@ -954,25 +963,15 @@ static int parse_all(struct job *j, int crs, int axis, int bulk, struct err *e)
     return 1;
 }
 
-/* Now as the history writes times: 2026-11-26T04:30:41.123Z. */
-static void time_now(char *out, size_t size)
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    char day[16];
-    strftime(day, sizeof day, "%Y-%m-%d", &tm);
-    snprintf(out, size, "%.10sT%02d:%02d:%02d.%03dZ", day, tm.tm_hour % 24, tm.tm_min % 60,
-             tm.tm_sec % 61, (int)(ts.tv_nsec / 1000000) % 1000);
-}
-
 static int run_job(struct job *j, int crs, int axis, struct err *e)
 {
     struct progress *pg = ctx_progress(j->c);
     long long stored = 0;
     int rc, bulk;
-    time_now(j->at, sizeof j->at);
+    if (j->o->at)
+        snprintf(j->at, sizeof j->at, "%s", j->o->at);
+    else
+        instant_now(j->at);
     if (!(j->items = calloc(j->n ? j->n : 1, sizeof *j->items)))
         return err_set(e, ERR_INTERNAL, "out of memory");
     if ((rc = bulk_begin(j, &bulk, e)))
@@ -1031,8 +1030,10 @@ static int ingest_root(ctx *c, store *s, const struct layer *l, json_t *root, in
                        "expected a GeoJSON FeatureCollection with a features array");
     j.n = json_array_size(j.feats);
     if (o->max_features && j.n > o->max_features)
-        return err_set(e, ERR_TOO_LARGE, "features: %zu features, more than the limit of %zu "
-                       "(max_features)", j.n, o->max_features);
+        return err_set(e, ERR_TOO_LARGE,
+                       "features: %zu features, more than the limit of %zu "
+                       "(max_features)",
+                       j.n, o->max_features);
     rc = run_job(&j, crs, axis, e);
     job_clear(&j);
     return rc;
@@ -1070,8 +1071,10 @@ int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, si
         if (!type || strcmp(type, "FeatureCollection"))
             rc = err_set(e, ERR_INVALID, "type: expected \"FeatureCollection\"");
         else if (o->max_features && n > o->max_features)
-            rc = err_set(e, ERR_TOO_LARGE, "features: %zu features, more than the limit of %zu "
-                         "(max_features)", n, o->max_features);
+            rc = err_set(e, ERR_TOO_LARGE,
+                         "features: %zu features, more than the limit of %zu "
+                         "(max_features)",
+                         n, o->max_features);
         else if (!(rc = file_crs(root, o, &crs, &axis, e)))
             rc = run_job(&j, crs, axis, e);
         job_clear(&j);
@@ -1094,8 +1097,8 @@ int ingest_geojson(ctx *c, store *s, const struct layer *l, const char *text, si
 /* Reads a Shapefile — the zip zip[0..len) in memory, or the .shp at path
  * with its sidecars — and imports it; the caller's crs wins over the .prj. */
 static int ingest_shapefile(ctx *c, store *s, const struct layer *l, const void *zip, size_t len,
-                            const char *path, const struct ingest_opts *o,
-                            struct ingest_report *r, struct err *e)
+                            const char *path, const struct ingest_opts *o, struct ingest_report *r,
+                            struct err *e)
 {
     struct shapefile_limits lim;
     json_t *fc = NULL;

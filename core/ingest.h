@@ -35,6 +35,8 @@ struct ingest_opts {
                            * (NULL: GBK); an unknown name is refused for every format */
     const char *by;     /* who, for the history */
     const char *change_id; /* NULL: one is made */
+    const char *at;     /* the time the change is recorded at, as instant_parse writes it
+                         * (NULL: now); only for histories made on purpose (the demo) */
 };
 /* How far an import has got goes to the progress of the ctx it runs with
  * (ctx_set_progress), phase by phase: reading, then parsing, matching and

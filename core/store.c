@@ -81,16 +81,37 @@ int store_layers_get(store *s, struct layers **out, struct err *e)
 
 int store_begin(store *s, struct err *e)
 {
-    return OPS(s)->begin(s, e);
+    int rc = OPS(s)->begin(s, e);
+    if (!rc)
+        instant_now(s->write_at);
+    return rc;
+}
+
+/* The open transaction's time, or NULL outside one (the backend's now). */
+static const char *write_time(const store *s)
+{
+    return s->write_at[0] ? s->write_at : NULL;
+}
+
+void store_set_write_time(store *s, const char *at)
+{
+    snprintf(s->write_at, sizeof s->write_at, "%s", at);
+}
+
+const char *store_write_time(const store *s)
+{
+    return s->write_at;
 }
 
 int store_commit(store *s, struct err *e)
 {
+    s->write_at[0] = '\0';
     return OPS(s)->commit(s, e);
 }
 
 void store_rollback(store *s)
 {
+    s->write_at[0] = '\0';
     OPS(s)->rollback(s);
 }
 
@@ -144,7 +165,8 @@ int store_history_add_range(store *s, const struct layer *l, long long first, lo
                             const char *op, const char *at, const char *by, const char *change_id,
                             struct err *e)
 {
-    return OPS(s)->history_add_range(s, l, first, last, op, at, by, change_id, e);
+    return OPS(s)->history_add_range(s, l, first, last, op, at ? at : write_time(s), by, change_id,
+                                     e);
 }
 
 int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
@@ -192,7 +214,8 @@ int store_history_add_at(store *s, const struct layer *l, long long fid, long lo
                          const char *op, const char *at, const char *by, const char *change_id,
                          const char *feature, struct err *e)
 {
-    return OPS(s)->history_add_at(s, l, fid, version, op, at, by, change_id, feature, e);
+    return OPS(s)->history_add_at(s, l, fid, version, op, at ? at : write_time(s), by, change_id,
+                                  feature, e);
 }
 
 /* One write of a batch through the single-row operations. */
@@ -219,8 +242,8 @@ static int write_one(store *s, const struct layer *l, struct store_write *w, con
         if ((rc = o->history_keep(s, l, w->fid, w->version, w->kept, e)) ||
             (rc = o->feature_delete(s, l, w->fid, e)))
             return rc;
-        return o->history_add_at(s, l, w->fid, w->version + 1, "delete", at, by, change_id,
-                                 w->kept, e);
+        return o->history_add_at(s, l, w->fid, w->version + 1, "delete", at, by, change_id, w->kept,
+                                 e);
     }
 }
 
@@ -229,6 +252,8 @@ int store_write_batch(store *s, const struct layer *l, struct store_write *w, si
                       struct err *e)
 {
     *failed = n;
+    if (!at)
+        at = write_time(s);
     if (OPS(s)->write_batch)
         return OPS(s)->write_batch(s, l, w, n, at, by, change_id, failed, e);
     for (size_t i = 0; i < n; i++) {

@@ -59,6 +59,13 @@ int store_layers_get(store *s, struct layers **out, struct err *e);
 int store_schema_json(store *s, char **json, struct err *e);
 
 int store_begin(store *s, struct err *e);   /* BEGIN IMMEDIATE */
+/* The time of the open write transaction's changes: every version it writes
+ * is valid from it and every version it replaces valid until it, and its
+ * history rows carry it. store_begin sets it to now; a history made on
+ * purpose (the demo's) sets its own, as instant_parse writes it, right
+ * after store_begin. */
+void store_set_write_time(store *s, const char *at);
+const char *store_write_time(const store *s);
 int store_commit(store *s, struct err *e);
 void store_rollback(store *s);
 /* A read transaction around the statements of one request, so that they

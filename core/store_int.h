@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "cancel.h"
+#include "instant.h"
 #include "store.h"
 
 #define STMT_CACHE 64
@@ -23,6 +24,7 @@ struct pg;
 struct store {
     const struct store_ops *ops;
     struct pg *pg;
+    char write_at[INSTANT_LEN]; /* the open write transaction's time (store_begin) */
     sqlite3 *db;
     void *spatialite;
     struct cached_stmt cache[STMT_CACHE];
