@@ -362,3 +362,8 @@ int store_changes_fd(store *s)
 {
     return OPS(s)->changes_fd(s);
 }
+
+int store_past_rebuild(store *s, const struct layer *l, struct err *e)
+{
+    return OPS(s)->past_rebuild(s, l, e);
+}

@@ -186,6 +186,9 @@ struct store_query {
     long long limit, offset; /* limit < 0: no limit */
     int any_order;           /* rows in the index's order, not sorted (no
                                 limit): spares sorting whole rows */
+    const char *asof;        /* NULL: the layer as it is; else an instant (as
+                                instant_parse writes it): the features that
+                                existed then, in the versions they had then */
 };
 
 /* Calls fn for each row in order; fn returns 0 to go on, 1 to stop early,
@@ -293,6 +296,16 @@ int store_change_rows(store *s, long long since, long long limit, int features,
                       store_version_fn fn, void *arg, struct err *e);
 /* Writes a history row as it is (its seq included): copying a database. */
 int store_history_put(store *s, const struct store_version *v, struct err *e);
+
+/* Past versions. Every layer has a second table beside its own, holding
+ * each version that was replaced or deleted (its row as it was, with the
+ * instants it was valid from and until, spatially indexed), and each live
+ * row holds the instant it is valid from: store_query's asof reads both.
+ * Writes keep them (store_set_write_time gives the instants); this makes
+ * them again from the history, inside the caller's transaction: after a
+ * copy, and once for a database made before they were kept (store_open
+ * does that itself). */
+int store_past_rebuild(store *s, const struct layer *l, struct err *e);
 
 /* Tokens: stored by name with a public id and the hash of their secret. */
 struct store_token {

@@ -99,6 +99,7 @@ struct store_ops {
     int (*change_rows)(store *s, long long since, long long limit, int features,
                        store_version_fn fn, void *arg, struct err *e);
     int (*history_put)(store *s, const struct store_version *v, struct err *e);
+    int (*past_rebuild)(store *s, const struct layer *l, struct err *e);
     int (*schema_json)(store *s, char **json, struct err *e);
     int (*token_put)(store *s, const struct store_token_row *t, struct err *e);
     int (*token_add)(store *s, const char *name, const char *id, const unsigned char *hash,
