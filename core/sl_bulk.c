@@ -332,12 +332,13 @@ static sqlite3_stmt *bulk_stmt(store *s, const struct layer *l, size_t m, struct
     struct buf b;
     sqlite3_stmt *st;
     buf_init(&b);
-    buf_printf(&b, "INSERT INTO \"%s\" (fid, version, area_m2, gj, geom", l->id);
+    buf_printf(&b, "INSERT INTO \"%s\" (since, fid, version, area_m2, gj, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
     buf_puts(&b, ") VALUES ");
+    /* every row's since is ?1, the write time; the rest numbered on */
     for (size_t r = 0; r < m; r++) {
-        buf_puts(&b, r ? ",(?" : "(?");
+        buf_puts(&b, r ? ",(?1,?" : "(?1,?");
         for (size_t i = 1; i < 5 + l->n_fields; i++)
             buf_puts(&b, ",?");
         buf_putc(&b, ')');
@@ -355,11 +356,12 @@ int sl_bulk_insert(store *s, const struct layer *l, long long first_fid,
     for (size_t done = 0; done < n;) {
         size_t m = n - done < BULK_ROWS ? n - done : BULK_ROWS;
         sqlite3_stmt *st;
-        int k = 1;
+        int k = 2;
         if (m == BULK_ROWS && !full && !(full = bulk_stmt(s, l, m, e)))
             return e->code;
         if (!(st = m == BULK_ROWS ? full : bulk_stmt(s, l, m, e)))
             return e->code;
+        sqlite3_bind_text(st, 1, sl_write_time(s) ? sl_write_time(s) : "", -1, SQLITE_STATIC);
         for (size_t r = 0; r < m; r++, k += (int)per) {
             const struct store_new_row *row = &rows[done + r];
             sqlite3_bind_int64(st, k, first_fid + (long long)(done + r));

@@ -19,10 +19,10 @@ static sqlite3_stmt *insert_stmt(store *s, const struct layer *l, struct err *e)
     if (s->ins_sql && s->ins_layer && !strcmp(s->ins_layer, l->id))
         return sl_prep(s, s->ins_sql, e);
     buf_init(&b);
-    buf_printf(&b, "INSERT INTO \"%s\" (area_m2, gj, geom", l->id);
+    buf_printf(&b, "INSERT INTO \"%s\" (since, area_m2, gj, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
-    buf_puts(&b, ") VALUES (?1, ?2, ?3");
+    buf_printf(&b, ") VALUES (coalesce(?%zu, %s), ?1, ?2, ?3", l->n_fields + 4, STORE_NOW);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", ?%zu", i + 4);
     buf_putc(&b, ')');
@@ -49,6 +49,7 @@ int sl_feature_insert_blob(store *s, const struct layer *l, const struct value *
     sqlite3_bind_blob(st, 3, blob, (int)blob_len, SQLITE_STATIC);
     for (size_t i = 0; i < l->n_fields; i++)
         sl_bind_value(st, (int)i + 4, &vals[i]);
+    sqlite3_bind_text(st, (int)l->n_fields + 4, sl_write_time(s), -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = sl_db_err(s, e, l->id);
         if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
@@ -144,7 +145,12 @@ int sl_feature_update(store *s, const struct layer *l, long long fid, long long 
     int rc = 0;
     buf_init(&b);
     buf_init(&blob);
-    buf_printf(&b, "UPDATE \"%s\" SET version = ?1, area_m2 = ?2, gj = ?3, geom = ?4", l->id);
+    /* the version it replaces first (a statement of its own, prepared
+     * before the update's) */
+    if ((rc = sl_past_retire(s, l, fid, e)))
+        goto out;
+    buf_printf(&b, "UPDATE \"%s\" SET version = ?1, area_m2 = ?2, gj = ?3, geom = ?4,"
+               " since = coalesce(?%zu, %s)", l->id, l->n_fields + 6, STORE_NOW);
     for (i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\" = ?%zu", l->fields[i].name, i + 6);
     buf_puts(&b, " WHERE fid = ?5");
@@ -164,6 +170,7 @@ int sl_feature_update(store *s, const struct layer *l, long long fid, long long 
     sqlite3_bind_int64(st, 5, fid);
     for (i = 0; i < l->n_fields; i++)
         sl_bind_value(st, (int)i + 6, &vals[i]);
+    sqlite3_bind_text(st, (int)l->n_fields + 6, sl_write_time(s), -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = sl_db_err(s, e, l->id);
         if (rc == ERR_CONFLICT && vals[l->key_field].type == VAL_TEXT)
@@ -183,8 +190,9 @@ int sl_feature_delete(store *s, const struct layer *l, long long fid, struct err
 {
     sqlite3_stmt *st;
     int rc = 0;
-    if (!(st = sl_prepf(s, e, "DELETE FROM \"%s\" WHERE fid = ?", l->id)))
-        return e->code;
+    if ((rc = sl_past_retire(s, l, fid, e)) ||
+        !(st = sl_prepf(s, e, "DELETE FROM \"%s\" WHERE fid = ?", l->id)))
+        return rc ? rc : e->code;
     sqlite3_bind_int64(st, 1, fid);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = sl_db_err(s, e, l->id);

@@ -36,6 +36,22 @@ int sl_stats_install(store *s, const struct layer *l, struct err *e);
 int sl_stats_upgrade(store *s, struct err *e);
 int sl_stats_bulk_add(store *s, const struct layer *l, struct err *e);
 
+/* The open write transaction's time, NULL outside one (then STORE_NOW). */
+static inline const char *sl_write_time(const store *s)
+{
+    return s->write_at[0] ? s->write_at : NULL;
+}
+/* The SQL type of a field's column. */
+const char *sl_field_type(enum field_type t);
+/* Past versions (sl_past.c): a layer's table of them; the live row of fid
+ * copied into it as valid until the write time (before it changes); the
+ * table made again from the history; a database from before them brought
+ * up to date (in a write transaction of its own). */
+int sl_past_create(store *s, const struct layer *l, struct err *e);
+int sl_past_retire(store *s, const struct layer *l, long long fid, struct err *e);
+int sl_past_rebuild(store *s, const struct layer *l, struct err *e);
+int sl_past_upgrade(store *s, struct err *e);
+
 /* The operations (store.h), for sl_ops. */
 void sl_close(store *s);
 int sl_degraded(const store *s);

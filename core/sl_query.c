@@ -57,31 +57,34 @@ static int bind_rects(sqlite3_stmt *st, int idx, const double rects[][4], int n)
     return idx;
 }
 
-/* Builds FROM/WHERE for q and binds nothing; parameters are numbered ?1.. in
- * the order bind_where binds them. */
-static void where_sql(const struct store_query *q, struct buf *b)
+/* Builds FROM/WHERE for q and binds nothing; parameters are numbered in the
+ * order bind_where binds them. past: over the layer's past versions (their
+ * own table and R-tree, keyed by pid) instead of its live rows; with an
+ * asof, each part keeps the rows valid at that instant. */
+static void where_sql(const struct store_query *q, struct buf *b, int past)
 {
     const struct layer *l = q->layer;
+    const char *pre = past ? "onemap_past_" : "", *key = past ? "pid" : "fid";
     int first = 1;
     if (q->n_rects && in_form(q)) {
         /* the ids from the R-tree, then the rows in id order: nothing to
          * sort but ids */
-        buf_printf(b, " FROM \"%s\" t WHERE t.fid IN (SELECT r.pkid FROM \"idx_%s_geom\" r"
-                   " WHERE ", l->id, l->id);
+        buf_printf(b, " FROM \"%2$s%1$s\" t WHERE t.%3$s IN (SELECT r.pkid FROM"
+                   " \"idx_%2$s%1$s_geom\" r WHERE ", l->id, pre, key);
         rects_sql(b, q->n_rects);
         if (q->min_mbr_area > 0)
             buf_puts(b, " AND (r.xmax - r.xmin) * (r.ymax - r.ymin) >= ?");
         buf_putc(b, ')');
         first = 0;
     } else if (q->n_rects) {
-        buf_printf(b, " FROM \"idx_%s_geom\" r JOIN \"%s\" t ON t.fid = r.pkid WHERE ", l->id,
-                   l->id);
+        buf_printf(b, " FROM \"idx_%2$s%1$s_geom\" r JOIN \"%2$s%1$s\" t ON t.%3$s = r.pkid"
+                   " WHERE ", l->id, pre, key);
         rects_sql(b, q->n_rects);
         if (q->min_mbr_area > 0)
             buf_puts(b, " AND (r.xmax - r.xmin) * (r.ymax - r.ymin) >= ?");
         first = 0;
     } else {
-        buf_printf(b, " FROM \"%s\" t", l->id);
+        buf_printf(b, " FROM \"%s%s\" t", pre, l->id);
     }
     for (size_t i = 0; i < q->n_eq; i++) {
         buf_printf(b, " %s t.\"%s\" = ?", first ? "WHERE" : "AND", l->fields[q->eq[i].field].name);
@@ -91,8 +94,24 @@ static void where_sql(const struct store_query *q, struct buf *b)
         buf_printf(b, " %s t.fid = ?", first ? "WHERE" : "AND");
         first = 0;
     }
-    if (q->filter && q->filter->sql)
+    if (q->filter && q->filter->sql) {
         buf_printf(b, " %s (%s)", first ? "WHERE" : "AND", q->filter->sql);
+        first = 0;
+    }
+    if (q->asof)
+        buf_printf(b, " %s %s", first ? "WHERE" : "AND",
+                   past ? "t.valid_from <= ? AND t.valid_to > ?" : "t.since <= ?");
+}
+
+/* FROM/WHERE over the rows valid at q->asof: the live ones and the past
+ * ones, selected alike by cols (the select list, from "SELECT" on). */
+static void asof_sql(const struct store_query *q, struct buf *b, const char *cols)
+{
+    buf_printf(b, " FROM (%s", cols);
+    where_sql(q, b, 0);
+    buf_printf(b, " UNION ALL %s", cols);
+    where_sql(q, b, 1);
+    buf_puts(b, ") t");
 }
 
 static void bind_one(sqlite3_stmt *st, int idx, const struct store_bind *b)
@@ -106,9 +125,9 @@ static void bind_one(sqlite3_stmt *st, int idx, const struct store_bind *b)
     }
 }
 
-static int bind_where(sqlite3_stmt *st, const struct store_query *q)
+static int bind_part(sqlite3_stmt *st, int idx, const struct store_query *q, int past)
 {
-    int idx = bind_rects(st, 1, q->rects, q->n_rects);
+    idx = bind_rects(st, idx, q->rects, q->n_rects);
     if (q->n_rects && q->min_mbr_area > 0)
         sqlite3_bind_double(st, idx++, q->min_mbr_area);
     for (size_t i = 0; i < q->n_eq; i++)
@@ -117,7 +136,19 @@ static int bind_where(sqlite3_stmt *st, const struct store_query *q)
         sqlite3_bind_int64(st, idx++, q->fid);
     for (size_t i = 0; q->filter && i < q->filter->n_binds; i++)
         bind_one(st, idx++, &q->filter->binds[i]);
+    if (q->asof) {
+        sqlite3_bind_text(st, idx++, q->asof, -1, SQLITE_STATIC);
+        if (past)
+            sqlite3_bind_text(st, idx++, q->asof, -1, SQLITE_STATIC);
+    }
     return idx;
+}
+
+/* Binds where_sql's (or asof_sql's) parameters; returns the next index. */
+static int bind_where(sqlite3_stmt *st, const struct store_query *q)
+{
+    int idx = bind_part(st, 1, q, 0);
+    return q->asof ? bind_part(st, idx, q, 1) : idx;
 }
 
 static void order_sql(const struct store_query *q, struct buf *b)
@@ -160,21 +191,32 @@ int sl_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *
     const struct layer *l = q->layer;
     struct value *vals = NULL;
     struct store_row row;
-    struct buf b, wkb;
+    struct buf b, wkb, cols;
     sqlite3_stmt *st;
     int rc = 0, step, idx;
     buf_init(&b);
     buf_init(&wkb);
-    buf_puts(&b, q->skip_gj ? "SELECT t.fid, t.version, t.area_m2, NULL"
-                            : "SELECT t.fid, t.version, t.area_m2, t.gj");
-    buf_puts(&b, in_form(q)  ? ", t.geom, 0, 0, 0"
-                 : q->n_rects ? ", r.xmin, r.ymin, r.xmax, r.ymax"
-                              : ", 0, 0, 0, 0");
+    buf_init(&cols);
+    buf_puts(&cols, q->skip_gj ? "SELECT t.fid, t.version, t.area_m2, NULL"
+                               : "SELECT t.fid, t.version, t.area_m2, t.gj");
+    buf_puts(&cols, in_form(q)  ? ", t.geom, 0, 0, 0"
+                    : q->n_rects ? ", r.xmin, r.ymin, r.xmax, r.ymax"
+                                 : ", 0, 0, 0, 0");
     for (size_t i = 0; i < l->n_fields; i++)
-        buf_printf(&b, ", t.\"%s\"", l->fields[i].name);
+        buf_printf(&cols, ", t.\"%s\"", l->fields[i].name);
     if (q->want_wkb)
-        buf_puts(&b, ", t.geom");
-    where_sql(q, &b);
+        buf_puts(&cols, ", t.geom");
+    if (cols.oom) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (q->asof) {
+        buf_puts(&b, "SELECT *");
+        asof_sql(q, &b, cols.data);
+    } else {
+        buf_puts(&b, cols.data);
+        where_sql(q, &b, 0);
+    }
     if (!q->any_order || q->limit >= 0 || q->n_sort)
         order_sql(q, &b);
     if (q->limit >= 0)
@@ -235,6 +277,7 @@ out:
     free(vals);
     buf_clear(&b);
     buf_clear(&wkb);
+    buf_clear(&cols);
     return rc;
 }
 
@@ -270,11 +313,14 @@ int sl_query_count(store *s, const struct store_query *q, long long *count, stru
     struct buf b;
     sqlite3_stmt *st;
     int rc = 0;
-    if (!q->filter && !q->n_eq && !q->n_rects && !q->fid)
+    if (!q->filter && !q->n_eq && !q->n_rects && !q->fid && !q->asof)
         return sl_layer_totals(s, q->layer, count, NULL, e); /* kept, O(1) */
     buf_init(&b);
     buf_puts(&b, "SELECT count(*)");
-    where_sql(q, &b);
+    if (q->asof)
+        asof_sql(q, &b, "SELECT 1");
+    else
+        where_sql(q, &b, 0);
     if (b.oom || !(st = sl_prep(s, b.data, e))) {
         rc = b.oom ? err_set(e, ERR_INTERNAL, "out of memory") : e->code;
         goto out;

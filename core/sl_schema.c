@@ -22,7 +22,7 @@ static int select_ok(store *s, const char *sql, struct err *e)
     return ok ? 0 : err_set(e, ERR_INTERNAL, "database: %s failed", sql);
 }
 
-static const char *sql_type(enum field_type t)
+const char *sl_field_type(enum field_type t)
 {
     switch (t) {
     case FIELD_INTEGER:
@@ -38,10 +38,11 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
     int rc;
     buf_init(&b);
     buf_printf(&b, "CREATE TABLE \"%s\" (fid INTEGER PRIMARY KEY AUTOINCREMENT,"
-               " version INTEGER NOT NULL DEFAULT 1, area_m2 REAL NOT NULL, gj TEXT NOT NULL",
+               " version INTEGER NOT NULL DEFAULT 1, area_m2 REAL NOT NULL, gj TEXT NOT NULL,"
+               " since TEXT NOT NULL DEFAULT ''",
                l->id);
     for (size_t i = 0; i < l->n_fields; i++)
-        buf_printf(&b, ", \"%s\" %s", l->fields[i].name, sql_type(l->fields[i].type));
+        buf_printf(&b, ", \"%s\" %s", l->fields[i].name, sl_field_type(l->fields[i].type));
     buf_printf(&b, "); CREATE UNIQUE INDEX \"%s_key\" ON \"%s\"(\"%s\");", l->id, l->id,
                l->key);
     if (l->group_by && strcmp(l->group_by, l->key))
@@ -81,6 +82,8 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
     buf_clear(&b);
     if (!rc)
         rc = sl_stats_install(s, l, e);
+    if (!rc)
+        rc = sl_past_create(s, l, e);
     if (rc)
         err_prefix(e, "layer %s", l->id);
     return rc;
@@ -122,7 +125,7 @@ int sl_init(store *s, const char *layers_json, struct err *e)
         if ((rc = create_layer_table(s, &ls->v[i], e)))
             goto fail;
     if (!(st = sl_prep(s, "INSERT INTO onemap_meta(key, value) VALUES ('layers', ?1),"
-                       " ('schema_version', '1'), ('created', strftime('%Y-%m-%dT%H:%M:%SZ'))",
+                       " ('schema_version', '2'), ('created', strftime('%Y-%m-%dT%H:%M:%SZ'))",
                     e))) {
         rc = e->code;
         goto fail;

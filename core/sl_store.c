@@ -237,6 +237,8 @@ int sl_open(const char *path, int flags, store **out, struct err *e)
     }
     if (!rc && !(flags & (STORE_CREATE | STORE_READONLY)))
         rc = sl_stats_upgrade(s, e);
+    if (!rc && !(flags & (STORE_CREATE | STORE_READONLY)))
+        rc = sl_past_upgrade(s, e);
     if (rc) {
         sl_close(s);
         return rc;
@@ -393,6 +395,7 @@ const struct store_ops sl_ops = {
     .layer_totals = sl_layer_totals,
     .data_version = sl_data_version,
     .history_put = sl_history_put,
+    .past_rebuild = sl_past_rebuild,
     .schema_json = sl_schema_json,
     .token_put = sl_token_put,
     .listen = sl_listen,

@@ -1136,6 +1136,206 @@ static void test_write_batch(void **state)
     assert_int_equal(n, 3);
 }
 
+/* ---- past versions --------------------------------------------------------- */
+
+/* The feature as the history keeps it: what a rebuild reads back. */
+static void history_feature(char *out, size_t n, const char *code, const char *kind, long long hh,
+                            const double b[4])
+{
+    snprintf(out, n,
+             "{\"type\":\"Feature\",\"properties\":{\"code\":\"%s\",\"kind\":\"%s\","
+             "\"households\":%lld,\"share\":null},\"geometry\":{\"type\":\"Polygon\","
+             "\"coordinates\":[[[%.17g,%.17g],[%.17g,%.17g],[%.17g,%.17g],[%.17g,%.17g],"
+             "[%.17g,%.17g]]]}}",
+             code, kind, hh, b[0], b[1], b[2], b[1], b[2], b[3], b[0], b[3], b[0], b[1]);
+}
+
+/* The codes and versions of a query's rows, "P1/1 P2/1", in the rows' order. */
+static void rows_text(const struct rows *r, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < r->n && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s/%lld", i ? " " : "", r->code[i],
+                                r->version[i]);
+}
+
+static void expect_asof(struct fixture *f, const char *asof, const double *rect, const char *want)
+{
+    struct store_query q;
+    struct rows *r;
+    char got[256];
+    query_init(&q, f->plots);
+    q.asof = asof;
+    q.n_sort = 1;
+    q.sort[0].field = F_CODE;
+    if (rect) {
+        q.n_rects = 1;
+        memcpy(q.rects[0], rect, sizeof q.rects[0]);
+    }
+    r = run(f, &q);
+    rows_text(r, got, sizeof got);
+    if (strcmp(got, want))
+        fail_msg("asof %s%s: got '%s', want '%s'", asof, rect ? " (rect)" : "", got, want);
+    assert_int_equal(count(f, &q), (long long)r->n);
+    free(r);
+}
+
+static void at_time(struct fixture *f, const char *at)
+{
+    struct err e;
+    if (store_begin(f->s, &e))
+        fail_msg("begin: %s", e.msg);
+    store_set_write_time(f->s, at);
+}
+
+static void commit(struct fixture *f)
+{
+    struct err e;
+    if (store_commit(f->s, &e))
+        fail_msg("commit: %s", e.msg);
+}
+
+/* The whole asof picture, checked after the writes and again after the
+ * past versions are made anew from the history alone. */
+static void check_asof(struct fixture *f, const double b1[4], const double b2[4], int rebuilt)
+{
+    struct store_query q;
+    struct rows *r;
+    const double near1[4] = {b1[0] - 0.0001, b1[1] - 0.0001, b1[0] + 0.0001, b1[1] + 0.0001};
+    const double near2[4] = {b2[0] - 0.0001, b2[1] - 0.0001, b2[0] + 0.0001, b2[1] + 0.0001};
+    expect_asof(f, "2019-12-31T23:59:59.999Z", NULL, "");
+    expect_asof(f, "2020-01-01T00:00:00.000Z", NULL, "P1/1 P2/1");
+    expect_asof(f, "2020-03-01T00:00:00.000Z", NULL, "P1/1 P2/1");
+    expect_asof(f, "2020-06-01T00:00:00.000Z", NULL, "P1/2 P2/1 P3/1");
+    expect_asof(f, "2020-09-01T00:00:00.000Z", NULL, "P1/2 P3/2");
+    expect_asof(f, "2030-01-01T00:00:00.000Z", NULL, "P1/2 P3/2");
+    /* through the spatial index: the old geometry where it was then */
+    expect_asof(f, "2020-03-01T00:00:00.000Z", near1, "P1/1 P2/1");
+    expect_asof(f, "2020-03-01T00:00:00.000Z", near2, "");
+    expect_asof(f, "2020-07-01T00:00:00.000Z", near1, "P2/1");
+    expect_asof(f, "2020-07-01T00:00:00.000Z", near2, "P1/2 P3/1");
+    expect_asof(f, "2020-10-01T00:00:00.000Z", near2, "P1/2 P3/2");
+    expect_asof(f, "2020-10-01T00:00:00.000Z", near1, "");
+
+    /* one feature, its attributes and geometry as they were */
+    query_init(&q, f->plots);
+    q.fid = 1;
+    q.want_wkb = 1;
+    q.asof = "2020-05-31T23:59:59.999Z";
+    r = run(f, &q);
+    assert_int_equal(r->n, 1);
+    assert_int_equal(r->version[0], 1);
+    assert_string_equal(r->kind[0], "farm");
+    assert_int_equal(r->hh[0], 1);
+    assert_wkb_box(r->wkb[0], r->wkb_len[0], b1);
+    if (rebuilt) /* the geodesic area of a 0.01° box at 29°N, about 1.08 km² */
+        assert_true(fabs(r->area[0] - 1.0827e6) < 0.01 * 1.0827e6);
+    else
+        assert_true(r->area[0] == 100);
+    free(r);
+
+    /* equality, and a sorted page, over the union */
+    query_init(&q, f->plots);
+    q.asof = "2020-07-01T00:00:00.000Z";
+    q.n_eq = 1;
+    q.eq[0].field = F_KIND;
+    q.eq[0].v = (struct value){VAL_TEXT, 0, 0, "wood"};
+    r = run(f, &q);
+    assert_int_equal(r->n, 1);
+    assert_string_equal(r->code[0], "P1");
+    assert_int_equal(count(f, &q), 1);
+    free(r);
+    query_init(&q, f->plots);
+    q.asof = "2020-07-01T00:00:00.000Z";
+    q.n_sort = 1;
+    q.sort[0] = (struct store_sort){F_CODE, 1};
+    q.limit = 1;
+    q.offset = 1;
+    r = run(f, &q);
+    assert_int_equal(r->n, 1);
+    assert_string_equal(r->code[0], "P2");
+    assert_int_equal(count(f, &q), 3);
+    free(r);
+
+    /* now, as ever: the live rows only */
+    query_init(&q, f->plots);
+    r = run(f, &q);
+    assert_int_equal(r->n, 2);
+    free(r);
+}
+
+static void test_asof(void **state)
+{
+    struct fixture *f = *state;
+    const double b1[4] = {118, 29, 118.01, 29.01}, b2[4] = {118.1, 29.1, 118.11, 29.11};
+    struct value v1[4] = {{VAL_TEXT, 0, 0, "P1"},
+                          {VAL_TEXT, 0, 0, "wood"},
+                          {VAL_INT, 2, 0, NULL},
+                          {VAL_NULL, 0, 0, NULL}};
+    struct value v3[4] = {{VAL_TEXT, 0, 0, "P3"},
+                          {VAL_TEXT, 0, 0, "farm"},
+                          {VAL_INT, 9, 0, NULL},
+                          {VAL_NULL, 0, 0, NULL}};
+    unsigned char wkb[93];
+    char kept[2][512], gj[256];
+    struct store_write w[2];
+    size_t failed;
+    long long p1, p2, p3;
+    struct err e;
+
+    /* 2020-01-01: P1 and P2 made */
+    at_time(f, "2020-01-01T00:00:00.000Z");
+    p1 = add_plot(f, "P1", "farm", 1, 0, b1, 100);
+    p2 = add_plot(f, "P2", "farm", 5, 0, b1, 100);
+    assert_int_equal(store_history_add(f->s, f->plots, p1, 1, "create", NULL, "c1", NULL, &e), 0);
+    assert_int_equal(store_history_add(f->s, f->plots, p2, 1, "create", NULL, "c1", NULL, &e), 0);
+    commit(f);
+    assert_int_equal(p1, 1);
+
+    /* 2020-06-01: P1 moved and changed, P3 made (one by one, as edits do) */
+    at_time(f, "2020-06-01T00:00:00.000Z");
+    history_feature(kept[0], sizeof kept[0], "P1", "farm", 1, b1);
+    snprintf(gj, sizeof gj, "{\"moved\":1}");
+    assert_int_equal(store_history_keep(f->s, f->plots, p1, 1, kept[0], &e), 0);
+    assert_int_equal(store_feature_update(f->s, f->plots, p1, 2, v1, wkb, box_wkb(b2, wkb), gj,
+                                          200, &e),
+                     0);
+    assert_int_equal(store_history_add(f->s, f->plots, p1, 2, "update", NULL, "c2", NULL, &e), 0);
+    p3 = add_plot(f, "P3", "farm", 9, 0, b2, 100);
+    assert_int_equal(store_history_add(f->s, f->plots, p3, 1, "create", NULL, "c2", NULL, &e), 0);
+    commit(f);
+
+    /* 2020-09-01: P2 deleted and P3 changed in one batch, as imports do */
+    at_time(f, "2020-09-01T00:00:00.000Z");
+    history_feature(kept[0], sizeof kept[0], "P2", "farm", 5, b1);
+    history_feature(kept[1], sizeof kept[1], "P3", "farm", 9, b2);
+    memset(w, 0, sizeof w);
+    w[0] = (struct store_write){
+        .op = STORE_WRITE_DELETE, .fid = p2, .version = 1, .kept = kept[0]};
+    w[1] = (struct store_write){.op = STORE_WRITE_UPDATE,
+                                .fid = p3,
+                                .version = 1,
+                                .vals = v3,
+                                .wkb = wkb,
+                                .wkb_len = box_wkb(b2, wkb),
+                                .gj = "{\"p3\":2}",
+                                .area_m2 = 300,
+                                .kept = kept[1]};
+    if (store_write_batch(f->s, f->plots, w, 2, NULL, NULL, "c3", &failed, &e))
+        fail_msg("batch: %s", e.msg);
+    commit(f);
+
+    check_asof(f, b1, b2, 0);
+
+    /* the same, made again from the history alone */
+    assert_int_equal(store_begin(f->s, &e), 0);
+    if (store_past_rebuild(f->s, f->plots, &e))
+        fail_msg("rebuild: %s", e.msg);
+    commit(f);
+    check_asof(f, b1, b2, 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1156,6 +1356,7 @@ int main(void)
         T(test_tokens),
         T(test_history),
         T(test_write_batch),
+        T(test_asof),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
