@@ -76,3 +76,13 @@ struct progress *ctx_progress(const ctx *c)
 {
     return c ? c->progress : NULL;
 }
+
+void ctx_set_asof(ctx *c, const char *asof)
+{
+    c->asof = asof;
+}
+
+const char *ctx_asof(const ctx *c)
+{
+    return c ? c->asof : NULL;
+}

@@ -27,4 +27,11 @@ struct progress;
 void ctx_set_progress(ctx *c, struct progress *p);
 struct progress *ctx_progress(const ctx *c);
 
+/* Every read done with c (items, stats, tiles, areas named by a feature,
+ * locate, overlaps, exports) answers as the database stood at the instant
+ * asof (as instant_parse writes it); NULL: as it is now. Writes ignore it.
+ * Borrowed until the next call. */
+void ctx_set_asof(ctx *c, const char *asof);
+const char *ctx_asof(const ctx *c);
+
 #endif

@@ -15,6 +15,7 @@ struct ctx {
     char geos_msg[256]; /* last GEOS error or notice of this thread */
     struct cancel *cancel; /* the running request's, borrowed (ctx_set_cancel) */
     struct progress *progress; /* where long work reports, borrowed (ctx_set_progress) */
+    const char *asof;          /* the instant reads are at, borrowed (ctx_set_asof) */
 };
 
 /* Fills e with code and "what: <last GEOS message>". Returns code. */

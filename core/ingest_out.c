@@ -87,6 +87,7 @@ int ingest_export(ctx *c, store *s, const struct layer *l, struct buf *out, stru
     memset(&st, 0, sizeof st);
     q.layer = l;
     q.limit = -1;
+    q.asof = ctx_asof(c);
     st.c = c;
     st.l = l;
     st.out = out;

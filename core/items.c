@@ -104,6 +104,7 @@ int items_query(ctx *c, store *s, const struct items_req *q, struct buf *out,
     int rc = 0;
     memset(&sq, 0, sizeof sq);
     memset(&f, 0, sizeof f);
+    sq.asof = ctx_asof(c);
     memset(&r, 0, sizeof r);
     sq.layer = q->layer;
     memcpy(sq.sort, q->sort, sizeof sq.sort);
@@ -132,7 +133,8 @@ int items_query(ctx *c, store *s, const struct items_req *q, struct buf *out,
         sq.limit = -1;
         sq.want_wkb = 1; /* for the exact test of rows crossing the box's edge */
         r.a = a;
-        r.count_apart = !q->filter && !q->n_eq && !q->n_sort;
+        /* (the boxes are the live rows' only) */
+        r.count_apart = !q->filter && !q->n_eq && !q->n_sort && !sq.asof;
         rc = store_query_rows(s, &sq, on_row, &r, e);
         if (!rc && r.count_apart && r.seen > ITEMS_COUNT_APART) {
             r.matched = 0;
@@ -162,6 +164,7 @@ int items_get(ctx *c, store *s, const struct layer *l, long long fid, int crs, i
     memset(&sq, 0, sizeof sq);
     memset(&r, 0, sizeof r);
     sq.layer = l;
+    sq.asof = ctx_asof(c);
     sq.fid = fid;
     sq.limit = 1;
     struct items_req q;

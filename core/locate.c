@@ -74,6 +74,7 @@ static int layer_hits(struct run *r, store *s, double lon, double lat, struct er
     struct store_query q;
     memset(&q, 0, sizeof q);
     q.layer = r->l;
+    q.asof = ctx_asof(r->c);
     q.limit = -1;
     q.want_wkb = 1;
     q.n_rects = 1;

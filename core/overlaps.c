@@ -82,6 +82,7 @@ static int on_a(void *arg, const struct store_row *row, struct err *e)
     in.same = o->q->a == o->q->b;
     in.pa = GEOSPrepare_r(o->c->geos, ga);
     q.layer = o->q->b;
+    q.asof = ctx_asof(o->c);
     q.limit = -1;
     q.want_wkb = 1;
     q.n_rects = 1;
@@ -104,6 +105,7 @@ int overlaps_find(ctx *c, store *s, const struct overlaps_req *q, struct buf *pa
     memset(&sq, 0, sizeof sq);
     o.c = c, o.s = s, o.q = q, o.pairs = pairs;
     sq.layer = q->a;
+    sq.asof = ctx_asof(c);
     sq.limit = -1;
     sq.want_wkb = 1;
     /* the R-tree join gives every row its box, which the inner query needs */

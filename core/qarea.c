@@ -179,6 +179,43 @@ static int from_geometry(ctx *c, const struct qarea_spec *sp, qarea *a, struct e
     return 0;
 }
 
+/* The first row's geometry, copied. */
+static int take_wkb(void *arg, const struct store_row *row, struct err *e)
+{
+    struct buf *b = arg;
+    buf_append(b, row->wkb, row->wkb_len);
+    return b->oom ? err_set(e, ERR_INTERNAL, "out of memory") : 1;
+}
+
+/* The geometry feature fid (or, fid 0, the one whose key is key) had at the
+ * ctx's asof instant; ERR_NOT_FOUND when it did not exist then. */
+static int wkb_asof(ctx *c, store *s, const struct layer *l, long long fid, const char *key,
+                    unsigned char **wkb, size_t *len, struct err *e)
+{
+    struct store_query q;
+    struct buf b;
+    int rc;
+    memset(&q, 0, sizeof q);
+    q.layer = l;
+    q.limit = 1;
+    q.want_wkb = 1;
+    q.skip_gj = 1;
+    q.asof = ctx_asof(c);
+    q.fid = fid;
+    if (key) {
+        q.n_eq = 1;
+        q.eq[0].field = l->key_field;
+        q.eq[0].v = (struct value){VAL_TEXT, 0, 0, key};
+    }
+    buf_init(&b);
+    if ((rc = store_query_rows(s, &q, take_wkb, &b, e)) || !b.len) {
+        buf_clear(&b);
+        return rc ? rc : err_set(e, ERR_NOT_FOUND, "%s: no such feature then", l->id);
+    }
+    *len = b.len;
+    *wkb = (unsigned char *)buf_steal(&b);
+    return 0;
+}
 static int from_within(ctx *c, store *s, const struct layers *ls, const struct qarea_spec *sp,
                        qarea *a, struct err *e)
 {
@@ -196,7 +233,12 @@ static int from_within(ctx *c, store *s, const struct layers *ls, const struct q
     if (!(l = layers_find(ls, lid)))
         return err_set(e, ERR_NOT_FOUND, "within: collection '%s' does not exist", lid);
     fid = strtoll(slash + 1, &end, 10);
-    if (*end || fid <= 0 || store_feature_wkb(s, l, fid, &wkb, &len, e)) {
+    if (ctx_asof(c)) { /* the feature as it was then */
+        if ((*end || fid <= 0 || wkb_asof(c, s, l, fid, NULL, &wkb, &len, e)) &&
+            wkb_asof(c, s, l, 0, slash + 1, &wkb, &len, e))
+            return err_set(e, ERR_NOT_FOUND, "within: %s had no feature with id or %s '%s' at %s",
+                           lid, l->key, slash + 1, ctx_asof(c));
+    } else if (*end || fid <= 0 || store_feature_wkb(s, l, fid, &wkb, &len, e)) {
         /* not a feature id: try the layer's key (codes are often digits) */
         if (store_feature_fid_by_key(s, l, slash + 1, &fid, e) ||
             store_feature_wkb(s, l, fid, &wkb, &len, e))

@@ -204,6 +204,7 @@ int stats_compute(ctx *c, store *s, const struct stats_req *q, struct stats_resu
     memset(&f, 0, sizeof f);
     memset(&sq, 0, sizeof sq);
     memset(&r, 0, sizeof r);
+    sq.asof = ctx_asof(c);
     r.c = c;
     r.q = q;
     buf_init(&r.key);

@@ -347,6 +347,7 @@ static int render_layer(struct render *r, store *s, const double rect[4], struct
     int rc;
     memset(&q, 0, sizeof q);
     q.layer = r->l;
+    q.asof = ctx_asof(r->c);
     q.n_rects = 1;
     memcpy(q.rects[0], rect, 4 * sizeof *rect);
     q.want_wkb = 1;

@@ -177,7 +177,8 @@ static int parse_items(struct req *r, const struct layer *l, struct items_req *q
         return rc;
     *crs_given = rc;
     if ((rc = parse_props(r, l, q, sel, e)) || (rc = parse_sortby(r, l, q, e)) ||
-        (rc = parse_eq(r, l, q, e)) || (rc = parse_filter(r, q, ast, e)))
+        (rc = parse_eq(r, l, q, e)) || (rc = parse_filter(r, q, ast, e)) ||
+        (rc = params_asof(r, e)))
         return rc;
     return req_check_unused(r, e);
 }
@@ -264,7 +265,7 @@ int h_item(struct req *r, struct res *s, struct err *e)
         return err_set(e, ERR_NOT_FOUND, "%s/%s: no such feature", l->id, r->captures[1]);
     if ((crs_given = params_crs(r, "crs", &crs, e)) < 0)
         return crs_given;
-    if (req_check_unused(r, e))
+    if (params_asof(r, e) || req_check_unused(r, e))
         return e->code;
     buf_init(&feat);
     if ((rc = items_get(r->w->ctx, r->w->store, l, fid, crs, CRS_AXIS_AUTHORITY, &feat, &version,

@@ -15,6 +15,7 @@
 #include "crs.h"
 #include "file.h"
 #include "ingest.h"
+#include "instant.h"
 #include "layer.h"
 #include "memo.h"
 #include "server.h"
@@ -409,18 +410,25 @@ static int cmd_export(int argc, char **argv)
     struct progress p;
     struct tty_progress *t = NULL;
     char label[160];
+    char asof[INSTANT_LEN] = "";
     int rc;
     if (wants_help(argc, argv) || argc < 3)
         return usage(
             wants_help(argc, argv),
-            "usage: onemap export DB COLLECTION [--quiet|--progress]\n"
-            "Writes COLLECTION as a GeoJSON FeatureCollection (CRS84) to standard output.\n");
+            "usage: onemap export DB COLLECTION [--asof TIME] [--quiet|--progress]\n"
+            "Writes COLLECTION as a GeoJSON FeatureCollection (CRS84) to standard output;\n"
+            "with --asof (RFC 3339, e.g. 2019-12-31T23:59:59Z), as it stood at that time.\n");
+    err_clear(&e);
     for (int i = 3; i < argc; i++)
-        if (!tty_progress_flag(argv[i], &mode)) {
+        if (!strcmp(argv[i], "--asof") && i + 1 < argc) {
+            if (instant_parse(argv[++i], asof, "--asof", &e)) {
+                fprintf(stderr, "onemap export: %s\n", e.msg);
+                return 2;
+            }
+        } else if (!tty_progress_flag(argv[i], &mode)) {
             fprintf(stderr, "onemap export: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
-    err_clear(&e);
     buf_init(&out);
     progress_start(&p);
     if ((rc = store_open(argv[1], STORE_READONLY, &s, &e)) || (rc = store_layers_get(s, &ls, &e)))
@@ -436,6 +444,7 @@ static int cmd_export(int argc, char **argv)
         goto out;
     }
     ctx_set_progress(c, &p);
+    ctx_set_asof(c, asof[0] ? asof : NULL);
     if (!(rc = ingest_export(c, s, l, &out, &e)))
         rc = out.oom ? err_set(&e, ERR_INTERNAL, "out of memory") : write_out(&out, &p, &e);
 out:

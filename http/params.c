@@ -125,3 +125,24 @@ int params_filter(struct req *r, struct cql2_node **ast, int *crs, int *axis, st
         return rc;
     return text ? cql2_parse(text, ast, e) : 0;
 }
+
+int params_asof(struct req *r, struct err *e)
+{
+    const char *v = req_param(r, "asof");
+    char now[INSTANT_LEN];
+    int rc;
+    r->asof[0] = '\0';
+    if (!v)
+        return 0;
+    if ((rc = instant_parse(v, r->asof, "asof", e)))
+        return rc;
+    instant_now(now);
+    if (strcmp(r->asof, now) > 0) {
+        r->asof[0] = '\0';
+        return err_set(e, ERR_PARAM, "asof: '%.60s' is in the future (the map is known up to now)",
+                       v);
+    }
+    if (r->w)
+        ctx_set_asof(r->w->ctx, r->asof);
+    return 0;
+}

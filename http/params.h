@@ -10,6 +10,9 @@
 int params_ll(const char *s, long long *v);
 /* "a,b,c,d" or six numbers (heights dropped) into out[4]. */
 int params_bbox(const char *name, const char *s, double out[4], struct err *e);
+/* The optional asof= (an RFC 3339 instant, not in the future): the map as it
+ * stood then for everything the request reads (r->asof, the worker's ctx). */
+int params_asof(struct req *r, struct err *e);
 /* Optional CRS parameter: 0 absent, 1 parsed into *crs, negative error. */
 int params_crs(struct req *r, const char *name, int *crs, struct err *e);
 /* true/false (also 1/0); absent leaves *v unchanged. */

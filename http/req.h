@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "ctx.h"
 #include "err.h"
+#include "instant.h"
 #include "layer.h"
 #include "store.h"
 #include "tile_cache.h"
@@ -80,6 +81,7 @@ struct req {
     struct cancel *cancel;    /* its deadline and client; NULL: none */
     int heavy;                /* takes a worker of the heavy lane (routes.h) */
     int reading;              /* r->w is in a read transaction (a GET's) */
+    char asof[INSTANT_LEN];   /* asof= as stored (params_asof); "": now */
 };
 
 struct res {

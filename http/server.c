@@ -370,6 +370,7 @@ int server_worker(struct req *r, struct err *e)
     }
     store_set_cancel(r->w->store, r->cancel);
     ctx_set_cancel(r->w->ctx, r->cancel);
+    ctx_set_asof(r->w->ctx, r->asof[0] ? r->asof : NULL);
     /* one read transaction for all that a GET reads */
     if ((r->reading = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")))
         store_read_begin(r->w->store);
@@ -440,6 +441,7 @@ void server_respond(struct req *r, struct res *s, struct err *e)
         r->reading = 0;
         store_set_cancel(r->w->store, NULL);
         ctx_set_cancel(r->w->ctx, NULL);
+        ctx_set_asof(r->w->ctx, NULL);
         if (r->app->sched)
             sched_leave(r->app->sched, r->w, r->heavy, broken);
         else if (broken)

@@ -95,7 +95,7 @@ int h_stats(struct req *r, struct res *s, struct err *e)
     struct filter_arg f;
     struct cql2_node *ast = NULL;
     if ((rc = params_area(r, &sp, e)) || (rc = params_bool(r, "clip", &clip, e)) ||
-        (rc = params_filter(r, &ast, &f.crs, &f.axis, e)))
+        (rc = params_filter(r, &ast, &f.crs, &f.axis, e)) || (rc = params_asof(r, e)))
         return rc;
     f.ast = ast;
     group_by = req_param(r, "group_by");
@@ -134,7 +134,8 @@ int h_stats_post(struct req *r, struct res *s, struct err *e)
     struct cql2_node *ast = NULL;
     struct filter_arg f = {NULL, CRS_CRS84, CRS_AXIS_AUTHORITY};
     int clip = 1, rc = 0;
-    if (!l || (rc = req_check_unused(r, e)) || (rc = body_json(r, &body, e)))
+    if (!l || (rc = params_asof(r, e)) || (rc = req_check_unused(r, e)) ||
+        (rc = body_json(r, &body, e)))
         return l ? rc : e->code;
     memset(&sp, 0, sizeof sp);
     sp.crs = CRS_CRS84;
@@ -196,12 +197,12 @@ int h_summary(struct req *r, struct res *s, struct err *e)
     long long version = 0;
     int keep = 0;
     if ((rc = params_area(r, &sp, e)) || (rc = params_bool(r, "clip", &clip, e)) ||
-        (rc = req_check_unused(r, e)) ||
+        (rc = params_asof(r, e)) || (rc = req_check_unused(r, e)) ||
         (rc = qarea_resolve(r->w->ctx, r->w->store, r->app->layers, &sp, &a, e)))
         return rc;
     /* the whole sub-district's figures: kept until the next write (the
      * version is read in the same read transaction as the figures) */
-    if (sp.kind == QAREA_NONE && r->app->summary) {
+    if (sp.kind == QAREA_NONE && r->app->summary && !r->asof[0]) {
         struct err ignored;
         keep = store_data_version(r->w->store, &version, &ignored) == 0;
         if (keep && memo_get(r->app->summary, version, clip, &s->body))
@@ -232,7 +233,8 @@ int h_locate(struct req *r, struct res *s, struct err *e)
     const char *x = req_param(r, "x"), *y = req_param(r, "y");
     double xy[2];
     int crs = CRS_CRS84, rc;
-    if ((rc = params_crs(r, "crs", &crs, e)) < 0 || (rc = req_check_unused(r, e)))
+    if ((rc = params_crs(r, "crs", &crs, e)) < 0 || (rc = params_asof(r, e)) ||
+        (rc = req_check_unused(r, e)))
         return rc;
     if (!lon && x)
         lon = x;
@@ -267,7 +269,7 @@ int h_overlaps(struct req *r, struct res *s, struct err *e)
     if (!(b = layers_find(r->app->layers, with)))
         return err_set(e, ERR_PARAM, "with: collection '%s' does not exist", with);
     if ((rc = paging_parse(r, &q.limit, &q.offset, e)) || (rc = params_area(r, &sp, e)) ||
-        (rc = req_check_unused(r, e)) ||
+        (rc = params_asof(r, e)) || (rc = req_check_unused(r, e)) ||
         (rc = qarea_resolve(r->w->ctx, r->w->store, r->app->layers, &sp, &area, e)))
         return rc;
     q.a = a, q.b = b, q.area = area;

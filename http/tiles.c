@@ -12,6 +12,7 @@
 #include "follow.h"
 #include "links.h"
 #include "ogc.h"
+#include "params.h"
 #include "routes.h"
 #include "tile.h"
 
@@ -365,27 +366,41 @@ static int parse_collections(struct req *r, uint64_t *mask, struct err *e)
     return 0;
 }
 
+/* Whether no write can still land at or before the instant asof: it lies
+ * further back than any write transaction lasts (they take their time when
+ * they begin). */
+static int asof_settled(const char *asof)
+{
+    char now[INSTANT_LEN];
+    instant_now(now);
+    return instant_seconds(now) - instant_seconds(asof) > 3600;
+}
+
 static int tile(struct req *r, struct res *s, struct tile_key *k, struct err *e)
 {
     char etag[TILE_ETAG_SIZE];
     int gz = 0, rc;
     int want_gz = encoding_accepts_gzip(req_header(r, "Accept-Encoding"));
-    if (req_check_unused(r, e))
+    if (params_asof(r, e) || req_check_unused(r, e))
         return e->code;
-    /* from the cache without a worker; rendered with one */
-    if (!r->w)
+    /* from the cache without a worker; rendered with one (a past tile
+     * always: the cache holds today's) */
+    if (!r->w && !r->asof[0])
         follow_sync(r->app->follow);
-    rc = r->w ? 0 : tile_get_cached(r->app->tiles, k, want_gz, &s->body, &gz, etag, e);
+    rc =
+        r->w || r->asof[0] ? 0 : tile_get_cached(r->app->tiles, k, want_gz, &s->body, &gz, etag, e);
     if (rc < 0)
         return rc;
-    if (rc == 0 &&
-        ((rc = server_worker(r, e)) ||
-         (rc = tile_get(r->w->ctx, r->w->store, r->app->tiles, r->app->layers, k, want_gz,
-                        &s->body, &gz, etag, e))))
+    if (rc == 0 && ((rc = server_worker(r, e)) ||
+                    (rc = tile_get(r->w->ctx, r->w->store, r->asof[0] ? NULL : r->app->tiles,
+                                   r->app->layers, k, want_gz, &s->body, &gz, etag, e))))
         return rc;
     res_header(s, "ETag", etag);
     res_header(s, "Vary", "Accept-Encoding");
-    res_header(s, "Cache-Control", "no-cache");
+    /* a past tile never changes (but a moment ago may still be written) */
+    res_header(s, "Cache-Control",
+               r->asof[0] && asof_settled(r->asof) ? "public, max-age=31536000, immutable"
+                                                   : "no-cache");
     if (encoding_etag_matches(req_header(r, "If-None-Match"), etag)) {
         buf_reset(&s->body);
         s->body.len = 0;
