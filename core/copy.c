@@ -255,9 +255,14 @@ int copy_database(store *src, store *dst, struct progress *p, struct copy_report
         !(rc = store_token_rows(src, on_token, &toks, e))) {
         r->history = hist.n;
         r->tokens = toks.n;
+        /* the past versions and each row's valid-from time, from the
+         * history just written: the map through time comes along */
+        for (size_t i = 0; i < ls->n && !rc; i++)
+            rc = store_past_rebuild(dst, &ls->v[i], e);
         progress_phase(p, PROGRESS_COMMITTING, PROGRESS_NONE, 0, SHARE_HISTORY,
                        SHARE_COMMITTED);
-        rc = store_commit(dst, e);
+        if (!rc)
+            rc = store_commit(dst, e);
     }
     if (rc) {
         store_rollback(dst);

@@ -23,10 +23,10 @@ def sqlite_db(tmp, name):
     return os.path.join(tmp, name + ".db")
 
 
-def exports(db, layers):
+def exports(db, layers, asof=None):
     out = {}
     for layer in layers:
-        fc = json.loads(run("export", db, layer).stdout)
+        fc = json.loads(run("export", db, layer, *(["--asof", asof] if asof else [])).stdout)
         out[layer] = sorted((json.dumps(f, sort_keys=True, ensure_ascii=False)
                              for f in fc["features"]))
     return out
@@ -54,6 +54,11 @@ def test_round_trip():
                      {"Authorization": "Bearer " + tok}).status, 204, "DELETE")
         layers = [c["id"] for c in s.get_json("/collections")["collections"]]
         before = history(s, (71, 72, 73))
+        # instants inside the past: between the two PATCHes, and the
+        # moment of the delete
+        past = [v["at"] for v in before[0][71] if v["version"] == 2] + \
+               [v["at"] for v in before[0][72] if v["op"] == "delete"]
+        check(len(past) == 2, before[0])
     s.token("gone", "reader")
     run("token", "revoke", src, "gone")
 
@@ -67,6 +72,11 @@ def test_round_trip():
     want = exports(src, layers)
     eq(exports(pg, layers), want, "exports of the PostgreSQL copy")
     eq(exports(back, layers), want, "exports after the round trip")
+    for t in past:  # the map through time comes along
+        was = exports(src, ["parcels"], t)
+        check(was != exports(src, ["parcels"]), f"the map at {t} is not today's")
+        eq(exports(pg, ["parcels"], t), was, f"the PostgreSQL copy at {t}")
+        eq(exports(back, ["parcels"], t), was, f"the round trip at {t}")
     for db in (pg, back):
         with Server(db=db) as s:
             eq(history(s, (71, 72, 73)), before, f"history and changes in {db}")
