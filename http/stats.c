@@ -14,6 +14,7 @@
 #include "locate.h"
 #include "overlaps.h"
 #include "paging.h"
+#include "period.h"
 #include "memo.h"
 #include "params.h"
 #include "routes.h"
@@ -189,6 +190,42 @@ out:
     return rc;
 }
 
+/* from= and to=: what happened in between (to: now when absent). */
+static int period_respond(struct req *r, struct res *s, const char *from_text, const char *to_text,
+                          struct err *e)
+{
+    struct qarea_spec sp;
+    struct period_req q;
+    char from[INSTANT_LEN], to[INSTANT_LEN], now[INSTANT_LEN];
+    qarea *a = NULL;
+    int rc;
+    memset(&q, 0, sizeof q);
+    if (!from_text)
+        return err_set(e, ERR_PARAM, "from: required with to (the start of the period)");
+    if ((rc = instant_parse(from_text, from, "from", e)) ||
+        (to_text && (rc = instant_parse(to_text, to, "to", e))))
+        return rc;
+    instant_now(now);
+    if (!to_text || strcmp(to, now) > 0)
+        snprintf(to, sizeof to, "%s", now); /* the period ends now at the latest */
+    if (strcmp(from, to) >= 0)
+        return err_set(e, ERR_PARAM, "from: '%s' is not before %s '%s'", from_text,
+                       to_text ? "to" : "now", to_text ? to_text : now);
+    if ((rc = params_area(r, &sp, e)) || (rc = req_check_unused(r, e)) ||
+        (rc = qarea_resolve(r->w->ctx, r->w->store, r->app->layers, &sp, &a, e)))
+        return rc;
+    q.layers = r->app->layers;
+    q.from = from;
+    q.to = strcmp(to, now) ? to : NULL;
+    q.area = a;
+    buf_printf(&s->body, "{\"from\":\"%s\",\"to\":\"%s\",", from, to);
+    put_area(&s->body, a);
+    rc = period_summary(r->w->ctx, r->w->store, &q, &s->body, e);
+    buf_putc(&s->body, '}');
+    qarea_free(r->w->ctx, a);
+    return rc;
+}
+
 int h_summary(struct req *r, struct res *s, struct err *e)
 {
     struct qarea_spec sp;
@@ -196,6 +233,9 @@ int h_summary(struct req *r, struct res *s, struct err *e)
     int clip = 1, rc;
     long long version = 0;
     int keep = 0;
+    const char *from = req_param(r, "from"), *to = req_param(r, "to");
+    if (from || to)
+        return period_respond(r, s, from, to, e);
     if ((rc = params_area(r, &sp, e)) || (rc = params_bool(r, "clip", &clip, e)) ||
         (rc = params_asof(r, e)) || (rc = req_check_unused(r, e)) ||
         (rc = qarea_resolve(r->w->ctx, r->w->store, r->app->layers, &sp, &a, e)))

@@ -15,7 +15,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import geo  # noqa: E402
 import harness  # noqa: E402
 import mvt_decode  # noqa: E402
-from test_area_queries import CLASSES, GRIDS, PARCELS, X0, Y0, D, build, r  # noqa: E402
+from test_area_queries import (CLASSES, COMMUNITIES, DEMOLITION, FARMLAND, GRIDS, PARCELS, X0, Y0,  # noqa: E402
+                               D, build, r)
 from test_tiles import lonlat_to_tile  # noqa: E402
 
 SRV = None
@@ -177,6 +178,46 @@ def test_locate_and_overlaps():
     before, after = pairs(just_before(T["gone"])), pairs(T["gone"])
     assert gone_id in before and before - after == {gone_id}, (gone_id, before, after)
 
+def test_period():
+    # the writes of the test: one parcel changed, one removed, a grid changed
+    res = ok("/summary", **{"from": just_before(T["moved"])})
+    p, g = res["collections"]["parcels"], res["collections"]["grids"]
+    assert (p["added"], p["removed"], p["changed"]) == (0, 1, 1), p
+    assert (p["count_from"], p["count_to"]) == (len(PARCELS), len(PARCELS) - 1), p
+    want = geo.rect_area(*NEW_BOX) - geo.rect_area(*PARCELS[MOVED][0]) - geo.rect_area(*PARCELS[GONE][0])
+    assert abs(p["area_change_m2"] - want) < 0.05, (p, want)
+    assert abs(p["area_change_mu"] - want / geo.MU) < 1e-4
+    assert (g["added"], g["removed"], g["changed"]) == (0, 0, 1), g
+    assert res["collections"]["villages"]["changed"] == 0
+    # from before the first load: everything was added, and the figures
+    # name the site that reached "signed", the bases planted and the
+    # community that joined the alliance
+    res = ok("/summary", **{"from": "2000-01-01T00:00:00Z", "to": just_before(T["moved"])})
+    assert res["collections"]["parcels"]["added"] == len(PARCELS)
+    f = res["figures"]
+    assert f["acquired"]["count"] == len(DEMOLITION)
+    assert abs(f["acquired"]["area_mu"] - geo.rect_area(*DEMOLITION["D1"]) / geo.MU) < 1e-3
+    assert [x["code"] for x in f["acquired"]["features"]] == ["D1"]
+    assert f["acquired"]["features"][0]["from"] is None and f["acquired"]["features"][0]["to"] == "signed"
+    assert f["demolished"]["count"] == 0 and f["demolished"]["features"] == []
+    crops = {c["crop"]: c for c in f["planted"]["crops"]}
+    for code, (box, crop) in FARMLAND.items():
+        assert abs(crops[crop]["area_mu"] - geo.rect_area(*box) / geo.MU) < 1e-3, crops
+    assert sorted(x["code"] for x in f["planted"]["features"]) == sorted(FARMLAND)
+    assert [x["code"] for x in f["red_property_joined"]["features"]] == ["C1"]
+    # within an area: the moved parcel's old place only
+    box = ",".join(str(v) for v in PARCELS[MOVED][0])
+    res = ok("/summary", bbox=box, **{"from": just_before(T["moved"]), "to": T["moved"]})
+    p = res["collections"]["parcels"]
+    assert p["count_from"] >= 1 and p["removed"] == 1 and p["changed"] == 0, p
+    # errors name the parameter
+    for params, word in (({"to": T["moved"]}, "from"), ({"from": "soon"}, "from"),
+                         ({"from": T["gone"], "to": T["moved"]}, "before"),
+                         ({"from": T["moved"], "to": "2020"}, "to")):
+        res = SRV.get(url("/summary", **params))
+        assert res.status == 400 and word in res.json()["description"], (params, res.body)
+
+
 def tile_features(asof, z, lon, lat):
     fx, fy = lonlat_to_tile(lon, lat, z)
     res = SRV.get(url(f"/collections/parcels/tiles/WebMercatorQuad/{z}/{int(fy)}/{int(fx)}",
@@ -247,4 +288,4 @@ if __name__ == "__main__":
     with harness.Server(db=tmp) as SRV:
         setup()
         harness.main([test_item_then_and_now, test_bbox_pages, test_stats_and_summary,
-                      test_locate_and_overlaps, test_tiles, test_export_asof, test_bad_instants])
+                      test_locate_and_overlaps, test_period, test_tiles, test_export_asof, test_bad_instants])
