@@ -736,7 +736,21 @@ def cmd_seconds(a):
                      "text": text})
 
 
-COMMANDS = {"port": cmd_port, "box": cmd_box, "tiles": cmd_tiles, "wrk": cmd_wrk,
+def cmd_changes(a):
+    """changes IN OUT EVERY ROUND: every EVERY-th parcel of IN with an owner
+    of its own for ROUND, as an import of changes (the same keys)."""
+    src, out, every, rnd = a[0], a[1], int(a[2]), a[3]
+    with open(src) as f:
+        fc = json.load(f)
+    feats = fc["features"][::every]
+    for ft in feats:
+        ft["properties"]["owner"] = f"{ft['properties'].get('owner', '')} {rnd}"
+    with open(out, "w") as f:
+        json.dump({"type": "FeatureCollection", "features": feats}, f, ensure_ascii=False)
+    print(len(feats))
+
+
+COMMANDS = {"port": cmd_port, "changes": cmd_changes, "box": cmd_box, "tiles": cmd_tiles, "wrk": cmd_wrk,
             "pgbench": cmd_pgbench, "record": cmd_record, "seconds": cmd_seconds,
             "sample-cpu": cmd_sample_cpu, "extent": cmd_extent, "inset": cmd_inset,
             "heavy": cmd_heavy, "relay": cmd_relay,

@@ -6,6 +6,7 @@
 --
 -- MODE   request
 -- items  /collections/parcels/items?bbox=B&limit=100     B: random bw x bh box
+--        (with asof=T: &asof=T, the parcels as they were at T)
 -- filter /collections/parcels/items?limit=100&filter=F   F: dlbm IN (...) AND S_INTERSECTS(geometry, POLYGON(box))
 -- stats  /collections/parcels/stats?bbox=B&group_by=dlbm&clip=true
 -- locate /locate?lon=X&lat=Y                            random point
@@ -62,7 +63,7 @@ local builders = {}
 builders.items = function()
    local x0, y0, x1, y1 = box()
    return string.format("/collections/parcels/items?bbox=%.9f,%.9f,%.9f,%.9f&limit=100",
-                        x0, y0, x1, y1)
+                        x0, y0, x1, y1) .. (opt.asof and ("&asof=" .. opt.asof) or "")
 end
 
 builders.filter = function()
