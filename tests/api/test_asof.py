@@ -129,6 +129,12 @@ def test_bbox_pages():
                           if b[0] < inner[2] and b[2] > inner[0] and b[1] < inner[3] and b[3] > inner[1])
             assert got == want, (asof, box, got, want)
             assert fc["numberMatched"] == len(want)
+        # a CQL2 filter over the state of then
+        fc = ok("/collections/parcels/items", asof=asof, limit=100,
+                filter="dlbm = '0101' AND S_INTERSECTS(geometry, POLYGON((118 29, 119 29, 119 30, 118 30, 118 29)))")
+        want = sorted(c for c, (_, k) in state.items() if k == "0101")
+        assert sorted(f["properties"]["code"] for f in fc["features"]) == want, asof
+        assert fc["numberMatched"] == len(want)
         # a page without bbox, sorted, counted over the whole state
         fc = ok("/collections/parcels/items", asof=asof, limit=5, offset=3, sortby="-code")
         assert fc["numberMatched"] == len(state)
