@@ -409,7 +409,8 @@ int period_summary(ctx *c, store *s, const struct period_req *q, struct buf *out
     }
     buf_puts(out, "},");
     if (!rc) {
-        qsort(f.crops, f.n_crops, sizeof *f.crops, by_area);
+        if (f.n_crops > 1)
+            qsort(f.crops, f.n_crops, sizeof *f.crops, by_area);
         figures_json(&f, out);
         if (out->oom || f.acquired.oom || f.demolished.oom || f.planted.oom || f.joined.oom)
             rc = err_set(e, ERR_INTERNAL, "out of memory");
