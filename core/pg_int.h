@@ -92,6 +92,28 @@ void pg_value(const PGresult *res, int row, int col, enum field_type t, struct v
 /* The time as history rows write it (as SQLite's strftime does). */
 #define PG_NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
+/* The open write transaction's time (store_write_time), NULL outside one:
+ * a statement then takes PG_NOW. */
+static inline const char *pg_write_time(const store *s)
+{
+    return s->write_at[0] ? s->write_at : NULL;
+}
+
+/* Past versions (pg_past.c). A layer's table of them, "onemap_past_<id>"
+ * (made by pg_init with the layer's own). pg_past_keep starts a statement
+ * that changes live rows of l: "WITH w AS (...), kept AS (...)", w.at being
+ * the write time ($1) and kept the live rows whose ids are in the array
+ * literal ($2) copied into the past table as valid until w.at; the caller
+ * goes on with its UPDATE (setting since = w.at) or DELETE, and with ? for
+ * its own parameters after these two. pg_past_upgrade brings a database
+ * from before past versions up to date, once (pg_open, for writing). */
+int pg_past_create(store *s, const struct layer *l, struct err *e);
+void pg_past_keep(store *s, const struct layer *l, const char *ids, struct buf *b,
+                  struct pg_params *p);
+int pg_past_rebuild(store *s, const struct layer *l, struct err *e);
+int pg_past_upgrade(store *s, struct err *e);
+#define PG_SCHEMA_VERSION "2" /* onemap_meta's schema_version: past versions kept */
+
 /* The operations (store.h), for pg_ops. */
 int pg_init(store *s, const char *layers_json, struct err *e);
 int pg_layers_get(store *s, struct layers **out, struct err *e);

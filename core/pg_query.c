@@ -383,10 +383,11 @@ int pg_feature_insert(store *s, const struct layer *l, const struct value *vals,
         return e->code;
     buf_init(&b);
     pg_params_init(&p);
-    buf_printf(&b, "INSERT INTO \"%s\" (area_m2, gj, geom", l->id);
+    buf_printf(&b, "INSERT INTO \"%s\" (since, area_m2, gj, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
-    buf_puts(&b, ") VALUES (?, ?, ST_GeomFromWKB(?, " SRID ")");
+    buf_puts(&b, ") VALUES (coalesce(?::text, " PG_NOW "), ?, ?, ST_GeomFromWKB(?, " SRID ")");
+    pg_param_text(&p, pg_write_time(s));
     pg_param_double(&p, area_m2);
     pg_param_text(&p, gj);
     pg_param_bytea(&p, wkb, wkb_len);
@@ -431,13 +432,17 @@ int pg_feature_update(store *s, const struct layer *l, long long fid, long long 
     struct pg_params p;
     PGresult *res;
     struct buf b;
+    char ids[32];
     int rc = 0;
     if (pg_wkb_check(l, wkb, wkb_len, e))
         return e->code;
     buf_init(&b);
     pg_params_init(&p);
+    /* the version replaced kept first, in the same statement */
+    snprintf(ids, sizeof ids, "{%lld}", fid);
+    pg_past_keep(s, l, ids, &b, &p);
     buf_printf(&b,
-               "UPDATE \"%s\" SET version = ?, area_m2 = ?, gj = ?,"
+               "UPDATE \"%s\" t SET since = w.at, version = ?, area_m2 = ?, gj = ?,"
                " geom = ST_GeomFromWKB(?, " SRID ")",
                l->id);
     pg_param_ll(&p, version);
@@ -448,8 +453,7 @@ int pg_feature_update(store *s, const struct layer *l, long long fid, long long 
         buf_printf(&b, ", \"%s\" = ?", l->fields[i].name);
         pg_param_value(&p, &vals[i]);
     }
-    buf_puts(&b, " WHERE fid = ?");
-    pg_param_ll(&p, fid);
+    buf_puts(&b, " FROM w WHERE t.fid = ANY($2::bigint[])");
     res = b.oom ? NULL : pg_run(s, b.data, &p, e);
     if (b.oom)
         err_set(e, ERR_INTERNAL, "out of memory");
@@ -467,11 +471,19 @@ int pg_feature_delete(store *s, const struct layer *l, long long fid, struct err
 {
     struct pg_params p;
     PGresult *res;
+    struct buf b;
+    char ids[32];
     int rc = 0;
+    buf_init(&b);
     pg_params_init(&p);
-    pg_param_ll(&p, fid);
-    res = run_one(s, &p, e, "DELETE FROM \"%s\" WHERE fid = ?", l->id);
+    snprintf(ids, sizeof ids, "{%lld}", fid);
+    pg_past_keep(s, l, ids, &b, &p); /* the version deleted kept */
+    buf_printf(&b, "DELETE FROM \"%s\" WHERE fid = ANY($2::bigint[])", l->id);
+    res = b.oom ? NULL : pg_run(s, b.data, &p, e);
+    if (b.oom)
+        err_set(e, ERR_INTERNAL, "out of memory");
     pg_params_clear(&p);
+    buf_clear(&b);
     if (!res)
         return e->code;
     if (atoll(PQcmdTuples(res)) != 1)
@@ -582,10 +594,19 @@ int pg_bulk_insert(store *s, const struct layer *l, long long first_fid,
     PGconn *conn = s->pg->conn;
     struct buf b, wkb;
     PGresult *res;
+    char since[INSTANT_LEN];
     int rc = 0;
+    if (pg_write_time(s)) {
+        snprintf(since, sizeof since, "%s", pg_write_time(s));
+    } else { /* COPY takes no expressions: the database's clock asked first */
+        if (!(res = pg_run(s, "SELECT " PG_NOW, NULL, e)))
+            return e->code;
+        snprintf(since, sizeof since, "%s", PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
     buf_init(&b);
     buf_init(&wkb);
-    buf_printf(&b, "COPY \"%s\" (fid, version, area_m2, gj, geom", l->id);
+    buf_printf(&b, "COPY \"%s\" (since, fid, version, area_m2, gj, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
     buf_puts(&b, ") FROM STDIN");
@@ -607,7 +628,7 @@ int pg_bulk_insert(store *s, const struct layer *l, long long first_fid,
             rc = err_set(e, ERR_INVALID, "%s: geometry: unreadable", l->id);
             break;
         }
-        buf_printf(&b, "%lld\t%lld\t%.17g\t", first_fid + (long long)r,
+        buf_printf(&b, "%s\t%lld\t%lld\t%.17g\t", since, first_fid + (long long)r,
                    row->version ? row->version : 1, row->area_m2);
         copy_text(&b, row->gj);
         buf_putc(&b, '\t');

@@ -95,7 +95,8 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
     buf_init(&b);
     buf_printf(&b,
                "CREATE TABLE \"%s\" (fid bigserial PRIMARY KEY, version bigint NOT NULL"
-               " DEFAULT 1, area_m2 float8 NOT NULL, gj text NOT NULL",
+               " DEFAULT 1, area_m2 float8 NOT NULL, gj text NOT NULL,"
+               " since text COLLATE \"C\" NOT NULL DEFAULT ''",
                l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\" %s", l->fields[i].name, pg_field_type(l->fields[i].type));
@@ -122,7 +123,7 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
     buf_clear(&b);
     if (rc)
         err_prefix(e, "layer %s", l->id);
-    return rc;
+    return rc ? rc : pg_past_create(s, l, e);
 }
 
 int pg_init(store *s, const char *layers_json, struct err *e)
@@ -155,7 +156,7 @@ int pg_init(store *s, const char *layers_json, struct err *e)
     res =
         pg_run(s,
                "INSERT INTO onemap_meta (key, value) VALUES ('layers', ?),"
-               " ('schema_version', '1'),"
+               " ('schema_version', '" PG_SCHEMA_VERSION "'),"
                " ('created', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))",
                &p, e);
     pg_params_clear(&p);

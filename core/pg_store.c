@@ -3,7 +3,7 @@
  * connection) and their parameters, transactions, other servers' writes,
  * and the table of operations. The schema and kept totals are
  * pg_schema.c's, history pg_history.c's, tokens pg_token.c's, rows of
- * layers pg_query.c's. Writers take one advisory
+ * layers pg_query.c's, their past versions pg_past.c's. Writers take one advisory
  * lock for their transaction, so that writes through any number of servers
  * are serialised as SQLite serialises them: a version read in a write
  * transaction is still the version when the transaction writes. */
@@ -846,6 +846,7 @@ static const struct store_ops pg_ops = {
     .layer_totals = pg_layer_totals,
     .data_version = pg_data_version,
     .history_put = pg_history_put,
+    .past_rebuild = pg_past_rebuild,
     .schema_json = pg_schema_json,
     .token_put = pg_token_put,
     .listen = pg_listen,
@@ -885,6 +886,11 @@ int pg_open(const char *url, int flags, store **out, struct err *e)
                 "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
                 " SET standard_conforming_strings = on;",
                 e)) {
+        int rc = e->code;
+        pg_close(s);
+        return rc;
+    }
+    if (!(flags & (STORE_CREATE | STORE_READONLY)) && pg_past_upgrade(s, e)) {
         int rc = e->code;
         pg_close(s);
         return rc;

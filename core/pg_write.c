@@ -1,7 +1,9 @@
 /* pg_write: an import's batch of writes in five statements instead of three
- * per feature: the replaced versions kept, the deletes, the updates (one
- * UPDATE ... FROM (VALUES ...)), the inserts (one multi-row INSERT) and the
- * history rows. Besides the round trips, each statement on a layer table
+ * per feature: the replaced versions kept in their history rows, the
+ * deletes, the updates (one UPDATE ... FROM (VALUES ...)), the inserts (one
+ * multi-row INSERT) and the history rows. The deletes and the updates copy
+ * the versions they replace into the layer's past table first, in the
+ * same statement (pg_past_keep). Besides the round trips, each statement on a layer table
  * runs its statement trigger (stats and change notices) once per batch
  * instead of once per feature. */
 #include <stdio.h>
@@ -104,26 +106,28 @@ static int keep(store *s, const struct layer *l, const struct store_write *w, si
     return rc;
 }
 
+/* The deleted versions go to the past table in the same statement. */
 static int deletes(store *s, const struct layer *l, const struct store_write *w, size_t n,
                    struct err *e)
 {
     struct pg_params p;
-    struct buf b;
+    struct buf b, fids;
     int rc = 0, rows = 0;
+    for (size_t i = 0; i < n; i++)
+        rows += w[i].op == STORE_WRITE_DELETE;
+    if (!rows)
+        return 0;
     buf_init(&b);
+    buf_init(&fids);
     pg_params_init(&p);
-    buf_printf(&b, "DELETE FROM \"%s\" WHERE fid IN (", l->id);
-    for (size_t i = 0; i < n; i++) {
-        if (w[i].op != STORE_WRITE_DELETE)
-            continue;
-        buf_puts(&b, rows++ ? ", ?" : "?");
-        pg_param_ll(&p, w[i].fid);
-    }
-    buf_putc(&b, ')');
-    if (rows)
-        rc = run_count(s, &b, &p, rows, l->id, e);
+    ids(&fids, w, n, STORE_WRITE_DELETE);
+    pg_past_keep(s, l, fids.data, &b, &p);
+    buf_printf(&b, "DELETE FROM \"%s\" WHERE fid = ANY($2::bigint[])", l->id);
+    rc =
+        fids.oom ? err_set(e, ERR_INTERNAL, "out of memory") : run_count(s, &b, &p, rows, l->id, e);
     pg_params_clear(&p);
     buf_clear(&b);
+    buf_clear(&fids);
     return rc;
 }
 
@@ -141,9 +145,12 @@ static int updates(store *s, const struct layer *l, const struct store_write *w,
     buf_init(&b);
     buf_init(&fids);
     pg_params_init(&p);
+    /* the replaced versions go to the past table in the same statement */
+    ids(&fids, w, n, STORE_WRITE_UPDATE);
+    pg_past_keep(s, l, fids.data, &b, &p);
     buf_printf(&b,
-               "UPDATE \"%s\" t SET version = v.version, area_m2 = v.area, gj = v.gj,"
-               " geom = ST_GeomFromWKB(v.wkb, " SRID ")",
+               "UPDATE \"%s\" t SET since = w.at, version = v.version, area_m2 = v.area,"
+               " gj = v.gj, geom = ST_GeomFromWKB(v.wkb, " SRID ")",
                l->id);
     for (size_t f = 0; f < l->n_fields; f++)
         buf_printf(&b, ", \"%s\" = v.\"%s\"", l->fields[f].name, l->fields[f].name);
@@ -165,9 +172,7 @@ static int updates(store *s, const struct layer *l, const struct store_write *w,
     buf_puts(&b, ") v(fid, version, area, gj, wkb");
     for (size_t f = 0; f < l->n_fields; f++)
         buf_printf(&b, ", \"%s\"", l->fields[f].name);
-    buf_puts(&b, ") WHERE t.fid = ANY(?::bigint[]) AND t.fid = v.fid");
-    ids(&fids, w, n, STORE_WRITE_UPDATE);
-    pg_param_text(&p, fids.data);
+    buf_puts(&b, "), w WHERE t.fid = ANY($2::bigint[]) AND t.fid = v.fid");
     if (rows && !rc)
         rc = fids.oom ? err_set(e, ERR_INTERNAL, "out of memory")
                       : run_count(s, &b, &p, rows, l->id, e);
@@ -220,10 +225,13 @@ static int inserts(store *s, const struct layer *l, struct store_write *w, size_
         return err_set(e, ERR_INTERNAL, "out of memory");
     buf_init(&b);
     pg_params_init(&p);
-    buf_printf(&b, "INSERT INTO \"%s\" (area_m2, gj, geom", l->id);
+    buf_printf(&b, "INSERT INTO \"%s\" (since, area_m2, gj, geom", l->id);
     for (size_t f = 0; f < l->n_fields; f++)
         buf_printf(&b, ", \"%s\"", l->fields[f].name);
-    buf_puts(&b, ") SELECT a, g, ST_GeomFromWKB(w, " SRID ")");
+    /* the write time, once for all the rows */
+    buf_puts(&b,
+             ") SELECT (SELECT coalesce(?::text, " PG_NOW ")), a, g, ST_GeomFromWKB(w, " SRID ")");
+    pg_param_text(&p, pg_write_time(s));
     for (size_t f = 0; f < l->n_fields; f++)
         buf_printf(&b, ", c%zu", f);
     buf_puts(&b, " FROM (VALUES ");
