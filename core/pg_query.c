@@ -1,5 +1,6 @@
 /* pg_query (PostgreSQL backend): a layer's rows — read by boxes (the GiST
- * index), equalities, a compiled filter, sorted and paged, counted — and
+ * index), equalities, a compiled filter, sorted and paged, counted, as they
+ * are or as they were at an instant (with the past versions) — and
  * written: one feature at a time, or a bulk load by COPY. PostgreSQL only
  * looks rows up; onemap encodes what it sends (GeoJSON, MVT, areas) from the
  * WKB and text it gets back. */
@@ -32,12 +33,17 @@ static void rects_params(struct pg_params *p, const double rects[][4], int n)
             pg_param_double(p, rects[i][k]);
 }
 
-/* FROM and WHERE of q, with its parameters in order. */
-static void where_sql(const struct store_query *q, struct buf *b, struct pg_params *p)
+/* Which rows a query reads: the layer's as they are; or, with an asof,
+ * the live ones valid then, or the past ones valid then (pg_past.c). */
+enum part { NOW, LIVE_THEN, PAST_THEN };
+
+/* FROM and WHERE of q over part, with its parameters in order. */
+static void where_sql(const struct store_query *q, enum part part, struct buf *b,
+                      struct pg_params *p)
 {
     const struct layer *l = q->layer;
     const char *and = " WHERE ";
-    buf_printf(b, " FROM \"%s\" t", l->id);
+    buf_printf(b, " FROM \"%s%s\" t", part == PAST_THEN ? "onemap_past_" : "", l->id);
     if (q->n_rects) {
         buf_puts(b, and);
         rects_sql(b, q->n_rects);
@@ -63,7 +69,35 @@ static void where_sql(const struct store_query *q, struct buf *b, struct pg_para
         buf_printf(b, "%s(%s)", and, q->filter->sql);
         for (size_t i = 0; i < q->filter->n_binds; i++)
             pg_param_bind(p, &q->filter->binds[i]);
+        and = " AND ";
     }
+    if (part == LIVE_THEN) {
+        buf_printf(b, "%st.since <= ?", and);
+        pg_param_text(p, q->asof);
+    } else if (part == PAST_THEN) {
+        buf_printf(b, "%st.valid_from <= ? AND t.valid_to > ?", and);
+        pg_param_text(p, q->asof);
+        pg_param_text(p, q->asof);
+    }
+}
+
+/* FROM and WHERE of q: with an asof, over the union of the live and the
+ * past rows valid then, each part selected by cols (from "SELECT" on) and
+ * filtered alike (each through its own GiST index), so that the sorting
+ * and paging that follow apply to the union. */
+static void from_sql(const struct store_query *q, const char *cols, struct buf *b,
+                     struct pg_params *p)
+{
+    if (!q->asof) {
+        buf_puts(b, cols);
+        where_sql(q, NOW, b, p);
+        return;
+    }
+    buf_printf(b, "SELECT * FROM (%s", cols);
+    where_sql(q, LIVE_THEN, b, p);
+    buf_printf(b, " UNION ALL %s", cols);
+    where_sql(q, PAST_THEN, b, p);
+    buf_puts(b, ") t");
 }
 
 static void order_sql(const struct store_query *q, struct buf *b)
@@ -160,19 +194,25 @@ int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *
     const struct layer *l = q->layer;
     struct rows_run r = {q, fn, arg, NULL};
     struct pg_params p;
-    struct buf b;
-    int rc;
+    struct buf b, cols;
+    int rc, oom;
     buf_init(&b);
+    buf_init(&cols);
     pg_params_init(&p);
-    buf_printf(&b,
-               "SELECT t.fid, t.version, t.area_m2, %s, ST_XMin(t.geom), ST_YMin(t.geom),"
-               " ST_XMax(t.geom), ST_YMax(t.geom)",
+    /* the computed columns named apart from any field's (fields are
+     * identifiers: no spaces), for the union's sorting */
+    buf_printf(&cols,
+               "SELECT t.fid, t.version, t.area_m2, %s AS gj, ST_XMin(t.geom) AS \"mbr 0\","
+               " ST_YMin(t.geom) AS \"mbr 1\", ST_XMax(t.geom) AS \"mbr 2\","
+               " ST_YMax(t.geom) AS \"mbr 3\"",
                q->skip_gj ? "NULL::text" : "t.gj");
     for (size_t i = 0; i < l->n_fields; i++)
-        buf_printf(&b, ", t.\"%s\"", l->fields[i].name);
+        buf_printf(&cols, ", t.\"%s\"", l->fields[i].name);
     if (q->want_wkb)
-        buf_puts(&b, ", ST_AsBinary(t.geom)");
-    where_sql(q, &b, &p);
+        buf_puts(&cols, ", ST_AsBinary(t.geom) AS \"wkb \"");
+    if (!(oom = cols.oom))
+        from_sql(q, cols.data, &b, &p);
+    buf_clear(&cols);
     if (!q->any_order || q->limit >= 0 || q->n_sort)
         order_sql(q, &b);
     if (q->limit >= 0) {
@@ -181,7 +221,7 @@ int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *
         pg_param_ll(&p, q->offset);
     }
     r.vals = calloc(l->n_fields ? l->n_fields : 1, sizeof *r.vals);
-    if (b.oom || !r.vals)
+    if (oom || b.oom || !r.vals)
         rc = err_set(e, ERR_INTERNAL, "out of memory");
     else if (q->fid > 0 || (q->limit >= 0 && q->limit <= 10000)) /* a page comes at once */
         rc = pg_each(s, b.data, &p, 1, on_row, &r, e);
@@ -236,12 +276,17 @@ int pg_query_count(store *s, const struct store_query *q, long long *count, stru
     struct pg_params p;
     PGresult *res;
     struct buf b;
-    if (!q->filter && !q->n_eq && !q->n_rects && !q->fid)
+    if (!q->filter && !q->n_eq && !q->n_rects && !q->fid && !q->asof)
         return pg_layer_totals(s, q->layer, count, NULL, e); /* kept, O(1) */
     buf_init(&b);
     pg_params_init(&p);
-    buf_puts(&b, "SELECT count(*)");
-    where_sql(q, &b, &p);
+    if (q->asof) {
+        buf_puts(&b, "SELECT count(*) FROM (");
+        from_sql(q, "SELECT 1", &b, &p);
+        buf_puts(&b, ") n");
+    } else {
+        from_sql(q, "SELECT count(*)", &b, &p);
+    }
     res = b.oom ? NULL : pg_run(s, b.data, &p, e);
     if (b.oom)
         err_set(e, ERR_INTERNAL, "out of memory");
