@@ -2,6 +2,7 @@
  * command takes the database first; errors name the file, the feature
  * index and the reason, and the exit code is non-zero. */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "auth.h"
 #include "copy.h"
 #include "crs.h"
+#include "edit.h"
 #include "file.h"
 #include "ingest.h"
 #include "instant.h"
@@ -313,22 +315,239 @@ static void demo_path(const struct layer *l, char *path, size_t size)
     snprintf(path, size, "%s/demo/%s.geojson", geodata_dir(), l->id);
 }
 
-static int cmd_demo(int argc, char **argv)
+/* The demo is loaded as a dated history when geodata/demo/history/steps.json
+ * is there (its format: geodata/README.md): the base of every layer at one
+ * time, then each step at its own. Without it, today's files are imported
+ * as they are, now. */
+struct demo_history {
+    char dir[1024];
+    json_t *manifest;          /* NULL: no history */
+    char base_at[INSTANT_LEN]; /* the base's time, as stored */
+    json_t *steps;             /* borrowed from manifest */
+};
+
+/* A string member, or NULL. */
+static const char *demo_str(const json_t *o, const char *name)
+{
+    return json_string_value(json_object_get(o, name));
+}
+
+/* Reads and checks the manifest: known layers, times in order after the
+ * base, modes upsert or replace, file names within the history folder. */
+static int demo_history_load(struct demo_history *h, const struct layers *ls, struct err *e)
+{
+    char path[1200], last[INSTANT_LEN];
+    json_error_t je;
+    json_t *base, *blayers, *v;
+    size_t i;
+    snprintf(h->dir, sizeof h->dir, "%s/demo/history", geodata_dir());
+    snprintf(path, sizeof path, "%s/steps.json", h->dir);
+    if (access(path, F_OK) != 0)
+        return 0;
+    if (!(h->manifest = json_load_file(path, JSON_REJECT_DUPLICATES, &je)))
+        return err_set(e, ERR_INVALID, "%s:%d: %s", path, je.line, je.text);
+    base = json_object_get(h->manifest, "base");
+    blayers = json_object_get(base, "layers");
+    h->steps = json_object_get(h->manifest, "steps");
+    if (!demo_str(base, "at") || !json_is_array(blayers) || !json_is_array(h->steps))
+        return err_set(e, ERR_INVALID, "%s: expected base.at, base.layers and steps", path);
+    if (instant_parse(demo_str(base, "at"), h->base_at, "base.at", e))
+        return err_prefix(e, "%s", path);
+    json_array_foreach(blayers, i, v)
+    {
+        const char *l = demo_str(v, "layer"), *earlier = demo_str(v, "earlier");
+        if (!l || !layers_find(ls, l))
+            return err_set(e, ERR_INVALID, "%s: base.layers[%zu]: no such layer", path, i);
+        if (!json_is_array(json_object_get(v, "absent")) ||
+            (json_object_get(v, "earlier") && (!earlier || strchr(earlier, '/'))))
+            return err_set(e, ERR_INVALID,
+                           "%s: base.layers[%zu]: expected absent (keys) and earlier (a file "
+                           "name in the history folder)",
+                           path, i);
+    }
+    memcpy(last, h->base_at, sizeof last);
+    json_array_foreach(h->steps, i, v)
+    {
+        const char *l = demo_str(v, "layer"), *file = demo_str(v, "file");
+        const char *mode = demo_str(v, "mode"), *at = demo_str(v, "at");
+        char stored[INSTANT_LEN];
+        if (!l || !layers_find(ls, l) || !file || strchr(file, '/') || !at ||
+            (mode && strcmp(mode, "upsert") && strcmp(mode, "replace")))
+            return err_set(e, ERR_INVALID,
+                           "%s: steps[%zu]: expected at, a layer, a file name in the history "
+                           "folder and mode upsert or replace",
+                           path, i);
+        if (instant_parse(at, stored, "at", e))
+            return err_prefix(e, "%s: steps[%zu]", path, i);
+        if (strcmp(stored, last) <= 0)
+            return err_set(e, ERR_INVALID, "%s: steps[%zu]: %s is not after the time before it",
+                           path, i, stored);
+        memcpy(last, stored, sizeof last);
+    }
+    return 0;
+}
+
+/* The base's entry for layer l, or NULL. */
+static json_t *demo_base_entry(const struct demo_history *h, const struct layer *l)
+{
+    json_t *blayers = json_object_get(json_object_get(h->manifest, "base"), "layers"), *v;
+    size_t i;
+    json_array_foreach(blayers, i, v)
+    {
+        if (!strcmp(demo_str(v, "layer"), l->id))
+            return v;
+    }
+    return NULL;
+}
+
+/* A feature's key as text ("" when it has none). */
+static const char *demo_key(const struct layer *l, const json_t *f, char *buf, size_t size)
+{
+    const json_t *k = json_object_get(json_object_get(f, "properties"), l->key);
+    if (json_is_string(k))
+        return json_string_value(k);
+    if (json_is_integer(k)) {
+        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(k));
+        return buf;
+    }
+    return "";
+}
+
+/* The base of layer l: today's file without the keys listed absent (a
+ * later step adds them), with the earlier versions of the features a later
+ * step changes or removes in their place. *text is NULL when the file is
+ * the base as it is. */
+static int demo_base_text(const struct demo_history *h, const struct layer *l, const char *today,
+                          char **text, struct err *e)
+{
+    json_t *entry = h->manifest ? demo_base_entry(h, l) : NULL, *absent, *v;
+    json_t *now = NULL, *old = NULL, *older = NULL, *out = NULL, *feats;
+    const char *earlier;
+    char path[1200], kbuf[32];
+    json_error_t je;
+    size_t i;
+    int rc = 0;
+    *text = NULL;
+    absent = json_object_get(entry, "absent");
+    earlier = demo_str(entry, "earlier");
+    if (!json_array_size(absent) && !earlier)
+        return 0;
+    if (!(now = json_load_file(today, JSON_REJECT_DUPLICATES, &je))) {
+        rc = err_set(e, ERR_INVALID, "%s:%d: %s", today, je.line, je.text);
+        goto out;
+    }
+    /* keys to leave out, and the earlier versions by key */
+    if (!(older = json_object()) || !(out = json_object()) || !(feats = json_array())) {
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    json_object_set_new(out, "type", json_string("FeatureCollection"));
+    json_object_set_new(out, "features", feats);
+    if (earlier) {
+        snprintf(path, sizeof path, "%s/%s", h->dir, earlier);
+        if (!(old = json_load_file(path, JSON_REJECT_DUPLICATES, &je))) {
+            rc = err_set(e, ERR_INVALID, "%s:%d: %s", path, je.line, je.text);
+            goto out;
+        }
+        json_array_foreach(json_object_get(old, "features"), i, v)
+        {
+            json_object_set(older, demo_key(l, v, kbuf, sizeof kbuf), v);
+        }
+    }
+    json_array_foreach(json_object_get(now, "features"), i, v)
+    {
+        const char *k = demo_key(l, v, kbuf, sizeof kbuf);
+        size_t a;
+        json_t *x, *was = json_object_get(older, k);
+        int gone = 0;
+        json_array_foreach(absent, a, x)
+        {
+            gone |= json_is_string(x) && !strcmp(json_string_value(x), k);
+        }
+        if (gone)
+            continue;
+        json_array_append(feats, was ? was : v);
+        if (was)
+            json_object_del(older, k);
+    }
+    /* what a later step removed is in the base only as its earlier version */
+    json_array_foreach(json_object_get(old, "features"), i, v)
+    {
+        if (json_object_get(older, demo_key(l, v, kbuf, sizeof kbuf)))
+            json_array_append(feats, v);
+    }
+    if (!(*text = json_dumps(out, JSON_COMPACT)))
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+out:
+    json_decref(now);
+    json_decref(old);
+    json_decref(older);
+    json_decref(out);
+    return rc;
+}
+
+/* Imports text (named name in errors) into layer l, recorded at `at` (NULL:
+ * now) under a change id of that time. */
+static int demo_ingest(store *s, const struct layer *l, const char *name, const char *text,
+                       size_t len, const char *at, enum ingest_mode mode, struct progress *p,
+                       struct ingest_report *r, struct err *e)
 {
     struct ingest_opts o;
-    struct ingest_report *r;
-    struct layers *ls = NULL;
+    char change_id[48];
+    ctx *c;
+    int rc;
+    ingest_opts_default(&o);
+    o.by = "demo";
+    o.at = at;
+    o.mode = mode;
+    if (at) {
+        /* the change id's time is the step's: 2020-03-26T01:30:00.000Z -> 20200326T013000Z */
+        size_t n = 0;
+        edit_change_id(change_id);
+        for (const char *q = at; *q && *q != '.' && n < 15; q++)
+            if (*q != '-' && *q != ':')
+                change_id[n++] = *q;
+        o.change_id = change_id;
+    }
+    if (!(c = ctx_new(e)))
+        return e->code;
+    ctx_set_progress(c, p);
+    rc = ingest_geojson(c, s, l, text, len, &o, r, e);
+    if (rc && strncmp(e->msg, name, strlen(name)))
+        err_prefix(e, "%s", name);
+    ctx_free(c);
+    return rc;
+}
+
+/* The size of a file, 0 when it cannot be read (the import says why). */
+static double demo_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) ? 0 : (double)st.st_size;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+    struct ingest_report *r = NULL;
+    struct layers *ls = NULL, *stored = NULL;
+    struct demo_history h = {.manifest = NULL};
     struct err e;
-    char *schema = NULL, path[1024], line[256];
+    char *schema = NULL, path[1200], line[256];
     enum tty_progress_mode mode = TTY_PROGRESS_AUTO;
     struct progress p;
-    struct tty_progress *t;
-    double total = 0, before = 0;
+    struct tty_progress *t = NULL;
+    double total = 0, before = 0, *m2 = NULL;
+    long long *count = NULL;
+    store *s = NULL;
+    json_t *v;
+    size_t k;
     int rc = 0;
     if (wants_help(argc, argv) || argc < 2)
         return usage(wants_help(argc, argv),
                      "usage: onemap demo DB [--quiet|--progress]\n"
-                     "Creates DB with the 芹阳 demo data set from geodata/demo/.\n");
+                     "Creates DB with the 芹阳 demo data set from geodata/demo/: the base of\n"
+                     "every layer dated the start of 2019, then the dated steps of\n"
+                     "geodata/demo/history/, ending in today's files.\n");
     for (int i = 2; i < argc; i++)
         if (!tty_progress_flag(argv[i], &mode)) {
             fprintf(stderr, "onemap demo: unexpected argument '%s'\n", argv[i]);
@@ -342,39 +561,104 @@ static int cmd_demo(int argc, char **argv)
     snprintf(path, sizeof path, "%s/layers.json", geodata_dir());
     progress_start(&p);
     if (cmd_init_db(argv[1], NULL, NULL, &e) || file_read_all(path, &schema, NULL, &e) ||
-        layers_parse(schema, &ls, &e))
-        return fail(&e);
-    /* each layer's file fills its part of the whole, by size */
+        layers_parse(schema, &ls, &e) || demo_history_load(&h, ls, &e)) {
+        rc = fail(&e);
+        goto out;
+    }
+    /* each file fills its part of the whole, by size */
     for (size_t i = 0; i < ls->n; i++) {
-        struct stat st;
         demo_path(&ls->v[i], path, sizeof path);
-        total += stat(path, &st) ? 0 : (double)st.st_size;
+        total += demo_size(path);
+    }
+    json_array_foreach(h.steps, k, v)
+    {
+        snprintf(path, sizeof path, "%s/%s", h.dir, demo_str(v, "file"));
+        total += demo_size(path);
+    }
+    r = calloc(1, sizeof *r);
+    count = calloc(ls->n, sizeof *count);
+    m2 = calloc(ls->n, sizeof *m2);
+    if (!r || !count || !m2) {
+        err_set(&e, ERR_INTERNAL, "out of memory");
+        rc = fail(&e);
+        goto out;
+    }
+    if ((rc = store_open(argv[1], 0, &s, &e)) || (rc = store_layers_get(s, &stored, &e))) {
+        fail(&e);
+        goto out;
     }
     t = tty_progress_start(&p, "demo", mode);
-    ingest_opts_default(&o);
-    o.by = "demo";
-    r = calloc(1, sizeof *r);
-    for (size_t i = 0; r && i < ls->n && !rc; i++) {
-        struct stat st;
+    for (size_t i = 0; i < ls->n + json_array_size(h.steps) && !rc; i++) {
+        const struct layer *l;
+        const char *at = h.manifest ? h.base_at : NULL;
+        enum ingest_mode how = INGEST_UPSERT;
+        char *text = NULL, stored_at[INSTANT_LEN];
+        struct file_data fd = {NULL, 0, 0};
         double size;
-        demo_path(&ls->v[i], path, sizeof path);
-        size = stat(path, &st) ? 0 : (double)st.st_size;
-        progress_window(&p, total > 0 ? before / total : 0, total > 0 ? (before + size) / total : 1);
-        before += size;
-        snprintf(line, sizeof line, "demo %s", ls->v[i].id);
-        tty_progress_label(t, line);
-        if ((rc = import_file(argv[1], ls->v[i].id, path, NULL, &o, &p, r, &e))) {
-            tty_progress_stop(t);
-            t = NULL;
-            print_invalid(path, r);
-            fail(&e);
+        if (i < ls->n) {
+            l = layers_find(stored, ls->v[i].id);
+            demo_path(&ls->v[i], path, sizeof path);
+            snprintf(line, sizeof line, "demo %s", ls->v[i].id);
         } else {
-            snprintf(line, sizeof line, "%-17s %6zu features %12.1f mu\n", ls->v[i].id, r->added,
-                     r->area_change_m2 / (10000.0 / 15.0));
-            tty_progress_print(t, line);
+            json_t *step = json_array_get(h.steps, i - ls->n);
+            l = layers_find(stored, demo_str(step, "layer"));
+            snprintf(path, sizeof path, "%s/%s", h.dir, demo_str(step, "file"));
+            instant_parse(demo_str(step, "at"), stored_at, "at", &e);
+            at = stored_at;
+            how = demo_str(step, "mode") && !strcmp(demo_str(step, "mode"), "replace")
+                      ? INGEST_REPLACE
+                      : INGEST_UPSERT;
+            snprintf(line, sizeof line, "demo %s %.10s", demo_str(step, "layer"), at);
+        }
+        if (!l) {
+            rc = err_set(&e, ERR_NOT_FOUND, "%s: its layer is not in the database", path);
+            break;
+        }
+        size = demo_size(path);
+        progress_window(&p, total > 0 ? before / total : 0,
+                        total > 0 ? (before + size) / total : 1);
+        before += size;
+        tty_progress_label(t, line);
+        if (i < ls->n && !(rc = demo_base_text(&h, l, path, &text, &e)) && text)
+            rc = demo_ingest(s, l, path, text, strlen(text), at, how, &p, r, &e);
+        else if (!rc && !(rc = file_map(path, &fd, &e)))
+            rc = demo_ingest(s, l, path, fd.data, fd.len, at, how, &p, r, &e);
+        free(text);
+        file_unmap(&fd);
+        if (!rc) {
+            size_t li = (size_t)(l - stored->v);
+            count[li] += (long long)r->added - (long long)r->removed;
+            m2[li] += r->area_change_m2;
         }
     }
+    if (rc) {
+        tty_progress_stop(t);
+        t = NULL;
+        if (rc == ERR_INVALID)
+            print_invalid(path, r);
+        fail(&e);
+        goto out;
+    }
+    for (size_t i = 0; i < ls->n; i++) {
+        const struct layer *l = layers_find(stored, ls->v[i].id);
+        size_t li = l ? (size_t)(l - stored->v) : 0;
+        snprintf(line, sizeof line, "%-17s %6lld features %12.1f mu\n", ls->v[i].id, count[li],
+                 m2[li] / (10000.0 / 15.0));
+        tty_progress_print(t, line);
+    }
+    if (json_array_size(h.steps)) {
+        snprintf(line, sizeof line, "%-17s %6zu steps    from %.10s to %.10s\n", "history",
+                 json_array_size(h.steps), demo_str(json_array_get(h.steps, 0), "at"),
+                 demo_str(json_array_get(h.steps, json_array_size(h.steps) - 1), "at"));
+        tty_progress_print(t, line);
+    }
+out:
     tty_progress_stop(t);
+    store_close(s);
+    layers_free(stored);
+    json_decref(h.manifest);
+    free(count);
+    free(m2);
     free(r);
     free(schema);
     layers_free(ls);
