@@ -15,8 +15,9 @@ static const char USAGE[] =
     "       onemap-gen --help\n"
     "\n"
     "demo       writes the 芹阳 demo data set (villages, grids, parcels, farmland,\n"
-    "           demolition_sites, communities as OUTDIR/<layer>.geojson); the output\n"
-    "           is always the same, byte for byte\n"
+    "           demolition_sites, communities as OUTDIR/<layer>.geojson) and its\n"
+    "           dated history since 2019 (OUTDIR/history/steps.json and the files of\n"
+    "           its steps); the output is always the same, byte for byte\n"
     "synthetic  writes a FeatureCollection of N parcels (1..10000000) around\n"
     "           开化县 to FILE or standard output; the same N and S give the same\n"
     "           bytes (S defaults to 1)\n";

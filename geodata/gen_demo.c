@@ -2,7 +2,8 @@
  * the run (seed, order of the steps, the output files) and the layout: the
  * lattice, the irregular sub-district outline and its split into 26
  * villages. Villages and grids are named and written by gen_grids.c,
- * parcels by gen_parcels.c, the rest by gen_overlay.c. */
+ * parcels by gen_parcels.c, the rest by gen_overlay.c; the history under
+ * OUTDIR/history by those two through gen_history.c. */
 #include "gen_demo.h"
 
 #include <errno.h>
@@ -89,12 +90,9 @@ out:
     return rc;
 }
 
-int demo_file_begin(struct jw *w, const char *dir, const char *layer)
+int demo_file_open(struct jw *w, const char *path, const char *layer)
 {
-    char path[4096];
-    FILE *f;
-    snprintf(path, sizeof path, "%s/%s.geojson", dir, layer);
-    f = fopen(path, "wb");
+    FILE *f = fopen(path, "wb");
     if (!f) {
         fprintf(stderr, "onemap-gen: %s: %s\n", path, strerror(errno));
         return -1;
@@ -108,17 +106,32 @@ int demo_file_begin(struct jw *w, const char *dir, const char *layer)
     return 0;
 }
 
-int demo_file_end(struct jw *w, const char *dir, const char *layer)
+int demo_file_close(struct jw *w, const char *path)
 {
     int bad;
     jw_collection_end(w);
     bad = jw_close(w) < 0;
     bad |= fclose(w->f) != 0;
     if (bad)
-        fprintf(stderr, "onemap-gen: %s/%s.geojson: write failed\n", dir, layer);
-    else
-        printf("%s/%s.geojson: %ld features\n", dir, layer, w->nfeat);
+        fprintf(stderr, "onemap-gen: %s: write failed\n", path);
     return bad ? -1 : 0;
+}
+
+int demo_file_begin(struct jw *w, const char *dir, const char *layer)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.geojson", dir, layer);
+    return demo_file_open(w, path, layer);
+}
+
+int demo_file_end(struct jw *w, const char *dir, const char *layer)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.geojson", dir, layer);
+    if (demo_file_close(w, path) < 0)
+        return -1;
+    printf("%s: %ld features\n", path, w->nfeat);
+    return 0;
 }
 
 void demo_emit(struct demo *d, struct jw *w, int n)
@@ -140,6 +153,8 @@ static void demo_free(struct demo *d)
     free(d->cell_micro);
     free(d->cell_used);
     free(d->ring);
+    free(d->parcels);
+    hist_free(d);
     free(d);
 }
 
@@ -160,6 +175,9 @@ int demo_run(const char *outdir)
         goto out;
     if (villages_write(d, outdir) < 0 || grids_write(d, outdir) < 0 ||
         parcels_write(d, outdir) < 0 || overlays_write(d, outdir) < 0)
+        goto out;
+    if (hist_begin(d, outdir) < 0 || parcels_history(d) < 0 || overlays_history(d) < 0 ||
+        hist_end(d) < 0)
         goto out;
     rc = 0;
 out:

@@ -66,7 +66,25 @@ struct overlay { /* a farmland base, demolition site or community */
     int protect;    /* farmland: 永久基本农田 */
     int coop_runs;  /* farmland: run by the village's cooperative ... */
     const char *operator_; /* ... or by this (static) operator */
+    int year;              /* farmland: the year the base was set up */
+    /* The day (YYYY-MM-DD) in 2020 from which the class it imposes holds: a
+     * base planted, a site re-used then. NULL: it held before 2020. */
+    const char *since;
 };
+
+/* A parcel as written, with what it was at the end of 2019 if a 2020
+ * survey changed it. */
+struct parcel {
+    struct rect r;
+    int village, seq;
+    unsigned char cls, before; /* enum lc now and at the end of 2019 */
+    const char *surveyed;      /* the day of the 2020 survey that changed it, or NULL */
+    int moved;                 /* its 2019 ring had `was` where lattice vertex (vx, vy) is */
+    int vx, vy;
+    struct nd was;
+};
+
+struct hist; /* gen_history.c */
 
 struct demo {
     struct geo *geo;
@@ -82,6 +100,9 @@ struct demo {
     int nfarm, ndemol, ncomm;
     struct nd *ring; /* scratch for traced rings */
     int ring_cap;
+    struct parcel *parcels;
+    int nparcels;
+    struct hist *hist;
 };
 
 /* gen_lattice.c */
@@ -120,6 +141,10 @@ int regions_clean(struct regions *g);
  * Both print their own message and return -1 on failure. */
 int demo_file_begin(struct jw *w, const char *dir, const char *layer);
 int demo_file_end(struct jw *w, const char *dir, const char *layer);
+/* The same for any path, the collection named after the layer; close
+ * prints nothing. */
+int demo_file_open(struct jw *w, const char *path, const char *layer);
+int demo_file_close(struct jw *w, const char *path);
 /* Ends the current feature with the n-vertex ring lattice_trace left in
  * d->ring; a failed trace (n <= 0) marks the writer failed instead. */
 void demo_emit(struct demo *d, struct jw *w, int n);
@@ -137,5 +162,28 @@ int parcels_write(struct demo *d, const char *dir);
 /* gen_overlay.c */
 int overlays_build(struct demo *d);
 int overlays_write(struct demo *d, const char *dir);
+/* gen_parcels.c and gen_overlay.c: each layer's part of the history */
+int parcels_history(struct demo *d);
+int overlays_history(struct demo *d);
+
+/* gen_history.c: the dated history that ends in today's files, written to
+ * DIR/history/. steps.json names the base of every layer — today's file
+ * without the keys a later step adds, with the earlier versions of the
+ * features a later step changes from a small file — and the dated steps in
+ * time order, each a small FeatureCollection of the features it writes.
+ * Days are YYYY-MM-DD; each layer's steps are recorded at its own hour. */
+#define HIST_BASE_AT "2019-01-01T00:00:00.000Z"
+int hist_begin(struct demo *d, const char *dir);
+/* A key of today's file that is not in the base (a step adds it). */
+int hist_absent(struct demo *d, const char *layer, const char *key);
+/* Opens the file of the base's earlier versions of the layer's features. */
+int hist_earlier_begin(struct demo *d, struct jw *w, const char *layer);
+/* Opens the file of the layer's step on day; note says what happened. */
+int hist_step_begin(struct demo *d, struct jw *w, const char *day, const char *layer,
+                    const char *note);
+int hist_file_end(struct demo *d, struct jw *w);
+/* Writes steps.json; hist_free also after a failure. */
+int hist_end(struct demo *d);
+void hist_free(struct demo *d);
 
 #endif

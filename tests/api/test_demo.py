@@ -1,6 +1,6 @@
 """The 芹阳 demo data set as the office reads it: the 2020 report's figures
-come back from the map, grids add up to their villages, and every point of
-the sub-district has exactly one responsible grid."""
+come back from the map and its history, grids add up to their villages, and
+every point of the sub-district has exactly one responsible grid."""
 import os
 import random
 import sys
@@ -9,6 +9,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 
 REPORT_MU = {"大棚蔬菜": 600, "山地蔬菜": 600, "中药材": 320, "香榧": 668, "油茶": 310, "蟠姜": 20}
+YEAR = ("2020-01-01T00:00:00.000Z", "2021-01-01T00:00:00.000Z")  # the report's year
 SRV = None
 
 
@@ -27,12 +28,25 @@ def test_report_figures():
     got = {g["key"]: g["area_mu"] for g in res["groups"]}
     for crop, mu in REPORT_MU.items():
         assert abs(got[crop] - mu) <= 0.005 * mu, (crop, got.get(crop), mu)
-    demo = ok("/collections/demolition_sites/stats?group_by=status")
-    assert abs(demo["total"]["area_mu"] - 1883) <= 0.005 * 1883, demo["total"]
+    # the year's sites: signed (亩 acquired) or demolished (houses, m2, graves)
+    # in 2020, from the status each had before, as its history tells
     sites = all_items("demolition_sites")
-    assert sum(f["properties"]["households"] or 0 for f in sites) == 39
-    assert abs(sum(f["properties"]["floor_area_m2"] or 0 for f in sites) - 14000) < 1
-    assert sum(f["properties"]["graves"] or 0 for f in sites) == 145
+    mu, demolished = 0.0, {"households": 0, "floor_area_m2": 0, "graves": 0}
+    for f in sites:
+        versions = ok(f"/collections/demolition_sites/items/{f['id']}/history")["versions"]
+        assert all(v["at"] < YEAR[1] for v in versions), versions
+        before = [v for v in versions if v["at"] <= YEAR[0]]
+        was = max(before, key=lambda v: v["version"])["feature"]["properties"]["status"] \
+            if before else None
+        now = f["properties"]["status"]
+        if now in ("signed", "demolished", "reused") and was not in ("signed", "demolished",
+                                                                     "reused"):
+            mu += f["properties"]["area_mu"]
+        if now in ("demolished", "reused") and was not in ("demolished", "reused"):
+            for k in demolished:
+                demolished[k] += f["properties"][k]
+    assert abs(mu - 1883) <= 0.005 * 1883, mu
+    assert demolished == {"households": 39, "floor_area_m2": 14000, "graves": 145}, demolished
     assert len({f["properties"]["status"] for f in sites}) >= 3
     villages = all_items("villages")
     assert len(villages) == 26
