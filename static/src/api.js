@@ -1,5 +1,8 @@
 // api: the one place that talks HTTP to onemap. Every call returns parsed
-// JSON or throws an Error whose message is the server's description.
+// JSON or throws an Error whose message is the server's description. It is
+// also the one place that puts the map at its instant (when.js): every read
+// that the server can answer for the past gets the map's asof.
+import { asOf } from './when.js';
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -24,8 +27,27 @@ export function query(params) {
   return s ? `?${s}` : '';
 }
 
+// The reads answered "as the map stood then" (asof=): items, one item,
+// statistics (GET and POST), the summary (not a period's, which has its own
+// from and to), locate, overlaps and tiles. A caller that names asof itself
+// keeps it: an instant of its own (compare's two ends), or null for now (an
+// upload is checked against the store as it is).
+const AT_TIME = /^\/(summary|locate|tiles\/.+|collections\/[^/]+\/(items(\/[^/]+)?|stats|overlaps|tiles\/.+))$/;
+
+function atTime(method, path, params) {
+  const p = { ...(params || {}) };
+  if ('asof' in p || 'from' in p || !asOf()) return p;
+  if (AT_TIME.test(path) && (method === 'GET' || /\/stats$/.test(path))) p.asof = asOf();
+  return p;
+}
+
+// A tile URL template (with its own query) at the map's instant.
+export function tileUrlAtTime(template) {
+  return asOf() ? `${template}&asof=${encodeURIComponent(asOf())}` : template;
+}
+
 export async function getJSON(path, params, init = {}) {
-  const res = await fetch(path + query(params), {
+  const res = await fetch(path + query(atTime(init.method || 'GET', path, params)), {
     ...init,
     headers: { Accept: 'application/json', ...(init.headers || {}) },
   });
@@ -33,7 +55,7 @@ export async function getJSON(path, params, init = {}) {
 }
 
 export async function postJSON(path, body, params, headers = {}) {
-  const res = await fetch(path + query(params), {
+  const res = await fetch(path + query(atTime('POST', path, params)), {
     method: 'POST',
     headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...headers },
     body: JSON.stringify(body),

@@ -1,6 +1,7 @@
-// dashboard: the 统计 tab — the year's figures computed live from the map
-// (亩 acquired, m² demolished, households, graves, 亩 per crop, communities
-// in the 红色物业联盟) for the whole sub-district or one village or grid.
+// dashboard: the 统计 tab — the year's figures computed live from the map at
+// its instant (亩 acquired, m² demolished, households, graves, 亩 per crop,
+// communities in the 红色物业联盟) for the whole sub-district or one village
+// or grid.
 import { getAllItems, getJSON } from './api.js';
 import { barChart } from './chart.js';
 import { clear, h, turns } from './dom.js';
@@ -8,6 +9,7 @@ import { CROPS, OTHER_CROP_COLOR, STATUSES } from './domain.js';
 import { fillGridSelect, fillVillageSelect, placeByRef } from './gazetteer.js';
 import { interiorsMeet } from './geom.js';
 import { fmtNumber, lang, onLangChange, t } from './i18n.js';
+import { asOf, onAsOfChange, showInstant } from './when.js';
 
 let scope = ''; // '' (everything), 'villages/ID' or 'grids/ID'
 const turn = turns();
@@ -70,7 +72,7 @@ function render(root, d) {
         t('dash.red.households', { n: fmtNumber(d.redHouseholds) }), true)),
     h('h3', null, t('dash.crops')), barChart(crops, mu, t('dash.crops')),
     h('h3', null, t('dash.status')), barChart(statuses, mu, t('dash.status')),
-    h('p', { class: 'muted' }, t('dash.note')));
+    h('p', { class: 'muted' }, asOf() ? t('dash.note.asof', { at: showInstant(asOf()) }) : t('dash.note')));
 }
 
 export async function refreshDashboard(app) {
@@ -122,5 +124,8 @@ export function initDashboard(app) {
   });
   onLangChange(() => {
     if (built) build(app);
+  });
+  onAsOfChange(() => {
+    if (built) refreshDashboard(app);
   });
 }

@@ -1,7 +1,9 @@
 // gazetteer: the named places people pick or search for — villages, grids
 // and communities — loaded once (geometry included, to fly there and to
-// query by them) and dropped after an upload changes them.
+// query by them) and dropped after an upload changes them, or when the map
+// goes to another instant (they are then the places of that instant).
 import { getAllItems } from './api.js';
+import { onAsOfChange } from './when.js';
 
 const PLACE_LAYERS = ['villages', 'grids', 'communities'];
 const loaded = {};
@@ -21,6 +23,8 @@ export function forgetPlaces(collection) {
     for (const c of collection ? [collection] : PLACE_LAYERS) delete loaded[c];
   }
 }
+// registered when the module loads: before any module that reads places follows the change
+onAsOfChange(() => forgetPlaces());
 
 // Fills a <select> with villages (value "villages/ID").
 export async function fillVillageSelect(select, first) {

@@ -1,7 +1,9 @@
 // identify: a click on the map shows, in the 详情 drawer, the feature's
 // attributes under the layer schema's titles, its area in m² and 亩, who is
 // responsible for the spot (/locate: village, grid, micro-grid, manager and
-// phone) and its history. Search opens features through showFeature.
+// phone) and its history. Search opens features through showFeature. At a
+// past instant (when.js) all of it is as things stood then, the version
+// shown is marked in the history, and the drawer follows a change of instant.
 import { toLonLat } from 'ol/proj.js';
 import { getJSON } from './api.js';
 import { clear, h, toast, turns } from './dom.js';
@@ -11,6 +13,7 @@ import { layerTitle } from './layerpanel.js';
 import { readFeature } from './map.js';
 import { featureId } from './source.js';
 import { runQuery } from './query.js';
+import { asOf, onAsOfChange, showInstant } from './when.js';
 
 const HIDDEN = new Set(['geometry', 'area_m2', 'area_mu']);
 let current = null; // {collection, id, lonlat, others}
@@ -65,12 +68,21 @@ function responsible(app, loc) {
       line(t('info.point'), `${loc.point[0].toFixed(6)}, ${loc.point[1].toFixed(6)}`)));
 }
 
+// The version the map shows: the last one written by its instant.
+function shownVersion(versions) {
+  const at = asOf() ? Date.parse(asOf()) : Infinity;
+  const by = versions.filter((v) => v.op !== 'delete' && Date.parse(v.at) <= at);
+  return by.length ? Math.max(...by.map((v) => v.version)) : null;
+}
+
 function historyList(hist) {
   const versions = (hist && hist.versions) || [];
-  const items = versions.slice().reverse().map((v) => h('li', null,
+  const shown = shownVersion(versions);
+  const items = versions.slice().reverse().map((v) => h('li', { dataset: { version: String(v.version) }, class: v.version === shown ? 'shown' : null },
     h('b', null, `v${v.version}`), ' ', t(`op.${v.op}`) !== `op.${v.op}` ? t(`op.${v.op}`) : v.op, ' · ',
     String(v.at || '').replace('T', ' ').replace('Z', ''), v.by ? ` · ${v.by}` : '',
-    v.change_id ? h('small', null, ` (${v.change_id})`) : ''));
+    v.change_id ? h('small', null, ` (${v.change_id})`) : '',
+    v.version === shown && asOf() ? h('small', { class: 'shown-note' }, ` ${t('info.shown')}`) : ''));
   return h('section', { class: 'history' }, h('h3', null, t('info.history')),
     items.length ? h('ol', null, items) : h('p', { class: 'muted' }, t('info.nohistory')));
 }
@@ -112,7 +124,8 @@ async function render(app) {
   body.append(h('p', { class: 'muted' }, t('info.loading')));
   const at = lonlat ? { lon: lonlat[0].toFixed(8), lat: lonlat[1].toFixed(8) } : null;
   const [feature, q, hist, loc] = await Promise.all([
-    collection ? getJSON(`/collections/${collection}/items/${id}`) : null,
+    // 404: not there at the map's instant (created later, or deleted by then)
+    collection ? getJSON(`/collections/${collection}/items/${id}`).catch((e) => (e.status === 404 ? null : Promise.reject(e))) : null,
     collection ? queryablesOf(app, collection) : null,
     collection ? getJSON(`/collections/${collection}/items/${id}/history`).catch(() => null) : null,
     at ? getJSON('/locate', at).catch(() => null) : null,
@@ -122,8 +135,10 @@ async function render(app) {
   });
   if (!latest() || !current) return;
   clear(body);
+  const when = asOf() ? h('p', { class: 'asof-note' }, t('asof.details', { at: showInstant(asOf()) })) : null;
   if (!feature) {
-    body.append(...[h('h2', null, t('info.nothing')), responsible(app, loc)].filter(Boolean));
+    const none = collection ? t('info.notthen') : t('info.nothing');
+    body.append(...[h('h2', null, none), when, responsible(app, loc), collection ? historyList(hist) : null].filter(Boolean));
     return;
   }
   const name = feature.properties[NAME_FIELD[collection]] || feature.properties.code || id;
@@ -138,6 +153,7 @@ async function render(app) {
   }, t('info.query'));
   body.append(...[
     h('h2', { dataset: { collection, id: String(id) } }, h('span', { class: 'layer-tag' }, layerTitle(app, collection)), ' ', String(name)),
+    when,
     otherChips(app, others.filter((o) => o.collection !== collection || o.id !== id), lonlat),
     attributes(collection, feature, q),
     h('div', { class: 'buttons' }, queryHere),
@@ -205,6 +221,9 @@ export function initIdentify(app) {
     if (ev.key === 'Escape' && document.body.classList.contains('info-open') && !app.drawing) closeInfo(app);
   });
   onLangChange(() => {
+    if (current) render(app);
+  });
+  onAsOfChange(() => {
     if (current) render(app);
   });
 }

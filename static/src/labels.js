@@ -10,6 +10,7 @@ import { fromLonLat } from 'ol/proj.js';
 import { places } from './gazetteer.js';
 import { interiorPoint } from './geom.js';
 import { labelStyle } from './styles.js';
+import { onAsOfChange } from './when.js';
 
 const NAMED = ['villages', 'grids', 'communities'];
 
@@ -70,6 +71,7 @@ export function initLabels(app) {
     refresh();
   };
   app.view.on('change:resolution', wantGrids);
+  onAsOfChange(refresh); // the names of that instant (the gazetteer has forgotten the others)
   refresh();
   wantGrids();
   return refresh;

@@ -1,10 +1,12 @@
 // layerpanel: the 图层 tab — one row per layer with a visibility switch,
-// opacity, feature count and total 亩 (from /summary), and its legend.
+// opacity, feature count and total 亩 (from /summary, at the map's
+// instant), and its legend.
 import { getJSON } from './api.js';
-import { clear, h } from './dom.js';
+import { clear, h, turns } from './dom.js';
 import { groupLabel } from './domain.js';
 import { fmtNumber, lang, onLangChange, t } from './i18n.js';
 import { legendOf } from './styles.js';
+import { onAsOfChange } from './when.js';
 
 export function layerTitle(app, id) {
   const w = t(`layer.${id}`);
@@ -70,17 +72,24 @@ function render(app) {
   }
 }
 
+const turn = turns();
+
 export async function refreshSummary(app) {
+  const current = turn.next(); // a later instant's answer may come first
+  let summary = null;
   try {
-    app.summary = await getJSON('/summary');
+    summary = await getJSON('/summary');
   } catch (e) {
-    app.summary = null;
+    summary = null;
   }
+  if (!current()) return;
+  app.summary = summary;
   render(app);
 }
 
 export function initLayerPanel(app) {
   render(app);
   onLangChange(() => render(app));
+  onAsOfChange(() => refreshSummary(app));
   return refreshSummary(app);
 }

@@ -1,6 +1,8 @@
-// main: starts the viewer — reads the layer list, builds the map and the
-// panels (图层, 区域统计, 统计, 上传), the search box and the language switch,
-// and exposes window.onemapViewer.idle() for scripted checks of the page.
+// main: starts the viewer — reads the layer list, puts the map at the
+// instant the address names (截至日期), builds the map and the panels (图层,
+// 区域统计, 统计, 上传), the search box, the date control and the
+// language switch, and exposes window.onemapViewer.idle() for scripted
+// checks of the page.
 import 'ol/ol.css';
 import './app.css';
 import { getJSON } from './api.js';
@@ -16,6 +18,8 @@ import { initQuery } from './query.js';
 import { initSearch } from './search.js';
 import { initDashboard } from './dashboard.js';
 import { initUpload } from './upload.js';
+import { initTimebar } from './timebar.js';
+import { restoreAsOf } from './when.js';
 
 function initTabs(app) {
   const handlers = {};
@@ -68,6 +72,7 @@ async function start() {
   const params = new URLSearchParams(window.location.search);
   if (params.get('lang')) setLang(params.get('lang'));
   applyI18n();
+  restoreAsOf(); // before anything is fetched: the first tiles are already of that instant
   const langBtn = $('#lang');
   langBtn.addEventListener('click', () => setLang(lang() === 'en' ? 'zh' : 'en'));
   let collections;
@@ -94,6 +99,7 @@ async function start() {
   initQuery(app);
   initDashboard(app);
   initUpload(app);
+  initTimebar();
   await initLayerPanel(app);
   document.body.classList.add('ready');
 }

@@ -19,6 +19,7 @@ import { makeDataLayers } from './source.js';
 import { LAYER_STYLES, highlightStyle } from './styles.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import { addressGet, addressSet } from './address.js';
 
 const geojson = new GeoJSON({ featureProjection: 'EPSG:3857', dataProjection: 'EPSG:4326' });
 
@@ -72,12 +73,11 @@ function keepView(view) {
   const c = view.getCenter();
   if (!c) return;
   const [lon, lat] = toLonLat(c);
-  const hash = `#map=${view.getZoom().toFixed(2)}/${lon.toFixed(6)}/${lat.toFixed(6)}`;
-  if (window.location.hash !== hash) window.history.replaceState(null, '', hash);
+  addressSet('map', `${view.getZoom().toFixed(2)}/${lon.toFixed(6)}/${lat.toFixed(6)}`);
 }
 
 function restoreView(view) {
-  const m = /^#map=([0-9.]+)\/(-?[0-9.]+)\/(-?[0-9.]+)$/.exec(window.location.hash);
+  const m = /^([0-9.]+)\/(-?[0-9.]+)\/(-?[0-9.]+)$/.exec(addressGet('map') || '');
   if (!m) return false;
   const [z, lon, lat] = m.slice(1).map(Number);
   if (!(z >= 0 && z <= 22 && Math.abs(lon) <= 180 && Math.abs(lat) <= 85)) return false;

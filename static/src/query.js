@@ -1,7 +1,8 @@
 // query: the 区域统计 tab — an area drawn as a rectangle or polygon, or a
 // village or grid picked from a list, then per layer the server's statistics
 // grouped by the layer's natural key (count, 亩, m²), the matching features
-// highlighted on the map, and CSV / GeoJSON export of the result.
+// highlighted on the map, and CSV / GeoJSON export of the result. All at
+// the map's instant (when.js): a change of instant runs the query again.
 import Draw, { createBox } from 'ol/interaction/Draw.js';
 import { getJSON, postJSON, getAllItems } from './api.js';
 import { clear, h, saveFile, toast, turns } from './dom.js';
@@ -11,6 +12,7 @@ import { bboxOf, interiorsMeet } from './geom.js';
 import { fmtNumber, lang, onLangChange, t } from './i18n.js';
 import { layerTitle } from './layerpanel.js';
 import { flyTo, readFeature, readGeometry, writeGeometry } from './map.js';
+import { asOf, onAsOfChange, showInstant } from './when.js';
 
 let draw = null;
 let last = null; // {area, results: [{collection, stats}], matches: [features]}
@@ -78,7 +80,8 @@ function resultTable(app, area, results) {
   const areaInfo = results.find((r) => r.stats && r.stats.area);
   return [
     h('p', { class: 'query-area' }, h('b', null, t('query.area')), ': ', area.label,
-      areaInfo ? ` · ${fmtNumber(areaInfo.stats.area.area_mu, 2)} ${t('unit.mu')}` : ''),
+      areaInfo ? ` · ${fmtNumber(areaInfo.stats.area.area_mu, 2)} ${t('unit.mu')}` : '',
+      asOf() ? h('span', { class: 'asof-note' }, ` · ${t('asof.short', { at: showInstant(asOf()) })}`) : ''),
     h('div', { class: 'table-wrap' }, h('table', { class: 'stats', id: 'query-table' },
       h('thead', null, h('tr', null, h('th', null, `${t('query.layer')} / ${t('query.group')}`),
         h('th', null, t('query.count')), h('th', null, t('unit.mu')), h('th', null, t('unit.m2')))),
@@ -200,6 +203,9 @@ function build(app) {
 export function initQuery(app) {
   build(app);
   onLangChange(() => build(app));
+  onAsOfChange(() => {
+    if (last) runQuery(app, last.area);
+  });
   document.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape' && draw) stopDrawing(app);
   });

@@ -5,7 +5,8 @@
 // tiles, each layer loads items as GeoJSON by bounding box. Other modules only
 // ask for layers, refresh them and read a drawn feature's id and properties;
 // full geometries and attributes always come from the API (identify, query,
-// search), never from what is drawn.
+// search), never from what is drawn. Both draw the map at its instant
+// (when.js) and are fetched again when it changes.
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import VectorTileLayer from 'ol/layer/VectorTile.js';
@@ -14,7 +15,8 @@ import GeoJSON from 'ol/format/GeoJSON.js';
 import MVT from 'ol/format/MVT.js';
 import { bbox as bboxStrategy } from 'ol/loadingstrategy.js';
 import { transformExtent } from 'ol/proj.js';
-import { getAllItems } from './api.js';
+import { getAllItems, tileUrlAtTime } from './api.js';
+import { onAsOfChange } from './when.js';
 
 // Tiles past this zoom are drawn from this zoom's tiles (512 px each).
 const TILE_MAX_ZOOM = 16;
@@ -50,10 +52,15 @@ function itemsLayer(collection, style, onError) {
 }
 
 function tilesLayers(ids, styles, onError) {
+  const template = `/tiles/WebMercatorQuad/{z}/{y}/{x}?collections=${ids.join(',')}`;
   const source = new VectorTileSource({
     format: new MVT(), // the MVT layer name (the collection id) is in property "layer"
-    url: `/tiles/WebMercatorQuad/{z}/{y}/{x}?collections=${ids.join(',')}`,
+    url: tileUrlAtTime(template),
     maxZoom: TILE_MAX_ZOOM,
+  });
+  onAsOfChange(() => {
+    source.setUrl(tileUrlAtTime(template));
+    source.refresh(); // no tile of another instant is drawn again, "now" included
   });
   let told = false;
   source.on('tileloaderror', () => {
@@ -77,6 +84,7 @@ export function makeDataLayers(ids, styles, useTiles, onError) {
   if (useTiles) return tilesLayers(ids, styles, onError);
   const layers = {};
   for (const id of ids) layers[id] = itemsLayer(id, styles[id], onError);
+  onAsOfChange(() => Object.values(layers).forEach(refreshLayer));
   return layers;
 }
 

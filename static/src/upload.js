@@ -230,8 +230,9 @@ async function preview(app, o, rep, current) {
   if (features.length) {
     const changed = new Set(features.filter((f) => f.properties.status === 'changed').map((f) => f.properties.key));
     const box = bboxOf({ type: 'GeometryCollection', geometries: features.map((f) => f.geometry) });
-    const stored = o.mode === 'replace' ? await getAllItems(o.collection)
-      : Number.isFinite(box[0]) ? await getAllItems(o.collection, { bbox: box.map((x) => x.toFixed(8)).join(',') }) : { features: [] };
+    // what the upload changes is the store as it is now, whatever instant the map shows
+    const stored = o.mode === 'replace' ? await getAllItems(o.collection, { asof: null })
+      : Number.isFinite(box[0]) ? await getAllItems(o.collection, { bbox: box.map((x) => x.toFixed(8)).join(','), asof: null }) : { features: [] };
     if (!current()) return; // cancelled, or another upload began, meanwhile
     for (const f of stored.features) {
       if (changed.has(f.properties.code) || o.mode === 'replace') add(f, 'old');

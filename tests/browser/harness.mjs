@@ -75,11 +75,13 @@ async function waitForPort(port, proc, logPath) {
   throw new Error('server did not start');
 }
 
-// A running onemap on a fresh demo database.
-export async function startServer(args = []) {
+// A running onemap on a fresh demo database, or with {empty: true} on a
+// database with the layers and nothing in them (a test that writes all it
+// reads, so that its expected figures are exactly its own).
+export async function startServer(args = [], { empty = false } = {}) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'onemap-browser-'));
   const db = path.join(tmp, 'demo.db');
-  onemap('demo', db);
+  onemap(empty ? 'init' : 'demo', db);
   const port = await freePort();
   const logPath = path.join(tmp, 'server.log');
   const log = openSync(logPath, 'w');

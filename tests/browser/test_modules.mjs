@@ -1,10 +1,12 @@
 // The viewer's pure modules under node, without a browser: the planar
-// predicates that pick the features to highlight (geom.js). (An upload's
-// preview is the server's own dry run: no Shapefile is read in the browser.)
+// predicates that pick the features to highlight (geom.js) and the office's
+// clock of the date control (when.js). (An upload's preview is the server's
+// own dry run: no Shapefile is read in the browser.)
 import path from 'node:path';
 import { SRC, assert, run } from './harness.mjs';
 
 const geom = await import(path.join(SRC, 'static', 'src', 'geom.js'));
+const when = await import(path.join(SRC, 'static', 'src', 'when.js'));
 
 const square = (x0, y0, x1, y1) => ({ type: 'Polygon', coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] });
 
@@ -33,8 +35,22 @@ async function testInteriorsMeet() {
   assert(inL, `an L shape's interior point ${p}`);
 }
 
+async function testOfficeClock() {
+  assert(when.instantOf('2019-12-31') === '2019-12-31T23:59:59+08:00', 'a date alone is the end of that day');
+  assert(when.instantOf('2019-12-31', '10:30') === '2019-12-31T10:30:00+08:00', 'a time without seconds');
+  assert(when.instantOf('2019-12-31', '10:30:15') === '2019-12-31T10:30:15+08:00', 'a time with seconds');
+  assert(when.instantOf('2019-12-3') === null && when.instantOf('2019-12-31', '10') === null, 'malformed: null');
+  const p = when.officeParts('2019-12-31T16:00:00Z');
+  assert(p.date === '2020-01-01' && p.time === '00:00:00', `UTC 16:00 is the next day in the office: ${JSON.stringify(p)}`);
+  assert(when.officeParts(Date.parse('2020-06-01T00:00:00+08:00')).date === '2020-06-01', 'from milliseconds');
+  assert(when.yearStart(2020) === '2020-01-01T00:00:00+08:00', 'a year starts at midnight in the office');
+  assert(when.monthStart(2020, 12) === '2020-12-01T00:00:00+08:00' && when.monthStart(2020, 13) === '2021-01-01T00:00:00+08:00', 'months');
+  assert(when.periodEnd('2999-01-01T00:00:00+08:00') === null && when.periodEnd('2001-01-01T00:00:00+08:00') === '2001-01-01T00:00:00+08:00',
+    'an end not yet come is now');
+}
 
 const failed = await run([
   ['geom: interiors meet, not edges', testInteriorsMeet],
+  ['when: the office\'s clock', testOfficeClock],
 ]);
 process.exit(failed ? 1 : 0);

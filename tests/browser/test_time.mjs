@@ -1,0 +1,262 @@
+// The map through time in the viewer, in headless Chromium against the real
+// onemap on an empty database that this test fills through the API at
+// known instants: a village with a grid, a farmland base, a demolition
+// site, a parcel and a community before T0; then the base's boundary and
+// crop patched, the site demolished, the parcel deleted, a base and a
+// red-property community added before T1. Checked: the date control at T0
+// and at T1 (details text, layer counts, drawn pixels, every read carrying
+// asof) and a link that keeps the date.
+import { writeFileSync } from 'node:fs';
+import {
+  artifact, assert, launch, loadPlaywright, near, run, startServer,
+} from './harness.mjs';
+import { decodePng, diffPixels, pixelAt } from './png.mjs';
+import { MU, areaM2, mercator } from './geo.mjs';
+
+const pw = loadPlaywright();
+const server = await startServer([], { empty: true });
+const browser = await launch(pw);
+const token = server.token('surveyor', 'editor');
+const errors = [];
+let page = null;
+
+const box = (w, s, e, n) => ({ type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] });
+const mid = (g) => {
+  const r = g.coordinates[0];
+  return [(r[0][0] + r[2][0]) / 2, (r[0][1] + r[2][1]) / 2];
+};
+const num = (s) => Number(String(s).replace(/[^0-9.+-]/g, ''));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// What the test writes, and where.
+const VILLAGE = { code: '330824003999', name: '测试村', kind: '村' };
+const AREA = box(118.395, 29.125, 118.425, 29.145);
+const F1_OLD = box(118.400, 29.130, 118.404, 29.133);
+const F1_NEW = box(118.400, 29.130, 118.407, 29.133);
+const S1 = box(118.410, 29.130, 118.414, 29.133);
+const P1 = box(118.400, 29.137, 118.403, 29.140);
+const C1 = box(118.415, 29.137, 118.418, 29.140);
+const F2 = box(118.406, 29.136, 118.409, 29.139);
+const C2 = box(118.420, 29.130, 118.423, 29.133);
+const SITE = { floor: 1234.5, households: 4, graves: 7 };
+const ids = {};
+let T0 = 0; // milliseconds, whole seconds: after the first writes, before the changes
+let T1 = 0; // after the changes
+
+async function api(method, p, body) {
+  const r = await fetch(server.base + p, {
+    method,
+    headers: { Accept: 'application/json', Authorization: `Bearer ${token}`, 'Content-Type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/geo+json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const create = async (c, properties, geometry) => (await api('POST', `/collections/${c}/items`, { type: 'Feature', properties, geometry })).id;
+
+// The next whole second, once it has passed (with a margin): an instant
+// after everything written so far and before anything written next.
+async function nextSecond() {
+  const t = Math.floor(Date.now() / 1000) * 1000 + 1000;
+  await sleep(t + 150 - Date.now());
+  return t;
+}
+
+// An instant on the office's clock (UTC+8), as the date and time inputs take it.
+function office(ms) {
+  const s = new Date(ms + 8 * 3600 * 1000).toISOString();
+  return { date: s.slice(0, 10), time: s.slice(11, 19) };
+}
+
+async function write() {
+  await create('villages', VILLAGE, AREA);
+  await create('grids', { code: 'T-G1', name: '测试村第1网格', level: '网格', village_code: VILLAGE.code, manager: '张测试', phone: '13800000000' }, AREA);
+  ids.f1 = await create('farmland', { code: 'JDT1', crop: '水稻', village_code: VILLAGE.code }, F1_OLD);
+  ids.s1 = await create('demolition_sites', {
+    code: 'ZQT-1', project: '测试征迁项目', status: 'signed', households: SITE.households, floor_area_m2: SITE.floor, graves: SITE.graves, village_code: VILLAGE.code,
+  }, S1);
+  ids.p1 = await create('parcels', { code: 'DKT-1', dlbm: '0101', dlmc: '水田', village_code: VILLAGE.code }, P1);
+  ids.c1 = await create('communities', { code: 'XQT-1', name: '老街小区', red_property: false, households: 80 }, C1);
+  T0 = await nextSecond();
+  await api('PATCH', `/collections/farmland/items/${ids.f1}`, { properties: { crop: '香榧' }, geometry: F1_NEW });
+  await api('PATCH', `/collections/demolition_sites/items/${ids.s1}`, { properties: { status: 'demolished' } });
+  await api('DELETE', `/collections/parcels/items/${ids.p1}`);
+  ids.f2 = await create('farmland', { code: 'JDT2', crop: '大棚蔬菜', village_code: VILLAGE.code }, F2);
+  ids.c2 = await create('communities', { code: 'XQT-2', name: '红星小区', red_property: true, households: 120 }, C2);
+  T1 = await nextSecond();
+}
+
+function watch(p) {
+  p.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url || ''}`);
+  });
+  p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return p;
+}
+
+async function idle(p) {
+  await p.evaluate(() => window.onemapViewer.idle());
+}
+
+async function openViewer(p, hash = '') {
+  await p.goto(`${server.base}/${hash}`);
+  await p.waitForFunction(() => window.onemapViewer && document.body.classList.contains('ready'), null, { timeout: 60000 });
+  await idle(p);
+}
+
+async function fitArea(p) {
+  const [x0, y0] = mercator([118.397, 29.127]);
+  const [x1, y1] = mercator([118.425, 29.143]);
+  await p.evaluate((ext) => window.onemapViewer.app.view.fit(ext, { padding: [30, 30, 30, 30] }), [x0, y0, x1, y1]);
+  await idle(p);
+}
+
+async function mapShot(p, name) {
+  const buf = await p.locator('#map').screenshot({ animations: 'disabled' });
+  if (name) writeFileSync(artifact(name), buf);
+  return decodePng(buf);
+}
+
+// The map pixel of a lon/lat point.
+async function mapPixel(p, lonlat) {
+  return p.evaluate((m) => window.onemapViewer.app.map.getPixelFromCoordinate(m), mercator(lonlat));
+}
+
+async function clickAt(p, lonlat) {
+  const [x, y] = await mapPixel(p, lonlat);
+  const b = await p.locator('#map').boundingBox();
+  await p.mouse.click(b.x + x, b.y + y);
+}
+
+// Puts the map at an instant through the date control (the time first: a
+// date alone would mean the end of that day).
+async function setDate(p, ms) {
+  const { date, time } = office(ms);
+  await p.fill('#asof-time', time);
+  await p.fill('#asof-date', date);
+  await p.waitForFunction((d) => window.location.hash.includes(`asof=${d}`), `${date}T${time}`);
+  await p.waitForTimeout(200);
+  await idle(p);
+}
+
+async function layerCount(p, c, n) {
+  await p.waitForFunction(([id, want]) => {
+    const el = document.querySelector(`[data-figures="${id}"]`);
+    return el && el.textContent.startsWith(`${want} 个`);
+  }, [c, n], { timeout: 20000 });
+}
+
+const colourDiff = (a, b) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+
+async function testDateControl() {
+  page = watch(await browser.context.newPage());
+  const reads = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (/^\/(summary|locate|tiles\/|collections\/[^/]+\/(items(\/\d+)?|stats)$)/.test(u.pathname) && !u.searchParams.has('from')) reads.push(u);
+  });
+  await openViewer(page);
+  await fitArea(page);
+  await layerCount(page, 'farmland', 2);
+  const nowShot = await mapShot(page, 'time-now.png');
+  assert(await page.isHidden('#asof-badge'), 'no badge while the map shows now');
+  const p1 = await mapPixel(page, mid(P1));
+  const f1East = await mapPixel(page, [118.4055, 29.1315]); // in the new boundary only
+  const bg = pixelAt(nowShot, p1[0], p1[1]); // the parcel is gone now: the map's background
+
+  // T0: before the changes
+  reads.length = 0;
+  await setDate(page, T0);
+  const { date: d0, time: t0 } = office(T0);
+  assert(await page.isVisible('#asof-badge'), 'the badge shows');
+  const badge = await page.textContent('#asof-badge');
+  assert(badge.includes('历史地图') && badge.includes(`${d0} ${t0}`), `the badge names the instant: ${badge}`);
+  await layerCount(page, 'farmland', 1);
+  await layerCount(page, 'parcels', 1);
+  await layerCount(page, 'communities', 1);
+  await page.waitForTimeout(300);
+  await idle(page);
+  const before = await mapShot(page, 'time-t0.png');
+  assert(colourDiff(pixelAt(before, p1[0], p1[1]), bg) > 30, `the deleted parcel is drawn at T0: ${pixelAt(before, p1[0], p1[1])} vs ${bg}`);
+  assert(colourDiff(pixelAt(before, f1East[0], f1East[1]), bg) < 12, `the base's later extension is not drawn at T0: ${pixelAt(before, f1East[0], f1East[1])}`);
+  await clickAt(page, [118.402, 29.1315]);
+  await page.waitForSelector('#info-body h2[data-collection="farmland"]', { timeout: 20000 });
+  await page.waitForSelector('#info-body .responsible');
+  assert((await page.textContent('#info-body tr[data-field="crop"]')).includes('水稻'), 'the details show the crop at T0');
+  near(num(await page.textContent('#info-body .mu')), areaM2(F1_OLD) / MU, 0.011, 'the area at T0');
+  assert((await page.textContent('#info-body .asof-note')).includes(d0), 'the details say which instant');
+  assert(await page.getAttribute('#info-body .history li[data-version="1"]', 'class') === 'shown', 'version 1 is marked as the one shown');
+  assert((await page.textContent('#info-body .responsible')).includes('张测试'), 'the grid manager of the spot at T0');
+  const unTimed = reads.filter((u) => u.searchParams.get('asof') !== `${d0}T${t0}+08:00`);
+  assert(reads.length > 5 && unTimed.length === 0, `every read at T0 carries asof (${reads.length} reads): ${unTimed.map(String).join(' ')}`);
+  assert(reads.some((u) => u.pathname.startsWith('/tiles/')) && reads.some((u) => u.pathname === '/locate')
+    && reads.some((u) => /\/items\/\d+$/.test(u.pathname)) && reads.some((u) => u.pathname === '/summary'), 'tiles, details, locate and the summary among them');
+  await page.screenshot({ path: artifact('time-t0-page.png') });
+
+  // T1: after them; the open details follow
+  await setDate(page, T1);
+  await page.waitForFunction(() => (document.querySelector('#info-body tr[data-field="crop"]') || {}).textContent?.includes('香榧'), null, { timeout: 20000 });
+  near(num(await page.textContent('#info-body .mu')), areaM2(F1_NEW) / MU, 0.011, 'the area at T1');
+  await layerCount(page, 'farmland', 2);
+  await layerCount(page, 'parcels', 0);
+  await layerCount(page, 'communities', 2);
+  await page.click('#info-close');
+  await page.waitForTimeout(300);
+  await idle(page);
+  const after = await mapShot(page, 'time-t1.png');
+  const changed = diffPixels(before, after);
+  assert(changed > 2000, `the map differs between T0 and T1 (${changed} pixels)`);
+  assert(colourDiff(pixelAt(after, p1[0], p1[1]), bg) < 12, 'the parcel is gone at T1');
+  assert(colourDiff(pixelAt(after, f1East[0], f1East[1]), bg) > 30, 'the base extends east at T1');
+
+  // back to now
+  await page.click('#asof-badge-now');
+  await page.waitForFunction(() => !window.location.hash.includes('asof='));
+  assert(await page.isHidden('#asof-badge'), 'the badge goes');
+  assert(await page.inputValue('#asof-date') === '', 'the control is cleared');
+  await page.waitForTimeout(300);
+  await idle(page);
+  assert(diffPixels(nowShot, await mapShot(page)) < 200, 'now again looks like now');
+}
+
+async function testLinkKeepsDate() {
+  const hash = await page.evaluate(() => window.location.hash);
+  const { date, time } = office(T0);
+  const p = watch(await browser.context.newPage());
+  await openViewer(p, `${hash}&asof=${date}T${time}`);
+  assert(await p.inputValue('#asof-date') === date && (await p.inputValue('#asof-time')).startsWith(time.slice(0, 5)), 'the control shows the linked instant');
+  assert(await p.isVisible('#asof-badge'), 'the badge shows on a linked past map');
+  await layerCount(p, 'farmland', 1);
+  await layerCount(p, 'parcels', 1);
+  await p.close();
+  // a date alone: the end of that day (the changes of the day included)
+  const q = watch(await browser.context.newPage());
+  await openViewer(q, `${hash}&asof=${date}`);
+  const endOfDay = Date.parse(`${date}T23:59:59+08:00`);
+  if (endOfDay < Date.now()) {
+    await layerCount(q, 'farmland', 2);
+  } else {
+    assert(await q.isHidden('#asof-badge') && !(await q.evaluate(() => window.location.hash)).includes('asof'), 'today (not over yet) is now');
+  }
+  await q.close();
+}
+
+async function testNoConsoleErrors() {
+  assert(errors.length === 0, `no console errors: ${errors.join(' | ')}`);
+}
+
+let failed = 1;
+try {
+  await write();
+  failed = await run([
+    ['the date control: T0 and T1 (details, counts, pixels, asof on every read)', testDateControl],
+    ['a link keeps the date', testLinkKeepsDate],
+    ['no console errors', testNoConsoleErrors],
+  ]);
+} finally {
+  await browser.close();
+  await server.stop(failed > 0);
+}
+process.exit(failed ? 1 : 0);
