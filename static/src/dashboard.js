@@ -1,17 +1,21 @@
-// dashboard: the 统计 tab — the year's figures computed live from the map at
-// its instant (亩 acquired, m² demolished, households, graves, 亩 per crop,
-// communities in the 红色物业联盟) for the whole sub-district or one village
-// or grid.
+// dashboard: the 统计 tab — for the whole sub-district or one village or
+// grid, either the figures computed live from the map at its instant (亩
+// acquired, m² demolished, households, graves, 亩 per crop, communities in
+// the 红色物业联盟), or (年度) what one year brought (yearview.js).
 import { getAllItems, getJSON } from './api.js';
 import { barChart } from './chart.js';
-import { clear, h, turns } from './dom.js';
+import { card, clear, h, turns } from './dom.js';
 import { CROPS, OTHER_CROP_COLOR, STATUSES } from './domain.js';
 import { fillGridSelect, fillVillageSelect, placeByRef } from './gazetteer.js';
 import { interiorsMeet } from './geom.js';
 import { fmtNumber, lang, onLangChange, t } from './i18n.js';
-import { asOf, onAsOfChange, showInstant } from './when.js';
+import { renderYear, yearData } from './yearview.js';
+import { asOf, officeYear, onAsOfChange, showInstant } from './when.js';
 
 let scope = ''; // '' (everything), 'villages/ID' or 'grids/ID'
+let mode = 'now'; // 'now': the map's instant; 'year': one year's figures
+let year = officeYear();
+const FIRST_YEAR = 2015; // the years offered go back to this one
 const turn = turns();
 
 async function figures(ref) {
@@ -39,12 +43,6 @@ async function figures(ref) {
     communities: myComms.length,
     redHouseholds: sum(red, 'households'),
   };
-}
-
-function card(id, label, value, unit, wide) {
-  return h('div', { class: wide ? 'card wide' : 'card', dataset: { figure: id } },
-    h('div', { class: 'card-label' }, label),
-    h('div', { class: 'card-value' }, h('b', null, value), ' ', h('small', null, unit || '')));
 }
 
 function render(root, d) {
@@ -81,6 +79,12 @@ export async function refreshDashboard(app) {
   const current = turn.next();
   clear(out).append(h('p', { class: 'muted' }, t('dash.loading')));
   try {
+    if (mode === 'year') {
+      const d = await yearData(year, scope ? { within: scope } : {});
+      if (!current()) return;
+      renderYear(app, clear(out), d);
+      return;
+    }
     const d = await figures(scope);
     if (!current()) return;
     render(clear(out), d);
@@ -103,7 +107,22 @@ function build(app) {
     scope = grid.value || village.value;
     refreshDashboard(app);
   });
-  root.append(h('div', { class: 'pick' }, village, grid), h('div', { id: 'dash-result' }));
+  const years = h('select', { id: 'dash-year', 'aria-label': t('year.pick'), hidden: mode !== 'year' },
+    Array.from({ length: officeYear() - FIRST_YEAR + 1 }, (_, i) => officeYear() - i)
+      .map((y) => h('option', { value: String(y), selected: y === year }, t('year.option', { y }))));
+  years.addEventListener('change', () => {
+    year = Number(years.value);
+    refreshDashboard(app);
+  });
+  const modeButton = (m) => h('button', {
+    type: 'button', id: `dash-mode-${m}`, 'aria-pressed': String(mode === m), class: mode === m ? 'active' : null,
+    onclick: () => {
+      mode = m;
+      build(app);
+    },
+  }, t(`dash.mode.${m}`));
+  root.append(h('div', { class: 'seg buttons' }, modeButton('now'), modeButton('year'), years),
+    h('div', { class: 'pick' }, village, grid), h('div', { id: 'dash-result' }));
   const keep = scope;
   fillVillageSelect(village, t('dash.all')).then(async () => {
     const v = keep.startsWith('villages/') ? keep : '';
@@ -126,6 +145,6 @@ export function initDashboard(app) {
     if (built) build(app);
   });
   onAsOfChange(() => {
-    if (built) refreshDashboard(app);
+    if (built && mode === 'now') refreshDashboard(app);
   });
 }

@@ -25,6 +25,13 @@ function append(el, children) {
   }
 }
 
+// A figure card: a label over a value and its unit (data-figure names it for scripts).
+export function card(id, label, value, unit, wide) {
+  return h('div', { class: wide ? 'card wide' : 'card', dataset: { figure: id } },
+    h('div', { class: 'card-label' }, label),
+    h('div', { class: 'card-value' }, h('b', null, value), ' ', h('small', null, unit || '')));
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;

@@ -1,6 +1,6 @@
 // main: starts the viewer — reads the layer list, puts the map at the
 // instant the address names (截至日期), builds the map and the panels (图层,
-// 区域统计, 统计, 上传), the search box, the date control and the
+// 区域统计, 统计, 对比, 上传), the search box, the date control and the
 // language switch, and exposes window.onemapViewer.idle() for scripted
 // checks of the page.
 import 'ol/ol.css';
@@ -18,6 +18,7 @@ import { initQuery } from './query.js';
 import { initSearch } from './search.js';
 import { initDashboard } from './dashboard.js';
 import { initUpload } from './upload.js';
+import { initCompare } from './compare.js';
 import { initTimebar } from './timebar.js';
 import { restoreAsOf } from './when.js';
 
@@ -98,6 +99,7 @@ async function start() {
   initSearch(app);
   initQuery(app);
   initDashboard(app);
+  initCompare(app);
   initUpload(app);
   initTimebar();
   await initLayerPanel(app);

@@ -90,8 +90,13 @@ function restoreView(view) {
 export function readFeatures(fc) {
   return geojson.readFeatures(fc);
 }
+// A feature for the overlay, without its id: the overlay holds features of
+// several layers (and two versions of one), whose ids repeat, and a vector
+// source keeps only one feature per id.
 export function readFeature(f) {
-  return geojson.readFeature(f);
+  const feature = geojson.readFeature(f);
+  feature.setId(undefined);
+  return feature;
 }
 export function readGeometry(g) {
   return geojson.readGeometry(g);

@@ -169,6 +169,22 @@ const HIGHLIGHT = {
     stroke: new Stroke({ color: '#1e8449', width: 3 }),
     fill: new Fill({ color: 'rgba(30,132,73,0.18)' }),
   }),
+  // compare: added, removed, changed (and a changed feature's old boundary)
+  added: new Style({
+    stroke: new Stroke({ color: '#1a9641', width: 3.5 }),
+    fill: new Fill({ color: 'rgba(26,150,65,0.22)' }),
+  }),
+  removed: new Style({
+    stroke: new Stroke({ color: '#d7191c', width: 3.5 }),
+    fill: new Fill({ color: 'rgba(215,25,28,0.18)' }),
+  }),
+  changed: new Style({
+    stroke: new Stroke({ color: '#f28e00', width: 3.5 }),
+    fill: new Fill({ color: 'rgba(242,142,0,0.18)' }),
+  }),
+  'changed-old': new Style({
+    stroke: new Stroke({ color: '#f28e00', width: 1.5, lineDash: [5, 4] }),
+  }),
   invalid: new Style({
     image: new CircleStyle({
       radius: 8,
@@ -186,4 +202,10 @@ export const UPLOAD_LEGEND = [
   { role: 'old', color: '#c0392b' },
   { role: 'new', color: '#1e8449' },
   { role: 'invalid', color: '#e74c3c' },
+];
+
+export const COMPARE_LEGEND = [
+  { kind: 'added', color: '#1a9641' },
+  { kind: 'removed', color: '#d7191c' },
+  { kind: 'changed', color: '#f28e00' },
 ];

@@ -1,12 +1,14 @@
 // The viewer's pure modules under node, without a browser: the planar
-// predicates that pick the features to highlight (geom.js) and the office's
-// clock of the date control (when.js). (An upload's preview is the server's
-// own dry run: no Shapefile is read in the browser.)
+// predicates that pick the features to highlight (geom.js), the office's
+// clock of the date control (when.js) and the pairing of two snapshots in
+// compare mode (changes.js). (An upload's preview is the server's own dry
+// run: no Shapefile is read in the browser.)
 import path from 'node:path';
 import { SRC, assert, run } from './harness.mjs';
 
 const geom = await import(path.join(SRC, 'static', 'src', 'geom.js'));
 const when = await import(path.join(SRC, 'static', 'src', 'when.js'));
+const changes = await import(path.join(SRC, 'static', 'src', 'changes.js'));
 
 const square = (x0, y0, x1, y1) => ({ type: 'Polygon', coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] });
 
@@ -49,8 +51,26 @@ async function testOfficeClock() {
     'an end not yet come is now');
 }
 
+async function testDiffFeatures() {
+  const sq = (x) => ({ type: 'Polygon', coordinates: [[[x, 0], [x + 1, 0], [x + 1, 1], [x, 1], [x, 0]]] });
+  const f = (id, props, x = id) => ({ type: 'Feature', id, geometry: sq(x), properties: { area_m2: 100 * x, area_mu: x, ...props } });
+  const before = [f(1, { crop: '水稻' }), f(2, { crop: '茶' }), f(3, { crop: '油茶', year: null }), f(4, { status: 'signed' })];
+  const after = [f(5, { crop: '香榧' }), f(4, { status: 'demolished' }), f(3, { crop: '油茶' }), f(1, { crop: '香榧' }, 1.5)];
+  const d = changes.diffFeatures(before, after);
+  assert(d.added.map((x) => x.id).join() === '5', `added: ${d.added.map((x) => x.id)}`);
+  assert(d.removed.map((x) => x.id).join() === '2', `removed: ${d.removed.map((x) => x.id)}`);
+  assert(d.changed.map((x) => x.id).join() === '1,4', `changed, in id order; a null that went missing is no change: ${d.changed.map((x) => x.id)}`);
+  const c1 = d.changed[0];
+  assert(c1.boundary && c1.fields.length === 1 && c1.fields[0].name === 'crop' && c1.fields[0].from === '水稻' && c1.fields[0].to === '香榧',
+    `what changed in 1: ${JSON.stringify(c1.fields)}`);
+  assert(c1.areaChangeM2 === 50, `the area change of 1: ${c1.areaChangeM2}`);
+  const c4 = d.changed[1];
+  assert(!c4.boundary && c4.fields.map((x) => `${x.name}:${x.from}>${x.to}`).join() === 'status:signed>demolished', 'only the status of 4');
+}
+
 const failed = await run([
   ['geom: interiors meet, not edges', testInteriorsMeet],
   ['when: the office\'s clock', testOfficeClock],
+  ['changes: two snapshots paired by id', testDiffFeatures],
 ]);
 process.exit(failed ? 1 : 0);

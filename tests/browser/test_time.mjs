@@ -5,7 +5,9 @@
 // crop patched, the site demolished, the parcel deleted, a base and a
 // red-property community added before T1. Checked: the date control at T0
 // and at T1 (details text, layer counts, drawn pixels, every read carrying
-// asof) and a link that keeps the date.
+// asof), a link that keeps the date, compare mode between T0 and T1 (the
+// exact list, drawn in three styles; a view holding more than it reads),
+// and the dashboard's year view (figures computed here from what was written).
 import { writeFileSync } from 'node:fs';
 import {
   artifact, assert, launch, loadPlaywright, near, run, startServer,
@@ -243,6 +245,152 @@ async function testLinkKeepsDate() {
   await q.close();
 }
 
+async function testCompare() {
+  await fitArea(page);
+  const plain = await mapShot(page);
+  await page.click('#tabs button[data-tab="compare"]');
+  const a = office(T0);
+  const b = office(T1);
+  await page.fill('#cmp-a-date', a.date);
+  await page.fill('#cmp-a-time', a.time);
+  await page.fill('#cmp-b-date', b.date);
+  await page.fill('#cmp-b-time', b.time);
+  await page.click('#cmp-run');
+  await page.waitForSelector('#cmp-counts', { timeout: 30000 });
+  const listed = await page.evaluate(() => [...document.querySelectorAll('#cmp-result li[data-kind]')].map((li) => ({
+    kind: li.dataset.kind, collection: li.dataset.collection, id: Number(li.dataset.id), text: li.textContent,
+  })));
+  const key = (x) => `${x.kind} ${x.collection} ${x.id}`;
+  const want = [
+    { kind: 'added', collection: 'farmland', id: ids.f2 }, { kind: 'added', collection: 'communities', id: ids.c2 },
+    { kind: 'removed', collection: 'parcels', id: ids.p1 },
+    { kind: 'changed', collection: 'farmland', id: ids.f1 }, { kind: 'changed', collection: 'demolition_sites', id: ids.s1 },
+  ];
+  assert(JSON.stringify(listed.map(key).sort()) === JSON.stringify(want.map(key).sort()),
+    `exactly the changes are listed: ${listed.map(key).join(', ')}`);
+  const f1 = listed.find((x) => x.id === ids.f1 && x.collection === 'farmland').text;
+  assert(f1.includes('JDT1') && f1.includes('水稻 → 香榧') && f1.includes('边界'), `what changed in the base: ${f1}`);
+  near(num(f1.split('边界')[1]), (areaM2(F1_NEW) - areaM2(F1_OLD)) / MU, 0.011, 'the base grew by');
+  const s1 = listed.find((x) => x.collection === 'demolition_sites').text;
+  assert(s1.includes('已签约 → 已拆除') && !s1.includes('边界'), `the site's status changed, not its boundary: ${s1}`);
+  assert(listed.find((x) => x.collection === 'parcels').text.includes('DKT-1'), 'the deleted parcel is named');
+  const counts = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#cmp-counts tbody tr')].map((tr) => [tr.dataset.collection,
+    [...tr.querySelectorAll('td[data-count]')].map((td) => Number(td.textContent))])));
+  const sum = await server.json(`/summary?from=${encodeURIComponent(new Date(T0).toISOString())}&to=${encodeURIComponent(new Date(T1).toISOString())}`);
+  for (const c of ['farmland', 'parcels', 'communities', 'demolition_sites', 'villages']) {
+    const s = sum.collections[c];
+    assert(JSON.stringify(counts[c]) === JSON.stringify([s.added, s.removed, s.changed]), `${c}: the counts are the server's (${counts[c]})`);
+  }
+  // drawn: each in its style
+  const roles = await page.evaluate(() => window.onemapViewer.app.overlay.getSource().getFeatures().map((f) => f.get('role')));
+  const n = (r) => roles.filter((x) => x === r).length;
+  assert(n('added') === 2 && n('removed') === 1 && n('changed') === 2 && n('changed-old') === 1, `drawn: ${roles.join(',')}`);
+  await page.waitForTimeout(300);
+  await idle(page);
+  const drawn = await mapShot(page, 'time-compare.png');
+  const tint = async (g) => {
+    const [x, y] = await mapPixel(page, g);
+    return [pixelAt(plain, x, y), pixelAt(drawn, x, y)];
+  };
+  // each tinted towards its colour: red (removed), green (added), orange (changed: less blue)
+  const [p0, p1] = await tint(mid(P1));
+  assert((p1[0] - p1[1]) - (p0[0] - p0[1]) > 15, `the removed parcel is drawn red: ${p1} (was ${p0})`);
+  const [g0, g1] = await tint(mid(C2));
+  assert((g1[1] - g1[0]) - (g0[1] - g0[0]) > 15, `the added community is drawn green: ${g1} (was ${g0})`);
+  const [o0, o1] = await tint(mid(S1));
+  assert(o0[2] - o1[2] > 10 && o1[0] >= o1[1], `the changed site is drawn orange: ${o1} (was ${o0})`);
+  await page.screenshot({ path: artifact('time-compare-page.png') });
+  // a row flies to its feature
+  await page.click(`#cmp-result li[data-collection="communities"][data-id="${ids.c2}"] button`);
+  await page.waitForTimeout(900);
+  const [cx, cy] = await page.evaluate(() => window.onemapViewer.app.view.getCenter());
+  const [mx, my] = mercator(mid(C2));
+  assert(Math.hypot(cx - mx, cy - my) < 20, `the map flew to the community (${Math.hypot(cx - mx, cy - my)} m off)`);
+  await page.click('#cmp-clear');
+  assert(await page.evaluate(() => window.onemapViewer.app.overlay.getSource().getFeatures().length) === 0, 'clear removes the drawing');
+}
+
+async function testYearView() {
+  await fitArea(page);
+  await page.click('#tabs button[data-tab="dashboard"]');
+  await page.click('#dash-mode-year');
+  const year = Number(office(Date.now()).date.slice(0, 4));
+  assert(await page.inputValue('#dash-year') === String(year), 'this year is picked');
+  await page.waitForSelector('[data-figure="year-acquired"]', { timeout: 30000 });
+  await page.waitForSelector('[data-chart="demolished"] rect[data-index]', { state: 'attached' });
+  const card = async (id) => page.textContent(`[data-figure="${id}"]`);
+  const acquired = await card('year-acquired');
+  near(num(await page.textContent('[data-figure="year-acquired"] b')), areaM2(S1) / MU, 0.06, `亩 acquired: ${acquired}`);
+  assert(acquired.includes('征收土地') && acquired.includes('亩') && acquired.includes('1 宗'), `one site acquired: ${acquired}`);
+  const demolished = await card('year-demolished');
+  assert(demolished.includes('拆迁房屋') && demolished.includes('1,234.5') && demolished.includes('平方米'), `floor area demolished: ${demolished}`);
+  assert(num(await page.textContent('[data-figure="year-houses"] b')) === SITE.households, 'main houses');
+  assert((await card('year-houses')).includes('幢') && (await card('year-graves')).includes('穴'), 'in 幢 and 穴');
+  assert(num(await page.textContent('[data-figure="year-graves"] b')) === SITE.graves, 'graves moved');
+  assert(num(await page.textContent('[data-figure="year-joined"] b')) === 1, 'one community joined');
+  const crops = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#year-crops tr')].map((tr) => [tr.dataset.crop, Number(tr.querySelector('td[data-mu]').dataset.mu)])));
+  assert(Object.keys(crops).sort().join() === ['大棚蔬菜', '香榧'].sort().join(), `the crops planted: ${Object.keys(crops)}`);
+  near(crops['香榧'], areaM2(F1_NEW) / MU, 0.011, '香榧 (the patched base, as it is at the end)');
+  near(crops['大棚蔬菜'], areaM2(F2) / MU, 0.011, '大棚蔬菜');
+  near(num(await page.textContent('[data-figure="year-planted"] b')), (areaM2(F1_NEW) + areaM2(F2)) / MU, 0.06, 'planted in all');
+  const joined = await page.textContent('[data-list="joined"]');
+  assert(joined.includes('红星小区') && !joined.includes('老街小区'), `the community that joined: ${joined}`);
+  // month by month: all of it in this month
+  const month = Number(office(Date.now()).date.slice(5, 7));
+  const columns = (c) => page.evaluate((id) => [...document.querySelectorAll(`[data-chart="${id}"] rect[data-index]`)].map((r) => r.dataset.value), c);
+  const acq = await columns('acquired');
+  const dem = await columns('demolished');
+  assert(acq.length === 12 && dem.length === 12, 'twelve months');
+  near(Number(acq[month - 1]), areaM2(S1) / MU, 0.06, 'this month\'s 亩 acquired');
+  near(Number(dem[month - 1]), SITE.floor, 0.01, 'this month\'s floor area demolished');
+  assert(acq.every((v, i) => i === month - 1 || v === '' || Number(v) === 0), `no other month: ${acq}`);
+  assert(dem.slice(month).every((v) => v === ''), 'months to come are not asked for');
+  await page.screenshot({ path: artifact('time-year.png') });
+  // a listed feature flies there and opens
+  await page.click('[data-list="demolished"] li button');
+  await page.waitForSelector('#info-body h2[data-collection="demolition_sites"]', { timeout: 20000 });
+  assert((await page.textContent('#info-body h2')).includes('测试征迁项目'), 'the site opens');
+  await page.waitForTimeout(900);
+  const [cx, cy] = await page.evaluate(() => window.onemapViewer.app.view.getCenter());
+  const [mx, my] = mercator(mid(S1));
+  assert(Math.hypot(cx - mx, cy - my) < 20, 'the map flew to the site');
+  await page.click('#info-close');
+  await page.click('#dash-mode-now');
+}
+
+// More parcels in the view than compare mode reads at once (its LIMIT,
+// 5000): it says so, still gives the server's counts, and lists the rest.
+async function testCompareLimit() {
+  const n = 5001;
+  const side = Math.ceil(Math.sqrt(n));
+  const d = 0.00003;
+  const features = Array.from({ length: n }, (_, i) => {
+    const x = 118.416 + (i % side) * d;
+    const y = 29.1272 + Math.floor(i / side) * d;
+    return { type: 'Feature', properties: { code: `LIM${i}`, dlbm: '0101' }, geometry: box(x, y, x + d * 0.8, y + d * 0.8) };
+  });
+  const r = await fetch(`${server.base}/collections/parcels/import?mode=upsert`, {
+    method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/geo+json', Accept: 'application/json' },
+    body: JSON.stringify({ type: 'FeatureCollection', features }),
+  });
+  assert(r.ok, `the import: ${r.status} ${await r.text()}`);
+  await fitArea(page);
+  await page.click('#tabs button[data-tab="compare"]');
+  const a = office(T1);
+  await page.fill('#cmp-a-date', a.date);
+  await page.fill('#cmp-a-time', a.time);
+  await page.fill('#cmp-b-date', '');
+  await page.fill('#cmp-b-time', '');
+  await page.click('#cmp-run');
+  await page.waitForSelector('#cmp-result [data-more="parcels"]', { timeout: 60000 });
+  const more = await page.textContent('[data-more="parcels"]');
+  assert(more.includes('地块') && more.includes('5,000'), `the view holds more parcels than compared: ${more}`);
+  assert(await page.locator('#cmp-result li[data-collection="parcels"]').count() === 0, 'none of them listed');
+  assert(await page.textContent('#cmp-counts tr[data-collection="parcels"] td[data-count="added"]') === n.toLocaleString('en-US'), 'the server\'s count of them');
+  assert(!(await page.$('#cmp-none')), 'not said to be unchanged');
+  await page.click('#cmp-clear');
+}
+
 async function testNoConsoleErrors() {
   assert(errors.length === 0, `no console errors: ${errors.join(' | ')}`);
 }
@@ -253,6 +401,9 @@ try {
   failed = await run([
     ['the date control: T0 and T1 (details, counts, pixels, asof on every read)', testDateControl],
     ['a link keeps the date', testLinkKeepsDate],
+    ['compare T0 with T1: the exact list, drawn', testCompare],
+    ['the year view: figures and months from what was written', testYearView],
+    ['compare says when the view holds more than it reads', testCompareLimit],
     ['no console errors', testNoConsoleErrors],
   ]);
 } finally {
