@@ -1,6 +1,6 @@
 // main: starts the viewer — reads the layer list, puts the map at the
 // instant the address names (截至日期), builds the map and the panels (图层,
-// 区域统计, 统计, 对比, 上传), the search box, the date control and the
+// 区域统计, 统计, 对比, 上传), the search box, the date control, 出图 and the
 // language switch, and exposes window.onemapViewer.idle() for scripted
 // checks of the page.
 import 'ol/ol.css';
@@ -19,6 +19,7 @@ import { initSearch } from './search.js';
 import { initDashboard } from './dashboard.js';
 import { initUpload } from './upload.js';
 import { initCompare } from './compare.js';
+import { initReport } from './report.js';
 import { initTimebar } from './timebar.js';
 import { restoreAsOf } from './when.js';
 
@@ -102,6 +103,7 @@ async function start() {
   initCompare(app);
   initUpload(app);
   initTimebar();
+  initReport(app);
   await initLayerPanel(app);
   document.body.classList.add('ready');
 }

@@ -125,7 +125,9 @@ export function legendOf(collection) {
   const en = lang() === 'en';
   switch (collection) {
     case 'parcels':
-      return Object.entries(LAND_GROUPS).map(([code, g]) => ({ label: `${code} ${en ? g.en : g.zh}`, fill: g.color }));
+      // sorted: keys such as '10' would otherwise come before '01'
+      return Object.entries(LAND_GROUPS).sort(([a], [b]) => a.localeCompare(b))
+        .map(([code, g]) => ({ label: `${code} ${en ? g.en : g.zh}`, fill: g.color }));
     case 'farmland':
       return Object.entries(CROPS).map(([k, c]) => ({ label: en ? c.en : k, fill: c.color, stroke: '#2f6b2f' }));
     case 'demolition_sites':

@@ -6,9 +6,12 @@
 // red-property community added before T1. Checked: the date control at T0
 // and at T1 (details text, layer counts, drawn pixels, every read carrying
 // asof), a link that keeps the date, compare mode between T0 and T1 (the
-// exact list, drawn in three styles; a view holding more than it reads),
-// and the dashboard's year view (figures computed here from what was written).
-import { writeFileSync } from 'node:fs';
+// exact list, drawn in three styles), the dashboard's year view (figures
+// computed here from what was written), and the printed report (a PDF from
+// Chromium read back with poppler: its title, a figure, a map that is drawn).
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   artifact, assert, launch, loadPlaywright, near, run, startServer,
 } from './harness.mjs';
@@ -16,6 +19,17 @@ import { decodePng, diffPixels, pixelAt } from './png.mjs';
 import { MU, areaM2, mercator } from './geo.mjs';
 
 const pw = loadPlaywright();
+for (const tool of ['pdftotext', 'pdftoppm', 'pdfinfo']) {
+  if (spawnSync('which', [tool]).status !== 0) {
+    console.log(`browser tests: ${tool} is missing (apt-get install poppler-utils)`);
+    if (process.env.CI) {
+      console.log('0 passed, 1 failed');
+      process.exit(1);
+    }
+    process.exit(77);
+  }
+}
+
 const server = await startServer([], { empty: true });
 const browser = await launch(pw);
 const token = server.token('surveyor', 'editor');
@@ -358,6 +372,77 @@ async function testYearView() {
   await page.click('#dash-mode-now');
 }
 
+async function testReport() {
+  await fitArea(page);
+  await page.click('#report-open');
+  await page.waitForSelector('#report:not([hidden])');
+  await page.waitForFunction(() => [...document.querySelectorAll('#report-village option')].some((o) => o.textContent === '测试村'));
+  const v = await page.evaluate(() => [...document.querySelectorAll('#report-village option')].find((o) => o.textContent === '测试村').value);
+  await page.selectOption('#report-village', v);
+  const year = office(Date.now()).date.slice(0, 4);
+  await page.selectOption('#report-time', `year:${year}`);
+  await page.click('#report-make');
+  await page.waitForSelector('#report-sheet[data-ready="true"]', { timeout: 60000 });
+  const sheet = await page.textContent('#report-sheet');
+  assert(sheet.includes('芹阳办事处 一张图') && sheet.includes('测试村') && sheet.includes('1,234.5'), `the sheet: ${sheet.slice(0, 300)}`);
+  const legend = await page.evaluate(() => [...document.querySelectorAll('#report-sheet .sheet-legend-layer')].map((e) => e.dataset.layer));
+  assert(legend.length === 6, `a legend of the six layers shown: ${legend}`);
+  // the scale: the village (fitted, with a small margin) spans the map's box of 190 x 168 mm
+  const ground = [(AREA.coordinates[0][1][0] - AREA.coordinates[0][0][0]) * 111320 * Math.cos((29.135 * Math.PI) / 180),
+    (AREA.coordinates[0][2][1] - AREA.coordinates[0][0][1]) * 110900];
+  const scale = Number(await page.getAttribute('#report-sheet .sheet-scale', 'data-scale'));
+  const fitted = Math.max(ground[0] / 180, ground[1] / 158) * 1000;
+  assert(scale > fitted * 0.93 && scale < fitted * 1.07, `the scale 1:${scale} fits the village (about 1:${Math.round(fitted)})`);
+  assert(await page.isVisible('#report-sheet .sheet-north'), 'a north arrow');
+  await page.screenshot({ path: artifact('time-report.png') });
+  // 打印 hands the sheet to the browser's print
+  await page.evaluate(() => {
+    window.printed = 0;
+    window.print = () => window.printed++;
+  });
+  await page.click('#report-print');
+  assert(await page.evaluate(() => window.printed) === 1, 'window.print() is called');
+  // where the map lies on the printed page: the sheet's layout under print
+  await page.emulateMedia({ media: 'print' });
+  const where = await page.evaluate(() => {
+    const s = document.querySelector('#report-sheet').getBoundingClientRect();
+    const m = document.querySelector('#report-sheet .sheet-map img').getBoundingClientRect();
+    return { x: m.left - s.left, y: m.top - s.top, w: m.width, h: m.height, sx: s.left, sy: s.top };
+  });
+  await page.emulateMedia({ media: null });
+  assert(Math.abs(where.sx) < 1 && Math.abs(where.sy) < 1, `the sheet starts the printed page (${where.sx}, ${where.sy})`);
+  const pdf = artifact('time-report.pdf');
+  await page.pdf({ path: pdf, format: 'A4', landscape: true });
+  const info = spawnSync('pdfinfo', [pdf], { encoding: 'utf8' }).stdout;
+  assert(/Pages:\s+1\n/.test(info), `one page: ${info}`);
+  const size = /Page size:\s+([\d.]+) x ([\d.]+)/.exec(info);
+  assert(size && Math.abs(Number(size[1]) - 841.89) < 2 && Math.abs(Number(size[2]) - 595.28) < 2, `A4 landscape: ${size && size[0]}`);
+  const text = spawnSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' }).stdout;
+  assert(text.includes('芹阳办事处 一张图'), `the title is in the PDF: ${text.slice(0, 200)}`);
+  assert(text.includes('1,234.5') && text.includes('拆迁房屋'), 'the floor area demolished is in the PDF');
+  assert(text.includes('测试村'), 'the village is named');
+  assert(!text.includes('区域统计'), 'only the sheet is printed');
+  const dpi = 50;
+  const png = spawnSync('pdftoppm', ['-png', '-r', String(dpi), '-singlefile', pdf, path.join(path.dirname(pdf), 'time-report-pdf')], { encoding: 'utf8' });
+  assert(png.status === 0, `pdftoppm: ${png.stderr}`);
+  const img = decodePng(readFileSync(artifact('time-report-pdf.png')));
+  const k = dpi / 96; // CSS pixels to the rendered page's pixels
+  const colours = new Set();
+  let marked = 0;
+  let n = 0;
+  for (let y = Math.ceil((where.y + 4) * k); y < (where.y + where.h - 4) * k; y += 2) {
+    for (let x = Math.ceil((where.x + 4) * k); x < (where.x + where.w - 4) * k; x += 2) {
+      const px = pixelAt(img, x, y);
+      colours.add(px.map((c) => c >> 4).join());
+      if (colourDiff(px, [238, 241, 234]) > 40) marked++;
+      n++;
+    }
+  }
+  assert(colours.size > 8 && marked > n * 0.01, `the map in the PDF is drawn: ${colours.size} colours, ${marked} of ${n} pixels marked`);
+  await page.click('#report-close');
+  assert(await page.isHidden('#report'), 'the dialog closes');
+}
+
 // More parcels in the view than compare mode reads at once (its LIMIT,
 // 5000): it says so, still gives the server's counts, and lists the rest.
 async function testCompareLimit() {
@@ -403,6 +488,7 @@ try {
     ['a link keeps the date', testLinkKeepsDate],
     ['compare T0 with T1: the exact list, drawn', testCompare],
     ['the year view: figures and months from what was written', testYearView],
+    ['the printed report: an A4 PDF with title, figures and map', testReport],
     ['compare says when the view holds more than it reads', testCompareLimit],
     ['no console errors', testNoConsoleErrors],
   ]);
