@@ -102,7 +102,10 @@ static int check_strings(json_t *jf, const char *member, const char *lid, const 
 /* Columns every layer table has already. */
 static int is_reserved(const char *name)
 {
-    static const char *const cols[] = {"fid", "version", "area_m2", "gj", "geom"};
+    /* the layer table's own columns, and those of its past versions' */
+    static const char *const cols[] = {"fid",   "version", "area_m2",    "gj",
+                                       "geom",  "since",   "valid_from", "valid_to",
+                                       "pid"};
     for (size_t k = 0; k < sizeof cols / sizeof *cols; k++)
         if (!strcmp(name, cols[k]))
             return 1;
@@ -118,7 +121,8 @@ static int parse_field(json_t *jf, struct field *f, const char *lid, size_t i, s
                        lid, i);
     if (is_reserved(name))
         return err_set(e, ERR_INVALID, "layers: %s.fields[%zu].name: '%s' is a column of every "
-                       "layer (fid, version, area_m2, gj, geom); choose another name", lid, i, name);
+                       "layer (fid, version, area_m2, gj, geom, since, pid, valid_from, valid_to); choose "
+                       "another name", lid, i, name);
     if ((rc = check_strings(jf, "enum", lid, name, e)) ||
         (rc = check_strings(jf, "aliases", lid, name, e)))
         return rc;

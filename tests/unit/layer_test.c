@@ -177,7 +177,10 @@ static void test_bad_schemas(void **state)
          "layers: x.kind.aliases[0]: expected a string"},
         {XKEY, CODE ",{\"name\":\"version\",\"type\":\"integer\"}", "",
          "layers: x.fields[1].name: 'version' is a column of every layer (fid, version, "
-         "area_m2, gj, geom); choose another name"},
+         "area_m2, gj, geom, since, pid, valid_from, valid_to); choose another name"},
+        {XKEY, CODE ",{\"name\":\"valid_to\",\"type\":\"string\"}", "",
+         "layers: x.fields[1].name: 'valid_to' is a column of every layer (fid, version, "
+         "area_m2, gj, geom, since, pid, valid_from, valid_to); choose another name"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
