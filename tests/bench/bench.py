@@ -737,16 +737,18 @@ def cmd_seconds(a):
 
 
 def cmd_changes(a):
-    """changes IN OUT EVERY ROUND: every EVERY-th parcel of IN with an owner
-    of its own for ROUND, as an import of changes (the same keys)."""
-    src, out, every, rnd = a[0], a[1], int(a[2]), a[3]
+    """changes IN OUT_PREFIX EVERY ROUNDS: every EVERY-th parcel of IN with an
+    owner of its own for each round, as imports of changes (the same keys):
+    OUT_PREFIX1.geojson ... OUT_PREFIX<ROUNDS>.geojson."""
+    src, prefix, every, rounds = a[0], a[1], int(a[2]), int(a[3])
     with open(src) as f:
-        fc = json.load(f)
-    feats = fc["features"][::every]
-    for ft in feats:
-        ft["properties"]["owner"] = f"{ft['properties'].get('owner', '')} {rnd}"
-    with open(out, "w") as f:
-        json.dump({"type": "FeatureCollection", "features": feats}, f, ensure_ascii=False)
+        feats = json.load(f)["features"][::every]
+    owners = [ft["properties"].get("owner", "") for ft in feats]
+    for rnd in range(1, rounds + 1):
+        for ft, owner in zip(feats, owners):
+            ft["properties"]["owner"] = f"{owner} {rnd}"
+        with open(f"{prefix}{rnd}.geojson", "w") as f:
+            json.dump({"type": "FeatureCollection", "features": feats}, f, ensure_ascii=False)
     print(len(feats))
 
 
