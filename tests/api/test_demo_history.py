@@ -342,6 +342,53 @@ def test_other_histories():
     assert [at for at, _ in history("farmland", k)] == want and want[0] > FROM, k
 
 
+def test_period_summary_2020():
+    """The server's figures of the year (/summary?from=&to=) are the report's,
+    behind them the features the definitions name."""
+    res = SRV.get_json(f"/summary?from={FROM}&to={TO}")
+    got, want = res["figures"], figures()
+    assert abs(got["acquired"]["area_mu"] - REPORT["mu"]) <= 0.005 * REPORT["mu"], got["acquired"]
+    assert abs(got["acquired"]["area_mu"] - want["mu"]) < 0.01
+    assert sorted(f["code"] for f in got["acquired"]["features"]) == want["acquired"]
+    d = got["demolished"]
+    assert sorted(f["code"] for f in d["features"]) == want["demolished"]
+    for ours, field in (("floor_area_m2", "floor_area_m2"), ("main_houses", "households"),
+                        ("graves", "graves")):
+        assert abs(d[ours] - REPORT[field]) <= 0.005 * REPORT[field], (ours, d[ours])
+        assert d[ours] == want[field], (ours, d[ours], want[field])
+    crops = {c["crop"]: c["area_mu"] for c in got["planted"]["crops"]}
+    assert set(crops) == set(REPORT["bases"]), crops
+    for crop, mu in REPORT["bases"].items():
+        assert abs(crops[crop] - mu) <= 0.005 * mu, (crop, crops)
+    joined = [f["code"] for f in got["red_property_joined"]["features"]]
+    c0, c1 = H.state("communities", FROM), H.state("communities", TO)
+    assert sorted(joined) == sorted(k for k in c1 if c1[k]["properties"]["red_property"]
+                                    and not (k in c0 and c0[k]["properties"]["red_property"]))
+    # per layer: what the manifest changed in the year
+    for layer in KEY:
+        s0, s1 = H.state(layer, FROM), H.state(layer, TO)
+        c = res["collections"][layer]
+        assert (c["count_from"], c["count_to"]) == (len(s0), len(s1)), (layer, c)
+        assert c["added"] == len(set(s1) - set(s0)), (layer, c)
+        assert c["changed"] == sum(1 for k in set(s0) & set(s1) if s0[k] != s1[k]), (layer, c)
+
+
+def test_asof_end_of_2019():
+    """asof=2019-12-31T23:59:59Z: every layer as the manifest had it then."""
+    at = "2019-12-31T23:59:59.000Z"
+    for layer in KEY:
+        want = H.state(layer, at)
+        fc = SRV.get_json(f"/collections/{layer}/items?asof=2019-12-31T23:59:59Z&limit=10000")
+        got = by_key(layer, fc["features"])
+        assert fc["numberMatched"] == len(want) and set(got) == set(want), layer
+        for k, f in want.items():
+            props = {x: y for x, y in got[k]["properties"].items()
+                     if x not in READ_ONLY and y is not None}
+            assert props == f["properties"], (layer, k, props, f["properties"])
+            assert rings_equal(got[k]["geometry"]["coordinates"], f["geometry"]["coordinates"]), \
+                (layer, k)
+
+
 if __name__ == "__main__":
     failed = harness.run_all([test_manifest, test_2020_figures,
                               test_sites_move_through_their_statuses, test_end_of_2019,
@@ -350,5 +397,6 @@ if __name__ == "__main__":
     DEMO_OUT = harness.run("demo", DB).stdout
     with harness.Server(db=DB) as SRV:
         failed += harness.run_all([test_demo_report_lines, test_exports_equal_todays_files,
-                                   test_site_histories, test_other_histories])
+                                   test_site_histories, test_other_histories,
+                                   test_period_summary_2020, test_asof_end_of_2019])
     sys.exit(1 if failed else 0)
