@@ -112,6 +112,8 @@ void pg_past_keep(store *s, const struct layer *l, const char *ids, struct buf *
                   struct pg_params *p);
 int pg_past_rebuild(store *s, const struct layer *l, struct err *e);
 int pg_past_upgrade(store *s, struct err *e);
+/* Whether the database was made before past versions and is not up to date. */
+int pg_past_missing(store *s);
 #define PG_SCHEMA_VERSION "2" /* onemap_meta's schema_version: past versions kept */
 
 /* The operations (store.h), for pg_ops. */

@@ -181,6 +181,12 @@ static int schema_version(store *s)
     return v;
 }
 
+int pg_past_missing(store *s)
+{
+    int v = schema_version(s);
+    return v > 0 && v < atoi(PG_SCHEMA_VERSION);
+}
+
 int pg_past_upgrade(store *s, struct err *e)
 {
     struct layers *ls = NULL;

@@ -895,6 +895,8 @@ int pg_open(const char *url, int flags, store **out, struct err *e)
         pg_close(s);
         return rc;
     }
+    if (!(flags & STORE_CREATE))
+        s->no_past = pg_past_missing(s);
     *out = s;
     return 0;
 }

@@ -51,6 +51,8 @@ int sl_past_create(store *s, const struct layer *l, struct err *e);
 int sl_past_retire(store *s, const struct layer *l, long long fid, struct err *e);
 int sl_past_rebuild(store *s, const struct layer *l, struct err *e);
 int sl_past_upgrade(store *s, struct err *e);
+/* Whether the database was made before past versions and is not up to date. */
+int sl_past_missing(store *s);
 
 /* The operations (store.h), for sl_ops. */
 void sl_close(store *s);

@@ -277,6 +277,12 @@ static int schema_version(store *s)
     return v;
 }
 
+int sl_past_missing(store *s)
+{
+    int v = schema_version(s);
+    return v > 0 && v < PAST_VERSION;
+}
+
 int sl_past_upgrade(store *s, struct err *e)
 {
     struct layers *ls = NULL;

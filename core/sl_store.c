@@ -239,6 +239,8 @@ int sl_open(const char *path, int flags, store **out, struct err *e)
         rc = sl_stats_upgrade(s, e);
     if (!rc && !(flags & (STORE_CREATE | STORE_READONLY)))
         rc = sl_past_upgrade(s, e);
+    if (!rc && !(flags & STORE_CREATE))
+        s->no_past = sl_past_missing(s);
     if (rc) {
         sl_close(s);
         return rc;

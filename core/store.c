@@ -169,9 +169,19 @@ int store_history_add_range(store *s, const struct layer *l, long long first, lo
                                      e);
 }
 
+/* An asof read of a database that keeps no past versions yet. */
+static int no_past(struct err *e)
+{
+    return err_set(e, ERR_PARAM, "asof: this database was made by an earlier onemap and keeps no "
+                                 "past versions yet; open it once for writing (onemap serve, "
+                                 "import) to bring it up to date from its history");
+}
+
 int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
                      struct err *e)
 {
+    if (q->asof && s->no_past)
+        return no_past(e);
     return OPS(s)->query_rows(s, q, fn, arg, e);
 }
 
@@ -183,6 +193,8 @@ int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_
 
 int store_query_count(store *s, const struct store_query *q, long long *count, struct err *e)
 {
+    if (q->asof && s->no_past)
+        return no_past(e);
     return OPS(s)->query_count(s, q, count, e);
 }
 

@@ -25,6 +25,8 @@ struct store {
     const struct store_ops *ops;
     struct pg *pg;
     char write_at[INSTANT_LEN]; /* the open write transaction's time (store_begin) */
+    int no_past; /* made before past versions were kept, and opened read-only:
+                    not brought up to date, so asof cannot be answered */
     sqlite3 *db;
     void *spatialite;
     struct cached_stmt cache[STMT_CACHE];

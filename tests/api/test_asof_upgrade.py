@@ -76,6 +76,9 @@ def test_upgrade_from_history():
     # opened read-only (an export): today's map still reads
     now = json.loads(harness.run("export", db, "parcels").stdout)
     assert len(now["features"]) == len(PARCELS) - 1
+    # but not the past: said in words, nothing half-read
+    res = harness.run("export", db, "parcels", "--asof", t_patch, check=False)
+    assert res.returncode == 1 and "earlier onemap" in res.stderr and not res.stdout, res.stderr
 
     with harness.Server(db=db) as s:  # a writable open: upgraded
         assert sql(db, "SELECT value FROM onemap_meta WHERE key = 'schema_version'") == "2"
