@@ -33,6 +33,12 @@ if [ "$(id -u)" -eq 0 ]; then
     AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups --)
 fi
 
+# Debian's python3 (the scripts' small helpers: free ports, HAProxy's admin
+# socket), not whatever wrapper PATH finds first: a version manager's shim
+# costs half a second a call, and the socket is asked several times a second.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
 fact() {
     local v
     v=$(sed -n "s/^$1=//p" "$DIR/cluster.env" | tail -1)
@@ -43,7 +49,7 @@ fact() {
 # Free loopback ports, all held open at once while they are chosen, so that
 # none is handed out twice.
 free_ports() {
-    python3 - "$1" <<'EOF'
+    "$PY" - "$1" <<'EOF'
 import socket, sys
 held = []
 for _ in range(int(sys.argv[1])):
@@ -152,7 +158,7 @@ http_ok() {
 
 # hap COMMAND: a command on HAProxy's admin socket; prints the answer.
 hap() {
-    python3 - "$DIR/haproxy.sock" "$1" <<'EOF'
+    "$PY" - "$DIR/haproxy.sock" "$1" <<'EOF'
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
