@@ -41,6 +41,8 @@ static inline const char *sl_write_time(const store *s)
 {
     return s->write_at[0] ? s->write_at : NULL;
 }
+/* Runs a SpatiaLite management function (SQL) that answers 1 on success. */
+int sl_select_ok(store *s, const char *sql, struct err *e);
 /* The SQL type of a field's column. */
 const char *sl_field_type(enum field_type t);
 /* Past versions (sl_past.c): a layer's table of them; the live row of fid

@@ -23,18 +23,6 @@ static int exec_buf(store *s, struct buf *b, struct err *e)
     return b->oom ? err_set(e, ERR_INTERNAL, "out of memory") : sl_exec(s, b->data, e);
 }
 
-/* A SpatiaLite function that answers 1 on success. */
-static int select_ok(store *s, const char *sql, struct err *e)
-{
-    sqlite3_stmt *st = NULL;
-    int ok;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return sl_db_err(s, e, sql);
-    ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
-    sqlite3_finalize(st);
-    return ok ? 0 : err_set(e, ERR_INTERNAL, "database: %s failed", sql);
-}
-
 int sl_past_create(store *s, const struct layer *l, struct err *e)
 {
     struct buf b;
@@ -58,12 +46,12 @@ int sl_past_create(store *s, const struct layer *l, struct err *e)
                    "SELECT AddGeometryColumn('onemap_past_%s', 'geom', 4490, 'GEOMETRY',"
                    " 'XY')",
                    l->id);
-        rc = select_ok(s, b.data, e);
+        rc = sl_select_ok(s, b.data, e);
     }
     if (!rc) {
         buf_reset(&b);
         buf_printf(&b, "SELECT CreateSpatialIndex('onemap_past_%s', 'geom')", l->id);
-        rc = select_ok(s, b.data, e);
+        rc = sl_select_ok(s, b.data, e);
     }
     if (!rc) {
         /* rows are only ever added and removed: SpatiaLite's per-row

@@ -11,7 +11,7 @@
 #include "sl_int.h"
 
 /* Runs a SpatiaLite management function that returns 1 on success. */
-static int select_ok(store *s, const char *sql, struct err *e)
+int sl_select_ok(store *s, const char *sql, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     int ok = 0;
@@ -52,12 +52,12 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
     if (!rc) {
         buf_reset(&b);
         buf_printf(&b, "SELECT AddGeometryColumn('%s', 'geom', 4490, 'GEOMETRY', 'XY', 1)", l->id);
-        rc = select_ok(s, b.data, e);
+        rc = sl_select_ok(s, b.data, e);
     }
     if (!rc) {
         buf_reset(&b);
         buf_printf(&b, "SELECT CreateSpatialIndex('%s', 'geom')", l->id);
-        rc = select_ok(s, b.data, e);
+        rc = sl_select_ok(s, b.data, e);
     }
     if (!rc) {
         /* SpatiaLite keeps its R-tree with a function that prepares a
@@ -114,11 +114,11 @@ int sl_init(store *s, const char *layers_json, struct err *e)
     /* larger pages: fewer writes for the same data (only before any table) */
     if ((rc = sl_exec(s, "PRAGMA journal_mode=DELETE; PRAGMA page_size=8192; VACUUM;"
                       " PRAGMA journal_mode=WAL;", e)) ||
-        (rc = select_ok(s, "SELECT InitSpatialMetadata(1, 'NONE')", e)))
+        (rc = sl_select_ok(s, "SELECT InitSpatialMetadata(1, 'NONE')", e)))
         goto out;
     if ((rc = sl_begin(s, e)))
         goto out;
-    if ((rc = select_ok(s, "SELECT InsertEpsgSrid(4490)", e)) ||
+    if ((rc = sl_select_ok(s, "SELECT InsertEpsgSrid(4490)", e)) ||
         (rc = sl_exec(s, META_SQL, e)))
         goto fail;
     for (size_t i = 0; i < ls->n; i++)
