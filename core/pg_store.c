@@ -239,6 +239,11 @@ static void drain(struct pg *pg)
     PQexitPipelineMode(pg->conn);
 }
 
+static void quiet(void *arg, const char *message)
+{
+    (void)arg, (void)message;
+}
+
 /* ---- prepared statements ------------------------------------------------------ */
 
 static void stmts_forget(struct pg *pg)
@@ -319,25 +324,71 @@ static int stmt_get(store *s, const char *text, const struct pg_params *p, char 
     return 0;
 }
 
-/* Before a statement outside a transaction: a connection lost meanwhile
- * (the server restarted, a failover) is made again. */
-static int ensure_connected(store *s, struct err *e)
+/* What every session of onemap's is set to: on opening, and again on each
+ * connection made anew (a reset forgets it). */
+static int session_setup(store *s, struct err *e)
+{
+    PGresult *res = PQexec(s->pg->conn, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
+                                        " SET standard_conforming_strings = on;");
+    int rc = 0;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = pg_err(s, res, e, "database");
+    PQclear(res);
+    return rc;
+}
+
+/* Makes the connection again (a lost one, or one on the wrong server). */
+static int reconnect(store *s, struct err *e)
 {
     struct pg *pg = s->pg;
-    if (s->cancel && cancel_check(s->cancel))
-        return cancel_err(s->cancel, e);
-    if (PQstatus(pg->conn) == CONNECTION_OK)
-        return 0;
-    drain(pg);
-    if (pg->read_tx || pg->in_write)
-        return err_set(e, ERR_UNAVAILABLE, "database: connection lost in a transaction");
     stmts_forget(pg); /* a new session knows none */
+    pg->listening = 0;
     PQreset(pg->conn);
     if (PQstatus(pg->conn) != CONNECTION_OK) {
         err_set(e, ERR_UNAVAILABLE, "database: cannot connect (%s)", PQerrorMessage(pg->conn));
         return one_line(e);
     }
-    return 0;
+    PQsetNoticeProcessor(pg->conn, quiet, NULL);
+    return session_setup(s, e);
+}
+
+/* Whether an idle connection was closed by its server meanwhile (a primary
+ * that stopped or lost its role, a proxy that cut it): what the server said
+ * last (its reason, then the end) is waiting to be read. libpq finds out
+ * only when it reads, and a request would fail on it. */
+static int closed_meanwhile(struct pg *pg)
+{
+    struct pollfd p = {.fd = PQsocket(pg->conn), .events = POLLIN};
+    if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+        return 0;
+    /* an answer still to come (a read's COMMIT) is kept for its reader */
+    return !PQconsumeInput(pg->conn) || PQstatus(pg->conn) != CONNECTION_OK;
+}
+
+/* Whether a transaction is open on the connection (a pending COMMIT ends
+ * one: not open). */
+static int in_transaction(struct pg *pg)
+{
+    PGTransactionStatusType t;
+    if (pg->read_tx || pg->in_write)
+        return 1;
+    t = PQtransactionStatus(pg->conn);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+}
+
+/* Before a statement: a connection lost meanwhile (the server restarted, a
+ * failover) is made again, unless a transaction was open on it. */
+static int ensure_connected(store *s, struct err *e)
+{
+    struct pg *pg = s->pg;
+    if (s->cancel && cancel_check(s->cancel))
+        return cancel_err(s->cancel, e);
+    if (PQstatus(pg->conn) == CONNECTION_OK && (in_transaction(pg) || !closed_meanwhile(pg)))
+        return 0;
+    drain(pg);
+    if (pg->read_tx || pg->in_write)
+        return err_set(e, ERR_UNAVAILABLE, "database: connection lost in a transaction");
+    return reconnect(s, e);
 }
 
 /* Numbers ? placeholders $1, $2, ... (outside quoted names and strings). */
@@ -362,51 +413,76 @@ static int number_params(const char *sql, struct buf *out)
     return out->oom ? -1 : n;
 }
 
+/* A position as text ("16/B374D848"); 0 when it is none. */
+static unsigned long long position_of(const char *text)
+{
+    unsigned long long pos;
+    return text && store_position_parse(text, &pos) == 0 ? pos : 0;
+}
+
 #define READ_BEGIN "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
+/* How far a replica had replayed: asked before its read transaction
+ * begins, so that the snapshot holds at least that much (a primary holds
+ * all there is). */
+#define REPLAYED "SELECT coalesce(pg_last_wal_replay_lsn(), 'FFFFFFFF/FFFFFFFF')::text"
+
 /* The read transaction's BEGIN and the first statement in one round trip
- * (a pipeline): returns the statement's result, or NULL with e set. */
+ * (a pipeline), on a replica after the position replayed: returns the
+ * statement's result, or NULL with e set. */
 static PGresult *run_first_read(store *s, const char *sql, const char *name, struct pg_params *p,
                                 struct err *e)
 {
     PGconn *c = s->pg->conn;
-    PGresult *begun = NULL, *res = NULL, *r;
-    int q = 0, n = p ? (int)p->n : 0;
+    PGresult *begun = NULL, *res = NULL, *pos = NULL, *r;
+    int n = p ? (int)p->n : 0;
     int pending = s->pg->commit_pending;
+    int first = s->pg->replica; /* the query whose answer is BEGIN's */
+    int q = 0, syncs = 0;
     s->pg->read_want = 0;
     s->pg->commit_pending = 0;
+    s->pg->read_pos = 0;
     /* after the last request's COMMIT, still in its pipeline: its answer
      * comes with this one's */
     if ((!pending && !PQenterPipelineMode(c)) ||
+        (first && (!PQsendQueryParams(c, REPLAYED, 0, NULL, NULL, NULL, NULL, 0) ||
+                   !PQpipelineSync(c))) || /* a transaction of its own */
         !PQsendQueryParams(c, READ_BEGIN, 0, NULL, NULL, NULL, NULL, 0) ||
         !(*name ? PQsendQueryPrepared(c, name, n, p ? p->vals : NULL, p ? p->lens : NULL,
                                       p ? p->fmts : NULL, 1)
                 : PQsendQueryParams(c, sql, n, p ? p->types : NULL, p ? p->vals : NULL,
                                     p ? p->lens : NULL, p ? p->fmts : NULL, 1)) ||
         !PQpipelineSync(c))
-        q = 3; /* nothing more to read than what is there */
+        q = first + 3; /* nothing more to read than what is there */
     if (pending)
         commit_answers(c);
-    /* BEGIN's result, NULL, the statement's, NULL, the sync: at most a few
-     * more when the connection breaks */
+    /* each query's result then NULL, and the sync: at most a few more
+     * when the connection breaks */
     for (int guard = 0; guard < 16; guard++) {
         if (!(r = PQgetResult(c))) {
-            if (q++ < 2)
+            if (q++ < first + 2)
                 continue;
             break;
         }
         if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
             PQclear(r);
-            break;
+            if (++syncs > first)
+                break;
+            continue;
         }
-        if (q == 0 && !begun)
+        if (first && q == 0 && !pos)
+            pos = r;
+        else if (q == first && !begun)
             begun = r;
-        else if (q == 1 && !res)
+        else if (q == first + 1 && !res)
             res = r;
         else
             PQclear(r);
     }
     PQexitPipelineMode(c);
+    if (pos && PQresultStatus(pos) == PGRES_TUPLES_OK && PQntuples(pos) == 1)
+        s->pg->read_pos = position_of(PQgetvalue(pos, 0, 0));
+    PQclear(pos);
     if (!begun || PQresultStatus(begun) != PGRES_COMMAND_OK) {
         pg_err(s, begun, e, "database");
         PQclear(begun);
@@ -450,6 +526,18 @@ PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
     }
     if (s->pg->read_want) {
         res = run_first_read(s, text.data, name, p, e);
+        /* the connection found broken by a request's first statement,
+         * before anything was read (its server went away while it was
+         * idle): once more on a new one */
+        if (!res && PQstatus(s->pg->conn) != CONNECTION_OK && !s->pg->read_tx &&
+            !(s->cancel && s->cancel->why)) {
+            err_clear(e);
+            if (reconnect(s, e) || stmt_get(s, text.data, p, name, e)) {
+                buf_clear(&text);
+                return NULL;
+            }
+            res = run_first_read(s, text.data, name, p, e);
+        }
         buf_clear(&text);
         if (!res)
             return NULL;
@@ -485,6 +573,13 @@ int pg_exec(store *s, const char *sql, struct err *e)
         return rc;
     if (s->pg->read_want) { /* the read transaction begins with these statements */
         struct buf text;
+        if (s->pg->replica) { /* how far it had replayed, first (rare: no pipeline) */
+            res = PQexec(s->pg->conn, REPLAYED);
+            s->pg->read_pos = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+                                  ? position_of(PQgetvalue(res, 0, 0))
+                                  : 0;
+            PQclear(res);
+        }
         buf_init(&text);
         buf_printf(&text, READ_BEGIN "; %s", sql);
         if (text.oom) {
@@ -668,11 +763,52 @@ static int pg_begin(store *s, struct err *e)
     return 0;
 }
 
+/* The commit and where it ended, in one round trip (the position is
+ * asked for only when the COMMIT succeeded: an error ends the rest). */
 static int pg_commit(store *s, struct err *e)
 {
-    int rc = pg_exec(s, "COMMIT", e);
-    s->pg->in_write = 0;
+    struct pg *pg = s->pg;
+    PGresult *res;
+    int rc = 0;
+    drain(pg);
+    res = PQexec(pg->conn, "COMMIT; SELECT pg_current_wal_insert_lsn()::text");
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = pg_err(s, res, e, "database");
+    else if (PQntuples(res) == 1)
+        pg->commit_pos = position_of(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    pg->in_write = 0;
     return rc;
+}
+
+static unsigned long long pg_commit_position(const store *s)
+{
+    return s->pg->commit_pos;
+}
+
+static unsigned long long pg_read_position(const store *s)
+{
+    return s->pg->replica ? s->pg->read_pos : STORE_POS_ALL;
+}
+
+static int pg_position(store *s, enum store_pos which, unsigned long long *pos, struct err *e)
+{
+    PGresult *res;
+    const char *v;
+    *pos = 0;
+    if (!(res = pg_run(s,
+                       which == STORE_POS_WRITTEN ? "SELECT pg_current_wal_insert_lsn()::text"
+                                                  : "SELECT pg_last_wal_replay_lsn()::text,"
+                                                    " pg_is_in_recovery()",
+                       NULL, e)))
+        return e->code;
+    v = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? PQgetvalue(res, 0, 0) : NULL;
+    if (which == STORE_POS_REPLAYED && PQntuples(res) == 1 && !*PQgetvalue(res, 0, 1))
+        *pos = STORE_POS_ALL; /* no replica (binary false: one zero byte, read as "") */
+    else
+        *pos = position_of(v);
+    PQclear(res);
+    return 0;
 }
 
 static void pg_rollback(store *s)
@@ -693,6 +829,7 @@ static void pg_rollback(store *s)
  * statement costs one round trip. */
 static void pg_read_begin(store *s)
 {
+    s->pg->read_pos = 0;
     if (s->pg->commit_pending || PQtransactionStatus(s->pg->conn) == PQTRANS_IDLE)
         s->pg->read_want = 1;
 }
@@ -728,9 +865,11 @@ static int pg_listen(store *s, struct err *e)
     return rc;
 }
 
+/* -1 while not listening: nothing the connection brings can be trusted to
+ * be all there is */
 static int pg_changes_fd(store *s)
 {
-    return PQstatus(s->pg->conn) == CONNECTION_OK ? PQsocket(s->pg->conn) : -1;
+    return PQstatus(s->pg->conn) == CONNECTION_OK && s->pg->listening ? PQsocket(s->pg->conn) : -1;
 }
 
 /* "layer minx,miny,maxx,maxy minx,..." */
@@ -769,17 +908,14 @@ static int pg_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *a
     PGconn *conn = s->pg->conn;
     PGnotify *n;
     struct pollfd pfd;
-    if (PQstatus(conn) != CONNECTION_OK) {
-        stmts_forget(s->pg);
-        PQreset(conn);
-        if (PQstatus(conn) != CONNECTION_OK) {
+    if (PQstatus(conn) != CONNECTION_OK || !s->pg->listening) {
+        /* lost, or LISTEN refused (a server still in recovery, reached
+         * during a switch of primaries): made again, to the primary */
+        if (reconnect(s, e) || pg_listen(s, e)) {
             if (timeout_ms > 0)
                 poll(NULL, 0, timeout_ms);
-            err_set(e, ERR_UNAVAILABLE, "database: cannot connect (%s)", PQerrorMessage(conn));
-            return one_line(e);
-        }
-        if (pg_listen(s, e))
             return e->code;
+        }
         fn(arg, NULL, NULL); /* what was written meanwhile is not known */
     }
     if (timeout_ms < 0) {
@@ -852,9 +988,10 @@ static const struct store_ops pg_ops = {
     .listen = pg_listen,
     .changes_fd = pg_changes_fd,
     .changes_wait = pg_changes_wait,
+    .commit_position = pg_commit_position,
+    .position = pg_position,
+    .read_position = pg_read_position,
 };
-
-static void quiet(void *arg, const char *message) {}
 
 int pg_open(const char *url, int flags, store **out, struct err *e)
 {
@@ -882,15 +1019,15 @@ int pg_open(const char *url, int flags, store **out, struct err *e)
         return rc;
     }
     PQsetNoticeProcessor(pg->conn, quiet, NULL); /* "already exists, skipping" */
-    if (pg_exec(s,
-                "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
-                " SET standard_conforming_strings = on;",
-                e)) {
+    pg->replica = (flags & STORE_REPLICA) != 0;
+    if (pg->replica)
+        pg->readonly = 1;
+    if (session_setup(s, e)) {
         int rc = e->code;
         pg_close(s);
         return rc;
     }
-    if (!(flags & (STORE_CREATE | STORE_READONLY)) && pg_past_upgrade(s, e)) {
+    if (!(flags & (STORE_CREATE | STORE_READONLY | STORE_REPLICA)) && pg_past_upgrade(s, e)) {
         int rc = e->code;
         pg_close(s);
         return rc;

@@ -375,6 +375,53 @@ int store_changes_fd(store *s)
     return OPS(s)->changes_fd(s);
 }
 
+unsigned long long store_commit_position(const store *s)
+{
+    return OPS(s)->commit_position ? OPS(s)->commit_position(s) : 0;
+}
+
+int store_position(store *s, enum store_pos which, unsigned long long *pos, struct err *e)
+{
+    *pos = 0;
+    if (!OPS(s)->position)
+        return err_set(e, ERR_NOT_FOUND, "database: no replication positions (%s)", OPS(s)->name);
+    return OPS(s)->position(s, which, pos, e);
+}
+
+unsigned long long store_read_position(const store *s)
+{
+    return OPS(s)->read_position ? OPS(s)->read_position(s) : STORE_POS_ALL;
+}
+
+void store_position_text(unsigned long long pos, char *out, size_t n)
+{
+    snprintf(out, n, "%llX/%llX", pos >> 32, pos & 0xffffffffull);
+}
+
+int store_position_parse(const char *text, unsigned long long *pos)
+{
+    unsigned long long part[2] = {0, 0};
+    const char *c = text;
+    for (int i = 0; i < 2; i++) {
+        int digits = 0;
+        for (; *c && *c != '/'; c++, digits++) {
+            int d = *c >= '0' && *c <= '9'   ? *c - '0'
+                    : *c >= 'a' && *c <= 'f' ? *c - 'a' + 10
+                    : *c >= 'A' && *c <= 'F' ? *c - 'A' + 10
+                                             : -1;
+            if (d < 0 || digits == 8)
+                return -1;
+            part[i] = part[i] * 16 + (unsigned)d;
+        }
+        if (!digits || (i == 0 && *c++ != '/'))
+            return -1;
+    }
+    if (*c)
+        return -1;
+    *pos = part[0] << 32 | part[1];
+    return 0;
+}
+
 int store_past_rebuild(store *s, const struct layer *l, struct err *e)
 {
     return OPS(s)->past_rebuild(s, l, e);

@@ -14,7 +14,9 @@
 
 typedef struct store store;
 
-enum store_flags { STORE_CREATE = 1, STORE_READONLY = 2 };
+/* STORE_REPLICA: a read-only connection to a replica of a PostgreSQL
+ * primary, whose reads know how far it had replayed (store_read_position). */
+enum store_flags { STORE_CREATE = 1, STORE_READONLY = 2, STORE_REPLICA = 4 };
 
 /* A typed attribute value. Strings are borrowed from whoever filled it. */
 enum value_type { VAL_NULL = 0, VAL_INT, VAL_REAL, VAL_TEXT };
@@ -370,5 +372,28 @@ int store_listen(store *s, struct err *e);
  * poll it without blocking in store_changes_wait); -1: none. */
 int store_changes_fd(store *s);
 int store_changes_wait(store *s, int timeout_ms, store_change_fn fn, void *arg, struct err *e);
+
+/* Replication positions (PostgreSQL: WAL locations), for reading from
+ * replicas what was written to the primary. A position is a number that
+ * only grows; 0 means none (SQLite has none: every one is 0).
+ * store_commit_position: where the last write transaction committed
+ * through s ended (a replica that has replayed this far sees it).
+ * store_position(STORE_POS_WRITTEN): the primary's position now (every
+ * commit acknowledged so far lies before it); STORE_POS_REPLAYED: how far
+ * a replica has replayed (STORE_POS_ALL when s is not in recovery: it has
+ * everything it will ever have). One round trip each.
+ * store_read_position: how far the open read transaction's snapshot
+ * reaches: on a store opened STORE_REPLICA what it had replayed before the
+ * snapshot was taken (0: unknown, or before the first statement), on any
+ * other STORE_POS_ALL. */
+#define STORE_POS_ALL (~0ull)
+enum store_pos { STORE_POS_WRITTEN, STORE_POS_REPLAYED };
+unsigned long long store_commit_position(const store *s);
+int store_position(store *s, enum store_pos which, unsigned long long *pos, struct err *e);
+unsigned long long store_read_position(const store *s);
+/* A position as PostgreSQL writes it ("16/B374D848"), and read back:
+ * -1 when text is not one. */
+void store_position_text(unsigned long long pos, char *out, size_t n);
+int store_position_parse(const char *text, unsigned long long *pos);
 
 #endif

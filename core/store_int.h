@@ -120,6 +120,10 @@ struct store_ops {
     int (*listen)(store *s, struct err *e);
     int (*changes_fd)(store *s);
     int (*changes_wait)(store *s, int timeout_ms, store_change_fn fn, void *arg, struct err *e);
+    /* NULL where the backend has no replicas (every position 0) */
+    unsigned long long (*commit_position)(const store *s);
+    int (*position)(store *s, enum store_pos which, unsigned long long *pos, struct err *e);
+    unsigned long long (*read_position)(const store *s);
 };
 
 #endif

@@ -539,6 +539,8 @@ int tile_get(ctx *c, store *s, tile_cache *cache, const struct layers *ls, const
     } else {
         if ((rc = tile_render(c, s, ls, k->layers, k->z, k->x, k->y, &raw, NULL, e)))
             goto out;
+        if (store_read_position(s) < tile_cache_floor(cache))
+            cache = NULL; /* from a replica behind the latest invalidation */
         tile_etag(raw.data, raw.len, 0, etag);
         if (cache && tile_cache_put(cache, k, raw.data, raw.len, NULL, 0, etag, epoch) < 0) {
             rc = err_set(e, ERR_INTERNAL, "tile: out of memory");

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,7 @@ struct tile_cache {
     struct entry *head, *tail;
     size_t bytes, max_bytes, entries;
     uint64_t epoch; /* invalidations so far */
+    _Atomic unsigned long long floor; /* tile_cache_set_floor */
     struct invalidation log[LOG_SIZE];
     struct tile_cache_stats st;
 };
@@ -88,6 +90,7 @@ tile_cache *tile_cache_new(size_t max_bytes)
         return NULL;
     }
     c->max_bytes = max_bytes;
+    atomic_init(&c->floor, 0);
     return c;
 }
 
@@ -343,4 +346,15 @@ void tile_cache_stats_get(tile_cache *c, struct tile_cache_stats *out)
     out->bytes = c->bytes;
     out->max_bytes = c->max_bytes;
     pthread_mutex_unlock(&c->mu);
+}
+
+void tile_cache_set_floor(tile_cache *c, unsigned long long pos)
+{
+    if (c)
+        atomic_store(&c->floor, pos);
+}
+
+unsigned long long tile_cache_floor(tile_cache *c)
+{
+    return c ? atomic_load(&c->floor) : 0;
 }

@@ -68,6 +68,14 @@ void tile_cache_put_gzip(tile_cache *c, const struct tile_key *k, const char *et
 void tile_cache_invalidate(tile_cache *c, const struct bbox *storage_bbox);
 void tile_cache_invalidate_layers(tile_cache *c, uint64_t layers, const struct bbox *storage_bbox);
 
+/* With replicas (store_read_position): a tile read from a snapshot that
+ * reaches less far than the floor is served but not kept, since it may
+ * predate a write whose invalidation was already done. The floor is the
+ * primary's position after the latest invalidation (STORE_POS_ALL while
+ * that is being found out); 0, the default: every tile is kept. */
+void tile_cache_set_floor(tile_cache *c, unsigned long long pos);
+unsigned long long tile_cache_floor(tile_cache *c);
+
 struct tile_cache_stats {
     size_t entries, bytes, max_bytes;
     uint64_t hits, misses, evicted, invalidated, refused;

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "metrics.h"
+#include "replica.h"
 
 struct follow {
     struct app *app;
@@ -21,7 +23,18 @@ struct follow {
      * trip (one that began after they were handed out) */
     atomic_ullong tickets;
     unsigned long long synced;
+    /* with replicas: the primary's position is sampled (replica.h), and
+     * the tile cache's floor raised past each invalidation */
+    double sampled;  /* when last (monotonic s) */
+    int floor_stale; /* an invalidation since the last sample */
 };
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static void on_change(void *arg, const char *layer, const double box[4])
 {
@@ -32,6 +45,10 @@ static void on_change(void *arg, const char *layer, const double box[4])
     struct bbox b = everywhere;
     if (!app->tiles)
         return;
+    if (app->replicas) { /* tiles from replicas kept again once the position is known */
+        tile_cache_set_floor(app->tiles, STORE_POS_ALL);
+        f->floor_stale = 1;
+    }
     if (box)
         b = (struct bbox){box[0], box[1], box[2], box[3]};
     if (l)
@@ -52,6 +69,29 @@ static int take(struct follow *f, int timeout_ms, struct err *e)
     return rc;
 }
 
+/* The primary's position, every REPLICAS_SAMPLE_MS (with the lock): after
+ * the notifications taken so far, so that it lies past their writes. */
+static void sample(struct follow *f)
+{
+    unsigned long long pos;
+    struct err e;
+    double now = now_s();
+    if (!f->app->replicas || now - f->sampled < REPLICAS_SAMPLE_MS / 1e3)
+        return;
+    f->sampled = now;
+    err_clear(&e);
+    pthread_mutex_lock(&f->lock);
+    if (store_position(f->store, STORE_POS_WRITTEN, &pos, &e) == 0) {
+        replicas_sample(f->app->replicas, pos);
+        if (f->floor_stale) {
+            tile_cache_set_floor(f->app->tiles, pos);
+            f->floor_stale = 0;
+        }
+    }
+    atomic_store(&f->fd, store_changes_fd(f->store));
+    pthread_mutex_unlock(&f->lock);
+}
+
 static void *run(void *arg)
 {
     struct follow *f = arg;
@@ -61,8 +101,9 @@ static void *run(void *arg)
         struct err e;
         int rc;
         err_clear(&e);
+        sample(f);
         /* waits without the lock, so that requests may take meanwhile */
-        if (p.fd >= 0 && poll(&p, 1, 250) == 0)
+        if (p.fd >= 0 && poll(&p, 1, f->app->replicas ? REPLICAS_SAMPLE_MS : 250) == 0)
             continue;
         rc = take(f, p.fd >= 0 ? 0 : 250, &e);
         if (rc) {
@@ -87,6 +128,7 @@ struct follow *follow_start(struct app *app)
         return NULL;
     }
     f->app = app;
+    f->floor_stale = app->replicas != NULL; /* nothing from a replica kept before a sample */
     atomic_init(&f->fd, -1);
     pthread_mutex_init(&f->lock, NULL);
     if (store_open(app->db_path, STORE_READONLY, &f->store, &e) || store_listen(f->store, &e)) {
@@ -126,6 +168,16 @@ void follow_sync(struct follow *f)
             f->synced = upto;
         atomic_store(&f->fd, store_changes_fd(f->store));
     }
+    pthread_mutex_unlock(&f->lock);
+}
+
+void follow_wrote(struct follow *f)
+{
+    if (!f || !f->app->replicas)
+        return;
+    pthread_mutex_lock(&f->lock);
+    tile_cache_set_floor(f->app->tiles, STORE_POS_ALL);
+    f->floor_stale = 1;
     pthread_mutex_unlock(&f->lock);
 }
 

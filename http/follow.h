@@ -18,5 +18,8 @@ void follow_stop(struct follow *f);
  * meanwhile), so that a cached tile a request is about to serve has seen
  * every write acknowledged before it, by any server. */
 void follow_sync(struct follow *f);
+/* This server committed a write: with replicas, no tile read from one is
+ * kept until the primary's position past it is known. */
+void follow_wrote(struct follow *f);
 
 #endif

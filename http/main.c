@@ -887,16 +887,28 @@ static int cmd_serve(int argc, char **argv)
     app.max_features = 100000;
     app.max_header = 16384;
     app.timeout = 30;
+    app.max_lag = 5;
+    app.read_wait = 0.2;
     if (wants_help(argc, argv)) {
         printf("usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N] [--heavy N]\n"
                "                    [--queue N] [--request-timeout SECONDS] [--private]\n"
                "                    [--max-body BYTES] [--max-features N] [--max-vertices N]\n"
                "                    [--max-url BYTES] [--max-header BYTES] [--timeout SECONDS]\n"
                "                    [--tile-cache MB] [--db-cache MB] [--db-mmap MB]\n"
-               "                    [--basemap URL]...\n"
+               "                    [--basemap URL]... [--stop-grace SECONDS]\n"
+               "                    [--read-db URL]... [--max-lag SECONDS] [--read-wait MS]\n"
                "Serves DB over HTTP (OGC API Features and Tiles) until SIGINT or SIGTERM;\n"
                "then it takes no new connections and lets the requests in flight finish\n"
-               "(up to 20 s).\n"
+               "(up to 20 s). --stop-grace: before that, serve on for this long while\n"
+               "/health answers 503, so that a load balancer stops sending first\n"
+               "(default 0).\n"
+               "--read-db (PostgreSQL): a replica of DB that GETs are read from (repeat\n"
+               "it for several); writes and whatever a replica cannot answer go to DB. A\n"
+               "write's answer carries where it committed (header Onemap-Position, and a\n"
+               "cookie); a read that sends it back is answered from a replica that has\n"
+               "replayed that far, waiting up to --read-wait (default 200 ms), or from DB.\n"
+               "A replica more than --max-lag behind (default 5 s) or unreachable is\n"
+               "skipped until it is back.\n"
                "Each connection has a thread of its own; its requests take one of the\n"
                "workers (a database connection each) while they are answered.\n"
                "--threads: workers (default twice the cores, at least 4; on PostgreSQL,\n"
@@ -964,7 +976,34 @@ static int cmd_serve(int argc, char **argv)
             db_cache_mb = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--db-mmap") && i + 1 < argc)
             db_mmap_mb = strtol(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--basemap") && i + 1 < argc) {
+        else if (!strcmp(argv[i], "--read-db") && i + 1 < argc) {
+            if (app.n_read_dbs == APP_MAX_READ_DBS || !store_is_url(argv[i + 1])) {
+                fprintf(stderr,
+                        "onemap serve: --read-db: expected at most %d PostgreSQL URLs "
+                        "(postgresql://...), not '%s'\n",
+                        APP_MAX_READ_DBS, argv[i + 1]);
+                return 2;
+            }
+            app.read_dbs[app.n_read_dbs++] = argv[++i];
+        } else if ((!strcmp(argv[i], "--max-lag") || !strcmp(argv[i], "--read-wait") ||
+                    !strcmp(argv[i], "--stop-grace")) &&
+                   i + 1 < argc) {
+            char *end;
+            double v = strtod(argv[i + 1], &end);
+            int ms = !strcmp(argv[i], "--read-wait");
+            if (*end || end == argv[i + 1] || !(v >= 0) || v > (ms ? 60000 : 3600)) {
+                fprintf(stderr, "onemap serve: %s: expected %s from 0 to %d, not '%s'\n", argv[i],
+                        ms ? "milliseconds" : "seconds", ms ? 60000 : 3600, argv[i + 1]);
+                return 2;
+            }
+            if (ms)
+                app.read_wait = v / 1e3;
+            else if (!strcmp(argv[i], "--max-lag"))
+                app.max_lag = v;
+            else
+                app.stop_grace = v;
+            i++;
+        } else if (!strcmp(argv[i], "--basemap") && i + 1 < argc) {
             char origin[256];
             if (app.n_basemaps == APP_MAX_BASEMAPS ||
                 static_basemap_origin(argv[i + 1], origin, sizeof origin)) {
@@ -998,6 +1037,11 @@ static int cmd_serve(int argc, char **argv)
         !app.timeout || tile_cache_mb < 0 || tile_cache_mb > 1048576 || db_cache_mb < 1 ||
         db_cache_mb > 65536 || db_mmap_mb < 0 || db_mmap_mb > 1048576) {
         fprintf(stderr, "usage: onemap serve --db DB [--listen ADDR:PORT] [--threads N]\n");
+        return 2;
+    }
+    if (app.n_read_dbs && !store_is_url(app.db_path)) {
+        fprintf(stderr, "onemap serve: --read-db: replicas are PostgreSQL's; --db is a SQLite "
+                        "file\n");
         return 2;
     }
     err_clear(&e);

@@ -5,6 +5,7 @@
 
 #include "crs.h"
 #include "links.h"
+#include "metrics.h"
 #include "ogc.h"
 #include "routes.h"
 #include "static.h"
@@ -256,6 +257,11 @@ int h_health(struct req *r, struct res *s, struct err *e)
 {
     if (req_check_unused(r, e))
         return e->code;
+    if (metrics_draining(r->app->metrics)) { /* stopping: load balancers take it out */
+        s->status = 503;
+        buf_puts(&s->body, "{\"status\":\"stopping\"}");
+        return 0;
+    }
     buf_puts(&s->body, "{\"status\":\"ok\"}");
     return 0;
 }

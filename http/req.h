@@ -15,6 +15,7 @@
 #include "tile_cache.h"
 
 #define APP_MAX_BASEMAPS 4
+#define APP_MAX_READ_DBS 8
 
 /* Read-only after start: shared by every worker thread. */
 struct app {
@@ -31,6 +32,7 @@ struct app {
     size_t max_features;      /* per request */
     size_t max_header;        /* bytes of all request headers together */
     unsigned timeout;         /* seconds a connection may stay idle */
+    double stop_grace;        /* seconds still served after SIGTERM, /health saying 503 */
     struct metrics *metrics;  /* counters: atomic, shared by every thread */
     const char *basemaps[APP_MAX_BASEMAPS]; /* XYZ URL templates for the viewer */
     size_t n_basemaps;
@@ -40,12 +42,21 @@ struct app {
     struct memo *summary;     /* memo.h: the whole-area /summary, until the next write */
     struct follow *follow;    /* follow.h: other servers' writes, set by server_run */
     struct imports *imports;  /* imports.h: the imports running, set by server_run */
+    /* serve --read-db: replicas of the primary that reads may come from */
+    const char *read_dbs[APP_MAX_READ_DBS];
+    int n_read_dbs;
+    double max_lag;            /* seconds a replica may be behind and still be read */
+    double read_wait;          /* seconds a read waits for a replica to reach its position */
+    struct replicas *replicas; /* replica.h: the primary's positions, set by server_run */
 };
 
-/* What each worker thread owns: its database connection and core context. */
+/* What each worker thread owns: its database connections and core context. */
 struct worker {
-    store *store;
+    store *store; /* what the request in hand uses: the primary, or a replica for a read */
     ctx *ctx;
+    store *primary;
+    store *replica[APP_MAX_READ_DBS]; /* opened on first use (replica.h) */
+    double recheck[APP_MAX_READ_DBS]; /* lagging: not read from before this (monotonic s) */
 };
 
 #define REQ_MAX_PARAMS 64
@@ -81,6 +92,9 @@ struct req {
     struct cancel *cancel;    /* its deadline and client; NULL: none */
     int heavy;                /* takes a worker of the heavy lane (routes.h) */
     int reading;              /* r->w is in a read transaction (a GET's) */
+    int replica;              /* the replica it reads from (replica.h); -1: the primary */
+    unsigned long long want_pos; /* a position it must see (Onemap-Position); 0: none */
+    unsigned long long pos0;     /* the primary's last commit position when it began */
     char asof[INSTANT_LEN];   /* asof= as stored (params_asof); "": now */
 };
 

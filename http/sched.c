@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "replica.h"
+
 struct sched {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -53,13 +55,16 @@ static int may_take(const sched *s, int heavy)
  * it broke). Outside the mutex: opening takes milliseconds. */
 static int worker_open(const char *db_path, struct worker *w, struct err *e)
 {
-    if (w->store && w->ctx)
+    w->store = w->primary;
+    if (w->primary && w->ctx)
         return 0;
-    if (!w->store && store_open(db_path, 0, &w->store, e)) {
+    if (!w->primary && store_open(db_path, 0, &w->primary, e)) {
+        w->primary = NULL;
         if (e->code == ERR_IO)
             e->code = ERR_UNAVAILABLE;
         return e->code;
     }
+    w->store = w->primary;
     if (!w->ctx && !(w->ctx = ctx_new(e)))
         return e->code;
     return 0;
@@ -111,11 +116,12 @@ int sched_enter(sched *s, int heavy, struct cancel *c, struct worker **w, struct
 void sched_leave(sched *s, struct worker *w, int heavy, int broken)
 {
     if (broken) { /* reopened by its next user, when the disk is back */
-        store_close(w->store);
+        store_close(w->primary);
         ctx_free(w->ctx);
-        w->store = NULL;
+        w->primary = NULL;
         w->ctx = NULL;
     }
+    w->store = w->primary;
     pthread_mutex_lock(&s->mu);
     s->free[s->n_free++] = w;
     s->running--;
@@ -145,10 +151,8 @@ void sched_free(sched *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < s->n; i++) {
-        store_close(s->all[i].store);
-        ctx_free(s->all[i].ctx);
-    }
+    for (int i = 0; i < s->n; i++)
+        worker_close(&s->all[i]);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s->free);

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 #include "imports.h"
 #include "metrics.h"
 #include "problem.h"
+#include "replica.h"
 #include "routes.h"
 #include "sched.h"
 #include "static.h"
@@ -53,6 +55,9 @@ struct conn_state {
     struct cancel cancel;
 };
 
+/* the cookie that carries a write's position (replica.h) */
+#define POSITION_COOKIE "onemap_position"
+
 static pthread_key_t worker_key;
 static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
 
@@ -61,8 +66,7 @@ static void worker_free(void *p)
     struct worker *w = p;
     if (!w)
         return;
-    store_close(w->store);
-    ctx_free(w->ctx);
+    worker_close(w);
     free(w);
 }
 
@@ -94,7 +98,8 @@ static struct worker *worker_get(const struct app *app, struct err *e)
         err_set(e, ERR_INTERNAL, "out of memory");
         return NULL;
     }
-    if (store_open(app->db_path, 0, &w->store, e) || !(w->ctx = ctx_new(e))) {
+    if (store_open(app->db_path, 0, &w->primary, e) || !(w->store = w->primary) ||
+        !(w->ctx = ctx_new(e))) {
         if (e->code == ERR_IO)
             e->code = ERR_UNAVAILABLE;
         worker_free(w);
@@ -107,6 +112,7 @@ static struct worker *worker_get(const struct app *app, struct err *e)
 void server_changed(struct req *r, const struct layer *l, const struct bbox *boxes, size_t n)
 {
     uint64_t bit = 1ull << (size_t)(l - r->app->layers->v);
+    follow_wrote(r->app->follow);
     for (size_t i = 0; r->app->tiles && i < n; i++)
         tile_cache_invalidate_layers(r->app->tiles, bit, &boxes[i]);
 }
@@ -368,12 +374,54 @@ int server_worker(struct req *r, struct err *e)
     } else if (!(r->w = worker_get(r->app, e))) { /* no daemon: tests/fuzz */
         return e->code;
     }
+    r->pos0 = store_commit_position(r->w->primary);
+    /* one read transaction for all that a GET reads: from a replica when
+     * there are some that will do */
+    r->replica = -1;
+    if ((r->reading = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")))
+        r->replica = replica_choose(r->app, r->w, r->want_pos, r->cancel);
     store_set_cancel(r->w->store, r->cancel);
     ctx_set_cancel(r->w->ctx, r->cancel);
     ctx_set_asof(r->w->ctx, r->asof[0] ? r->asof : NULL);
-    /* one read transaction for all that a GET reads */
-    if ((r->reading = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")))
+    if (r->reading)
         store_read_begin(r->w->store);
+    return 0;
+}
+
+/* The position a read must see: Onemap-Position, or else the cookie a
+ * write through any server set (a malformed cookie is ignored: the
+ * client may not be able to clear it). */
+static int wanted_position(struct req *r, struct err *e)
+{
+    const char *h = req_header(r, "Onemap-Position");
+    const char *c = req_header(r, "Cookie");
+    r->want_pos = 0;
+    if (h) {
+        if (store_position_parse(h, &r->want_pos))
+            return err_set(e, ERR_BAD_REQUEST,
+                           "Onemap-Position: expected a position such as 0/16B3748 (what a "
+                           "write's answer carries), not '%.40s'",
+                           h);
+        return 0;
+    }
+    while (c && *c) {
+        char v[40];
+        size_t n;
+        while (*c == ' ' || *c == ';')
+            c++;
+        if (!strncmp(c, POSITION_COOKIE "=", sizeof POSITION_COOKIE)) {
+            c += sizeof POSITION_COOKIE;
+            n = strcspn(c, "; ");
+            if (n < sizeof v) {
+                memcpy(v, c, n);
+                v[n] = '\0';
+                if (store_position_parse(v, &r->want_pos))
+                    r->want_pos = 0;
+            }
+            return 0;
+        }
+        c += strcspn(c, ";");
+    }
     return 0;
 }
 
@@ -386,6 +434,8 @@ static int handle(struct req *r, struct res *s, struct err *e)
         return err_set(e, ERR_URI_TOO_LONG, "URL: longer than the limit of %zu bytes (max_url)",
                        r->app->max_url);
     flags = routes_flags(r->method, r->path);
+    if (!r->w && wanted_position(r, e))
+        return e->code;
     /* a worker now, unless the route needs none or takes one only when it
      * must (a tile in the cache needs none); private reads check the token
      * in the database first */
@@ -421,6 +471,21 @@ static int handle(struct req *r, struct res *s, struct err *e)
     return rc;
 }
 
+/* A write's answer: where it committed, for the client's next reads
+ * (replica.h), as a header and as a cookie for browsers. */
+static void written_at(struct req *r, struct res *s)
+{
+    char pos[40], cookie[128];
+    unsigned long long at = store_commit_position(r->w->primary);
+    if (!at || at == r->pos0)
+        return;
+    store_position_text(at, pos, sizeof pos);
+    snprintf(cookie, sizeof cookie,
+             POSITION_COOKIE "=%s; Path=/; Max-Age=300; SameSite=Lax; HttpOnly", pos);
+    res_header(s, "Onemap-Position", pos);
+    res_header(s, "Set-Cookie", cookie);
+}
+
 void server_respond(struct req *r, struct res *s, struct err *e)
 {
     memset(s, 0, sizeof *s);
@@ -430,6 +495,24 @@ void server_respond(struct req *r, struct res *s, struct err *e)
     r->route = -1;
     if (!e->code && handle(r, s, e) == 0)
         err_clear(e); /* a handler may answer with a body of its own after an error */
+    if (e->code == ERR_UNAVAILABLE && r->w && r->replica >= 0 && !(r->cancel && r->cancel->why)) {
+        /* the replica could not answer (gone, or its recovery cancelled the
+         * query): the same read again, from the primary */
+        store_read_end(r->w->store);
+        replica_done(r->app, r->w, r->replica, 1);
+        r->replica = -1;
+        store_set_cancel(r->w->store, r->cancel);
+        store_read_begin(r->w->store);
+        res_clear(s);
+        memset(s, 0, sizeof *s);
+        buf_init(&s->body);
+        s->status = 200;
+        s->content_type = "application/json";
+        r->route = -1;
+        err_clear(e);
+        if (handle(r, s, e) == 0)
+            err_clear(e);
+    }
     if (e->code && r->cancel && r->cancel->why)
         cancel_err(r->cancel, e); /* whatever the work said when it was stopped */
     if (!e->code && s->body.oom)
@@ -438,6 +521,16 @@ void server_respond(struct req *r, struct res *s, struct err *e)
         int broken = e->code == ERR_UNAVAILABLE || store_degraded(r->w->store);
         if (r->reading) /* ended here: whatever path the request took */
             store_read_end(r->w->store);
+        if (r->reading && r->app->n_read_dbs && !e->code)
+            res_header(s, "Onemap-Read", r->replica >= 0 ? "replica" : "primary");
+        if (r->replica >= 0) { /* a replica's failure is the replica's, not the worker's */
+            store_set_cancel(r->w->store, NULL);
+            replica_done(r->app, r->w, r->replica, broken);
+            broken = 0;
+        } else if (!r->reading && !e->code) {
+            written_at(r, s);
+        }
+        r->replica = -1;
         r->reading = 0;
         store_set_cancel(r->w->store, NULL);
         ctx_set_cancel(r->w->ctx, NULL);
@@ -680,6 +773,54 @@ static void drain(const struct app *app, const sigset_t *set)
         }
 }
 
+/* After SIGTERM, with serve --stop-grace: serving on as before while load
+ * balancers see /health fail and send no more, so that none sends a
+ * request to a server that has stopped taking them. 0 when a second
+ * signal cut it short. */
+static int grace(const struct app *app, const sigset_t *set, int sig)
+{
+    struct timespec t = {(time_t)app->stop_grace,
+                         (long)((app->stop_grace - (double)(time_t)app->stop_grace) * 1e9)};
+    fprintf(stderr, "onemap: %s: serving %.1f s more while /health says stopping\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", app->stop_grace);
+    if (sigtimedwait(set, NULL, &t) > 0) {
+        fprintf(stderr, "onemap: second signal, stopping now\n");
+        return 0;
+    }
+    return 1;
+}
+
+/* The listening socket, no longer watched by the daemon: the connections
+ * the kernel has already accepted for it (their clients may have sent a
+ * request) are served, then it is shut, so that the kernel refuses new
+ * ones rather than queueing them. Closing it with connections queued
+ * would reset them unanswered. */
+static void take_backlog(struct MHD_Daemon *d, MHD_socket ls)
+{
+    int flags = fcntl(ls, F_GETFL);
+    int taken = 0;
+    if (flags >= 0)
+        fcntl(ls, F_SETFL, flags | O_NONBLOCK);
+    for (;;) {
+        struct sockaddr_storage from;
+        socklen_t len = sizeof from;
+        int fd = accept(ls, (struct sockaddr *)&from, &len);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            break; /* EAGAIN: none left */
+        }
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        /* MHD owns fd from here, and closes it when it cannot take it */
+        if (MHD_add_connection(d, fd, (const struct sockaddr *)&from, len) == MHD_YES)
+            taken++;
+    }
+    shutdown(ls, SHUT_RDWR);
+    if (taken)
+        fprintf(stderr, "onemap: %d queued connection%s taken in before closing\n", taken,
+                taken == 1 ? "" : "s");
+}
+
 static struct MHD_Daemon *start(struct app *app, const struct sockaddr_storage *ss)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
@@ -736,23 +877,34 @@ int server_run(struct app *app, const char *listen)
      * whoever waits for the server that it is up) */
     if (!static_viewer_built())
         fprintf(stderr, "onemap: %s\n", static_viewer_hint());
+    if (app->n_read_dbs && !(app->replicas = replicas_new(app->n_read_dbs)))
+        fprintf(stderr, "onemap: out of memory for the replicas: reading from the primary\n");
+    /* no tile read from a replica is kept until the primary's position is
+     * known (never, without a thread following the writes) */
+    if (app->replicas)
+        tile_cache_set_floor(app->tiles, STORE_POS_ALL);
     app->follow = follow_start(app);
     app->imports = imports_new(); /* without it (no memory), imports run unwatched */
     store_shown(app->db_path, shown, sizeof shown);
     fprintf(stderr, "onemap: serving %s on http://%s/ with %d workers (%d for heavy requests)\n",
             shown, listen, app->threads, app->heavy_max);
     sigwait(&set, &sig);
+    /* /health answers 503 from now on, and every response closes its
+     * connection */
+    metrics_drain(app->metrics);
+    if (app->stop_grace > 0 && !grace(app, &set, sig))
+        sig = 0; /* a second signal: no grace left */
     fprintf(stderr, "onemap: %s: no new connections; finishing %ld requests\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", metrics_in_flight(app->metrics));
-    metrics_drain(app->metrics);
-    /* the listening socket stays open until the daemon stops: shut it so
-     * that the kernel refuses new connections instead of queueing them */
     if ((ls = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
-        shutdown(ls, SHUT_RDWR);
-    drain(app, &set);
+        take_backlog(d, ls);
+    if (sig)
+        drain(app, &set);
     MHD_stop_daemon(d); /* joins every connection's thread */
     follow_stop(app->follow);
     app->follow = NULL;
+    replicas_free(app->replicas);
+    app->replicas = NULL;
     imports_free(app->imports);
     app->imports = NULL;
     sched_free(app->sched);
