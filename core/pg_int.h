@@ -33,6 +33,7 @@ struct pg {
     int in_write;          /* a write transaction opened by begin */
     unsigned long cursors; /* cursors declared so far, for their names */
     int listening;         /* LISTEN onemap_changes */
+    int ended;             /* the server said FATAL: the connection is over */
     int replica;           /* opened with STORE_REPLICA: reads note the replayed position */
     unsigned long long read_pos;   /* replayed before the read transaction began; 0: unknown */
     unsigned long long commit_pos; /* the last commit's position (pg_current_wal_insert_lsn) */

@@ -239,9 +239,15 @@ static void drain(struct pg *pg)
     PQexitPipelineMode(pg->conn);
 }
 
-static void quiet(void *arg, const char *message)
+/* Notices are not shown ("already exists, skipping"); but a FATAL one
+ * arriving on an idle connection is its server ending it (a shutdown, a
+ * crash of another backend): the connection is as good as lost. */
+static void on_notice(void *arg, const PGresult *res)
 {
-    (void)arg, (void)message;
+    struct pg *pg = arg;
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (sev && (!strcmp(sev, "FATAL") || !strcmp(sev, "PANIC")))
+        pg->ended = 1;
 }
 
 /* ---- prepared statements ------------------------------------------------------ */
@@ -348,7 +354,8 @@ static int reconnect(store *s, struct err *e)
         err_set(e, ERR_UNAVAILABLE, "database: cannot connect (%s)", PQerrorMessage(pg->conn));
         return one_line(e);
     }
-    PQsetNoticeProcessor(pg->conn, quiet, NULL);
+    pg->ended = 0;
+    PQsetNoticeReceiver(pg->conn, on_notice, pg);
     return session_setup(s, e);
 }
 
@@ -359,10 +366,15 @@ static int reconnect(store *s, struct err *e)
 static int closed_meanwhile(struct pg *pg)
 {
     struct pollfd p = {.fd = PQsocket(pg->conn), .events = POLLIN};
-    if (p.fd < 0 || poll(&p, 1, 0) <= 0)
-        return 0;
-    /* an answer still to come (a read's COMMIT) is kept for its reader */
-    return !PQconsumeInput(pg->conn) || PQstatus(pg->conn) != CONNECTION_OK;
+    /* what has come is read (an answer still to come, a read's COMMIT, is
+     * kept for its reader): the server's last words, then its end */
+    for (int i = 0; i < 4 && !pg->ended; i++) {
+        if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+            break;
+        if (!PQconsumeInput(pg->conn) || PQstatus(pg->conn) != CONNECTION_OK)
+            return 1;
+    }
+    return pg->ended;
 }
 
 /* Whether a transaction is open on the connection (a pending COMMIT ends
@@ -1018,7 +1030,7 @@ int pg_open(const char *url, int flags, store **out, struct err *e)
         pg_close(s);
         return rc;
     }
-    PQsetNoticeProcessor(pg->conn, quiet, NULL); /* "already exists, skipping" */
+    PQsetNoticeReceiver(pg->conn, on_notice, pg);
     pg->replica = (flags & STORE_REPLICA) != 0;
     if (pg->replica)
         pg->readonly = 1;

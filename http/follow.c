@@ -29,6 +29,10 @@ struct follow {
     int floor_stale; /* an invalidation since the last sample */
 };
 
+/* How long a request waits for the connection to learn of other servers'
+ * writes before it does without the cache */
+#define SYNC_WAIT_MS 100
+
 static double now_s(void)
 {
     struct timespec t;
@@ -148,27 +152,42 @@ struct follow *follow_start(struct app *app)
     return f;
 }
 
-void follow_sync(struct follow *f)
+int follow_sync(struct follow *f)
 {
     unsigned long long mine, upto;
+    struct timespec until;
     struct err e;
+    int rc = 0;
     if (!f)
-        return;
+        return 0;
+    /* connection down (the thread makes it again, and then drops every
+     * cached tile): nothing is known meanwhile */
+    if (atomic_load(&f->fd) < 0)
+        return -1;
     mine = atomic_fetch_add(&f->tickets, 1) + 1;
-    pthread_mutex_lock(&f->lock);
+    /* the connection busy for long (the thread waiting for a database that
+     * went away): not known either, rather than waiting with it */
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += SYNC_WAIT_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(&f->lock, &until))
+        return -1;
     /* requests arriving together share one round trip: the one that began
      * after they arrived */
     if (f->synced < mine) {
         upto = atomic_load(&f->tickets);
         err_clear(&e);
-        /* connection down (the thread makes it again): nothing is known */
         if (atomic_load(&f->fd) < 0 || store_changes_wait(f->store, -1, on_change, f, &e))
-            on_change(f, NULL, NULL); /* not known what changed: nothing cached is trusted */
+            rc = -1;
         else
             f->synced = upto;
         atomic_store(&f->fd, store_changes_fd(f->store));
     }
     pthread_mutex_unlock(&f->lock);
+    return rc;
 }
 
 void follow_wrote(struct follow *f)

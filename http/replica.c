@@ -124,6 +124,14 @@ static int reaches(const struct app *app, struct worker *w, int i, unsigned long
     }
 }
 
+/* Whether what replica i had replayed for its last read is by now more
+ * than --max-lag behind (it may have replayed more since). */
+static int lags_by_last(const struct app *app, const struct worker *w, int i)
+{
+    unsigned long long last = store_read_position(w->replica[i]);
+    return last && replicas_lag(app->replicas, last) > app->max_lag;
+}
+
 int replica_choose(const struct app *app, struct worker *w, unsigned long long want,
                    struct cancel *c)
 {
@@ -152,7 +160,9 @@ int replica_choose(const struct app *app, struct worker *w, unsigned long long w
                 first = 0;
                 continue;
             }
-        } else if (w->recheck[i] > 0) { /* it lagged: caught up since? */
+        } else if (w->recheck[i] > 0 || lags_by_last(app, w, i)) {
+            /* it lagged, or would by what it had replayed for the last
+             * read: caught up since? */
             unsigned long long pos;
             if (replayed(app, w, i, &pos))
                 continue;

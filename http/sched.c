@@ -51,26 +51,32 @@ static int may_take(const sched *s, int heavy)
     return s->n_free > 0 && (!heavy || s->running_heavy < s->heavy_max);
 }
 
-/* Opens w's connection and context when it has none (first use, or after
- * it broke). Outside the mutex: opening takes milliseconds. */
-static int worker_open(const char *db_path, struct worker *w, struct err *e)
+/* Opens w's context, and unless lazy its connection, when it has none
+ * (first use, or after it broke). Outside the mutex: opening takes
+ * milliseconds. */
+static int worker_open(const char *db_path, struct worker *w, int lazy, struct err *e)
+{
+    if (!w->ctx && !(w->ctx = ctx_new(e)))
+        return e->code;
+    return lazy ? 0 : sched_primary(db_path, w, e);
+}
+
+int sched_primary(const char *db_path, struct worker *w, struct err *e)
 {
     w->store = w->primary;
-    if (w->primary && w->ctx)
+    if (w->primary)
         return 0;
-    if (!w->primary && store_open(db_path, 0, &w->primary, e)) {
+    if (store_open(db_path, 0, &w->primary, e)) {
         w->primary = NULL;
         if (e->code == ERR_IO)
             e->code = ERR_UNAVAILABLE;
         return e->code;
     }
     w->store = w->primary;
-    if (!w->ctx && !(w->ctx = ctx_new(e)))
-        return e->code;
     return 0;
 }
 
-int sched_enter(sched *s, int heavy, struct cancel *c, struct worker **w, struct err *e)
+int sched_enter(sched *s, int heavy, int lazy, struct cancel *c, struct worker **w, struct err *e)
 {
     int rc = 0;
     pthread_mutex_lock(&s->mu);
@@ -106,7 +112,7 @@ int sched_enter(sched *s, int heavy, struct cancel *c, struct worker **w, struct
         s->running_heavy += heavy != 0;
     }
     pthread_mutex_unlock(&s->mu);
-    if (!rc && (rc = worker_open(s->db_path, *w, e)) != 0) {
+    if (!rc && (rc = worker_open(s->db_path, *w, lazy, e)) != 0) {
         sched_leave(s, *w, heavy, 1);
         *w = NULL;
     }

@@ -35,7 +35,11 @@ sched *sched_new(const char *db_path, int workers, int heavy_max, size_t queue_m
  * be had; gives up when c is cancelled meanwhile (its error), or at once
  * with ERR_UNAVAILABLE when queue_max requests wait already. *w is the
  * worker; give it back with sched_leave. */
-int sched_enter(sched *s, int heavy, struct cancel *c, struct worker **w, struct err *e);
+int sched_enter(sched *s, int heavy, int lazy, struct cancel *c, struct worker **w, struct err *e);
+/* lazy: w's database connection is not opened (a read that may go to a
+ * replica, which must not fail because the primary is away); the caller
+ * opens it with sched_primary when it turns out to be needed. */
+int sched_primary(const char *db_path, struct worker *w, struct err *e);
 
 /* Gives w back. broken: its database connection failed (unavailable,
  * read-only): it is closed and opened afresh by its next user. */

@@ -367,19 +367,28 @@ int server_worker(struct req *r, struct err *e)
 {
     if (r->w)
         return 0;
+    int reading = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+    r->replica = -1;
     if (r->app->sched) {
-        int rc = sched_enter(r->app->sched, r->heavy, r->cancel, &r->w, e);
+        /* a read that may come from a replica does not need the primary */
+        int rc = sched_enter(r->app->sched, r->heavy, reading && r->app->n_read_dbs, r->cancel,
+                             &r->w, e);
         if (rc)
             return rc;
     } else if (!(r->w = worker_get(r->app, e))) { /* no daemon: tests/fuzz */
         return e->code;
     }
-    r->pos0 = store_commit_position(r->w->primary);
     /* one read transaction for all that a GET reads: from a replica when
      * there are some that will do */
-    r->replica = -1;
-    if ((r->reading = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")))
+    if (reading)
         r->replica = replica_choose(r->app, r->w, r->want_pos, r->cancel);
+    if (r->replica < 0 && r->app->sched && sched_primary(r->app->db_path, r->w, e)) {
+        sched_leave(r->app->sched, r->w, r->heavy, 1);
+        r->w = NULL;
+        return e->code;
+    }
+    r->reading = reading;
+    r->pos0 = store_commit_position(r->w->primary ? r->w->primary : r->w->store);
     store_set_cancel(r->w->store, r->cancel);
     ctx_set_cancel(r->w->ctx, r->cancel);
     ctx_set_asof(r->w->ctx, r->asof[0] ? r->asof : NULL);
@@ -501,24 +510,28 @@ void server_respond(struct req *r, struct res *s, struct err *e)
         store_read_end(r->w->store);
         replica_done(r->app, r->w, r->replica, 1);
         r->replica = -1;
-        store_set_cancel(r->w->store, r->cancel);
-        store_read_begin(r->w->store);
-        res_clear(s);
-        memset(s, 0, sizeof *s);
-        buf_init(&s->body);
-        s->status = 200;
-        s->content_type = "application/json";
-        r->route = -1;
+        r->reading = 0;
         err_clear(e);
-        if (handle(r, s, e) == 0)
-            err_clear(e);
+        if (!r->app->sched || sched_primary(r->app->db_path, r->w, e) == 0) {
+            r->reading = 1;
+            store_set_cancel(r->w->store, r->cancel);
+            store_read_begin(r->w->store);
+            res_clear(s);
+            memset(s, 0, sizeof *s);
+            buf_init(&s->body);
+            s->status = 200;
+            s->content_type = "application/json";
+            r->route = -1;
+            if (handle(r, s, e) == 0)
+                err_clear(e);
+        }
     }
     if (e->code && r->cancel && r->cancel->why)
         cancel_err(r->cancel, e); /* whatever the work said when it was stopped */
     if (!e->code && s->body.oom)
         err_set(e, ERR_INTERNAL, "out of memory for the response");
     if (r->w) {
-        int broken = e->code == ERR_UNAVAILABLE || store_degraded(r->w->store);
+        int broken = e->code == ERR_UNAVAILABLE || (r->w->store && store_degraded(r->w->store));
         if (r->reading) /* ended here: whatever path the request took */
             store_read_end(r->w->store);
         if (r->reading && r->app->n_read_dbs && !e->code)
@@ -532,7 +545,8 @@ void server_respond(struct req *r, struct res *s, struct err *e)
         }
         r->replica = -1;
         r->reading = 0;
-        store_set_cancel(r->w->store, NULL);
+        if (r->w->store)
+            store_set_cancel(r->w->store, NULL);
         ctx_set_cancel(r->w->ctx, NULL);
         ctx_set_asof(r->w->ctx, NULL);
         if (r->app->sched)

@@ -384,15 +384,14 @@ static int tile(struct req *r, struct res *s, struct tile_key *k, struct err *e)
     if (params_asof(r, e) || req_check_unused(r, e))
         return e->code;
     /* from the cache without a worker; rendered with one (a past tile
-     * always: the cache holds today's) */
-    if (!r->w && !r->asof[0])
-        follow_sync(r->app->follow);
-    rc =
-        r->w || r->asof[0] ? 0 : tile_get_cached(r->app->tiles, k, want_gz, &s->body, &gz, etag, e);
+     * always: the cache holds today's; and while other servers' writes
+     * cannot be followed) */
+    int cached = !r->asof[0] && follow_sync(r->app->follow) == 0;
+    rc = cached && !r->w ? tile_get_cached(r->app->tiles, k, want_gz, &s->body, &gz, etag, e) : 0;
     if (rc < 0)
         return rc;
     if (rc == 0 && ((rc = server_worker(r, e)) ||
-                    (rc = tile_get(r->w->ctx, r->w->store, r->asof[0] ? NULL : r->app->tiles,
+                    (rc = tile_get(r->w->ctx, r->w->store, cached ? r->app->tiles : NULL,
                                    r->app->layers, k, want_gz, &s->body, &gz, etag, e))))
         return rc;
     res_header(s, "ETag", etag);

@@ -180,12 +180,16 @@ hap_status() {
     hap "show stat" | awk -F, -v px="$1" -v sv="$2" '$1 == px && $2 == sv {print $18, $5}'
 }
 
-# start_onemap N: `onemap serve` number N on its port, against the primary
-# through HAProxy; the password comes from DIR/pgpass, never the command line.
+# start_onemap N: `onemap serve` number N on its port, writing to the
+# primary and reading from the replicas, both through HAProxy; the password
+# comes from DIR/pgpass, never the command line. On SIGTERM it serves on for
+# 3 s while its /health fails, so that HAProxy (checking every second, down
+# after two failures half a second apart) has stopped sending it requests.
 start_onemap() {
     local n=$1
     launch "onemap$n" "$DIR/onemap$n.log" env PGPASSFILE="$DIR/pgpass" \
         "$(fact ONEMAP_BIN)" serve --db "$(fact DATABASE_URL)" \
+        --read-db "$(fact READ_DATABASE_URL)" --stop-grace 3 \
         --listen "127.0.0.1:$(fact "ONEMAP${n}_PORT")"
 }
 

@@ -4,6 +4,7 @@ API and HAProxy's admin socket, broken on purpose, and brought down by
 deploy/cluster/down however the test ended. Load runs a mixed load through
 HAProxy's HTTP entrance and records every answer. Standard library only."""
 import http.client
+import collections
 import json
 import os
 import shutil
@@ -94,7 +95,8 @@ class Cluster:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
+        # ONEMAP_KEEP_CLUSTER_LOGS=1: kept after a success too
+        if exc_type is not None or os.environ.get("ONEMAP_KEEP_CLUSTER_LOGS"):
             self.keep_logs()
         self.down()
         return False
@@ -260,6 +262,8 @@ class Load:
         self.threads += [threading.Thread(target=self.writer, args=(i, PARCELS[i::writers]),
                                           daemon=True) for i in range(writers)]
         self.t_start = self.t_end = None
+        self.position = (0, None)  # the furthest write position seen (number, text)
+        self.sources = collections.Counter()  # successful reads by Onemap-Read
 
     def _do(self, kind, method, path, body=None, headers=None):
         t0 = time.monotonic()
@@ -267,6 +271,8 @@ class Load:
         t1 = time.monotonic()
         keep = data if not isinstance(status, int) or status >= 300 else b""
         with self.lock:
+            if method == "GET" and status == 200:
+                self.sources[h.get("onemap-read", "cache")] += 1
             self.answers.append(Answer(t0, t1, kind, status, keep, h.get("retry-after")))
         return status, h, data
 
@@ -287,11 +293,26 @@ class Load:
             if status != 200:
                 time.sleep(0.05)
 
+    def saw_position(self, h):
+        """Keeps the furthest position a write's answer carried: reads sent
+        with it see every acknowledged write, from whichever replica."""
+        pos = h.get("onemap-position")
+        if pos:
+            hi, lo = (int(x, 16) for x in pos.split("/"))
+            with self.lock:
+                if (hi << 32 | lo) > self.position[0]:
+                    self.position = (hi << 32 | lo, pos)
+
+    def read_headers(self):
+        with self.lock:
+            return {"Onemap-Position": self.position[1]} if self.position[1] else {}
+
     def version_of(self, fid):
         """The parcel's version as read through HAProxy (retrying while the
         cluster cannot answer)."""
         while True:
-            status, h, _ = request(self.c.http_port, "GET", f"/collections/parcels/items/{fid}")
+            status, h, _ = request(self.c.http_port, "GET", f"/collections/parcels/items/{fid}",
+                                   headers=self.read_headers())
             if status == 200:
                 return int(h["etag"].strip('"'))
             if self.stop_event.is_set():
@@ -312,6 +333,7 @@ class Load:
                                     dict(auth, **{"If-Match": f'"{known[fid]}"'}))
             if status == 200:
                 v = int(h["etag"].strip('"'))
+                self.saw_position(h)
                 with self.lock:
                     self.acked.append((fid, v, value, time.monotonic()))
                 known[fid] = v
@@ -351,6 +373,11 @@ class Load:
     def failed(self, t0=None, t1=None, kinds=None):
         return [a for a in self.between(t0, t1, kinds) if not a.ok()]
 
+    def read_from(self):
+        """Where the successful reads came from, as words."""
+        with self.lock:
+            return ", ".join(f"{n} from the {k}" for k, n in self.sources.most_common())
+
     def rate(self):
         return len(self.answers) / max(1e-9, (self.t_end or time.monotonic()) - self.t_start)
 
@@ -375,7 +402,8 @@ class Load:
         lost = []
         for fid, writes in sorted(by_fid.items()):
             status, _, body = request(self.c.http_port, "GET",
-                                      f"/collections/parcels/items/{fid}/history")
+                                      f"/collections/parcels/items/{fid}/history",
+                                      headers=self.read_headers())
             check(status == 200, f"history of parcel {fid}: {status} {body[:200]!r}")
             hist = {h["version"]: (h.get("feature") or {}).get("properties", {}).get("owner")
                     for h in json.loads(body)["versions"]}
@@ -383,7 +411,8 @@ class Load:
             check(len(set(versions)) == len(versions),
                   f"parcel {fid}: a version acknowledged twice: {sorted(versions)}")
             lost += [(fid, v, value, hist.get(v)) for v, value in writes if hist.get(v) != value]
-            status, h, _ = request(self.c.http_port, "GET", f"/collections/parcels/items/{fid}")
+            status, h, _ = request(self.c.http_port, "GET", f"/collections/parcels/items/{fid}",
+                                   headers=self.read_headers())
             check(status == 200 and int(h["etag"].strip('"')) >= max(versions),
                   f"parcel {fid} now at {h.get('etag')}, acknowledged up to {max(versions)}")
         check(not lost, f"acknowledged writes lost (parcel, version, value, found): {lost[:20]}")

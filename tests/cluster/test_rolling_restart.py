@@ -5,10 +5,10 @@ test_rolling_restart: as deploy/cluster/rolling-restart does it (HAProxy
 stops sending to one, its requests finish, SIGTERM, start again, /health,
 back in service): not one request fails.
 
-test_sigterm_alone: SIGTERM without telling HAProxy first, which finds out
-by its checks and sends what a stopped server refuses elsewhere. Not one
-request should fail either, but onemap has a known defect here (see
-KNOWN_DEFECT): it is tolerated, and only that, and said when it happens.
+test_sigterm_alone: SIGTERM without telling HAProxy first. onemap serves on
+for its --stop-grace while /health says it is stopping, HAProxy's checks
+take it out, then it serves what its listen backlog holds and stops: not
+one request fails either.
 
 Needs patroni, etcd and haproxy (skipped otherwise)."""
 import os
@@ -23,19 +23,6 @@ from cluster import DEPLOY, Cluster, Load, skip_unless_available  # noqa: E402
 from harness import check, eq, main  # noqa: E402
 
 skip_unless_available()
-
-# onemap's defect, in http/server.c (server_run): on SIGTERM it shuts its
-# listening socket down at once (shutdown(ls, SHUT_RDWR) after
-# MHD_quiesce_daemon), which makes the kernel reset every connection it had
-# already accepted into the listen backlog for onemap, though their clients
-# have sent their requests. Through HAProxy such a request reached a server
-# and got no answer (termination state SH): a GET is sent again elsewhere,
-# but a PATCH may not be repeated blindly and its client gets 502. Seen in
-# about one SIGTERM out of five under this load. A fix: serve what the
-# backlog holds before closing (accept it and MHD_add_connection), or on
-# SIGTERM keep serving for a moment while /health answers 503.
-KNOWN_DEFECT = "a write queued in onemap's listen backlog at SIGTERM is reset unanswered (502)"
-
 
 def restarted_in_service(c, i):
     """HAProxy's checks reached the new onemap{i} twice (rise 2) and it is
@@ -109,15 +96,7 @@ def test_sigterm_alone():
               f"({', '.join(f'{a.kind} {a.status}' for a in failed) or 'none'})", flush=True)
         check_restarted(c, before)
         load.check_acknowledged_kept()
-        # what HAProxy logged for each failure: a PATCH that reached a server
-        # and got nothing back (SH), and nothing else, is the known defect
-        unanswered = re.findall(r" 502 \d+ - - SH-- .*\"PATCH ", c.log("haproxy.log"))
-        other = [a for a in failed if not (a.kind == "write" and a.status == 502)]
-        check(not other and len(unanswered) == len(failed),
-              f"failures other than the known defect: {failed[:10]}")
-        if failed:
-            print(f"  expected failure (onemap defect): {KNOWN_DEFECT}: {len(failed)} times",
-                  flush=True)
+        check(not failed, f"failed requests: {failed[:10]}")
 
 
 if __name__ == "__main__":
