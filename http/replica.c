@@ -112,6 +112,11 @@ static int reaches(const struct app *app, struct worker *w, int i, unsigned long
                    int may_wait, struct cancel *c)
 {
     double until = now_s() + (may_wait ? app->read_wait : 0);
+    unsigned long long last = store_read_position(w->replica[i]);
+    /* what it had replayed for its last read is enough: no need to ask
+     * (replica_behind checks the read itself) */
+    if (last && last >= want)
+        return 1;
     for (;;) {
         unsigned long long pos;
         if (replayed(app, w, i, &pos))
@@ -190,6 +195,15 @@ void replica_done(const struct app *app, struct worker *w, int i, int failed)
         if (pos && replicas_lag(app->replicas, pos) > app->max_lag)
             w->recheck[i] = now_s() + RECHECK_S;
     }
+}
+
+int replica_behind(const struct worker *w, int i, unsigned long long want)
+{
+    unsigned long long pos;
+    if (i < 0 || !want || !w->replica[i])
+        return 0;
+    pos = store_read_position(w->replica[i]);
+    return pos && pos < want;
 }
 
 void worker_close(struct worker *w)

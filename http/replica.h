@@ -37,6 +37,10 @@ int replica_choose(const struct app *app, struct worker *w, unsigned long long w
  * it aside for a moment; otherwise how far its snapshot reached tells
  * whether it lags. w->store is the primary again. */
 void replica_done(const struct app *app, struct worker *w, int i, int failed);
+/* Whether the read just made on replica i turned out to see less than
+ * want (its connection was made again, to a server further behind, after
+ * replica_choose): it is to be read again from the primary. */
+int replica_behind(const struct worker *w, int i, unsigned long long want);
 /* Closes every connection of w (not w itself). */
 void worker_close(struct worker *w);
 

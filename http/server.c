@@ -504,11 +504,13 @@ void server_respond(struct req *r, struct res *s, struct err *e)
     r->route = -1;
     if (!e->code && handle(r, s, e) == 0)
         err_clear(e); /* a handler may answer with a body of its own after an error */
-    if (e->code == ERR_UNAVAILABLE && r->w && r->replica >= 0 && !(r->cancel && r->cancel->why)) {
+    if (r->w && r->replica >= 0 && !(r->cancel && r->cancel->why) &&
+        (e->code == ERR_UNAVAILABLE || replica_behind(r->w, r->replica, r->want_pos))) {
         /* the replica could not answer (gone, or its recovery cancelled the
-         * query): the same read again, from the primary */
+         * query), or did from before the position the read must see: the
+         * same read again, from the primary */
         store_read_end(r->w->store);
-        replica_done(r->app, r->w, r->replica, 1);
+        replica_done(r->app, r->w, r->replica, e->code == ERR_UNAVAILABLE);
         r->replica = -1;
         r->reading = 0;
         err_clear(e);
