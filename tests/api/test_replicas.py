@@ -362,6 +362,74 @@ def test_bad_position():
         eq(src, "replica", "where a read with Onemap-Position: 0/0 came from")
 
 
+def test_multihost_failover():
+    """Without Patroni: a libpq URL naming the primary and its replica with
+    target_session_attrs=read-write. The primary crashes and the replica is
+    promoted: the server finds the new primary by itself, writes in the
+    meantime get 503 with Retry-After (none hangs), and every acknowledged
+    write is there afterwards."""
+    state = tempfile.mkdtemp(prefix="onemap-replicas-primary-")
+    cluster("start", state)
+    try:
+        url = cluster("newdb", state, "multihost")
+        run("demo", url)
+        tok = token(url)
+        with Replica(state) as rep:
+            name = url.rsplit("/", 1)[1]
+            p1 = int(open(os.path.join(state, "port")).read())
+            p2 = int(open(os.path.join(rep.state, "port")).read())
+            both = (f"postgresql://onemap@127.0.0.1:{p1},127.0.0.1:{p2}/{name}"
+                    "?target_session_attrs=read-write")
+            with Server(db=both) as srv:
+                path = f"/collections/parcels/items/{first_parcel(srv)}"
+                etag = srv.get(path).header("ETag")
+                acked = []
+                for i in range(3):
+                    etag, _ = write(srv, path, tok, etag, f"before {i}")
+                    acked.append(f"before {i}")
+                cluster("kill", state)
+                t_kill = time.monotonic()
+                # no server takes writes yet (one is gone, the other a standby)
+                r = srv.request("PATCH", path, json.dumps({"properties": {"owner": "lost"}}),
+                                dict(PATCH, Authorization="Bearer " + tok))
+                eq(r.status, 503, f"a write with no primary: {r.body[:300]!r}")
+                check(r.header("Retry-After"), "503 with Retry-After")
+                cluster("psql", rep.state, "-d", "postgres", "-c", "SELECT pg_promote()")
+                answers = collections.Counter()
+                n = 0
+                while time.monotonic() - t_kill < 30:
+                    n += 1
+                    owner = f"after {n}"
+                    t0 = time.monotonic()
+                    r = srv.request("PATCH", path, json.dumps({"properties": {"owner": owner}}),
+                                    dict(PATCH, Authorization="Bearer " + tok))
+                    check(time.monotonic() - t0 < 10 * harness.SLOW,
+                          f"a write during the switch took {time.monotonic() - t0:.1f} s")
+                    answers[r.status] += 1
+                    if r.status == 200:
+                        acked.append(owner)
+                        break
+                    eq(r.status, 503, f"a write during the switch: {r.body[:300]!r}")
+                    check(r.header("Retry-After"), "503 with Retry-After")
+                    check(r.json().get("status") == 503, f"503 as JSON: {r.body[:200]!r}")
+                    time.sleep(0.05)
+                took = time.monotonic() - t_kill
+                print(f"  primary killed, replica promoted: writes back after {took:.2f} s "
+                      f"({dict(answers)})")
+                eq(answers[200], 1, "a write succeeded on the promoted replica within 30 s")
+                got = srv.get_json(path)["properties"]["owner"]
+                eq(got, acked[-1], "the last acknowledged write")
+                hist = srv.get_json(path + "/history")["versions"]
+                owners = [(h.get("feature") or {}).get("properties", {}).get("owner")
+                          for h in hist]
+                for o in acked:
+                    check(o in owners, f"acknowledged write {o!r} in the history: {owners}")
+    finally:
+        subprocess.run([harness.CLUSTER, "stop", state], capture_output=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
 if __name__ == "__main__":
     main([test_read_your_writes, test_lagging_replica_skipped, test_bad_position,
+          test_multihost_failover,
           test_replica_stopped])
