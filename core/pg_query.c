@@ -189,6 +189,33 @@ static int rows_probed(store *s, struct buf *sql, struct pg_params *p, struct ro
                     : pg_each(s, sql->data, p, 0, on_row, r, e);
 }
 
+/* Rows in any order within a box (a tile, a sum), most often a few hundred:
+ * the first PROBE + 1 at once, in one round trip of a prepared statement,
+ * given to fn only when they are all there are; when there are more, they
+ * are thrown away and all the rows read again through a cursor. */
+static int rows_probed_any(store *s, struct buf *sql, struct pg_params *p, struct rows_run *r,
+                           struct err *e)
+{
+    size_t len = sql->len;
+    PGresult *res;
+    int rc = 0, n;
+    buf_printf(sql, " LIMIT %d", PROBE + 1);
+    if (sql->oom)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    if (!(res = pg_run(s, sql->data, p, e)))
+        return e->code;
+    if ((n = PQntuples(res)) <= PROBE) {
+        for (int i = 0; i < n && !rc; i++)
+            rc = on_row(r, res, i, e);
+        PQclear(res);
+        return rc > 0 ? 0 : rc;
+    }
+    PQclear(res);
+    sql->len = len;
+    sql->data[len] = '\0';
+    return pg_each(s, sql->data, p, 0, on_row, r, e);
+}
+
 int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg, struct err *e)
 {
     const struct layer *l = q->layer;
@@ -227,6 +254,8 @@ int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *
         rc = pg_each(s, b.data, &p, 1, on_row, &r, e);
     else if (q->limit < 0 && (!q->any_order || q->n_sort)) /* in order: likely few */
         rc = rows_probed(s, &b, &p, &r, e);
+    else if (q->limit < 0 && q->n_rects) /* in a box: likely few too */
+        rc = rows_probed_any(s, &b, &p, &r, e);
     else /* many: through a cursor */
         rc = pg_each(s, b.data, &p, 0, on_row, &r, e);
     free(r.vals);
