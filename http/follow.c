@@ -33,13 +33,6 @@ struct follow {
  * writes before it does without the cache */
 #define SYNC_WAIT_MS 100
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void on_change(void *arg, const char *layer, const double box[4])
 {
     struct follow *f = arg;
@@ -79,7 +72,7 @@ static void sample(struct follow *f)
 {
     unsigned long long pos;
     struct err e;
-    double now = now_s();
+    double now = replica_clock();
     if (!f->app->replicas || now - f->sampled < REPLICAS_SAMPLE_MS / 1e3)
         return;
     f->sampled = now;

@@ -30,7 +30,7 @@ struct replicas {
     _Atomic double down_until[APP_MAX_READ_DBS];
 };
 
-static double now_s(void)
+double replica_clock(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -62,7 +62,7 @@ void replicas_sample(struct replicas *rs, unsigned long long pos)
     if (!rs)
         return;
     pthread_mutex_lock(&rs->mu);
-    rs->ring[rs->next] = (struct sample){now_s(), pos};
+    rs->ring[rs->next] = (struct sample){replica_clock(), pos};
     rs->next = (rs->next + 1) % SAMPLES;
     if (rs->n < SAMPLES)
         rs->n++;
@@ -83,14 +83,14 @@ double replicas_lag(struct replicas *rs, unsigned long long replayed)
         since = sm->t;
     }
     pthread_mutex_unlock(&rs->mu);
-    return since < 0 ? 0 : now_s() - since;
+    return since < 0 ? 0 : replica_clock() - since;
 }
 
 static void put_aside(const struct app *app, struct worker *w, int i)
 {
     store_close(w->replica[i]);
     w->replica[i] = NULL;
-    atomic_store(&app->replicas->down_until[i], now_s() + REPLICA_DOWN_S);
+    atomic_store(&app->replicas->down_until[i], replica_clock() + REPLICA_DOWN_S);
 }
 
 /* Asks replica i how far it has replayed; -1 (and put aside) when it
@@ -111,7 +111,7 @@ static int replayed(const struct app *app, struct worker *w, int i, unsigned lon
 static int reaches(const struct app *app, struct worker *w, int i, unsigned long long want,
                    int may_wait, struct cancel *c)
 {
-    double until = now_s() + (may_wait ? app->read_wait : 0);
+    double until = replica_clock() + (may_wait ? app->read_wait : 0);
     unsigned long long last = store_read_position(w->replica[i]);
     /* what it had replayed for its last read is enough: no need to ask
      * (replica_behind checks the read itself) */
@@ -123,7 +123,7 @@ static int reaches(const struct app *app, struct worker *w, int i, unsigned long
             return 0;
         if (pos >= want)
             return 1;
-        if (now_s() >= until || (c && cancel_check(c)))
+        if (replica_clock() >= until || (c && cancel_check(c)))
             return 0;
         nanosleep(&(struct timespec){0, WAIT_STEP_MS * 1000000L}, NULL);
     }
@@ -148,7 +148,7 @@ int replica_choose(const struct app *app, struct worker *w, unsigned long long w
     start = atomic_fetch_add(&app->replicas->turn, 1);
     for (int k = 0; k < n; k++) {
         int i = (int)((start + (unsigned)k) % (unsigned)n);
-        double now = now_s();
+        double now = replica_clock();
         if (now < atomic_load(&app->replicas->down_until[i]) || now < w->recheck[i])
             continue;
         if (!w->replica[i]) {
@@ -193,7 +193,7 @@ void replica_done(const struct app *app, struct worker *w, int i, int failed)
     } else {
         unsigned long long pos = store_read_position(w->replica[i]);
         if (pos && replicas_lag(app->replicas, pos) > app->max_lag)
-            w->recheck[i] = now_s() + RECHECK_S;
+            w->recheck[i] = replica_clock() + RECHECK_S;
     }
 }
 

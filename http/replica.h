@@ -41,6 +41,8 @@ void replica_done(const struct app *app, struct worker *w, int i, int failed);
  * want (its connection was made again, to a server further behind, after
  * replica_choose): it is to be read again from the primary. */
 int replica_behind(const struct worker *w, int i, unsigned long long want);
+/* Seconds on a monotonic clock (what sample times and rechecks are in). */
+double replica_clock(void);
 /* Closes every connection of w (not w itself). */
 void worker_close(struct worker *w);
 
