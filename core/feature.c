@@ -276,16 +276,28 @@ static int write_geometry(ctx *c, const struct store_row *row, const struct feat
     int rc = 0;
     int lonlat = (o->crs == CRS_CRS84 || o->crs == CRS_4490 || o->crs == CRS_4326) &&
                  (o->axis == CRS_AXIS_XY || !crs_authority_swaps(o->crs));
-    if (lonlat) {
+    if (lonlat && row->gj) {
         buf_puts(out, row->gj);
         return 0;
     }
-    if (!(j = json_loads(row->gj, 0, &je))) {
+    if (lonlat && row->wkb &&
+        !geojson_wkb_write(row->wkb, row->wkb_len, crs_precision(CRS_STORAGE), out))
+        return 0;
+    if (!row->gj && row->wkb) { /* the store sent WKB alone */
+        if (!(g = GEOSGeomFromWKB_buf_r(c->geos, row->wkb, row->wkb_len))) {
+            rc = ctx_geos_err(c, e, ERR_INTERNAL, "stored geometry");
+            goto out;
+        }
+        if (lonlat) {
+            geojson_geom_write_storage(c, g, out);
+            goto out;
+        }
+    } else if (!(j = row->gj ? json_loads(row->gj, 0, &je) : NULL)) {
         rc = err_set(e, ERR_INTERNAL, "feature %lld: stored geometry unreadable", row->fid);
         goto out;
-    }
-    if ((rc = geojson_geom_parse(c, j, 0, &g, e)))
+    } else if ((rc = geojson_geom_parse(c, j, 0, &g, e))) {
         goto out;
+    }
     if (!(t = geom_transform(c, g, CRS_STORAGE, CRS_AXIS_XY, o->crs, o->axis, e))) {
         rc = e->code;
         goto out;

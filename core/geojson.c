@@ -26,6 +26,7 @@
  * - GeometryCollections nest at most GC_MAX_DEPTH deep. */
 #include "geojson.h"
 #include "geojson_int.h"
+#include "wkb.h"
 
 #include <assert.h>
 #include <float.h>
@@ -780,10 +781,11 @@ static size_t load_seq(struct writer *w, const GEOSCoordSequence *seq)
     return GEOSCoordSeq_copyToBuffer_r(w->h, seq, w->xy, 0, 0) ? n : 0;
 }
 
-/* orient: 0 as stored, 1 counter-clockwise, -1 clockwise. */
-static void put_seq(struct writer *w, const GEOSGeometry *g, int orient)
+/* The n positions in w->xy; orient: 0 as stored, 1 counter-clockwise, -1
+ * clockwise. */
+static void put_xy(struct writer *w, size_t n, int orient)
 {
-    size_t n = load_seq(w, GEOSGeom_getCoordSeq_r(w->h, g)), i;
+    size_t i;
     double a = orient && n >= 4 ? ring_area2(w->xy, n) : 0;
     int reverse = (orient > 0 && a < 0) || (orient < 0 && a > 0);
     putch(w, '[');
@@ -793,6 +795,11 @@ static void put_seq(struct writer *w, const GEOSGeometry *g, int orient)
         put_pos(w, w->xy + 2 * (reverse ? n - 1 - i : i));
     }
     putch(w, ']');
+}
+
+static void put_seq(struct writer *w, const GEOSGeometry *g, int orient)
+{
+    put_xy(w, load_seq(w, GEOSGeom_getCoordSeq_r(w->h, g)), orient);
 }
 
 static void put_polygon(struct writer *w, const GEOSGeometry *g)
@@ -877,6 +884,147 @@ static void put_geom(struct writer *w, const GEOSGeometry *g)
         put_geom(w, GEOSGetGeometryN_r(w->h, g, i));
     }
     PUT(w, "]}");
+}
+
+/* ---- the same from WKB ---------------------------------------------------- */
+
+/* WKB read as GEOS would read it and written as put_geom writes what GEOS
+ * read: 2D geometries only, anything else left to GEOS. */
+/* n positions into w->xy. */
+static int wkb_load(struct writer *w, struct wkb_in *r, uint32_t n)
+{
+    if ((size_t)(r->end - r->p) / 16 < n)
+        return -1;
+    if (n > w->cap) {
+        double *xy = realloc(w->xy, (size_t)n * 2 * sizeof *xy);
+        if (!xy)
+            return -1;
+        w->xy = xy;
+        w->cap = n;
+    }
+    return wkb_xy(r, n, w->xy);
+}
+
+/* One geometry's coordinates (put_coords from WKB); *empty as GEOS's
+ * isEmpty would say, for the collections that skip empty members. The
+ * text goes to w, to be thrown away on failure. */
+static int wkb_coords(struct writer *w, struct wkb_in *r, uint32_t type, int *empty);
+
+static int wkb_member(struct writer *w, struct wkb_in *r, uint32_t want, int *first)
+{
+    uint32_t type;
+    size_t at;
+    int empty;
+    if (wkb_header(r, &type) || type != want)
+        return -1;
+    flush(w);
+    at = w->out->len;
+    if (!*first)
+        putch(w, ',');
+    if (wkb_coords(w, r, type, &empty))
+        return -1;
+    if (empty) { /* skipped, as put_coords skips it */
+        flush(w);
+        if (!w->out->oom) {
+            w->out->len = at;
+            w->out->data[at] = '\0';
+        }
+        return 0;
+    }
+    *first = 0;
+    return 0;
+}
+
+static int wkb_coords(struct writer *w, struct wkb_in *r, uint32_t type, int *empty)
+{
+    uint32_t n, k, part = type == 4 ? 1 : type == 5 ? 2 : 3;
+    int first = 1;
+    *empty = 0;
+    switch (type) {
+    case 1:
+        if (wkb_load(w, r, 1))
+            return -1;
+        if (isnan(w->xy[0]) || isnan(w->xy[1]))
+            return -1; /* an empty point: as GEOS has it */
+        put_pos(w, w->xy);
+        return 0;
+    case 2:
+        if (wkb_u32(r, &n) || wkb_load(w, r, n) || n == 1)
+            return -1;
+        *empty = n == 0;
+        put_xy(w, n, 0);
+        return 0;
+    case 3: {
+        int ccw = w->mirrored ? -1 : 1;
+        if (wkb_u32(r, &n))
+            return -1;
+        putch(w, '[');
+        for (k = 0; k < n; k++) {
+            uint32_t m;
+            if (wkb_u32(r, &m) || m < 4 || wkb_load(w, r, m))
+                return -1; /* an empty or short ring: GEOS's answer */
+            if (k)
+                putch(w, ',');
+            put_xy(w, m, k ? -ccw : ccw);
+        }
+        putch(w, ']');
+        *empty = n == 0;
+        return 0;
+    }
+    case 4:
+    case 5:
+    case 6:
+        if (wkb_u32(r, &n))
+            return -1;
+        putch(w, '[');
+        for (k = 0; k < n; k++)
+            if (wkb_member(w, r, part, &first))
+                return -1;
+        putch(w, ']');
+        *empty = first;
+        return 0;
+    }
+    return -1;
+}
+
+static int wkb_geom(struct writer *w, struct wkb_in *r)
+{
+    static const char *const names[] = {"Point",      "LineString",      "Polygon",
+                                        "MultiPoint", "MultiLineString", "MultiPolygon"};
+    uint32_t type;
+    int empty;
+    if (wkb_header(r, &type) || type == 7) /* collections: GEOS */
+        return -1;
+    PUT(w, "{\"type\":\"");
+    put(w, names[type - 1], strlen(names[type - 1]));
+    PUT(w, "\",\"coordinates\":");
+    if (wkb_coords(w, r, type, &empty))
+        return -1;
+    putch(w, '}');
+    return 0;
+}
+
+int geojson_wkb_write(const unsigned char *wkb, size_t len, int prec, struct buf *out)
+{
+    struct writer w;
+    struct wkb_in r = {wkb, wkb + len, 0};
+    size_t at = out->len;
+    int rc;
+    w.h = NULL;
+    w.out = out;
+    w.prec = prec;
+    w.mirrored = 0;
+    w.xy = NULL;
+    w.cap = 0;
+    w.len = 0;
+    rc = wkb_geom(&w, &r) || r.p != r.end ? -1 : 0;
+    flush(&w);
+    free(w.xy);
+    if (rc && !out->oom && out->data) {
+        out->len = at;
+        out->data[at] = '\0';
+    }
+    return rc;
 }
 
 void geojson_geom_write(ctx *c, const GEOSGeometry *g, int prec, struct buf *out)

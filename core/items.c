@@ -107,6 +107,7 @@ int items_query(ctx *c, store *s, const struct items_req *q, struct buf *out,
     sq.asof = ctx_asof(c);
     memset(&r, 0, sizeof r);
     sq.layer = q->layer;
+    sq.gj_or_wkb = 1; /* feature_write takes either */
     memcpy(sq.sort, q->sort, sizeof sq.sort);
     sq.n_sort = q->n_sort;
     memcpy(sq.eq, q->eq, sizeof sq.eq);
@@ -167,6 +168,7 @@ int items_get(ctx *c, store *s, const struct layer *l, long long fid, int crs, i
     sq.asof = ctx_asof(c);
     sq.fid = fid;
     sq.limit = 1;
+    sq.gj_or_wkb = 1;
     struct items_req q;
     memset(&q, 0, sizeof q);
     q.layer = l;

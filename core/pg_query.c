@@ -4,6 +4,7 @@
  * written: one feature at a time, or a bulk load by COPY. PostgreSQL only
  * looks rows up; onemap encodes what it sends (GeoJSON, MVT, areas) from the
  * WKB and text it gets back. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "pg_int.h"
 #include "splite.h"
+#include "wkb.h"
 
 #define SRID "4490"
 
@@ -125,7 +127,36 @@ struct rows_run {
     store_row_fn fn;
     void *arg;
     struct value *vals;
+    int gj, mbr, wkb; /* their columns, or -1; the fields' from 4 on */
 };
+
+/* The columns a query selects (from "SELECT" on, into cols) and where they
+ * are. The geometry comes as WKB, as GeoJSON text, or both; a row's box
+ * is worked out from its WKB when it has one (ST_XMin and the like read
+ * the whole geometry each, dearer than sending it). */
+static void rows_cols(const struct store_query *q, struct rows_run *r, struct buf *cols)
+{
+    const struct layer *l = q->layer;
+    int wkb = q->want_wkb || (q->gj_or_wkb && !q->skip_gj);
+    int gj = !q->skip_gj && !(q->gj_or_wkb && wkb);
+    int col = 4 + (int)l->n_fields;
+    buf_printf(cols, "SELECT t.fid, t.version, t.area_m2, %s AS \"gj \"",
+               gj ? "t.gj" : "NULL::text");
+    for (size_t i = 0; i < l->n_fields; i++)
+        buf_printf(cols, ", t.\"%s\"", l->fields[i].name);
+    r->gj = gj ? 3 : -1;
+    r->mbr = r->wkb = -1;
+    /* the computed columns named apart from any field's (fields are
+     * identifiers: no spaces), for the union's sorting */
+    if (wkb) {
+        buf_puts(cols, ", ST_AsBinary(t.geom) AS \"wkb \"");
+        r->wkb = col;
+    } else if (q->n_rects) {
+        buf_puts(cols, ", ST_XMin(t.geom) AS \"mbr 0\", ST_YMin(t.geom) AS \"mbr 1\","
+                       " ST_XMax(t.geom) AS \"mbr 2\", ST_YMax(t.geom) AS \"mbr 3\"");
+        r->mbr = col;
+    }
+}
 
 static int on_row(void *arg, PGresult *res, int i, struct err *e)
 {
@@ -136,18 +167,22 @@ static int on_row(void *arg, PGresult *res, int i, struct err *e)
     row.fid = pg_ll(res, i, 0);
     row.version = pg_ll(res, i, 1);
     row.area_m2 = pg_double(res, i, 2);
-    row.gj = pg_text(res, i, 3);
-    for (int k = 0; k < 4; k++)
-        row.mbr[k] = pg_double(res, i, 4 + k);
-    row.have_mbr = r->q->n_rects > 0;
+    row.gj = r->gj >= 0 ? pg_text(res, i, r->gj) : NULL;
     for (size_t f = 0; f < l->n_fields; f++)
-        pg_value(res, i, 8 + (int)f, l->fields[f].type, &r->vals[f]);
+        pg_value(res, i, 4 + (int)f, l->fields[f].type, &r->vals[f]);
     row.vals = r->vals;
-    if (r->q->want_wkb) {
-        int col = 8 + (int)l->n_fields;
-        row.wkb = (const unsigned char *)pg_text(res, i, col);
-        row.wkb_len = row.wkb ? (size_t)PQgetlength(res, i, col) : 0;
+    if (r->wkb >= 0) {
+        row.wkb = (const unsigned char *)pg_text(res, i, r->wkb);
+        row.wkb_len = row.wkb ? (size_t)PQgetlength(res, i, r->wkb) : 0;
     }
+    if (r->mbr >= 0) {
+        for (int k = 0; k < 4; k++)
+            row.mbr[k] = pg_double(res, i, r->mbr + k);
+    } else if (r->q->n_rects && (!row.wkb || wkb_bbox(row.wkb, row.wkb_len, row.mbr))) {
+        for (int k = 0; k < 4; k++) /* no box: never "inside" anything */
+            row.mbr[k] = NAN;
+    }
+    row.have_mbr = r->q->n_rects > 0;
     return r->fn(r->arg, &row, e);
 }
 
@@ -219,24 +254,14 @@ static int rows_probed_any(store *s, struct buf *sql, struct pg_params *p, struc
 int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg, struct err *e)
 {
     const struct layer *l = q->layer;
-    struct rows_run r = {q, fn, arg, NULL};
+    struct rows_run r = {q, fn, arg, NULL, -1, -1, -1};
     struct pg_params p;
     struct buf b, cols;
     int rc, oom;
     buf_init(&b);
     buf_init(&cols);
     pg_params_init(&p);
-    /* the computed columns named apart from any field's (fields are
-     * identifiers: no spaces), for the union's sorting */
-    buf_printf(&cols,
-               "SELECT t.fid, t.version, t.area_m2, %s AS gj, ST_XMin(t.geom) AS \"mbr 0\","
-               " ST_YMin(t.geom) AS \"mbr 1\", ST_XMax(t.geom) AS \"mbr 2\","
-               " ST_YMax(t.geom) AS \"mbr 3\"",
-               q->skip_gj ? "NULL::text" : "t.gj");
-    for (size_t i = 0; i < l->n_fields; i++)
-        buf_printf(&cols, ", t.\"%s\"", l->fields[i].name);
-    if (q->want_wkb)
-        buf_puts(&cols, ", ST_AsBinary(t.geom) AS \"wkb \"");
+    rows_cols(q, &r, &cols);
     if (!(oom = cols.oom))
         from_sql(q, cols.data, &b, &p);
     buf_clear(&cols);

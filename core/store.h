@@ -182,6 +182,10 @@ struct store_query {
     const struct store_filter *filter; /* NULL: none */
     int want_wkb;            /* rows carry their geometry as WKB */
     int skip_gj;             /* rows carry no GeoJSON text (gj NULL): faster */
+    int gj_or_wkb;           /* the caller takes the geometry from gj or,
+                                when gj is NULL, from the WKB (as
+                                feature_write does): a backend may send WKB
+                                alone where that costs it less */
     double min_mbr_area;     /* > 0 (with rects): only rows whose R-tree box
                                 covers at least this many square degrees */
     long long fid;           /* > 0: only this feature */

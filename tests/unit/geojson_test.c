@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "geojson.h"
+#include "wkb.h"
 
 static struct ctx C;
 
@@ -1465,31 +1466,156 @@ static void test_fast_random(void **state)
     assert_true(mutants_accepted < 4 * accepted - 1000);
 }
 
+/* ---- GeoJSON written from WKB, without GEOS -------------------------------- */
+
+/* geojson_wkb_write on g's WKB (in byte order bo) against geojson_geom_write
+ * on g, and wkb_bbox against GEOS's envelope: 1 when the WKB path took it,
+ * 0 when it declined (the buffer then as it was). */
+static int check_wkb(const GEOSGeometry *g, int bo, int prec)
+{
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(C.geos);
+    unsigned char *wkb;
+    size_t len;
+    struct buf a, b;
+    double m[4], x0, y0, x1, y1;
+    int rc, took;
+    GEOSWKBWriter_setByteOrder_r(C.geos, w, bo);
+    GEOSWKBWriter_setOutputDimension_r(C.geos, w, 3);
+    wkb = GEOSWKBWriter_write_r(C.geos, w, g, &len);
+    GEOSWKBWriter_destroy_r(C.geos, w);
+    assert_non_null(wkb);
+    buf_init(&a);
+    buf_init(&b);
+    buf_puts(&b, "x");
+    geojson_geom_write(&C, g, prec, &a);
+    rc = geojson_wkb_write(wkb, len, prec, &b);
+    took = rc == 0;
+    if (took)
+        assert_string_equal(b.data + 1, a.data);
+    else
+        assert_string_equal(b.data, "x");
+    if (GEOSisEmpty_r(C.geos, g) == 1) {
+        assert_int_equal(wkb_bbox(wkb, len, m), -1);
+    } else if (wkb_bbox(wkb, len, m) == 0) {
+        /* every vertex's, holes' too (GEOS's envelope of a polygon is its
+         * shell's) */
+        GEOSGeometry *v = GEOSGeom_extractUniquePoints_r(C.geos, g);
+        assert_non_null(v);
+        assert_true(GEOSGeom_getXMin_r(C.geos, v, &x0) && GEOSGeom_getYMin_r(C.geos, v, &y0) &&
+                    GEOSGeom_getXMax_r(C.geos, v, &x1) && GEOSGeom_getYMax_r(C.geos, v, &y1));
+        GEOSGeom_destroy_r(C.geos, v);
+        if (!(m[0] == x0 && m[1] == y0 && m[2] == x1 && m[3] == y1))
+            fail_msg("%s: box %.17g %.17g %.17g %.17g, GEOS %.17g %.17g %.17g %.17g", a.data, m[0],
+                     m[1], m[2], m[3], x0, y0, x1, y1);
+    } else {
+        assert_false(took); /* only what the writer declines too */
+    }
+    GEOSFree_r(C.geos, wkb);
+    buf_clear(&a);
+    buf_clear(&b);
+    return took;
+}
+
+static void test_wkb_write(void **state)
+{
+    static const struct {
+        const char *wkt;
+        int took;
+    } cases[] = {
+        {"POINT (118.5 29.25)", 1},
+        {"LINESTRING (0 0, 1 1, 2 0.5)", 1},
+        {"LINESTRING EMPTY", 1},
+        {"POLYGON ((0 0, 0 1, 1 1, 1 0, 0 0))", 1}, /* clockwise: written reversed */
+        {"POLYGON ((0 0, 4 0, 4 4, 0 4, 0 0), (1 1, 2 1, 2 2, 1 2, 1 1))", 1},
+        {"POLYGON EMPTY", 1},
+        {"MULTIPOINT ((1 2), (3 4))", 1},
+        {"MULTILINESTRING ((0 0, 1 1), EMPTY, (2 2, 3 3))", 1},
+        {"MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), EMPTY, ((5 5, 5 6, 6 6, 5 5)))", 1},
+        {"MULTIPOLYGON EMPTY", 1},
+        {"MULTIPOLYGON (EMPTY, EMPTY)", 1},
+        {"POINT EMPTY", 0},
+        {"GEOMETRYCOLLECTION (POINT (1 2))", 0},
+        {"POINT Z (1 2 3)", 0},
+        {"POLYGON Z ((0 0 1, 1 0 1, 1 1 1, 0 0 1))", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        GEOSGeometry *g = from_wkt(cases[i].wkt);
+        for (int bo = 0; bo < 2; bo++)
+            if (check_wkb(g, bo, 9) != cases[i].took)
+                fail_msg("%s (byte order %d): expected %s", cases[i].wkt, bo,
+                         cases[i].took ? "taken" : "declined");
+        GEOSGeom_destroy_r(C.geos, g);
+    }
+}
+
+static void test_wkb_refuses(void **state)
+{
+    /* truncated, trailing bytes, a wrong byte-order mark, an SRID flag */
+    static const unsigned char pt[] = {1,    1,    0, 0, 0, 0, 0, 0, 0, 0,   0,
+                                       0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0x40};
+    unsigned char v[sizeof pt + 1];
+    struct buf b;
+    double m[4];
+    buf_init(&b);
+    assert_int_equal(geojson_wkb_write(pt, sizeof pt, 9, &b), 0);
+    assert_string_equal(b.data, "{\"type\":\"Point\",\"coordinates\":[1,2]}");
+    assert_int_equal(wkb_bbox(pt, sizeof pt, m), 0);
+    assert_true(m[0] == 1 && m[1] == 2 && m[2] == 1 && m[3] == 2);
+    buf_reset(&b);
+    for (size_t n = 0; n < sizeof pt; n++) {
+        assert_int_equal(geojson_wkb_write(pt, n, 9, &b), -1);
+        assert_int_equal(wkb_bbox(pt, n, m), -1);
+    }
+    memcpy(v, pt, sizeof pt);
+    v[sizeof pt] = 0;
+    assert_int_equal(geojson_wkb_write(v, sizeof v, 9, &b), -1);
+    assert_int_equal(wkb_bbox(v, sizeof v, m), -1);
+    v[0] = 2;
+    assert_int_equal(geojson_wkb_write(v, sizeof pt, 9, &b), -1);
+    memcpy(v, pt, sizeof pt);
+    v[4] = 0x20; /* EWKB: an SRID follows */
+    assert_int_equal(geojson_wkb_write(v, sizeof pt, 9, &b), -1);
+    assert_int_equal(b.len, 0);
+    buf_clear(&b);
+}
+
+static void test_wkb_random(void **state)
+{
+    unsigned i, took = 0;
+    gen_state = 20261204;
+    for (i = 0; i < 2000; i++) {
+        struct buf b;
+        GEOSGeometry *g = NULL;
+        struct err e;
+        buf_init(&b);
+        put_rnd_geom(&b);
+        assert_false(b.oom);
+        if (parse(b.data, 0, &g, &e) == 0) {
+            took += check_wkb(g, i & 1, 9);
+            took += check_wkb(g, !(i & 1), 6);
+            GEOSGeom_destroy_r(C.geos, g);
+        }
+        buf_clear(&b);
+    }
+    assert_true(took > 3000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip_types),
-        cmocka_unit_test(test_roundtrip_members),
-        cmocka_unit_test(test_roundtrip_empty),
-        cmocka_unit_test(test_write_from_geos),
-        cmocka_unit_test(test_winding),
-        cmocka_unit_test(test_winding_mirrored),
-        cmocka_unit_test(test_precision),
-        cmocka_unit_test(test_numbers_match_buf_put_num),
-        cmocka_unit_test(test_roundtrip_1e9),
-        cmocka_unit_test(test_errors_type),
-        cmocka_unit_test(test_errors_positions),
-        cmocka_unit_test(test_errors_rings),
-        cmocka_unit_test(test_errors_collection),
-        cmocka_unit_test(test_error_without_err),
-        cmocka_unit_test(test_max_points),
-        cmocka_unit_test(test_corpus_good),
-        cmocka_unit_test(test_corpus_bad),
-        cmocka_unit_test(test_fast_same_as_slow),
-        cmocka_unit_test(test_fast_refuses),
-        cmocka_unit_test(test_fast_large),
-        cmocka_unit_test(test_fast_corpus),
-        cmocka_unit_test(test_fast_random),
+        cmocka_unit_test(test_roundtrip_types),   cmocka_unit_test(test_roundtrip_members),
+        cmocka_unit_test(test_roundtrip_empty),   cmocka_unit_test(test_write_from_geos),
+        cmocka_unit_test(test_winding),           cmocka_unit_test(test_winding_mirrored),
+        cmocka_unit_test(test_precision),         cmocka_unit_test(test_numbers_match_buf_put_num),
+        cmocka_unit_test(test_roundtrip_1e9),     cmocka_unit_test(test_errors_type),
+        cmocka_unit_test(test_errors_positions),  cmocka_unit_test(test_errors_rings),
+        cmocka_unit_test(test_errors_collection), cmocka_unit_test(test_error_without_err),
+        cmocka_unit_test(test_max_points),        cmocka_unit_test(test_corpus_good),
+        cmocka_unit_test(test_corpus_bad),        cmocka_unit_test(test_fast_same_as_slow),
+        cmocka_unit_test(test_fast_refuses),      cmocka_unit_test(test_fast_large),
+        cmocka_unit_test(test_fast_corpus),       cmocka_unit_test(test_fast_random),
+        cmocka_unit_test(test_wkb_write),         cmocka_unit_test(test_wkb_refuses),
+        cmocka_unit_test(test_wkb_random),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
