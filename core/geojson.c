@@ -893,7 +893,7 @@ static void put_geom(struct writer *w, const GEOSGeometry *g)
 /* n positions into w->xy. */
 static int wkb_load(struct writer *w, struct wkb_in *r, uint32_t n)
 {
-    if ((size_t)(r->end - r->p) / 16 < n)
+    if ((size_t)(r->end - r->p) / ((size_t)r->dims * 8) < n)
         return -1;
     if (n > w->cap) {
         double *xy = realloc(w->xy, (size_t)n * 2 * sizeof *xy);
@@ -944,8 +944,11 @@ static int wkb_coords(struct writer *w, struct wkb_in *r, uint32_t type, int *em
     case 1:
         if (wkb_load(w, r, 1))
             return -1;
-        if (isnan(w->xy[0]) || isnan(w->xy[1]))
-            return -1; /* an empty point: as GEOS has it */
+        if (isnan(w->xy[0]) && isnan(w->xy[1])) { /* an empty point, as GEOS reads it */
+            *empty = 1;
+            PUT(w, "[]");
+            return 0;
+        }
         put_pos(w, w->xy);
         return 0;
     case 2:
@@ -987,27 +990,41 @@ static int wkb_coords(struct writer *w, struct wkb_in *r, uint32_t type, int *em
     return -1;
 }
 
-static int wkb_geom(struct writer *w, struct wkb_in *r)
+static int wkb_geom(struct writer *w, struct wkb_in *r, int depth)
 {
-    static const char *const names[] = {"Point",      "LineString",      "Polygon",
-                                        "MultiPoint", "MultiLineString", "MultiPolygon"};
-    uint32_t type;
+    static const char *const names[] = {
+        "Point",           "LineString",   "Polygon",           "MultiPoint",
+        "MultiLineString", "MultiPolygon", "GeometryCollection"};
+    uint32_t type, n;
     int empty;
-    if (wkb_header(r, &type) || type == 7) /* collections: GEOS */
+    if (depth > 8 || wkb_header(r, &type))
         return -1;
     PUT(w, "{\"type\":\"");
     put(w, names[type - 1], strlen(names[type - 1]));
-    PUT(w, "\",\"coordinates\":");
-    if (wkb_coords(w, r, type, &empty))
+    if (type != 7) {
+        PUT(w, "\",\"coordinates\":");
+        if (wkb_coords(w, r, type, &empty))
+            return -1;
+        putch(w, '}');
+        return 0;
+    }
+    PUT(w, "\",\"geometries\":[");
+    if (wkb_u32(r, &n))
         return -1;
-    putch(w, '}');
+    for (uint32_t k = 0; k < n; k++) {
+        if (k)
+            putch(w, ',');
+        if (wkb_geom(w, r, depth + 1))
+            return -1;
+    }
+    PUT(w, "]}");
     return 0;
 }
 
 int geojson_wkb_write(const unsigned char *wkb, size_t len, int prec, struct buf *out)
 {
     struct writer w;
-    struct wkb_in r = {wkb, wkb + len, 0};
+    struct wkb_in r = {wkb, wkb + len, 0, 2};
     size_t at = out->len;
     int rc;
     w.h = NULL;
@@ -1017,7 +1034,7 @@ int geojson_wkb_write(const unsigned char *wkb, size_t len, int prec, struct buf
     w.xy = NULL;
     w.cap = 0;
     w.len = 0;
-    rc = wkb_geom(&w, &r) || r.p != r.end ? -1 : 0;
+    rc = wkb_geom(&w, &r, 0) || r.p != r.end ? -1 : 0;
     flush(&w);
     free(w.xy);
     if (rc && !out->oom && out->data) {

@@ -42,10 +42,10 @@ int geojson_geom_parse_text(ctx *c, const char *text, size_t len, size_t max_poi
  * most prec decimals (buf_put_num). */
 void geojson_geom_write(ctx *c, const GEOSGeometry *g, int prec, struct buf *out);
 
-/* Appends the geometry in 2D WKB as geojson_geom_write
- * would append it once read by GEOS, without GEOS: 0, or -1 with out as it
- * was for anything it does not take (collections, Z or M, empty or short
- * rings, empty points, malformed WKB): the caller then asks GEOS. */
+/* Appends the geometry in WKB as geojson_geom_write would append it once
+ * read by GEOS (x and y only), without GEOS: 0, or -1 with out as it was
+ * for what it does not take (empty or short rings, a one-point line,
+ * malformed WKB): the caller then asks GEOS. */
 int geojson_wkb_write(const unsigned char *wkb, size_t len, int prec, struct buf *out);
 
 /* The same for coordinates in a swapped axis order (lat, lon or northing,

@@ -118,7 +118,10 @@ int pg_past_rebuild(store *s, const struct layer *l, struct err *e);
 int pg_past_upgrade(store *s, struct err *e);
 /* Whether the database was made before past versions and is not up to date. */
 int pg_past_missing(store *s);
-#define PG_SCHEMA_VERSION "2" /* onemap_meta's schema_version: past versions kept */
+/* onemap_meta's schema_version: 2 past versions kept, 3 no GeoJSON text
+ * in the tables (written from the WKB when read) */
+#define PG_SCHEMA_VERSION "3"
+#define PG_SCHEMA_PAST 2
 
 /* The operations (store.h), for pg_ops. */
 int pg_init(store *s, const char *layers_json, struct err *e);

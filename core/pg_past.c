@@ -34,7 +34,7 @@ int pg_past_create(store *s, const struct layer *l, struct err *e)
     buf_init(&b);
     buf_printf(&b,
                "CREATE TABLE \"onemap_past_%s\" (pid bigserial PRIMARY KEY, fid bigint NOT NULL,"
-               " version bigint NOT NULL, area_m2 float8 NOT NULL, gj text NOT NULL",
+               " version bigint NOT NULL, area_m2 float8 NOT NULL",
                l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\" %s", l->fields[i].name, pg_field_type(l->fields[i].type));
@@ -51,7 +51,7 @@ int pg_past_create(store *s, const struct layer *l, struct err *e)
 /* The columns a past row copies from the live one, by name. */
 static void copied_columns(struct buf *b, const struct layer *l, const char *alias)
 {
-    buf_printf(b, "%1$sfid, %1$sversion, %1$sarea_m2, %1$sgj, %1$sgeom", alias);
+    buf_printf(b, "%1$sfid, %1$sversion, %1$sarea_m2, %1$sgeom", alias);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(b, ", %s\"%s\"", alias, l->fields[i].name);
 }
@@ -119,11 +119,11 @@ int pg_past_rebuild(store *s, const struct layer *l, struct err *e)
      * fenced (OFFSET 0) so that it is computed once per row: inlined, every
      * use of a column would parse the copy again. */
     buf_reset(&b);
-    buf_printf(&b, "INSERT INTO \"onemap_past_%s\" (fid, version, area_m2, gj, geom", l->id);
+    buf_printf(&b, "INSERT INTO \"onemap_past_%s\" (fid, version, area_m2, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
     buf_puts(&b, ", valid_from, valid_to) SELECT x.fid, x.version,"
-                 " coalesce(ST_Area(x.geom::geography), 0), x.gj, x.geom");
+                 " coalesce(ST_Area(x.geom::geography), 0), x.geom");
     for (size_t i = 0; i < l->n_fields; i++)
         property_sql(&b, &l->fields[i]);
     buf_puts(&b,
@@ -184,7 +184,7 @@ static int schema_version(store *s)
 int pg_past_missing(store *s)
 {
     int v = schema_version(s);
-    return v > 0 && v < atoi(PG_SCHEMA_VERSION);
+    return v > 0 && v < PG_SCHEMA_PAST;
 }
 
 int pg_past_upgrade(store *s, struct err *e)
@@ -199,16 +199,28 @@ int pg_past_upgrade(store *s, struct err *e)
     if ((rc = store_begin(s, e)))
         goto out;
     buf_init(&b);
-    if (schema_version(s) < atoi(PG_SCHEMA_VERSION)) {
+    if ((v = schema_version(s)) < atoi(PG_SCHEMA_VERSION)) {
         if (!(rc = pg_layers_get(s, &ls, e)))
             for (size_t i = 0; i < ls->n && !rc; i++) {
                 buf_reset(&b);
+                if (v < PG_SCHEMA_PAST) {
+                    buf_printf(&b,
+                               "ALTER TABLE \"%s\" ADD COLUMN since text COLLATE \"C\" NOT NULL"
+                               " DEFAULT ''",
+                               ls->v[i].id);
+                    if ((rc = exec_buf(s, &b, e)) || (rc = pg_past_create(s, &ls->v[i], e)) ||
+                        (rc = pg_past_rebuild(s, &ls->v[i], e)))
+                        break;
+                    buf_reset(&b);
+                }
+                /* the GeoJSON text is written from the WKB when read (the
+                 * column's space comes back as rows are written again, or
+                 * at once with VACUUM FULL) */
                 buf_printf(&b,
-                           "ALTER TABLE \"%s\" ADD COLUMN since text COLLATE \"C\" NOT NULL"
-                           " DEFAULT ''",
+                           "ALTER TABLE \"%1$s\" DROP COLUMN IF EXISTS gj;"
+                           " ALTER TABLE \"onemap_past_%1$s\" DROP COLUMN IF EXISTS gj",
                            ls->v[i].id);
-                if (!(rc = exec_buf(s, &b, e)) && !(rc = pg_past_create(s, &ls->v[i], e)))
-                    rc = pg_past_rebuild(s, &ls->v[i], e);
+                rc = exec_buf(s, &b, e);
             }
         if (!rc)
             rc = pg_exec(s,
@@ -222,6 +234,6 @@ int pg_past_upgrade(store *s, struct err *e)
         store_rollback(s);
 out:
     if (rc)
-        err_prefix(e, "upgrading the database to keep past versions");
+        err_prefix(e, "upgrading the database to schema version %s", PG_SCHEMA_VERSION);
     return rc;
 }

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "pg_int.h"
+#include "crs.h"
+#include "geojson.h"
 #include "splite.h"
 #include "wkb.h"
 
@@ -132,24 +134,26 @@ struct rows_run {
     store_row_fn fn;
     void *arg;
     struct value *vals;
-    int gj, mbr, wkb; /* their columns, or -1; the fields' from 4 on */
+    int gj;          /* rows carry GeoJSON text, written from their WKB */
+    int mbr, wkb;    /* their columns, or -1; the fields' from 3 on */
+    struct buf text; /* the row's GeoJSON text */
 };
 
 /* The columns a query selects (from "SELECT" on, into cols) and where they
- * are. The geometry comes as WKB, as GeoJSON text, or both; a row's box
- * is worked out from its WKB when it has one (ST_XMin and the like read
- * the whole geometry each, dearer than sending it). */
+ * are. The geometry comes as WKB alone: the GeoJSON text a caller wants is
+ * written from it here (the table keeps no text: sending the WKB costs the
+ * database less, and the table is smaller). A row's box is worked out from
+ * its WKB too when it has one (ST_XMin and the like read the whole
+ * geometry each, dearer than sending it). */
 static void rows_cols(const struct store_query *q, struct rows_run *r, struct buf *cols)
 {
     const struct layer *l = q->layer;
-    int wkb = q->want_wkb || (q->gj_or_wkb && !q->skip_gj);
-    int gj = !q->skip_gj && !(q->gj_or_wkb && wkb);
-    int col = 4 + (int)l->n_fields;
-    buf_printf(cols, "SELECT t.fid, t.version, t.area_m2, %s AS \"gj \"",
-               gj ? "t.gj" : "NULL::text");
+    int wkb = q->want_wkb || !q->skip_gj;
+    int col = 3 + (int)l->n_fields;
+    buf_puts(cols, "SELECT t.fid, t.version, t.area_m2");
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(cols, ", t.\"%s\"", l->fields[i].name);
-    r->gj = gj ? 3 : -1;
+    r->gj = !q->skip_gj && !q->gj_or_wkb;
     r->mbr = r->wkb = -1;
     /* the computed columns named apart from any field's (fields are
      * identifiers: no spaces), for the union's sorting */
@@ -172,13 +176,21 @@ static int on_row(void *arg, PGresult *res, int i, struct err *e)
     row.fid = pg_ll(res, i, 0);
     row.version = pg_ll(res, i, 1);
     row.area_m2 = pg_double(res, i, 2);
-    row.gj = r->gj >= 0 ? pg_text(res, i, r->gj) : NULL;
     for (size_t f = 0; f < l->n_fields; f++)
-        pg_value(res, i, 4 + (int)f, l->fields[f].type, &r->vals[f]);
+        pg_value(res, i, 3 + (int)f, l->fields[f].type, &r->vals[f]);
     row.vals = r->vals;
     if (r->wkb >= 0) {
         row.wkb = (const unsigned char *)pg_text(res, i, r->wkb);
         row.wkb_len = row.wkb ? (size_t)PQgetlength(res, i, r->wkb) : 0;
+    }
+    if (r->gj) {
+        buf_reset(&r->text);
+        if (!row.wkb ||
+            geojson_wkb_write(row.wkb, row.wkb_len, crs_precision(CRS_STORAGE), &r->text))
+            return err_set(e, ERR_INTERNAL, "%s/%lld: stored geometry unreadable", l->id, row.fid);
+        if (r->text.oom)
+            return err_set(e, ERR_INTERNAL, "out of memory");
+        row.gj = r->text.data;
     }
     if (r->mbr >= 0) {
         for (int k = 0; k < 4; k++)
@@ -259,12 +271,15 @@ static int rows_probed_any(store *s, struct buf *sql, struct pg_params *p, struc
 int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg, struct err *e)
 {
     const struct layer *l = q->layer;
-    struct rows_run r = {q, fn, arg, NULL, -1, -1, -1};
+    struct rows_run r;
     struct pg_params p;
     struct buf b, cols;
     int rc, oom;
     buf_init(&b);
     buf_init(&cols);
+    memset(&r, 0, sizeof r);
+    r.q = q, r.fn = fn, r.arg = arg;
+    buf_init(&r.text);
     pg_params_init(&p);
     rows_cols(q, &r, &cols);
     if (!(oom = cols.oom))
@@ -289,6 +304,7 @@ int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *
     else /* many: through a cursor */
         rc = pg_each(s, b.data, &p, 0, on_row, &r, e);
     free(r.vals);
+    buf_clear(&r.text);
     pg_params_clear(&p);
     buf_clear(&b);
     return rc;
@@ -487,13 +503,13 @@ int pg_feature_insert(store *s, const struct layer *l, const struct value *vals,
         return e->code;
     buf_init(&b);
     pg_params_init(&p);
-    buf_printf(&b, "INSERT INTO \"%s\" (since, area_m2, gj, geom", l->id);
+    (void)gj; /* the table keeps no text: it is written from the WKB */
+    buf_printf(&b, "INSERT INTO \"%s\" (since, area_m2, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
-    buf_puts(&b, ") VALUES (coalesce(?::text, " PG_NOW "), ?, ?, ST_GeomFromWKB(?, " SRID ")");
+    buf_puts(&b, ") VALUES (coalesce(?::text, " PG_NOW "), ?, ST_GeomFromWKB(?, " SRID ")");
     pg_param_text(&p, pg_write_time(s));
     pg_param_double(&p, area_m2);
-    pg_param_text(&p, gj);
     pg_param_bytea(&p, wkb, wkb_len);
     for (size_t i = 0; i < l->n_fields; i++) {
         buf_puts(&b, ", ?");
@@ -546,12 +562,12 @@ int pg_feature_update(store *s, const struct layer *l, long long fid, long long 
     snprintf(ids, sizeof ids, "{%lld}", fid);
     pg_past_keep(s, l, ids, &b, &p);
     buf_printf(&b,
-               "UPDATE \"%s\" t SET since = w.at, version = ?, area_m2 = ?, gj = ?,"
+               "UPDATE \"%s\" t SET since = w.at, version = ?, area_m2 = ?,"
                " geom = ST_GeomFromWKB(?, " SRID ")",
                l->id);
+    (void)gj;
     pg_param_ll(&p, version);
     pg_param_double(&p, area_m2);
-    pg_param_text(&p, gj);
     pg_param_bytea(&p, wkb, wkb_len);
     for (size_t i = 0; i < l->n_fields; i++) {
         buf_printf(&b, ", \"%s\" = ?", l->fields[i].name);
@@ -710,7 +726,7 @@ int pg_bulk_insert(store *s, const struct layer *l, long long first_fid,
     }
     buf_init(&b);
     buf_init(&wkb);
-    buf_printf(&b, "COPY \"%s\" (since, fid, version, area_m2, gj, geom", l->id);
+    buf_printf(&b, "COPY \"%s\" (since, fid, version, area_m2, geom", l->id);
     for (size_t i = 0; i < l->n_fields; i++)
         buf_printf(&b, ", \"%s\"", l->fields[i].name);
     buf_puts(&b, ") FROM STDIN");
@@ -734,8 +750,6 @@ int pg_bulk_insert(store *s, const struct layer *l, long long first_fid,
         }
         buf_printf(&b, "%s\t%lld\t%lld\t%.17g\t", since, first_fid + (long long)r,
                    row->version ? row->version : 1, row->area_m2);
-        copy_text(&b, row->gj);
-        buf_putc(&b, '\t');
         copy_ewkb(&b, (const unsigned char *)wkb.data, wkb.len);
         for (size_t i = 0; i < l->n_fields; i++) {
             const struct value *v = &row->vals[i];

@@ -95,7 +95,7 @@ static int create_layer_table(store *s, const struct layer *l, struct err *e)
     buf_init(&b);
     buf_printf(&b,
                "CREATE TABLE \"%s\" (fid bigserial PRIMARY KEY, version bigint NOT NULL"
-               " DEFAULT 1, area_m2 float8 NOT NULL, gj text NOT NULL,"
+               " DEFAULT 1, area_m2 float8 NOT NULL,"
                " since text COLLATE \"C\" NOT NULL DEFAULT ''",
                l->id);
     for (size_t i = 0; i < l->n_fields; i++)

@@ -134,12 +134,12 @@ static int deletes(store *s, const struct layer *l, const struct store_write *w,
 static int updates(store *s, const struct layer *l, const struct store_write *w, size_t n,
                    struct err *e)
 {
-    static const char *const lead[] = {"bigint", "bigint", "float8", "text", "bytea"};
-    const char **casts = casts_for(l, lead, 5);
+    static const char *const lead[] = {"bigint", "bigint", "float8", "bytea"};
+    const char **casts = casts_for(l, lead, 4);
     struct pg_params p;
     struct buf b, fids;
     int rc = 0, rows = 0;
-    size_t nc = 5 + l->n_fields;
+    size_t nc = 4 + l->n_fields;
     if (!casts)
         return err_set(e, ERR_INTERNAL, "out of memory");
     buf_init(&b);
@@ -150,7 +150,7 @@ static int updates(store *s, const struct layer *l, const struct store_write *w,
     pg_past_keep(s, l, fids.data, &b, &p);
     buf_printf(&b,
                "UPDATE \"%s\" t SET since = w.at, version = v.version, area_m2 = v.area,"
-               " gj = v.gj, geom = ST_GeomFromWKB(v.wkb, " SRID ")",
+               " geom = ST_GeomFromWKB(v.wkb, " SRID ")",
                l->id);
     for (size_t f = 0; f < l->n_fields; f++)
         buf_printf(&b, ", \"%s\" = v.\"%s\"", l->fields[f].name, l->fields[f].name);
@@ -164,12 +164,11 @@ static int updates(store *s, const struct layer *l, const struct store_write *w,
         pg_param_ll(&p, w[i].fid);
         pg_param_ll(&p, w[i].version + 1);
         pg_param_double(&p, w[i].area_m2);
-        pg_param_text(&p, w[i].gj);
         pg_param_bytea(&p, w[i].wkb, w[i].wkb_len);
         for (size_t f = 0; f < l->n_fields; f++)
             pg_param_value(&p, &w[i].vals[f]);
     }
-    buf_puts(&b, ") v(fid, version, area, gj, wkb");
+    buf_puts(&b, ") v(fid, version, area, wkb");
     for (size_t f = 0; f < l->n_fields; f++)
         buf_printf(&b, ", \"%s\"", l->fields[f].name);
     buf_puts(&b, "), w WHERE t.fid = ANY($2::bigint[]) AND t.fid = v.fid");
@@ -213,24 +212,23 @@ static int insert_ids(const struct layer *l, struct store_write *w, size_t n, PG
 
 static int inserts(store *s, const struct layer *l, struct store_write *w, size_t n, struct err *e)
 {
-    static const char *const lead[] = {"float8", "text", "bytea"};
-    const char **casts = casts_for(l, lead, 3);
+    static const char *const lead[] = {"float8", "bytea"};
+    const char **casts = casts_for(l, lead, 2);
     struct buf wkbs[STORE_WRITE_BATCH];
     struct pg_params p;
     struct buf b;
     PGresult *res = NULL;
     int rc = 0, rows = 0;
-    size_t nc = 3 + l->n_fields;
+    size_t nc = 2 + l->n_fields;
     if (!casts)
         return err_set(e, ERR_INTERNAL, "out of memory");
     buf_init(&b);
     pg_params_init(&p);
-    buf_printf(&b, "INSERT INTO \"%s\" (since, area_m2, gj, geom", l->id);
+    buf_printf(&b, "INSERT INTO \"%s\" (since, area_m2, geom", l->id);
     for (size_t f = 0; f < l->n_fields; f++)
         buf_printf(&b, ", \"%s\"", l->fields[f].name);
     /* the write time, once for all the rows */
-    buf_puts(&b,
-             ") SELECT (SELECT coalesce(?::text, " PG_NOW ")), a, g, ST_GeomFromWKB(w, " SRID ")");
+    buf_puts(&b, ") SELECT (SELECT coalesce(?::text, " PG_NOW ")), a, ST_GeomFromWKB(w, " SRID ")");
     pg_param_text(&p, pg_write_time(s));
     for (size_t f = 0; f < l->n_fields; f++)
         buf_printf(&b, ", c%zu", f);
@@ -254,12 +252,11 @@ static int inserts(store *s, const struct layer *l, struct store_write *w, size_
             break;
         values_row(&b, !rows++, casts, nc);
         pg_param_double(&p, w[i].area_m2);
-        pg_param_text(&p, w[i].gj);
         pg_param_bytea(&p, wkb, len);
         for (size_t f = 0; f < l->n_fields; f++)
             pg_param_value(&p, &w[i].vals[f]);
     }
-    buf_puts(&b, ") v(a, g, w");
+    buf_puts(&b, ") v(a, w");
     for (size_t f = 0; f < l->n_fields; f++)
         buf_printf(&b, ", c%zu", f);
     buf_printf(&b, ") RETURNING fid, \"%s\"::text", l->key);

@@ -1,5 +1,5 @@
-/* wkb: reading 2D WKB (ISO, either byte order) without GEOS — for the
- * paths that only need its numbers: a box, GeoJSON text. */
+/* wkb: reading WKB (ISO or extended, either byte order) without GEOS —
+ * for the paths that only need its numbers: a box, GeoJSON text. */
 #ifndef ONEMAP_WKB_H
 #define ONEMAP_WKB_H
 
@@ -9,18 +9,21 @@
 struct wkb_in {
     const unsigned char *p, *end;
     int swap; /* the other byte order than this machine's */
+    int dims; /* ordinates per position, of the geometry last headed */
 };
 
-/* A geometry's byte order and type (1 Point .. 7 GeometryCollection); -1
- * for anything else (Z, M, SRID flags, truncated). */
+/* A geometry's byte order, type (1 Point .. 7 GeometryCollection) and
+ * dimensions (ISO's Z, M and ZM types, or extended WKB's flags, whose SRID
+ * is skipped); -1 for anything else, or truncated. */
 int wkb_header(struct wkb_in *r, uint32_t *type);
 int wkb_u32(struct wkb_in *r, uint32_t *v);
-/* n positions (x, y) into xy; -1 when the WKB is shorter. */
+/* n positions into xy, x and y of each (Z and M are passed over); -1 when
+ * the WKB is shorter. */
 int wkb_xy(struct wkb_in *r, uint32_t n, double *xy);
 
 /* The box of every position of the geometry (minx, miny, maxx, maxy): 0,
- * or -1 when the WKB is not 2D WKB that wkb_header takes, or is empty or
- * has NaN ordinates. */
+ * or -1 when the WKB is not WKB that wkb_header takes, or is empty, or has
+ * NaN ordinates other than empty points'. */
 int wkb_bbox(const unsigned char *wkb, size_t len, double mbr[4]);
 
 #endif

@@ -1533,10 +1533,15 @@ static void test_wkb_write(void **state)
         {"MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), EMPTY, ((5 5, 5 6, 6 6, 5 5)))", 1},
         {"MULTIPOLYGON EMPTY", 1},
         {"MULTIPOLYGON (EMPTY, EMPTY)", 1},
-        {"POINT EMPTY", 0},
-        {"GEOMETRYCOLLECTION (POINT (1 2))", 0},
-        {"POINT Z (1 2 3)", 0},
-        {"POLYGON Z ((0 0 1, 1 0 1, 1 1 1, 0 0 1))", 0},
+        {"POINT EMPTY", 1},
+        {"MULTIPOINT (EMPTY, (1 2))", 1},
+        {"GEOMETRYCOLLECTION (POINT (1 2), POLYGON ((0 0, 0 1, 1 1, 0 0)), POINT EMPTY)", 1},
+        {"GEOMETRYCOLLECTION (GEOMETRYCOLLECTION (LINESTRING (0 0, 1 1)))", 1},
+        {"GEOMETRYCOLLECTION EMPTY", 1},
+        {"POINT Z (1 2 3)", 1}, /* x and y only, as from GEOS */
+        {"POLYGON Z ((0 0 1, 1 0 1, 1 1 1, 0 0 1))", 1},
+        {"MULTILINESTRING M ((0 0 5, 1 1 6))", 1},
+        {"POINT ZM (1 2 3 4)", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         GEOSGeometry *g = from_wkt(cases[i].wkt);

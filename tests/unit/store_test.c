@@ -21,6 +21,11 @@
 
 #include "store.h"
 
+/* The box b2 of the update tests as GeoJSON, as written from its WKB. */
+#define B2_GEOJSON                                                                                 \
+    "{\"type\":\"Polygon\",\"coordinates\":[[[118.02,29.02],[118.03,29.02],[118.03,29.04],"        \
+    "[118.02,29.04],[118.02,29.02]]]}"
+
 static const char *SCHEMA = "{\"version\":1,\"layers\":["
                             "{\"id\":\"plots\",\"key\":\"code\",\"group_by\":\"kind\",\"fields\":["
                             "{\"name\":\"code\",\"type\":\"string\",\"required\":true},"
@@ -431,7 +436,8 @@ static void test_update_delete(void **state)
     assert_int_equal(r->hh[0], 99);
     assert_int_equal(r->share_type[0], VAL_NULL);
     assert_true(r->area[0] == 300);
-    assert_string_equal(r->gj[0], "{\"u\":1}");
+    /* SQLite keeps the text given; PostgreSQL writes it from the WKB */
+    assert_string_equal(r->gj[0], store_dialect(f->s) == STORE_PG ? B2_GEOJSON : "{\"u\":1}");
     assert_wkb_box(r->wkb[0], r->wkb_len[0], b2);
     free(r);
     /* the old key is free, the new one found */
@@ -1089,7 +1095,8 @@ static void test_write_batch(void **state)
     assert_string_equal(r->kind[0], "wood");
     assert_int_equal(r->hh[0], 7);
     assert_int_equal(r->share_type[0], VAL_NULL);
-    assert_string_equal(r->gj[0], "{\"u\":1}");
+    /* SQLite keeps the text given; PostgreSQL writes it from the WKB */
+    assert_string_equal(r->gj[0], store_dialect(f->s) == STORE_PG ? B2_GEOJSON : "{\"u\":1}");
     assert_wkb_box(r->wkb[0], r->wkb_len[0], b2);
     free(r);
     query_init(&q, f->plots);
