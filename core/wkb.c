@@ -58,6 +58,8 @@ int wkb_xy(struct wkb_in *r, uint32_t n, double *xy)
     size_t step = (size_t)r->dims * 8;
     if ((size_t)(r->end - r->p) / step < n)
         return -1;
+    if (n == 0)
+        return 0;
     if (r->dims == 2) {
         memcpy(xy, r->p, (size_t)n * 16);
         r->p += (size_t)n * 16;
