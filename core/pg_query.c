@@ -3,7 +3,7 @@
  * are or as they were at an instant (with the past versions) — and
  * written: one feature at a time, or a bulk load by COPY. PostgreSQL only
  * looks rows up; onemap encodes what it sends (GeoJSON, MVT, areas) from the
- * WKB and text it gets back. */
+ * WKB it gets back (the tables keep no GeoJSON text). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>

@@ -77,7 +77,9 @@ void store_read_begin(store *s);
 void store_read_end(store *s);
 
 /* Inserts one feature; vals has l->n_fields entries. wkb is the geometry in
- * EPSG:4490, gj the same as GeoJSON text. Key conflicts -> ERR_CONFLICT. */
+ * EPSG:4490, gj the same as GeoJSON text (geojson_geom_write_storage's),
+ * which a backend keeps as it is (SQLite) or writes again from the WKB
+ * when the row is read (PostgreSQL). Key conflicts -> ERR_CONFLICT. */
 int store_feature_insert(store *s, const struct layer *l, const struct value *vals,
                          const unsigned char *wkb, size_t wkb_len, const char *gj,
                          double area_m2, long long *fid, struct err *e);
