@@ -1,6 +1,6 @@
 /* shape: polygons as flat arrays for the tile pipeline. Owns the arrays of
- * each shape; reads WKB by hand (the store's 2D Polygon and MultiPolygon,
- * either byte order), converts to and from GEOS, and does the integer work
+ * each shape; reads WKB without GEOS (the store's Polygon and MultiPolygon,
+ * wkb.h), converts to and from GEOS, and does the integer work
  * of generalisation: snapping, dropping repeated and collinear vertices and
  * empty rings, winding, and an exact validity check for small shapes. */
 #include "shape.h"
@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "wkb.h"
 
 /* Snapped shapes with up to this many segments are checked for validity
  * here, exactly; larger ones by GEOS. */
@@ -83,49 +85,17 @@ size_t shape_max_ring(const struct shape *s)
     return m;
 }
 
-/* ---- WKB (what the store returns: 2D Polygon or MultiPolygon) ---------- */
+/* ---- WKB (what the store returns: Polygon or MultiPolygon) -------------- */
 
-struct wkb {
-    const unsigned char *p, *end;
-    int swap;
-};
-
-static int wkb_u32(struct wkb *w, uint32_t *v)
+static int wkb_polygon(struct wkb_in *r, struct shape *s)
 {
-    const unsigned char *p = w->p;
-    if (w->end - p < 4)
+    uint32_t type, rings, n;
+    if (wkb_header(r, &type) || type != 3 || wkb_u32(r, &rings))
         return -1;
-    *v = w->swap ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
-                 : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-    w->p += 4;
-    return 0;
-}
-
-/* Reads a byte-order mark and a type; 0 when it is want. */
-static int wkb_header(struct wkb *w, uint32_t want)
-{
-    uint32_t type;
-    if (w->p >= w->end || *w->p > 1)
-        return -1;
-    w->swap = *w->p++ == 0; /* 0: big-endian (we run little-endian) */
-    return wkb_u32(w, &type) || type != want ? -1 : 0;
-}
-
-static int wkb_polygon(struct wkb *w, struct shape *s)
-{
-    uint32_t rings, n;
-    if (wkb_header(w, 3) || wkb_u32(w, &rings))
-        return -1;
-    for (uint32_t r = 0; r < rings; r++) {
-        if (wkb_u32(w, &n) || (size_t)(w->end - w->p) / 16 < n || shape_reserve(s, n))
+    for (uint32_t k = 0; k < rings; k++) {
+        if (wkb_u32(r, &n) || (size_t)(r->end - r->p) / ((size_t)r->dims * 8) < n ||
+            shape_reserve(s, n) || wkb_xy(r, n, s->xy + 2 * s->n))
             return -1;
-        for (uint32_t i = 0; i < 2 * n; i++) {
-            uint64_t bits = 0;
-            for (int k = 0; k < 8; k++)
-                bits |= (uint64_t)w->p[w->swap ? 7 - k : k] << (8 * k);
-            memcpy(&s->xy[2 * s->n + i], &bits, sizeof bits);
-            w->p += 8;
-        }
         s->n += n;
         if (shape_end_ring(s))
             return -1;
@@ -135,24 +105,19 @@ static int wkb_polygon(struct wkb *w, struct shape *s)
 
 int shape_from_wkb(const unsigned char *p, size_t len, struct shape *s)
 {
-    struct wkb w = {p, p + len, 0};
-    const unsigned char *start = p;
+    struct wkb_in r = {p, p + len, 0, 2};
     uint32_t type, n;
     shape_reset(s);
-    if (len < 5 || p[0] > 1)
-        return -1;
-    w.swap = p[0] == 0;
-    w.p = p + 1;
-    if (wkb_u32(&w, &type))
+    if (wkb_header(&r, &type))
         return -1;
     if (type == 3) {
-        w.p = start;
-        return wkb_polygon(&w, s);
+        r.p = p;
+        return wkb_polygon(&r, s);
     }
-    if (type != 6 || wkb_u32(&w, &n))
+    if (type != 6 || wkb_u32(&r, &n))
         return -1;
     for (uint32_t i = 0; i < n; i++)
-        if (wkb_polygon(&w, s))
+        if (wkb_polygon(&r, s))
             return -1;
     return 0;
 }
