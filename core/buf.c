@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,12 +175,75 @@ void buf_put_json_str(struct buf *b, const char *s)
     buf_put_json_strn(b, s, strlen(s));
 }
 
+static const double pow10d[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+static const uint64_t pow10u[] = {1ULL,
+                                  10ULL,
+                                  100ULL,
+                                  1000ULL,
+                                  10000ULL,
+                                  100000ULL,
+                                  1000000ULL,
+                                  10000000ULL,
+                                  100000000ULL,
+                                  1000000000ULL,
+                                  10000000000ULL,
+                                  100000000000ULL,
+                                  1000000000000ULL,
+                                  10000000000000ULL,
+                                  100000000000000ULL,
+                                  1000000000000000ULL};
+
+/* v * 10^prec is one correctly
+ * rounded product, within half an ulp of the true value, so rounding it gives
+ * printf's digits unless it lies within a few ulps of a tie or is too large
+ * for the integer path (non-finite values fail that test too). */
+size_t buf_fmt_num(char *dst, double v, int prec)
+{
+    double s, fl, frac;
+    uint64_t r, ip, fp;
+    char digits[24];
+    size_t n = 0, k = 0;
+    int d;
+    if (prec < 0 || prec > 15)
+        return 0;
+    s = fabs(v) * pow10d[prec];
+    if (!(s < 0x1p50))
+        return 0;
+    fl = floor(s);
+    frac = s - fl;
+    if (fabs(frac - 0.5) <= s * 0x1p-50)
+        return 0;
+    r = (uint64_t)fl + (frac > 0.5);
+    ip = r / pow10u[prec];
+    fp = r % pow10u[prec];
+    if (v < 0 && r)
+        dst[n++] = '-';
+    do
+        digits[k++] = (char)('0' + ip % 10);
+    while ((ip /= 10));
+    while (k)
+        dst[n++] = digits[--k];
+    if (!fp)
+        return n;
+    dst[n++] = '.';
+    for (d = prec; fp % 10 == 0; d--)
+        fp /= 10;
+    for (k = (size_t)d; k > 0; k--, fp /= 10)
+        dst[n + k - 1] = (char)('0' + fp % 10);
+    return n + (size_t)d;
+}
+
 void buf_put_num(struct buf *b, double v, int prec)
 {
     char tmp[64];
     int n;
     if (!isfinite(v)) {
         buf_puts(b, "null");
+        return;
+    }
+    if ((n = (int)buf_fmt_num(tmp, v, prec)) > 0) {
+        buf_append(b, tmp, (size_t)n);
         return;
     }
     n = snprintf(tmp, sizeof tmp, "%.*f", prec, v);

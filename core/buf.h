@@ -34,6 +34,12 @@ void buf_put_json_strn(struct buf *b, const char *s, size_t n);
 /* Appends a number: the shortest of %.{prec}f with trailing zeros removed;
  * non-finite values are written as null. */
 void buf_put_num(struct buf *b, double v, int prec);
+/* The same number written at dst (room for BUF_NUM_ROOM bytes) without
+ * snprintf, digit for digit what buf_put_num writes; returns its length,
+ * or 0 when it cannot (a value near a rounding tie, too large, not finite,
+ * prec outside 0..15): buf_put_num then. */
+#define BUF_NUM_ROOM 64
+size_t buf_fmt_num(char *dst, double v, int prec);
 /* Appends a double so that it reads back exactly (%.17g trimmed). */
 void buf_put_double(struct buf *b, double v);
 /* Escapes for HTML text and attribute values. */

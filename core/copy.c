@@ -240,7 +240,7 @@ int copy_database(store *src, store *dst, struct progress *p, struct copy_report
                            "a new, empty one");
         goto out;
     }
-    store_read_begin(src);
+    store_read_begin(src, 0);
     if ((rc = store_begin(dst, e)))
         goto out;
     progress_phase(p, PROGRESS_COPYING, PROGRESS_FEATURES, (unsigned long long)total, 0,

@@ -669,72 +669,12 @@ static void putch(struct writer *w, char ch)
     w->tmp[w->len++] = ch;
 }
 
-static const double pow10d[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-static const uint64_t pow10u[] = {1ULL,
-                                  10ULL,
-                                  100ULL,
-                                  1000ULL,
-                                  10000ULL,
-                                  100000ULL,
-                                  1000000ULL,
-                                  10000000ULL,
-                                  100000000ULL,
-                                  1000000000ULL,
-                                  10000000000ULL,
-                                  100000000000ULL,
-                                  1000000000000ULL,
-                                  10000000000000ULL,
-                                  100000000000000ULL,
-                                  1000000000000000ULL};
-
-/* Writes v exactly as buf_put_num(v, prec) would, without snprintf; returns
- * the length, or 0 when snprintf is needed. v * 10^prec is one correctly
- * rounded product, within half an ulp of the true value, so rounding it gives
- * printf's digits unless it lies within a few ulps of a tie or is too large
- * for the integer path (non-finite values fail that test too). */
-static size_t fmt_num(char *dst, double v, int prec)
-{
-    double s, fl, frac;
-    uint64_t r, ip, fp;
-    char digits[24];
-    size_t n = 0, k = 0;
-    int d;
-    if (prec < 0 || prec > 15)
-        return 0;
-    s = fabs(v) * pow10d[prec];
-    if (!(s < 0x1p50))
-        return 0;
-    fl = floor(s);
-    frac = s - fl;
-    if (fabs(frac - 0.5) <= s * 0x1p-50)
-        return 0;
-    r = (uint64_t)fl + (frac > 0.5);
-    ip = r / pow10u[prec];
-    fp = r % pow10u[prec];
-    if (v < 0 && r)
-        dst[n++] = '-';
-    do
-        digits[k++] = (char)('0' + ip % 10);
-    while ((ip /= 10));
-    while (k)
-        dst[n++] = digits[--k];
-    if (!fp)
-        return n;
-    dst[n++] = '.';
-    for (d = prec; fp % 10 == 0; d--)
-        fp /= 10;
-    for (k = (size_t)d; k > 0; k--, fp /= 10)
-        dst[n + k - 1] = (char)('0' + fp % 10);
-    return n + (size_t)d;
-}
-
 static void put_num(struct writer *w, double v)
 {
     size_t n;
     if (w->len + NUM_ROOM > sizeof w->tmp)
         flush(w);
-    n = fmt_num(w->tmp + w->len, v, w->prec);
+    n = buf_fmt_num(w->tmp + w->len, v, w->prec);
     if (n) {
         w->len += n;
         return;

@@ -29,6 +29,11 @@ struct pg {
     int readonly;
     int read_want;         /* read_begin called: the next statement opens the transaction */
     int read_tx;           /* a read transaction open */
+    int solo;              /* read_begin(solo): the first statement runs on its own */
+    int solo_done;         /* ... and did: another one ends the read (again) */
+    int again;             /* the read needs more than its solo statement */
+    int reading;           /* between read_begin and read_end */
+    int read_stmts;        /* statements the read ran so far */
     int commit_pending;    /* a read transaction's COMMIT sent, its answer not yet read */
     int in_write;          /* a write transaction opened by begin */
     unsigned long cursors; /* cursors declared so far, for their names */

@@ -516,14 +516,62 @@ static PGresult *run_first_read(store *s, const char *sql, const char *name, str
     return res;
 }
 
+/* Before a statement of a read begun solo: the first runs on its own (no
+ * transaction to begin or end: one message to the server and one answer);
+ * any after it fails, and the read is to be run again in a transaction
+ * (store_read_again), since it would not see the first one's snapshot.
+ * Returns 1 when this statement is the solo one. */
+static int solo_turn(store *s, struct err *e)
+{
+    struct pg *pg = s->pg;
+    if (pg->in_write)
+        return 0;
+    if (pg->solo_done) {
+        pg->again = 1;
+        return err_set(e, ERR_AGAIN, "database: a read begun with one statement needs more");
+    }
+    if (!pg->read_want || !pg->solo)
+        return 0;
+    pg->read_want = 0;
+    pg->solo_done = 1;
+    return 1;
+}
+
+/* A read begun solo whose first statement needs a transaction (a cursor's
+ * DECLARE, a statement of several): it begins one as any read does. */
+static void solo_off(struct pg *pg)
+{
+    pg->solo = 0;
+}
+
+/* One statement outside a read's first round trip: prepared when it is
+ * worth it (name), else with its text. */
+static PGresult *run_plain(store *s, const char *text, const char *name, struct pg_params *p)
+{
+    int n = p ? (int)p->n : 0;
+    if (*name)
+        return PQexecPrepared(s->pg->conn, name, n, p ? p->vals : NULL, p ? p->lens : NULL,
+                              p ? p->fmts : NULL, 1);
+    return PQexecParams(s->pg->conn, text, n, p ? p->types : NULL, p ? p->vals : NULL,
+                        p ? p->lens : NULL, p ? p->fmts : NULL, 1);
+}
+
 PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
 {
+    struct pg *pg = s->pg;
     struct buf text;
     PGresult *res;
     ExecStatusType st;
     char name[24];
-    if (!s->pg->read_want) /* the first statement of a read takes a pending COMMIT along */
-        drain(s->pg);
+    int solo, first;
+    if ((solo = solo_turn(s, e)) < 0)
+        return NULL;
+    first = pg->read_want || solo; /* a request's first statement */
+    /* (the first statement of a read takes a pending COMMIT along) */
+    if (!pg->read_want)
+        drain(pg);
+    if (pg->reading && !pg->in_write)
+        pg->read_stmts++;
     if (ensure_connected(s, e))
         return NULL;
     if (p && p->oom) {
@@ -542,39 +590,31 @@ PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
         buf_clear(&text);
         return NULL;
     }
-    if (s->pg->read_want) {
-        res = run_first_read(s, text.data, name, p, e);
-        /* the connection found broken by a request's first statement,
-         * before anything was read (its server went away while it was
-         * idle): once more on a new one */
-        if (!res && PQstatus(s->pg->conn) != CONNECTION_OK && !s->pg->read_tx &&
-            !(s->cancel && s->cancel->why)) {
-            err_clear(e);
-            if (reconnect(s, e) || stmt_get(s, text.data, p, name, e)) {
-                buf_clear(&text);
-                return NULL;
-            }
-            res = run_first_read(s, text.data, name, p, e);
-        }
-        buf_clear(&text);
-        if (!res)
+    res =
+        pg->read_want ? run_first_read(s, text.data, name, p, e) : run_plain(s, text.data, name, p);
+    /* the connection found broken by a request's first statement, before
+     * anything was read (its server went away while it was idle): once
+     * more on a new one */
+    if (first && (!res || PQresultStatus(res) == PGRES_FATAL_ERROR) &&
+        PQstatus(pg->conn) != CONNECTION_OK && !pg->read_tx && !(s->cancel && s->cancel->why)) {
+        PQclear(res);
+        err_clear(e);
+        if (reconnect(s, e) || stmt_get(s, text.data, p, name, e)) {
+            buf_clear(&text);
             return NULL;
-    } else if (*name) {
-        res = PQexecPrepared(s->pg->conn, name, p ? (int)p->n : 0, p ? p->vals : NULL,
-                             p ? p->lens : NULL, p ? p->fmts : NULL, 1);
-        buf_clear(&text);
-    } else {
-        res = PQexecParams(s->pg->conn, text.data, p ? (int)p->n : 0, p ? p->types : NULL,
-                           p ? p->vals : NULL, p ? p->lens : NULL, p ? p->fmts : NULL, 1);
-        buf_clear(&text);
+        }
+        res = solo ? run_plain(s, text.data, name, p) : run_first_read(s, text.data, name, p, e);
     }
+    buf_clear(&text);
+    if (!res && e->code)
+        return NULL;
     st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
         /* a table made again with other columns under a prepared plan: the
          * next try prepares afresh */
         if (*name && state && !strcmp(state, "0A000"))
-            stmts_forget(s->pg);
+            stmts_forget(pg);
         pg_err(s, res, e, "database");
         PQclear(res);
         return NULL;
@@ -586,6 +626,11 @@ int pg_exec(store *s, const char *sql, struct err *e)
 {
     PGresult *res;
     int rc = 0;
+    solo_off(s->pg);
+    if (solo_turn(s, e) < 0)
+        return e->code;
+    if (s->pg->reading && !s->pg->in_write)
+        s->pg->read_stmts++;
     drain(s->pg);
     if ((rc = ensure_connected(s, e)))
         return rc;
@@ -637,6 +682,7 @@ int pg_each(store *s, const char *sql, struct pg_params *p, int small, pg_row_fn
     }
     /* a cursor lives in a transaction (the read transaction, begun with
      * the DECLARE when read_begin asked for one) */
+    solo_off(pg);
     drain(pg);
     if (PQtransactionStatus(pg->conn) == PQTRANS_IDLE && !pg->read_want) {
         if ((rc = pg_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ", e)))
@@ -770,6 +816,7 @@ static int pg_begin(store *s, struct err *e)
     if (s->pg->readonly)
         return err_set(e, ERR_UNAVAILABLE, "database: opened read-only");
     s->pg->read_want = 0;
+    s->pg->solo = s->pg->solo_done = 0;
     if (s->pg->read_tx) { /* a request that reads, then writes */
         if ((rc = pg_exec(s, "COMMIT", e)))
             return rc;
@@ -844,18 +891,29 @@ static void pg_rollback(store *s)
  * transaction, whose BEGIN goes with the first statement and whose COMMIT
  * is not waited for (its answer is read with the next request's first
  * statement, or by drain before anything else), so that a request of one
- * statement costs one round trip. */
-static void pg_read_begin(store *s)
+ * statement costs one round trip. A read begun solo (a request that most
+ * likely reads with one statement) has no transaction: its statement is
+ * one message to the server and one answer, a third of the work the
+ * server does for BEGIN, statement and COMMIT; should it need another,
+ * store_read_again says to run it anew without solo. */
+static void pg_read_begin(store *s, int solo)
 {
-    s->pg->read_pos = 0;
-    if (s->pg->commit_pending || PQtransactionStatus(s->pg->conn) == PQTRANS_IDLE)
-        s->pg->read_want = 1;
+    struct pg *pg = s->pg;
+    pg->read_pos = 0;
+    pg->reading = 1;
+    pg->read_stmts = 0;
+    pg->solo = solo && !pg->replica; /* a replica's read notes its position first */
+    pg->solo_done = pg->again = 0;
+    if (pg->commit_pending || PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
+        pg->read_want = 1;
 }
 
 static void pg_read_end(store *s)
 {
     struct pg *pg = s->pg;
     pg->read_want = 0;
+    pg->reading = 0;
+    pg->solo = pg->solo_done = 0;
     if (!pg->read_tx)
         return;
     pg->read_tx = 0;
@@ -872,6 +930,16 @@ static void pg_read_end(store *s)
     pg->commit_pending = 1; /* whatever was sent is read, and the pipeline left */
     drain(pg);
     pg_rollback(s);
+}
+
+static int pg_read_again(const store *s)
+{
+    return s->pg->again;
+}
+
+static int pg_read_count(const store *s)
+{
+    return s->pg->read_stmts;
 }
 
 /* ---- other servers' writes ------------------------------------------------- */
@@ -971,6 +1039,8 @@ static const struct store_ops pg_ops = {
     .rollback = pg_rollback,
     .read_begin = pg_read_begin,
     .read_end = pg_read_end,
+    .read_again = pg_read_again,
+    .read_count = pg_read_count,
     .feature_insert = pg_feature_insert,
     .feature_insert_blob = pg_feature_insert_blob,
     .bulk_begin = pg_bulk_begin,

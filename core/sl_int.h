@@ -65,7 +65,8 @@ int sl_layers_get(store *s, struct layers **out, struct err *e);
 int sl_begin(store *s, struct err *e);
 int sl_commit(store *s, struct err *e);
 void sl_rollback(store *s);
-void sl_read_begin(store *s);
+void sl_read_begin(
+    store *s, int solo); /* solo: ignored (a read transaction costs SQLite nothing to speak of) */
 void sl_read_end(store *s);
 int sl_feature_insert(store *s, const struct layer *l, const struct value *vals,
                       const unsigned char *wkb, size_t wkb_len, const char *gj, double area_m2,

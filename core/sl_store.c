@@ -283,8 +283,9 @@ static int step_cached(store *s, const char *sql)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-void sl_read_begin(store *s)
+void sl_read_begin(store *s, int solo)
 {
+    (void)solo;
     if (sqlite3_get_autocommit(s->db))
         step_cached(s, "BEGIN");
 }

@@ -115,9 +115,19 @@ void store_rollback(store *s)
     OPS(s)->rollback(s);
 }
 
-void store_read_begin(store *s)
+void store_read_begin(store *s, int solo)
 {
-    OPS(s)->read_begin(s);
+    OPS(s)->read_begin(s, solo);
+}
+
+int store_read_again(const store *s)
+{
+    return OPS(s)->read_again ? OPS(s)->read_again(s) : 0;
+}
+
+int store_read_count(const store *s)
+{
+    return OPS(s)->read_count ? OPS(s)->read_count(s) : 0;
 }
 
 void store_read_end(store *s)

@@ -72,8 +72,18 @@ int store_commit(store *s, struct err *e);
 void store_rollback(store *s);
 /* A read transaction around the statements of one request, so that they
  * see one snapshot and take the WAL read lock once; harmless when nothing is
- * read, a no-op when a transaction is open already. */
-void store_read_begin(store *s);
+ * read, a no-op when a transaction is open already.
+ * solo: the read most likely needs one statement, which then runs on its
+ * own, without a transaction (PostgreSQL: a third of the database's work
+ * for BEGIN, statement and COMMIT). Should it need another, that one fails
+ * with ERR_AGAIN, as does every statement after it, and store_read_again
+ * is 1: the read is to be run anew (store_read_end, store_read_begin with
+ * solo 0). A backend that has nothing to gain ignores solo. */
+void store_read_begin(store *s, int solo);
+int store_read_again(const store *s);
+/* The statements the read ran (so far): what tells whether a kind of
+ * request reads with one (0 when the backend does not count them). */
+int store_read_count(const store *s);
 void store_read_end(store *s);
 
 /* Inserts one feature; vals has l->n_fields entries. wkb is the geometry in

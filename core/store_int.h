@@ -57,8 +57,10 @@ struct store_ops {
     int (*begin)(store *s, struct err *e);
     int (*commit)(store *s, struct err *e);
     void (*rollback)(store *s);
-    void (*read_begin)(store *s);
+    void (*read_begin)(store *s, int solo);
     void (*read_end)(store *s);
+    int (*read_again)(const store *s); /* NULL: never solo */
+    int (*read_count)(const store *s); /* NULL: not counted */
     int (*feature_insert)(store *s, const struct layer *l, const struct value *vals,
                           const unsigned char *wkb, size_t wkb_len, const char *gj, double area_m2,
                           long long *fid, struct err *e);

@@ -131,13 +131,13 @@ int routes_dispatch(struct req *r, struct res *s, char *pathbuf, struct err *e)
     return err_set(e, ERR_NOT_FOUND, "%s: no such resource", r->path);
 }
 
-unsigned routes_flags(const char *method, const char *path)
+int routes_index(const char *method, const char *path)
 {
     char buf[512], *segs[MAX_SEGS + 1];
     size_t n, len = strlen(path);
     struct req r;
     if (len >= sizeof buf)
-        return 0;
+        return -1;
     if (!strcmp(method, "HEAD"))
         method = "GET";
     memcpy(buf, path, len + 1);
@@ -146,8 +146,14 @@ unsigned routes_flags(const char *method, const char *path)
     n = split(buf, segs);
     for (size_t i = 0; i < N_ROUTES; i++)
         if (!strcmp(ROUTES[i].method, method) && match(ROUTES[i].pattern, segs, n, &r))
-            return ROUTES[i].flags;
-    return 0;
+            return (int)i;
+    return -1;
+}
+
+unsigned routes_flags(const char *method, const char *path)
+{
+    int i = routes_index(method, path);
+    return i < 0 ? 0 : ROUTES[i].flags;
 }
 
 size_t routes_count(void)

@@ -31,6 +31,8 @@ enum route_flag {
 /* The flags of the route that method and path (decoded, no query) match;
  * 0 when none does. */
 unsigned routes_flags(const char *method, const char *path);
+/* The index of that route (as r->route has it once dispatched); -1: none. */
+int routes_index(const char *method, const char *path);
 
 /* The table's size and its i-th route, for the metrics' labels. */
 size_t routes_count(void);

@@ -3,7 +3,15 @@
  * counted in the queue, waking at least every CANCEL_POLL_MS to see whether
  * its deadline passed or its client left. A worker given back wakes one
  * waiter (all, when heavy and light requests wait together, so that the one
- * that may take it does). */
+ * that may take it does).
+ *
+ * Solo reads: per kind of request a score from 0 to SOLO_MAX, moved by
+ * each read towards 0 (one statement) or SOLO_MAX (more, or begun solo and
+ * run again); below half, reads of the kind begin solo. A kind that always
+ * reads more than once pays one wasted statement at its first request or
+ * two, then none; one that mostly reads once but sometimes more (a large
+ * box) stays solo while the wasted statements are few. Relaxed atomics: a
+ * score read while another thread moves it is still a score. */
 #include "sched.h"
 
 #include <pthread.h>
@@ -23,18 +31,26 @@ struct sched {
     int running, running_heavy, heavy_max;
     size_t queued, queued_heavy, queue_max;
     unsigned long long rejected;
+    size_t kinds;
+    int *solo; /* per kind: 0..SOLO_MAX */
 };
 
-sched *sched_new(const char *db_path, int workers, int heavy_max, size_t queue_max)
+#define SOLO_MAX 1024
+
+sched *sched_new(const char *db_path, int workers, int heavy_max, size_t queue_max, size_t kinds)
 {
     sched *s = calloc(1, sizeof *s);
     if (!s || !(s->all = calloc((size_t)workers, sizeof *s->all)) ||
-        !(s->free = calloc((size_t)workers, sizeof *s->free))) {
-        if (s)
+        !(s->free = calloc((size_t)workers, sizeof *s->free)) ||
+        !(s->solo = calloc(kinds ? kinds : 1, sizeof *s->solo))) {
+        if (s) {
             free(s->all);
+            free(s->free);
+        }
         free(s);
         return NULL;
     }
+    s->kinds = kinds;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->db_path = db_path;
@@ -153,6 +169,25 @@ void sched_stats_get(sched *s, struct sched_stats *st)
     pthread_mutex_unlock(&s->mu);
 }
 
+int sched_solo(const sched *s, int kind)
+{
+    return kind >= 0 && (size_t)kind < s->kinds &&
+           __atomic_load_n(&s->solo[kind], __ATOMIC_RELAXED) < SOLO_MAX / 2;
+}
+
+void sched_learn(sched *s, int kind, int statements, int again)
+{
+    int v;
+    if (kind < 0 || (size_t)kind >= s->kinds || (statements <= 0 && !again))
+        return;
+    v = __atomic_load_n(&s->solo[kind], __ATOMIC_RELAXED);
+    if (again || statements > 1)
+        v += (SOLO_MAX - v + 1) / 2;
+    else
+        v -= (v + 7) / 8;
+    __atomic_store_n(&s->solo[kind], v, __ATOMIC_RELAXED);
+}
+
 void sched_free(sched *s)
 {
     if (!s)
@@ -163,5 +198,6 @@ void sched_free(sched *s)
     pthread_cond_destroy(&s->cv);
     free(s->free);
     free(s->all);
+    free(s->solo);
     free(s);
 }

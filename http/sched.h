@@ -27,9 +27,10 @@ struct sched_stats {
 };
 
 /* workers slots (their database connections open on first use, on
- * db_path); heavy_max in 1..workers; queue_max requests may wait. NULL when
- * out of memory. */
-sched *sched_new(const char *db_path, int workers, int heavy_max, size_t queue_max);
+ * db_path); heavy_max in 1..workers; queue_max requests may wait; kinds:
+ * the kinds of request (routes) whose reads it learns (sched_solo). NULL
+ * when out of memory. */
+sched *sched_new(const char *db_path, int workers, int heavy_max, size_t queue_max, size_t kinds);
 
 /* Takes a free worker for a request (heavy or not), waiting while none may
  * be had; gives up when c is cancelled meanwhile (its error), or at once
@@ -46,6 +47,14 @@ int sched_primary(const char *db_path, struct worker *w, struct err *e);
 void sched_leave(sched *s, struct worker *w, int heavy, int broken);
 
 void sched_stats_get(sched *s, struct sched_stats *st);
+
+/* Whether a read of this kind (a route's index; -1: unknown) is best begun
+ * solo (store_read_begin): whether such reads have mostly taken one
+ * statement lately. Every kind starts solo. */
+int sched_solo(const sched *s, int kind);
+/* What a read of this kind took: its statements (0: unknown, nothing
+ * learnt), and whether it had to run again (begun solo, it needed more). */
+void sched_learn(sched *s, int kind, int statements, int again);
 
 /* Closes every worker's connection; no request may hold one. NULL is fine. */
 void sched_free(sched *s);

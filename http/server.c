@@ -393,7 +393,7 @@ int server_worker(struct req *r, struct err *e)
     ctx_set_cancel(r->w->ctx, r->cancel);
     ctx_set_asof(r->w->ctx, r->asof[0] ? r->asof : NULL);
     if (r->reading)
-        store_read_begin(r->w->store);
+        store_read_begin(r->w->store, r->app->sched && sched_solo(r->app->sched, r->route));
     return 0;
 }
 
@@ -442,7 +442,8 @@ static int handle(struct req *r, struct res *s, struct err *e)
     if (req_url_len(r) > r->app->max_url)
         return err_set(e, ERR_URI_TOO_LONG, "URL: longer than the limit of %zu bytes (max_url)",
                        r->app->max_url);
-    flags = routes_flags(r->method, r->path);
+    r->route = routes_index(r->method, r->path); /* (dispatch finds it again) */
+    flags = r->route < 0 ? 0 : routes_flags(r->method, r->path);
     if (!r->w && wanted_position(r, e))
         return e->code;
     /* a worker now, unless the route needs none or takes one only when it
@@ -495,15 +496,41 @@ static void written_at(struct req *r, struct res *s)
     res_header(s, "Set-Cookie", cookie);
 }
 
-void server_respond(struct req *r, struct res *s, struct err *e)
+/* s as a new answer, before a handler runs (again) */
+static void res_fresh(struct res *s)
 {
     memset(s, 0, sizeof *s);
     buf_init(&s->body);
     s->status = 200;
     s->content_type = "application/json";
+}
+
+/* What the request's read took, for sched_solo's choice next time. */
+static void learn(struct req *r)
+{
+    if (r->app->sched && r->w && r->w->store)
+        sched_learn(r->app->sched, r->route, store_read_count(r->w->store),
+                    store_read_again(r->w->store));
+}
+
+void server_respond(struct req *r, struct res *s, struct err *e)
+{
+    res_fresh(s);
     r->route = -1;
     if (!e->code && handle(r, s, e) == 0)
         err_clear(e); /* a handler may answer with a body of its own after an error */
+    if (r->w && r->reading && store_read_again(r->w->store) && !(r->cancel && r->cancel->why)) {
+        /* begun solo, the read needed more than one statement: all of it
+         * again, in one transaction (nothing was written, nothing sent) */
+        learn(r);
+        store_read_end(r->w->store);
+        store_read_begin(r->w->store, 0);
+        res_clear(s);
+        res_fresh(s);
+        err_clear(e);
+        if (handle(r, s, e) == 0)
+            err_clear(e);
+    }
     if (r->w && r->replica >= 0 && !(r->cancel && r->cancel->why) &&
         (e->code == ERR_UNAVAILABLE || replica_behind(r->w, r->replica, r->want_pos))) {
         /* the replica could not answer (gone, or its recovery cancelled the
@@ -517,13 +544,9 @@ void server_respond(struct req *r, struct res *s, struct err *e)
         if (!r->app->sched || sched_primary(r->app->db_path, r->w, e) == 0) {
             r->reading = 1;
             store_set_cancel(r->w->store, r->cancel);
-            store_read_begin(r->w->store);
+            store_read_begin(r->w->store, 0);
             res_clear(s);
-            memset(s, 0, sizeof *s);
-            buf_init(&s->body);
-            s->status = 200;
-            s->content_type = "application/json";
-            r->route = -1;
+            res_fresh(s);
             if (handle(r, s, e) == 0)
                 err_clear(e);
         }
@@ -534,8 +557,10 @@ void server_respond(struct req *r, struct res *s, struct err *e)
         err_set(e, ERR_INTERNAL, "out of memory for the response");
     if (r->w) {
         int broken = e->code == ERR_UNAVAILABLE || (r->w->store && store_degraded(r->w->store));
-        if (r->reading) /* ended here: whatever path the request took */
+        if (r->reading) { /* ended here: whatever path the request took */
+            learn(r);
             store_read_end(r->w->store);
+        }
         if (r->reading && r->app->n_read_dbs && !e->code)
             res_header(s, "Onemap-Read", r->replica >= 0 ? "replica" : "primary");
         if (r->replica >= 0) { /* a replica's failure is the replica's, not the worker's */
@@ -875,7 +900,8 @@ int server_run(struct app *app, const char *listen)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (!(app->sched = sched_new(app->db_path, app->threads, app->heavy_max, app->queue_max))) {
+    if (!(app->sched = sched_new(app->db_path, app->threads, app->heavy_max, app->queue_max,
+                                 routes_count()))) {
         fprintf(stderr, "onemap: out of memory for %d workers\n", app->threads);
         metrics_free(own);
         app->metrics = NULL;

@@ -364,12 +364,42 @@ def test_count_past_the_page():
                expected[offset:offset + 10], f"bbox {b} offset {offset}: the page")
 
 
+def test_reads_of_one_and_of_several_statements():
+    # a server learns which kinds of request read with one statement and
+    # reads those without a transaction; the same route with a query that
+    # takes several (a count beside the page, more rows than one batch)
+    # then runs again in one: every answer must be whole and right, in
+    # whatever order they come
+    small = (118.4003, 29.1303, 118.4027, 29.1318)
+    few = sorted(fx.bbox_hits(PARCELS, *small))
+    comm = [(f"C{k:05d}", fx.square(round(118.50 + (k % 101) * 0.0002, 9),
+                                    round(29.20 + (k // 101) * 0.0002, 9), 0.0001))
+            for k in range(fx.MANY)]
+    large = (118.50005, 29.20005, 118.5150, 29.2150)
+    many = sorted(fx.bbox_hits(comm, *large))
+    check(len(many) > 2000, "the large box must match more rows than one batch")
+    some = sorted(BY_CODE)[:5]
+    for i in range(12):
+        for _ in range(1 + i % 3):  # one-statement reads, 1 to 3 in a row
+            fc = items("bbox=" + ",".join(map(str, small)) + "&limit=100")
+            eq(sorted(codes(fc)), few, f"round {i}: small box")
+            eq(fc["numberMatched"], len(few), f"round {i}: small box numberMatched")
+        fc = items("limit=5&sortby=code")  # the page and its count
+        eq(codes(fc), some, f"round {i}: first page")
+        eq(fc["numberMatched"], len(PARCELS), f"round {i}: numberMatched of all")
+        if i % 4 == 0:  # more rows than one batch
+            fc = items("bbox=" + ",".join(map(str, large)) + "&limit=10000", "communities")
+            eq(sorted(f["properties"]["code"] for f in fc["features"]), many,
+               f"round {i}: large box")
+            eq(fc["numberMatched"], len(many), f"round {i}: large box numberMatched")
+
+
 TESTS = [test_bbox_grid, test_bbox_touching_edge, test_bbox_mbr_only, test_bbox_six_numbers,
          test_bbox_antimeridian, test_bbox_crs_4490_lat_first, test_bbox_crs_4548,
          test_limit_default_and_max, test_paging_follows_links, test_paging_with_bbox_and_offset,
          test_counts_and_timestamp, test_properties_selection, test_sortby,
          test_property_filters, test_single_item, test_items_headers, test_links_on_items,
-         test_count_past_the_page]
+         test_count_past_the_page, test_reads_of_one_and_of_several_statements]
 
 if __name__ == "__main__":
     with harness.Server(demo=False, imports=[("parcels", fx.parcels_fc()),

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,13 +75,88 @@ static void test_put_num(void **state)
     buf_clear(&b);
 }
 
+/* buf_put_num as printf writes it: %.{prec}f without trailing zeros */
+static void printf_num(char *t, size_t cap, double v, int prec)
+{
+    int n = snprintf(t, cap, "%.*f", prec, v);
+    if (strchr(t, '.')) {
+        while (t[n - 1] == '0')
+            n--;
+        if (t[n - 1] == '.')
+            n--;
+    }
+    t[n] = '\0';
+    if (!strcmp(t, "-0"))
+        strcpy(t, "0");
+}
+
+static unsigned long long rng = 88172645463325252ULL;
+static unsigned long long next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* Numbers without printf, digit for digit what printf writes: random
+ * values of every size and sign, and exact ties (k + 1/2 units of the last
+ * digit, which printf rounds to even) and their neighbours. */
+static void test_put_num_as_printf(void **state)
+{
+    char want[400];
+    struct buf b;
+    int fast = 0;
+    (void)state;
+    buf_init(&b);
+    for (int i = 0; i < 400000; i++) {
+        int prec = (int)(next_rand() % 18);
+        double v, u = (double)(next_rand() >> 11) / 9007199254740992.0; /* [0, 1) */
+        switch (i % 6) {
+        case 0:
+            v = 118 + u;
+            break; /* degrees */
+        case 1:
+            v = (u - 0.5) * 1e6;
+            break; /* metres */
+        case 2:
+            v = ldexp(u, (int)(next_rand() % 120) - 60);
+            break;
+        case 3: /* a tie: (k + 1/2) / 2^j, exact in binary */
+            v = ((double)(next_rand() % 100000) + 0.5) / (double)(1u << (next_rand() % 12));
+            break;
+        case 4:
+            v = nextafter(((double)(next_rand() % 1000) + 0.5) / 8, 1e9);
+            break;
+        default:
+            v = -(double)(next_rand() % 2000000) / 1000.0;
+            break;
+        }
+        if (i % 2)
+            v = -v;
+        printf_num(want, sizeof want, v, prec);
+        buf_reset(&b);
+        buf_put_num(&b, v, prec);
+        if (strcmp(b.data, want))
+            fail_msg("%.17g at %d: %s, printf %s", v, prec, b.data, want);
+        char t[BUF_NUM_ROOM];
+        size_t n = buf_fmt_num(t, v, prec);
+        if (n) {
+            fast++;
+            assert_int_equal(n, strlen(want));
+            assert_memory_equal(t, want, n);
+        }
+    }
+    assert_true(fast > 200000); /* the fast path is the common one */
+    buf_clear(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_escapes),
-        cmocka_unit_test(test_json_utf8_kept),
-        cmocka_unit_test(test_json_bad_utf8_replaced),
-        cmocka_unit_test(test_put_num),
+        cmocka_unit_test(test_json_escapes),           cmocka_unit_test(test_json_utf8_kept),
+        cmocka_unit_test(test_json_bad_utf8_replaced), cmocka_unit_test(test_put_num),
+        cmocka_unit_test(test_put_num_as_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

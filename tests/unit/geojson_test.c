@@ -383,7 +383,8 @@ static double sample(int i)
     }
 }
 
-/* The writer prints every number exactly as buf_put_num does. */
+/* The writer prints every number exactly as buf_put_num does (which is
+ * printf's digits: buf_test). */
 static void test_numbers_match_buf_put_num(void **state)
 {
     enum { N = 1000 };

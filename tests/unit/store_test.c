@@ -515,6 +515,60 @@ static void test_transactions(void **state)
     assert_int_equal(n, 0);
 }
 
+/* A read begun solo: its first statement alone, without a transaction;
+ * a second one is refused (ERR_AGAIN) until the read is begun anew without
+ * solo, and then both run in one transaction. SQLite ignores solo. */
+static void test_read_solo(void **state)
+{
+    struct fixture *f = *state;
+    const double b[4] = {118, 29, 118.01, 29.01};
+    long long n = -1;
+    int pg = store_dialect(f->s) == STORE_PG;
+    struct err e;
+    assert_int_equal(store_begin(f->s, &e), 0);
+    add_plot(f, "P001", NULL, 0, 0, b, 10);
+    add_plot(f, "P002", NULL, 0, 0, b, 10);
+    assert_int_equal(store_commit(f->s, &e), 0);
+
+    store_read_begin(f->s, 1);
+    assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_read_again(f->s), 0);
+    assert_int_equal(store_read_count(f->s), pg ? 1 : 0);
+    n = -1;
+    if (pg) {
+        assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), ERR_AGAIN);
+        assert_int_equal(n, -1);
+        assert_int_equal(store_read_again(f->s), 1);
+        /* and every statement after it */
+        assert_int_equal(store_layer_totals(f->s, f->plots, &n, NULL, &e), ERR_AGAIN);
+    } else {
+        assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(store_read_again(f->s), 0);
+    }
+    store_read_end(f->s);
+
+    store_read_begin(f->s, 0); /* again, in one transaction */
+    assert_int_equal(store_read_again(f->s), 0);
+    assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_layer_totals(f->s, f->plots, &n, NULL, &e), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_read_count(f->s), pg ? 2 : 0);
+    store_read_end(f->s);
+
+    /* a write after a solo read's end is a write as any */
+    store_read_begin(f->s, 1);
+    assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), 0);
+    store_read_end(f->s);
+    assert_int_equal(store_begin(f->s, &e), 0);
+    add_plot(f, "P003", NULL, 0, 0, b, 10);
+    assert_int_equal(store_commit(f->s, &e), 0);
+    assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), 0);
+    assert_int_equal(n, 3);
+}
+
 /* ---- queries ------------------------------------------------------------- */
 
 #define GX 8
@@ -1354,6 +1408,7 @@ int main(void)
         T(test_insert_conflict_and_bad_wkb),
         T(test_update_delete),
         T(test_transactions),
+        T(test_read_solo),
         T(test_query_rects),
         T(test_query_eq_sort_page),
         T(test_boxes_keys_and_errors),
