@@ -630,8 +630,10 @@ int pg_bulk_end(store *s, const struct layer *l, struct store_box *boxes, size_t
     char sql[512];
     (void)boxes;
     (void)n;
+    /* the planner's statistics at once, not when autovacuum comes by */
     snprintf(sql, sizeof sql,
              "CREATE INDEX \"%1$s_geom\" ON \"%1$s\" USING gist (geom);"
+             " ANALYZE \"%1$s\";"
              " SELECT setval(pg_get_serial_sequence('\"%1$s\"', 'fid'),"
              " greatest((SELECT max(fid) FROM \"%1$s\"), 1));",
              l->id);
