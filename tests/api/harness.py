@@ -15,6 +15,15 @@ import traceback
 import urllib.error
 import urllib.request
 
+# Every temporary folder a test program makes (tempfile's, here and in the
+# tests) lies in one folder of its own, removed when the program ends: a
+# run leaves nothing behind in /tmp. Readable by all, as a cluster's state
+# folder in it belongs to the postgres user.
+_SCRATCH = tempfile.mkdtemp(prefix="onemap-tests-")
+os.chmod(_SCRATCH, 0o755)
+tempfile.tempdir = _SCRATCH
+atexit.register(shutil.rmtree, _SCRATCH, True)
+
 BIN = os.environ.get("ONEMAP_BIN", "build/onemap")
 # How much slower than a plain build the binary runs (sanitizers, valgrind):
 # every timeout here is multiplied by it.
