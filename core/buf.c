@@ -39,7 +39,7 @@ char *buf_steal(struct buf *b)
     return p;
 }
 
-static int grow(struct buf *b, size_t need)
+static int grow_slow(struct buf *b, size_t need)
 {
     size_t cap;
     char *p;
@@ -58,6 +58,14 @@ static int grow(struct buf *b, size_t need)
     b->data = p;
     b->cap = cap;
     return 0;
+}
+
+/* Room for need more bytes and a NUL: the common case inline. */
+static inline int grow(struct buf *b, size_t need)
+{
+    if (!b->oom && b->len + need + 1 <= b->cap)
+        return 0;
+    return grow_slow(b, need);
 }
 
 int buf_reserve(struct buf *b, size_t n)

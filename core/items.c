@@ -1,6 +1,7 @@
 /* items: items queries. The R-tree in the store picks candidates by bounding
- * box; candidates whose box is not wholly inside the query box are tested
- * exactly with GEOS, so bbox means "intersects", as OGC API Features says. */
+ * box; candidates whose box is not wholly inside the query box, nor with a
+ * position inside it, are tested exactly with GEOS, so bbox means
+ * "intersects", as OGC API Features says. */
 #include "items.h"
 
 #include <stdlib.h>
@@ -44,6 +45,8 @@ static int hits(struct run *r, const struct store_row *row, int *hit, struct err
         *hit = 1;
         return 0;
     }
+    if (row->wkb && (*hit = qarea_rects_decide(r->a, row->wkb, row->wkb_len, row->mbr)) >= 0)
+        return 0;
     if (row->wkb) {
         g = GEOSGeomFromWKB_buf_r(r->c->geos, row->wkb, row->wkb_len);
     } else {

@@ -395,13 +395,16 @@ static int in_transaction(struct pg *pg)
 }
 
 /* Before a statement: a connection lost meanwhile (the server restarted, a
- * failover) is made again, unless a transaction was open on it. */
-static int ensure_connected(store *s, struct err *e)
+ * failover) is made again, unless a transaction was open on it. retried:
+ * the statement is run once more on a new connection should it find this
+ * one broken (pg_run's first statement of a request): no need to look. */
+static int ensure_connected(store *s, int retried, struct err *e)
 {
     struct pg *pg = s->pg;
     if (s->cancel && cancel_check(s->cancel))
         return cancel_err(s->cancel, e);
-    if (PQstatus(pg->conn) == CONNECTION_OK && (in_transaction(pg) || !closed_meanwhile(pg)))
+    if (PQstatus(pg->conn) == CONNECTION_OK &&
+        (retried || in_transaction(pg) || !closed_meanwhile(pg)))
         return 0;
     drain(pg);
     if (pg->read_tx || pg->in_write)
@@ -572,7 +575,7 @@ PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
         drain(pg);
     if (pg->reading && !pg->in_write)
         pg->read_stmts++;
-    if (ensure_connected(s, e))
+    if (ensure_connected(s, first && !pg->read_tx, e))
         return NULL;
     if (p && p->oom) {
         err_set(e, ERR_INTERNAL, "out of memory");
@@ -632,7 +635,7 @@ int pg_exec(store *s, const char *sql, struct err *e)
     if (s->pg->reading && !s->pg->in_write)
         s->pg->read_stmts++;
     drain(s->pg);
-    if ((rc = ensure_connected(s, e)))
+    if ((rc = ensure_connected(s, 0, e)))
         return rc;
     if (s->pg->read_want) { /* the read transaction begins with these statements */
         struct buf text;

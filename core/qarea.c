@@ -3,12 +3,14 @@
 #include "qarea_int.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crs.h"
 #include "geojson.h"
 #include "geom.h"
+#include "wkb.h"
 
 void qarea_free(ctx *c, qarea *a)
 {
@@ -42,6 +44,26 @@ int qarea_mbr_inside(const qarea *a, const double m[4])
             return 1;
     }
     return 0;
+}
+
+int qarea_rects_decide(const qarea *a, const unsigned char *wkb, size_t len, const double m[4])
+{
+    int meets = 0;
+    if (!a->rect_exact || isnan(m[0]) || isnan(m[1]) || isnan(m[2]) || isnan(m[3]))
+        return -1;
+    for (int i = 0; i < a->n_rects; i++) {
+        const double *r = a->rects[i];
+        if (m[0] <= r[2] && m[2] >= r[0] && m[1] <= r[3] && m[3] >= r[1])
+            meets = 1;
+    }
+    if (!meets)
+        return 0;
+    for (int i = 0; i < a->n_rects; i++) {
+        int in = wkb_any_in(wkb, len, a->rects[i]);
+        if (in)
+            return in > 0 ? 1 : -1;
+    }
+    return -1;
 }
 
 static int from_bbox(ctx *c, const struct qarea_spec *sp, qarea *a, struct err *e)

@@ -72,9 +72,15 @@ int wkb_xy(struct wkb_in *r, uint32_t n, double *xy)
     return 0;
 }
 
-static int box_geom(struct wkb_in *r, double m[4], int depth)
+/* Calls fn with each position of the geometry (empty points' NaNs passed
+ * over) until it returns nonzero: that value; -1 for WKB it cannot read or
+ * NaN ordinates, else 0. */
+typedef int (*xy_fn)(void *arg, const double xy[2]);
+
+static int each_xy(struct wkb_in *r, xy_fn fn, void *arg, int depth)
 {
     uint32_t type, n, k;
+    int rc;
     if (depth > 8 || wkb_header(r, &type))
         return -1;
     if (type == 1)
@@ -83,8 +89,8 @@ static int box_geom(struct wkb_in *r, double m[4], int depth)
         return -1;
     if (type >= 4) { /* collections: each member with its header */
         for (k = 0; k < n; k++)
-            if (box_geom(r, m, depth + 1))
-                return -1;
+            if ((rc = each_xy(r, fn, arg, depth + 1)))
+                return rc;
         return 0;
     }
     for (uint32_t ring = 0, rings = type == 3 ? n : 1; ring < rings; ring++) {
@@ -100,10 +106,18 @@ static int box_geom(struct wkb_in *r, double m[4], int depth)
                 continue; /* an empty point */
             if (isnan(xy[0]) || isnan(xy[1]))
                 return -1;
-            m[0] = fmin(m[0], xy[0]), m[1] = fmin(m[1], xy[1]);
-            m[2] = fmax(m[2], xy[0]), m[3] = fmax(m[3], xy[1]);
+            if ((rc = fn(arg, xy)))
+                return rc;
         }
     }
+    return 0;
+}
+
+static int grow_box(void *arg, const double xy[2])
+{
+    double *m = arg;
+    m[0] = fmin(m[0], xy[0]), m[1] = fmin(m[1], xy[1]);
+    m[2] = fmax(m[2], xy[0]), m[3] = fmax(m[3], xy[1]);
     return 0;
 }
 
@@ -111,8 +125,21 @@ int wkb_bbox(const unsigned char *wkb, size_t len, double mbr[4])
 {
     struct wkb_in r = {wkb, wkb + len, 0, 2};
     double m[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-    if (box_geom(&r, m, 0) || r.p != r.end || !(m[0] <= m[2]))
+    if (each_xy(&r, grow_box, m, 0) || r.p != r.end || !(m[0] <= m[2]))
         return -1;
     memcpy(mbr, m, sizeof m);
     return 0;
+}
+
+static int in_box(void *arg, const double xy[2])
+{
+    const double *b = arg;
+    return xy[0] >= b[0] && xy[0] <= b[2] && xy[1] >= b[1] && xy[1] <= b[3];
+}
+
+int wkb_any_in(const unsigned char *wkb, size_t len, const double box[4])
+{
+    struct wkb_in r = {wkb, wkb + len, 0, 2};
+    int rc = each_xy(&r, in_box, (void *)box, 0);
+    return rc < 0 || (rc == 0 && r.p != r.end) ? -1 : rc;
 }

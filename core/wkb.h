@@ -26,4 +26,10 @@ int wkb_xy(struct wkb_in *r, uint32_t n, double *xy);
  * NaN ordinates other than empty points'. */
 int wkb_bbox(const unsigned char *wkb, size_t len, double mbr[4]);
 
+/* Whether a position of the geometry lies in the closed box (minx, miny,
+ * maxx, maxy): then the geometry and the box intersect, whatever its type.
+ * 1 or 0; -1 as wkb_bbox says. A 0 decides nothing: a polygon's edge may
+ * cross the box, or the polygon hold it, with no corner inside. */
+int wkb_any_in(const unsigned char *wkb, size_t len, const double box[4]);
+
 #endif

@@ -228,6 +228,7 @@ int h_items(struct req *r, struct res *s, struct err *e)
     if (l->n_fields > sizeof sel)
         return err_set(e, ERR_INTERNAL, "layer %s has too many fields", l->id);
     buf_init(&feats);
+    buf_reserve(&feats, 16384); /* a page of parcels, without growing it on the way */
     rc = parse_items(r, l, &q, sel, &crs_given, &ast, e);
     if (!rc)
         rc = items_query(r->w->ctx, r->w->store, &q, &feats, &res, e);
@@ -239,6 +240,7 @@ int h_items(struct req *r, struct res *s, struct err *e)
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
     s->content_type = "application/geo+json";
+    buf_reserve(&s->body, feats.len + 4096); /* the links and the rest: one allocation */
     buf_printf(&s->body, "{\"type\":\"FeatureCollection\",\"numberMatched\":%lld,"
                "\"numberReturned\":%lld,\"timeStamp\":\"%s\",\"links\":[",
                res.matched, res.returned, ts);

@@ -1,9 +1,14 @@
-/* sched: a stack of free workers under one mutex. A request that finds
- * none free (or the heavy lane full) waits on a condition variable,
- * counted in the queue, waking at least every CANCEL_POLL_MS to see whether
- * its deadline passed or its client left. A worker given back wakes one
- * waiter (all, when heavy and light requests wait together, so that the one
- * that may take it does).
+/* sched: a stack of free workers under one mutex, and the requests waiting
+ * for one in a queue, first come first served. A worker given back goes
+ * straight to the first waiter that may take it (a light one, or a heavy
+ * one while the heavy lane has room), woken on a condition variable of its
+ * own; a request that arrives finds a free worker only when no waiter could
+ * have it, so none waits behind later ones. (With one shared condition
+ * variable, the waiter woken for a worker raced every request arriving
+ * meanwhile and lost it now and then: under a steady load some requests
+ * waited hundreds of milliseconds while the rest took one.) Waiters wake at
+ * least every CANCEL_POLL_MS to see whether their deadline passed or their
+ * client left.
  *
  * Solo reads: per kind of request a score from 0 to SOLO_MAX, moved by
  * each read towards 0 (one statement) or SOLO_MAX (more, or begun solo and
@@ -21,9 +26,17 @@
 
 #include "replica.h"
 
+/* A request waiting for a worker: in the queue until given one (got). */
+struct waiter {
+    pthread_cond_t cv;
+    struct waiter *prev, *next;
+    int heavy;
+    struct worker *got;
+};
+
 struct sched {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    struct waiter *head, *tail; /* the queue, oldest first */
     const char *db_path;
     struct worker *all;
     struct worker **free;      /* stack of free workers */
@@ -52,7 +65,6 @@ sched *sched_new(const char *db_path, int workers, int heavy_max, size_t queue_m
     }
     s->kinds = kinds;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
     s->db_path = db_path;
     s->n = s->n_free = workers;
     for (int i = 0; i < workers; i++)
@@ -92,22 +104,63 @@ int sched_primary(const char *db_path, struct worker *w, struct err *e)
     return 0;
 }
 
+/* A free worker, counted as running (under the mutex; may_take holds). */
+static struct worker *take(sched *s, int heavy)
+{
+    s->running++;
+    s->running_heavy += heavy != 0;
+    return s->free[--s->n_free];
+}
+
+static void unlink_waiter(sched *s, struct waiter *q)
+{
+    *(q->prev ? &q->prev->next : &s->head) = q->next;
+    *(q->next ? &q->next->prev : &s->tail) = q->prev;
+    q->prev = q->next = NULL;
+    s->queued--;
+    s->queued_heavy -= q->heavy != 0;
+}
+
+/* Free workers to the oldest waiters that may take them (under the mutex). */
+static void hand_over(sched *s)
+{
+    for (struct waiter *q = s->head, *next; q && s->n_free > 0; q = next) {
+        next = q->next;
+        if (!may_take(s, q->heavy))
+            continue; /* heavy, the lane full: the light ones after it go first */
+        q->got = take(s, q->heavy);
+        unlink_waiter(s, q);
+        pthread_cond_signal(&q->cv);
+    }
+}
+
 int sched_enter(sched *s, int heavy, int lazy, struct cancel *c, struct worker **w, struct err *e)
 {
     int rc = 0;
     pthread_mutex_lock(&s->mu);
-    if (!may_take(s, heavy)) {
-        if (s->queued >= s->queue_max) {
-            s->rejected++;
-            pthread_mutex_unlock(&s->mu);
-            return err_set(e, ERR_UNAVAILABLE, "queue: %zu requests are waiting for a worker "
-                           "already, the limit (serve --queue); try again shortly", s->queue_max);
-        }
+    /* hand_over ran at every change: a waiter left means none of them may
+     * take a free worker, so one that this request may take is its own */
+    if (may_take(s, heavy)) {
+        *w = take(s, heavy);
+    } else if (s->queued >= s->queue_max) {
+        s->rejected++;
+        pthread_mutex_unlock(&s->mu);
+        return err_set(e, ERR_UNAVAILABLE,
+                       "queue: %zu requests are waiting for a worker "
+                       "already, the limit (serve --queue); try again shortly",
+                       s->queue_max);
+    } else {
+        struct waiter me = {.heavy = heavy};
+        pthread_cond_init(&me.cv, NULL);
+        me.prev = s->tail;
+        *(s->tail ? &s->tail->next : &s->head) = &me;
+        s->tail = &me;
         s->queued++;
         s->queued_heavy += heavy != 0;
-        while (!may_take(s, heavy)) {
+        while (!me.got) {
             struct timespec t;
             if (cancel_check(c)) {
+                unlink_waiter(s, &me);
                 rc = cancel_err(c, e);
                 break;
             }
@@ -117,15 +170,11 @@ int sched_enter(sched *s, int heavy, int lazy, struct cancel *c, struct worker *
                 t.tv_sec++;
                 t.tv_nsec -= 1000000000L;
             }
-            pthread_cond_timedwait(&s->cv, &s->mu, &t);
+            pthread_cond_timedwait(&me.cv, &s->mu, &t);
         }
-        s->queued--;
-        s->queued_heavy -= heavy != 0;
-    }
-    if (!rc) {
-        *w = s->free[--s->n_free];
-        s->running++;
-        s->running_heavy += heavy != 0;
+        pthread_cond_destroy(&me.cv);
+        if (!rc)
+            *w = me.got;
     }
     pthread_mutex_unlock(&s->mu);
     if (!rc && (rc = worker_open(s->db_path, *w, lazy, e)) != 0) {
@@ -148,10 +197,7 @@ void sched_leave(sched *s, struct worker *w, int heavy, int broken)
     s->free[s->n_free++] = w;
     s->running--;
     s->running_heavy -= heavy != 0;
-    if (s->queued_heavy && s->queued_heavy < s->queued)
-        pthread_cond_broadcast(&s->cv); /* heavy and light wait: the one that may take it */
-    else if (s->queued)
-        pthread_cond_signal(&s->cv);
+    hand_over(s);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -195,7 +241,6 @@ void sched_free(sched *s)
     for (int i = 0; i < s->n; i++)
         worker_close(&s->all[i]);
     pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
     free(s->free);
     free(s->all);
     free(s->solo);

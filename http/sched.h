@@ -5,8 +5,8 @@
  * when all are busy. Heavy requests (large areas, whole imports, long pages)
  * may hold at most heavy_max workers at once, so light ones always find one
  * soon; at most queue_max requests may wait, the rest are refused at once.
- * Taking and giving back a worker is a mutex, with no hand-over between
- * threads. */
+ * Waiting requests get workers in the order they came (a heavy one waiting
+ * for room in its lane lets light ones after it go first). */
 #ifndef ONEMAP_SCHED_H
 #define ONEMAP_SCHED_H
 

@@ -4,7 +4,8 @@
  * geodesic areas checked against the closed form of a quadrangle on GRS80
  * computed here (a Web Mercator box is a quadrangle too: its corners are
  * carried back with the inverse projection written here), and every refusal
- * naming the parameter. */
+ * naming the parameter; and the test of a geometry against rectangles
+ * without GEOS, against GEOS on random polygons. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,9 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "crs.h"
 #include "feature.h"
 #include "qarea.h"
+#include "qarea_int.h"
+#include "wkb.h"
 
 #define GRS80_A 6378137.0
 #define GRS80_F (1 / 298.257222101)
@@ -419,13 +423,165 @@ static void test_within(void **state)
     expect_error(f, &sp, ERR_NOT_FOUND, "within: plots has no feature with id or code '1'");
 }
 
+/* ---- candidates against rectangles, without GEOS ------------------------- */
+
+static uint64_t rnd_state = 20261204;
+
+static double rnd01(void)
+{
+    rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(rnd_state >> 11) / 9007199254740992.0;
+}
+
+/* A star-shaped ring of n vertices around (cx, cy), radii up to r, as WKT;
+ * every fourth vertex or so moved onto the nearest line of the box b when
+ * snap, so that some lie exactly on its edges. */
+static void put_ring(struct buf *w, double cx, double cy, double r, int n, int snap,
+                     const double b[4], int reverse)
+{
+    double first[2] = {0, 0};
+    buf_putc(w, '(');
+    for (int i = 0; i < n; i++) {
+        double t = 2 * M_PI * (reverse ? n - i : i) / n, q = r * (0.3 + 0.7 * rnd01());
+        double x = cx + q * cos(t), y = cy + q * sin(t);
+        if (snap && rnd01() < 0.25) {
+            if (rnd01() < 0.5)
+                x = fabs(x - b[0]) < fabs(x - b[2]) ? b[0] : b[2];
+            else
+                y = fabs(y - b[1]) < fabs(y - b[3]) ? b[1] : b[3];
+        }
+        if (!i)
+            first[0] = x, first[1] = y;
+        buf_printf(w, "%.17g %.17g, ", x, y);
+    }
+    buf_printf(w, "%.17g %.17g)", first[0], first[1]);
+}
+
+static GEOSGeometry *rects_geom(ctx *c, const double rects[][4], int n)
+{
+    struct buf w;
+    GEOSGeometry *g;
+    GEOSWKTReader *rd = GEOSWKTReader_create_r(c->geos);
+    buf_init(&w);
+    buf_puts(&w, "MULTIPOLYGON (");
+    for (int i = 0; i < n; i++) {
+        const double *r = rects[i];
+        buf_printf(&w, "%s((%.17g %.17g, %.17g %.17g, %.17g %.17g, %.17g %.17g, %.17g %.17g))",
+                   i ? ", " : "", r[0], r[1], r[2], r[1], r[2], r[3], r[0], r[3], r[0], r[1]);
+    }
+    buf_putc(&w, ')');
+    g = GEOSWKTReader_read_r(c->geos, rd, w.data);
+    GEOSWKTReader_destroy_r(c->geos, rd);
+    buf_clear(&w);
+    return g;
+}
+
+static void check_decide(struct fixture *f, const struct qarea_spec *sp, int *seen)
+{
+    ctx *c = f->c;
+    double rects[2][4];
+    qarea *a = resolve(f, sp);
+    int n = qarea_rects(a, rects);
+    GEOSGeometry *truth = rects_geom(c, rects, n);
+    GEOSWKTReader *rd = GEOSWKTReader_create_r(c->geos);
+    GEOSWKBWriter *wr = GEOSWKBWriter_create_r(c->geos);
+    assert_non_null(truth);
+    for (int k = 0; k < 3000; k++) {
+        const double *b = rects[k % n];
+        double w = b[2] - b[0], h = b[3] - b[1], size = rnd01() < 0.1 ? 4 : 0.6 * rnd01();
+        double cx = b[0] - w + 3 * w * rnd01(), cy = b[1] - h + 3 * h * rnd01(), m[4];
+        int snap = rnd01() < 0.3, want, got, any;
+        struct buf t;
+        unsigned char *wkb;
+        size_t len;
+        GEOSGeometry *g;
+        buf_init(&t);
+        buf_puts(&t, "POLYGON (");
+        put_ring(&t, cx, cy, size * w, 3 + (int)(rnd01() * 10), snap, b, 0);
+        if (rnd01() < 0.3) { /* a hole */
+            buf_puts(&t, ", ");
+            put_ring(&t, cx, cy, size * w * 0.25, 3 + (int)(rnd01() * 5), 0, b, 1);
+        }
+        buf_putc(&t, ')');
+        g = GEOSWKTReader_read_r(c->geos, rd, t.data);
+        assert_non_null(g);
+        if (GEOSisValid_r(c->geos, g) != 1) { /* stored geometries are valid */
+            GEOSGeom_destroy_r(c->geos, g);
+            buf_clear(&t);
+            continue;
+        }
+        wkb = GEOSWKBWriter_write_r(c->geos, wr, g, &len);
+        assert_non_null(wkb);
+        assert_true(GEOSGeom_getXMin_r(c->geos, g, &m[0]) &&
+                    GEOSGeom_getYMin_r(c->geos, g, &m[1]) &&
+                    GEOSGeom_getXMax_r(c->geos, g, &m[2]) && GEOSGeom_getYMax_r(c->geos, g, &m[3]));
+        want = GEOSIntersects_r(c->geos, truth, g);
+        got = qarea_rects_decide(a, wkb, len, m);
+        if (got >= 0 && got != want)
+            fail_msg("%s: %d without GEOS, GEOS says %d", t.data, got, want);
+        seen[got + 1]++;
+        /* a box with a vertex of g at its corner holds it */
+        {
+            double v[2], box[4];
+            const GEOSGeometry *ring = GEOSGetExteriorRing_r(c->geos, g);
+            const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(c->geos, ring);
+            assert_true(GEOSCoordSeq_getXY_r(c->geos, cs, 1, &v[0], &v[1]));
+            box[0] = v[0], box[1] = v[1], box[2] = v[0] + w, box[3] = v[1] + h;
+            if (k & 1)
+                box[0] = v[0] - w, box[1] = v[1] - h, box[2] = v[0], box[3] = v[1];
+            any = wkb_any_in(wkb, len, box);
+            assert_int_equal(any, 1);
+            /* and the truncated WKB is refused */
+            assert_int_equal(wkb_any_in(wkb, len - 1, (double[4]){1, 1, 0, 0}), -1);
+        }
+        GEOSFree_r(c->geos, wkb);
+        GEOSGeom_destroy_r(c->geos, g);
+        buf_clear(&t);
+    }
+    GEOSWKBWriter_destroy_r(c->geos, wr);
+    GEOSWKTReader_destroy_r(c->geos, rd);
+    GEOSGeom_destroy_r(c->geos, truth);
+    qarea_free(c, a);
+}
+
+static void test_rects_decide(void **state)
+{
+    struct fixture *f = *state;
+    int seen[3] = {0, 0, 0}; /* left to GEOS, no, yes */
+    struct qarea_spec sp = bbox_spec(118.41, 29.13, 118.42, 29.14, CRS_CRS84, CRS_AXIS_XY);
+    check_decide(f, &sp, seen);
+    sp = bbox_spec(179.5, -10, -179.5, -9, CRS_CRS84, CRS_AXIS_XY); /* two rectangles */
+    check_decide(f, &sp, seen);
+    /* each outcome often: polygons wholly apart, with a vertex in, and
+     * crossing (or holding) the box with none */
+    assert_true(seen[0] > 200 && seen[1] > 200 && seen[2] > 200);
+    {
+        /* not a rectangle: always GEOS's */
+        struct qarea_spec t =
+            text_spec(QAREA_WKT, "POLYGON ((118 29, 118.1 29, 118 29.1, 118 29))");
+        qarea *a = resolve(f, &t);
+        unsigned char pt[21] = {1, 1, 0, 0, 0};
+        double xy[2] = {118.01, 29.01}, m[4] = {118.01, 29.01, 118.01, 29.01};
+        memcpy(pt + 5, xy, 16);
+        assert_int_equal(qarea_rects_decide(a, pt, sizeof pt, m), -1);
+        qarea_free(f->c, a);
+    }
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_none),        T(test_bbox_lonlat), T(test_bbox_antimeridian),
-        T(test_bbox_web_mercator), T(test_bbox_errors), T(test_wkt),
-        T(test_wkt_errors),  T(test_geojson),     T(test_within),
+        T(test_none),
+        T(test_bbox_lonlat),
+        T(test_bbox_antimeridian),
+        T(test_bbox_web_mercator),
+        T(test_bbox_errors),
+        T(test_wkt),
+        T(test_wkt_errors),
+        T(test_geojson),
+        T(test_within),
+        T(test_rects_decide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
