@@ -3,12 +3,10 @@
  * straight to the first waiter that may take it (a light one, or a heavy
  * one while the heavy lane has room), woken on a condition variable of its
  * own; a request that arrives finds a free worker only when no waiter could
- * have it, so none waits behind later ones. (With one shared condition
+ * have it, so none waits behind later ones (with one shared condition
  * variable, the waiter woken for a worker raced every request arriving
- * meanwhile and lost it now and then: under a steady load some requests
- * waited hundreds of milliseconds while the rest took one.) Waiters wake at
- * least every CANCEL_POLL_MS to see whether their deadline passed or their
- * client left.
+ * meanwhile and could lose it). Waiters wake at least every CANCEL_POLL_MS
+ * to see whether their deadline passed or their client left.
  *
  * Solo reads: per kind of request a score from 0 to SOLO_MAX, moved by
  * each read towards 0 (one statement) or SOLO_MAX (more, or begun solo and
