@@ -40,6 +40,8 @@ void buf_put_num(struct buf *b, double v, int prec);
  * prec outside 0..15): buf_put_num then. */
 #define BUF_NUM_ROOM 64
 size_t buf_fmt_num(char *dst, double v, int prec);
+/* Appends an integer in decimal (what %lld writes), without printf. */
+void buf_put_ll(struct buf *b, long long v);
 /* Appends a double so that it reads back exactly (%.17g trimmed). */
 void buf_put_double(struct buf *b, double v);
 /* Escapes for HTML text and attribute values. */

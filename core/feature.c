@@ -259,7 +259,7 @@ void feature_write_value(const struct field *f, const struct value *v, struct bu
         if (f && f->type == FIELD_BOOLEAN)
             buf_puts(out, v->i ? "true" : "false");
         else
-            buf_printf(out, "%lld", v->i);
+            buf_put_ll(out, v->i);
         break;
     case VAL_REAL: buf_put_double(out, v->d); break;
     case VAL_TEXT: buf_put_json_str(out, v->s); break;
@@ -318,7 +318,9 @@ int feature_write(ctx *c, const struct layer *l, const struct store_row *row,
                   const struct feature_out *o, struct buf *out, struct err *e)
 {
     int first = 1;
-    buf_printf(out, "{\"type\":\"Feature\",\"id\":%lld,\"geometry\":", row->fid);
+    buf_puts(out, "{\"type\":\"Feature\",\"id\":");
+    buf_put_ll(out, row->fid);
+    buf_puts(out, ",\"geometry\":");
     if (write_geometry(c, row, o, out, e))
         return e->code;
     buf_puts(out, ",\"properties\":{");

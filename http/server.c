@@ -304,7 +304,10 @@ static enum MHD_Result send_res(struct MHD_Connection *conn, const struct app *a
 }
 
 /* The access log: one JSON object per request on stderr, written with one
- * call so that threads' lines never interleave. */
+ * write(2) so that threads' lines never interleave. Not through stdio:
+ * stderr's lock would be held across the system call, and with a thread per
+ * connection most requests would then queue on it (a futex sleep and wake-up
+ * each); the kernel orders concurrent writes by itself. */
 void server_log_time(struct buf *b)
 {
     char ts[32];
@@ -332,8 +335,14 @@ static void log_line(const struct req *r, const struct res *s, size_t bytes, dou
     else
         buf_puts(&b, "null");
     buf_puts(&b, "}\n");
-    if (b.data)
-        fwrite(b.data, 1, b.len, stderr);
+    for (size_t off = 0; b.data && off < b.len;) {
+        ssize_t n = write(STDERR_FILENO, b.data + off, b.len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* nowhere to log to: the request is answered all the same */
+        off += (size_t)n;
+    }
     buf_clear(&b);
 }
 
@@ -862,19 +871,29 @@ static void take_backlog(struct MHD_Daemon *d, MHD_socket ls)
                 taken == 1 ? "" : "s");
 }
 
+/* A connection's memory (libmicrohttpd's pool): room for a URL several times
+ * the longest onemap accepts (a client that went over learns the limit from
+ * onemap's JSON answer; past the pool the library refuses with a bare 414 or
+ * 431), the headers and the response's headers. No larger: the library
+ * clears the whole pool before every request on a kept-alive connection,
+ * 256 kB of it cost an items request 5 % of onemap's CPU. */
+static size_t conn_memory(const struct app *app)
+{
+    size_t n = app->max_url + app->max_header + 32 * 1024;
+    return n < 128 * 1024 ? 128 * 1024 : n;
+}
+
 static struct MHD_Daemon *start(struct app *app, const struct sockaddr_storage *ss)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, app,
-                            MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, app,
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR,
+                            (const struct sockaddr *)ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                            app, MHD_OPTION_URI_LOG_CALLBACK, on_uri, app,
                             MHD_OPTION_CONNECTION_TIMEOUT, app->timeout,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
-                            MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(app), MHD_OPTION_END);
 }
 
 int server_run(struct app *app, const char *listen)

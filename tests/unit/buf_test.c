@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,12 +152,41 @@ static void test_put_num_as_printf(void **state)
     buf_clear(&b);
 }
 
+/* Integers without printf, as %lld writes them: the extremes, every
+ * number of digits either side of its power of ten, random values. */
+static void test_put_ll_as_printf(void **state)
+{
+    char want[32];
+    struct buf b;
+    long long v[64 + 4000];
+    size_t n = 0;
+    (void)state;
+    v[n++] = 0, v[n++] = LLONG_MIN, v[n++] = LLONG_MAX, v[n++] = -1;
+    for (long long p = 1;; p *= 10) { /* 10^0 .. 10^18 */
+        v[n++] = p, v[n++] = p - 1, v[n++] = -p;
+        if (p > LLONG_MAX / 10)
+            break;
+    }
+    for (int i = 0; i < 4000; i++)
+        v[n++] = (long long)(next_rand() >> (next_rand() % 64));
+    buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(want, sizeof want, "%lld", v[i]);
+        buf_reset(&b);
+        buf_puts(&b, "x");
+        buf_put_ll(&b, v[i]);
+        assert_int_equal(b.len, strlen(want) + 1);
+        assert_string_equal(b.data + 1, want);
+    }
+    buf_clear(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_escapes),           cmocka_unit_test(test_json_utf8_kept),
         cmocka_unit_test(test_json_bad_utf8_replaced), cmocka_unit_test(test_put_num),
-        cmocka_unit_test(test_put_num_as_printf),
+        cmocka_unit_test(test_put_ll_as_printf),       cmocka_unit_test(test_put_num_as_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
