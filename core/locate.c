@@ -19,7 +19,7 @@ struct run {
     ctx *c;
     const struct layer *l;
     GEOSGeometry *pt;
-    struct buf *hits;
+    struct buf hits; /* the layer's ids at the point */
     int n_hits;
     int level_field;           /* grids: index of "level", else -1 */
     struct pick picks[2];      /* [0] village or grid, [1] micro-grid */
@@ -53,7 +53,7 @@ static int on_row(void *arg, const struct store_row *row, struct err *e)
     GEOSGeom_destroy_r(r->c->geos, g);
     if (!covers)
         return 0;
-    buf_printf(r->hits, "%s%lld", r->n_hits++ ? "," : "", row->fid);
+    buf_printf(&r->hits, "%s%lld", r->n_hits++ ? "," : "", row->fid);
     if (r->level_field >= 0) {
         const struct value *v = &row->vals[r->level_field];
         slot = v->type == VAL_TEXT && !strcmp(v->s, "微网格");
@@ -69,18 +69,18 @@ static int on_row(void *arg, const struct store_row *row, struct err *e)
     return 0;
 }
 
-static int layer_hits(struct run *r, store *s, double lon, double lat, struct err *e)
+/* The query of a layer's features at a point (a point-sized box). */
+static void point_query(struct store_query *q, ctx *c, const struct layer *l, double lon,
+                        double lat)
 {
-    struct store_query q;
-    memset(&q, 0, sizeof q);
-    q.layer = r->l;
-    q.asof = ctx_asof(r->c);
-    q.limit = -1;
-    q.want_wkb = 1;
-    q.n_rects = 1;
-    q.rects[0][0] = q.rects[0][2] = lon;
-    q.rects[0][1] = q.rects[0][3] = lat;
-    return store_query_rows(s, &q, on_row, r, e);
+    memset(q, 0, sizeof *q);
+    q->layer = l;
+    q->asof = ctx_asof(c);
+    q->limit = -1;
+    q->want_wkb = 1;
+    q->n_rects = 1;
+    q->rects[0][0] = q->rects[0][2] = lon;
+    q->rects[0][1] = q->rects[0][3] = lat;
 }
 
 static void put_pick(struct buf *out, const char *name, const struct pick *p)
@@ -96,47 +96,49 @@ int locate_point(ctx *c, store *s, const struct layers *ls, double x, double y, 
                  int axis, struct buf *out, struct err *e)
 {
     double xy[2] = {x, y};
-    struct pick village = {0}, grid = {0}, micro = {0};
-    struct buf hits;
+    const struct pick none = {0};
+    const struct pick *village = &none, *grid = &none, *micro = &none;
+    struct run *runs;
+    struct store_query *qs;
+    void **args;
+    GEOSGeometry *pt = NULL;
+    GEOSCoordSequence *seq;
+    size_t i, n = ls->n;
     int rc = 0;
     if (crs_transform(c->crs, crs, axis, CRS_STORAGE, CRS_AXIS_XY, xy, 1, e))
         return err_prefix(e, "point"), ERR_PARAM;
     if (xy[0] < -180 || xy[0] > 180 || xy[1] < -90 || xy[1] > 90)
         return err_set(e, ERR_PARAM, "point: %g %g is outside the range of longitudes and "
                        "latitudes", xy[0], xy[1]);
-    buf_init(&hits);
-    buf_init(&village.json);
-    buf_init(&grid.json);
-    buf_init(&micro.json);
-    for (size_t i = 0; i < ls->n && !rc; i++) {
+    runs = calloc(n ? n : 1, sizeof *runs);
+    qs = calloc(n ? n : 1, sizeof *qs);
+    args = calloc(n ? n : 1, sizeof *args);
+    if ((seq = GEOSCoordSeq_create_r(c->geos, 1, 2))) {
+        GEOSCoordSeq_setXY_r(c->geos, seq, 0, xy[0], xy[1]);
+        pt = GEOSGeom_createPoint_r(c->geos, seq);
+    }
+    if (!runs || !qs || !args)
+        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    else if (!pt)
+        rc = ctx_geos_err(c, e, ERR_INTERNAL, "point");
+    /* every layer's features at the point, asked all at once: one round
+     * trip on a database over the network */
+    for (i = 0; i < n && !rc; i++) {
         const struct layer *l = &ls->v[i];
-        struct run r;
-        GEOSCoordSequence *seq = GEOSCoordSeq_create_r(c->geos, 1, 2);
-        memset(&r, 0, sizeof r);
-        r.c = c, r.l = l, r.hits = &hits;
-        r.level_field = strcmp(l->id, "grids") ? -1 : layer_field_index(l, "level");
-        if (seq) {
-            GEOSCoordSeq_setXY_r(c->geos, seq, 0, xy[0], xy[1]);
-            r.pt = GEOSGeom_createPoint_r(c->geos, seq);
-        }
-        if (!r.pt) {
-            rc = ctx_geos_err(c, e, ERR_INTERNAL, "point");
-            break;
-        }
-        buf_printf(&hits, "%s\"%s\":[", i ? "," : "", l->id);
-        if (!strcmp(l->id, "villages"))
-            r.picks[0] = village;
-        else if (!strcmp(l->id, "grids"))
-            r.picks[0] = grid, r.picks[1] = micro;
-        rc = layer_hits(&r, s, xy[0], xy[1], e);
-        if (!strcmp(l->id, "villages"))
-            village = r.picks[0];
-        else if (!strcmp(l->id, "grids"))
-            grid = r.picks[0], micro = r.picks[1];
-        else
-            buf_clear(&r.picks[0].json), buf_clear(&r.picks[1].json);
-        buf_putc(&hits, ']');
-        GEOSGeom_destroy_r(c->geos, r.pt);
+        struct run *r = &runs[i];
+        r->c = c, r->l = l, r->pt = pt;
+        buf_init(&r->hits);
+        r->level_field = strcmp(l->id, "grids") ? -1 : layer_field_index(l, "level");
+        point_query(&qs[i], c, l, xy[0], xy[1]);
+        args[i] = r;
+    }
+    if (!rc)
+        rc = store_query_rows_many(s, qs, n, on_row, args, e);
+    for (i = 0; i < n && !rc; i++) {
+        if (!strcmp(ls->v[i].id, "villages"))
+            village = &runs[i].picks[0];
+        else if (!strcmp(ls->v[i].id, "grids"))
+            grid = &runs[i].picks[0], micro = &runs[i].picks[1];
     }
     if (!rc) {
         buf_puts(out, "{\"point\":[");
@@ -144,16 +146,26 @@ int locate_point(ctx *c, store *s, const struct layers *ls, double x, double y, 
         buf_putc(out, ',');
         buf_put_num(out, xy[1], 9);
         buf_putc(out, ']');
-        put_pick(out, "village", &village);
-        put_pick(out, "grid", &grid);
-        put_pick(out, "micro_grid", &micro);
+        put_pick(out, "village", village);
+        put_pick(out, "grid", grid);
+        put_pick(out, "micro_grid", micro);
         buf_puts(out, ",\"hits\":{");
-        buf_append(out, hits.data ? hits.data : "", hits.len);
+        for (i = 0; i < n; i++) {
+            buf_printf(out, "%s\"%s\":[", i ? "," : "", ls->v[i].id);
+            buf_append(out, runs[i].hits.data ? runs[i].hits.data : "", runs[i].hits.len);
+            buf_putc(out, ']');
+        }
         buf_puts(out, "}}");
     }
-    buf_clear(&hits);
-    buf_clear(&village.json);
-    buf_clear(&grid.json);
-    buf_clear(&micro.json);
+    for (i = 0; runs && i < n; i++) {
+        buf_clear(&runs[i].hits);
+        buf_clear(&runs[i].picks[0].json);
+        buf_clear(&runs[i].picks[1].json);
+    }
+    if (pt)
+        GEOSGeom_destroy_r(c->geos, pt);
+    free(runs);
+    free(qs);
+    free(args);
     return rc;
 }

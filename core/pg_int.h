@@ -80,6 +80,13 @@ int pg_err(store *s, const PGresult *res, struct err *e, const char *what);
  * none); results in binary. Returns the result (caller PQclears) or NULL
  * with e set. */
 PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e);
+/* Runs n statements (at most PG_MANY) in one round trip, a pipeline (with
+ * the read's BEGIN when it is the read's first): their results in out
+ * (caller PQclears each), or an error and none. They see one snapshot in a
+ * read; outside one each its own. */
+#define PG_MANY 16
+int pg_run_many(store *s, size_t n, const char *const *sqls, struct pg_params *const *ps,
+                PGresult **out, struct err *e);
 /* Runs sql without results wanted (several statements allowed, no
  * parameters). */
 int pg_exec(store *s, const char *sql, struct err *e);
@@ -146,6 +153,8 @@ int pg_history_add_range(store *s, const struct layer *l, long long first, long 
                          const char *op, const char *at, const char *by, const char *change_id,
                          struct err *e);
 int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg, struct err *e);
+int pg_query_rows_many(store *s, const struct store_query *qs, size_t n, store_row_fn fn,
+                       void *const *args, struct err *e);
 int pg_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects, store_box_fn fn,
              void *arg, struct err *e);
 int pg_query_count(store *s, const struct store_query *q, long long *count, struct err *e);

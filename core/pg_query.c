@@ -268,33 +268,42 @@ static int rows_probed_any(store *s, struct buf *sql, struct pg_params *p, struc
     return pg_each(s, sql->data, p, 0, on_row, r, e);
 }
 
+/* The statement of q's rows (r told where its columns are); what its
+ * parameters are in p. Returns 0, or an error when out of memory. */
+static int rows_sql(const struct store_query *q, struct rows_run *r, struct buf *b,
+                    struct pg_params *p, struct err *e)
+{
+    struct buf cols;
+    int oom;
+    buf_init(&cols);
+    rows_cols(q, r, &cols);
+    if (!(oom = cols.oom))
+        from_sql(q, cols.data, b, p);
+    buf_clear(&cols);
+    if (!q->any_order || q->limit >= 0 || q->n_sort)
+        order_sql(q, b);
+    if (q->limit >= 0) {
+        buf_puts(b, " LIMIT ? OFFSET ?");
+        pg_param_ll(p, q->limit);
+        pg_param_ll(p, q->offset);
+    }
+    r->vals = calloc(q->layer->n_fields ? q->layer->n_fields : 1, sizeof *r->vals);
+    return oom || b->oom || !r->vals ? err_set(e, ERR_INTERNAL, "out of memory") : 0;
+}
+
 int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg, struct err *e)
 {
-    const struct layer *l = q->layer;
     struct rows_run r;
     struct pg_params p;
-    struct buf b, cols;
-    int rc, oom;
+    struct buf b;
+    int rc;
     buf_init(&b);
-    buf_init(&cols);
     memset(&r, 0, sizeof r);
     r.q = q, r.fn = fn, r.arg = arg;
     buf_init(&r.text);
     pg_params_init(&p);
-    rows_cols(q, &r, &cols);
-    if (!(oom = cols.oom))
-        from_sql(q, cols.data, &b, &p);
-    buf_clear(&cols);
-    if (!q->any_order || q->limit >= 0 || q->n_sort)
-        order_sql(q, &b);
-    if (q->limit >= 0) {
-        buf_puts(&b, " LIMIT ? OFFSET ?");
-        pg_param_ll(&p, q->limit);
-        pg_param_ll(&p, q->offset);
-    }
-    r.vals = calloc(l->n_fields ? l->n_fields : 1, sizeof *r.vals);
-    if (oom || b.oom || !r.vals)
-        rc = err_set(e, ERR_INTERNAL, "out of memory");
+    if ((rc = rows_sql(q, &r, &b, &p, e)))
+        ;
     else if (q->fid > 0 || (q->limit >= 0 && q->limit <= 10000)) /* a page comes at once */
         rc = pg_each(s, b.data, &p, 1, on_row, &r, e);
     else if (q->limit < 0 && (!q->any_order || q->n_sort)) /* in order: likely few */
@@ -307,6 +316,73 @@ int pg_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *
     buf_clear(&r.text);
     pg_params_clear(&p);
     buf_clear(&b);
+    return rc;
+}
+
+/* Queries of rows in a box (a point's, in each layer), most often a few
+ * each: up to PG_MANY in one round trip, the first PROBE + 1 rows of each;
+ * a query that has more is run again alone, in full. Other queries, or one
+ * alone, one by one. */
+static int rows_batch(store *s, const struct store_query *qs, size_t n, store_row_fn fn,
+                      void *const *args, struct err *e)
+{
+    struct rows_run r[PG_MANY];
+    struct pg_params p[PG_MANY], *pp[PG_MANY];
+    struct buf b[PG_MANY];
+    const char *sqls[PG_MANY];
+    PGresult *res[PG_MANY] = {0};
+    int rc = 0, batch = n >= 2 && n <= PG_MANY;
+    size_t i;
+    for (i = 0; batch && i < n; i++)
+        batch = qs[i].limit < 0 && qs[i].n_rects > 0 && qs[i].fid <= 0;
+    if (!batch) {
+        for (i = 0; i < n && !rc; i++)
+            rc = pg_query_rows(s, &qs[i], fn, args[i], e);
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].q = &qs[i], r[i].fn = fn, r[i].arg = args[i];
+        buf_init(&r[i].text);
+        pg_params_init(&p[i]);
+        buf_init(&b[i]);
+        if (!rc && !(rc = rows_sql(&qs[i], &r[i], &b[i], &p[i], e))) {
+            buf_printf(&b[i], " LIMIT %d", PROBE + 1);
+            if (b[i].oom)
+                rc = err_set(e, ERR_INTERNAL, "out of memory");
+        }
+        sqls[i] = b[i].data;
+        pp[i] = &p[i];
+    }
+    if (!rc)
+        rc = pg_run_many(s, n, sqls, pp, res, e);
+    for (i = 0; i < n && !rc; i++) {
+        int rows = PQntuples(res[i]);
+        if (rows > PROBE) { /* more than a probe: all of them, again */
+            rc = pg_query_rows(s, &qs[i], fn, args[i], e);
+            continue;
+        }
+        for (int k = 0; k < rows && !rc; k++)
+            rc = on_row(&r[i], res[i], k, e);
+        if (rc > 0) /* this query's rows stopped early: the next query's */
+            rc = 0;
+    }
+    for (i = 0; i < n; i++) {
+        PQclear(res[i]);
+        free(r[i].vals);
+        buf_clear(&r[i].text);
+        pg_params_clear(&p[i]);
+        buf_clear(&b[i]);
+    }
+    return rc;
+}
+
+int pg_query_rows_many(store *s, const struct store_query *qs, size_t n, store_row_fn fn,
+                       void *const *args, struct err *e)
+{
+    int rc = 0;
+    for (size_t off = 0; off < n && !rc; off += PG_MANY)
+        rc = rows_batch(s, qs + off, n - off < PG_MANY ? n - off : PG_MANY, fn, args + off, e);
     return rc;
 }
 

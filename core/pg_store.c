@@ -625,6 +625,148 @@ PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e)
     return res;
 }
 
+/* Sends one statement of a pipeline: prepared when it is worth it. */
+static int send_one(PGconn *c, const char *text, const char *name, const struct pg_params *p)
+{
+    int n = p ? (int)p->n : 0;
+    if (*name)
+        return PQsendQueryPrepared(c, name, n, p ? p->vals : NULL, p ? p->lens : NULL,
+                                   p ? p->fmts : NULL, 1);
+    return PQsendQueryParams(c, text, n, p ? p->types : NULL, p ? p->vals : NULL,
+                             p ? p->lens : NULL, p ? p->fmts : NULL, 1);
+}
+
+int pg_run_many(store *s, size_t n, const char *const *sqls, struct pg_params *const *ps,
+                PGresult **out, struct err *e)
+{
+    struct pg *pg = s->pg;
+    PGconn *c = pg->conn;
+    struct buf *texts;
+    PGresult *slot[PG_MANY + 2] = {0};
+    char(*names)[24];
+    int pos = 0, begin = 0, m = 0, syncs = 0, want_syncs = 0, qi = 0, rc = 0;
+    size_t i;
+    if (n == 0 || n > PG_MANY)
+        return err_set(e, ERR_INTERNAL, "pg_run_many: %zu statements", n);
+    solo_off(pg); /* several statements: a read's transaction, as for any */
+    if (solo_turn(s, e) < 0)
+        return e->code;
+    drain(pg);
+    if (pg->reading && !pg->in_write)
+        pg->read_stmts += (int)n;
+    if ((rc = ensure_connected(s, 0, e)))
+        return rc;
+    c = pg->conn;
+    texts = calloc(n, sizeof *texts);
+    names = calloc(n, sizeof *names);
+    if (!texts || !names) {
+        free(texts);
+        free(names);
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    }
+    for (i = 0; i < n && !rc; i++) {
+        buf_init(&texts[i]);
+        if ((ps[i] && ps[i]->oom) || number_params(sqls[i], &texts[i]) < 0)
+            rc = err_set(e, ERR_INTERNAL, "out of memory");
+        else if (ps[i])
+            params_fix(ps[i]);
+        if (!rc)
+            rc = stmt_get(s, texts[i].data, ps[i], names[i], e);
+    }
+    if (rc)
+        goto out;
+    /* a replica's read notes how far it had replayed first, then the
+     * read's BEGIN and the statements, all in one round trip */
+    pos = pg->read_want && pg->replica;
+    begin = pg->read_want;
+    pg->read_want = 0;
+    if (pos)
+        pg->read_pos = 0;
+    /* m counts the statements sent, want_syncs the syncs: what is read */
+    if (!PQenterPipelineMode(c))
+        goto read;
+    if (pos) {
+        if (!PQsendQueryParams(c, REPLAYED, 0, NULL, NULL, NULL, NULL, 0))
+            goto sync;
+        m++;
+        if (!PQpipelineSync(c))
+            goto read;
+        want_syncs++;
+    }
+    if (begin) {
+        if (!PQsendQueryParams(c, READ_BEGIN, 0, NULL, NULL, NULL, NULL, 0))
+            goto sync;
+        m++;
+    }
+    for (i = 0; i < n; i++) {
+        if (!send_one(c, texts[i].data, names[i], ps[i]))
+            break;
+        m++;
+    }
+sync:
+    if (m && PQpipelineSync(c))
+        want_syncs++;
+read:
+    /* each statement's result then NULL; a sync where one was sent; a few
+     * more at most when the connection broke */
+    for (int guard = 0; (m || want_syncs) && guard < 3 * m + 8; guard++) {
+        PGresult *r = PQgetResult(c);
+        if (!r) {
+            if (PQstatus(c) != CONNECTION_OK && guard > 2 * m + 4)
+                break;
+            qi++;
+            continue;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            if (++syncs >= want_syncs)
+                break;
+            continue;
+        }
+        if (qi < m && !slot[qi])
+            slot[qi] = r;
+        else
+            PQclear(r);
+    }
+    PQexitPipelineMode(c);
+    if (pos) {
+        PGresult *r = slot[0];
+        if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            pg->read_pos = position_of(PQgetvalue(r, 0, 0));
+    }
+    if (begin) {
+        PGresult *r = slot[pos];
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+            rc = pg_err(s, r, e, "database");
+            goto out;
+        }
+        pg->read_tx = 1;
+    }
+    for (i = 0; i < n; i++) {
+        PGresult *r = slot[pos + begin + (int)i];
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+            const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+            if (*names[i] && state && !strcmp(state, "0A000"))
+                stmts_forget(pg);
+            rc = pg_err(s, r, e, "database");
+            goto out;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        out[i] = slot[pos + begin + (int)i];
+        slot[pos + begin + (int)i] = NULL;
+    }
+out:
+    for (i = 0; i < PG_MANY + 2; i++)
+        PQclear(slot[i]);
+    for (i = 0; i < n; i++)
+        buf_clear(&texts[i]);
+    free(texts);
+    free(names);
+    return rc;
+}
+
 int pg_exec(store *s, const char *sql, struct err *e)
 {
     PGresult *res;
@@ -1052,6 +1194,7 @@ static const struct store_ops pg_ops = {
     .bulk_insert = pg_bulk_insert,
     .history_add_range = pg_history_add_range,
     .query_rows = pg_query_rows,
+    .query_rows_many = pg_query_rows_many,
     .boxes = pg_boxes,
     .query_count = pg_query_count,
     .feature_wkb = pg_feature_wkb,

@@ -195,6 +195,20 @@ int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, voi
     return OPS(s)->query_rows(s, q, fn, arg, e);
 }
 
+int store_query_rows_many(store *s, const struct store_query *qs, size_t n, store_row_fn fn,
+                          void *const *args, struct err *e)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (qs[i].asof && s->no_past)
+            return no_past(e);
+    if (OPS(s)->query_rows_many)
+        return OPS(s)->query_rows_many(s, qs, n, fn, args, e);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = OPS(s)->query_rows(s, &qs[i], fn, args[i], e);
+    return rc;
+}
+
 int store_boxes(store *s, const struct layer *l, const double rects[][4], int n_rects,
                 store_box_fn fn, void *arg, struct err *e)
 {

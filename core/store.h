@@ -214,6 +214,11 @@ struct store_query {
 typedef int (*store_row_fn)(void *arg, const struct store_row *row, struct err *e);
 int store_query_rows(store *s, const struct store_query *q, store_row_fn fn, void *arg,
                      struct err *e);
+/* store_query_rows of each of the n queries in turn, the rows of qs[i] given
+ * to fn with args[i]; on a backend over the network in as few round trips
+ * as it can (a point's look-up in every layer: one). */
+int store_query_rows_many(store *s, const struct store_query *qs, size_t n, store_row_fn fn,
+                          void *const *args, struct err *e);
 /* The R-tree entries of the layer whose boxes meet one of the rects (ids and
  * boxes, float boxes rounded outwards), in the index's order; fn as for
  * store_query_rows. Reads no rows of the table. */

@@ -78,6 +78,9 @@ struct store_ops {
                              struct err *e);
     int (*query_rows)(store *s, const struct store_query *q, store_row_fn fn, void *arg,
                       struct err *e);
+    /* NULL: store_query_rows_many runs them one by one */
+    int (*query_rows_many)(store *s, const struct store_query *qs, size_t n, store_row_fn fn,
+                           void *const *args, struct err *e);
     int (*boxes)(store *s, const struct layer *l, const double rects[][4], int n_rects,
                  store_box_fn fn, void *arg, struct err *e);
     int (*query_count)(store *s, const struct store_query *q, long long *count, struct err *e);

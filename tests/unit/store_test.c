@@ -669,6 +669,104 @@ static void test_query_rects(void **state)
     }
 }
 
+static int cmp_ll(const void *a, const void *b);
+
+/* The rows of one of several queries run together, and the order in which
+ * all of them came (the query of each row, in a log they share). */
+#define MANY_ROWS 2100
+struct many {
+    long long fid[MANY_ROWS];
+    size_t n;
+    size_t stop_after;
+    int idx;
+    int *log;
+    size_t *log_n;
+};
+
+static int many_row(void *arg, const struct store_row *row, struct err *e)
+{
+    struct many *m = arg;
+    (void)e;
+    assert_true(m->n < MANY_ROWS);
+    m->fid[m->n++] = row->fid;
+    if (m->log)
+        m->log[(*m->log_n)++] = m->idx;
+    assert_non_null(row->wkb);
+    return m->stop_after && m->n >= m->stop_after ? 1 : 0;
+}
+
+/* Several queries at once (a point's look-up in every layer): each gives
+ * the rows it gives alone, in the same order when it has one, one query's
+ * rows after another's; more queries than one round trip takes, and one
+ * with more rows at the point than a first probe reads. */
+static void test_query_rows_many(void **state)
+{
+    struct fixture *f = *state;
+    static struct cell cells[GX * GY];
+    enum { N = 21 };
+    const double stack[4] = {119.5, 29.5, 119.6, 29.6};
+    struct store_query qs[N];
+    struct many *got = calloc(N, sizeof *got), *alone = calloc(N, sizeof *alone);
+    void *args[N];
+    int *log = calloc(N * MANY_ROWS, sizeof *log);
+    size_t log_n = 0;
+    struct err e;
+    assert_non_null(got);
+    assert_non_null(alone);
+    assert_non_null(log);
+    fill_grid(f, cells);
+    assert_int_equal(store_begin(f->s, &e), 0);
+    for (int i = 0; i < 2050; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "S%04d", i);
+        add_plot(f, code, "farm", 1, 0, stack, 10);
+    }
+    assert_int_equal(store_commit(f->s, &e), 0);
+    for (int i = 0; i < N; i++) {
+        double x = 118 + (i % GX + 0.5) * STEP, y = 29 + (i % GY) * STEP; /* on a cell edge */
+        query_init(&qs[i], i % 5 == 4 ? f->grids : f->plots);
+        qs[i].n_rects = 1;
+        qs[i].want_wkb = 1;
+        qs[i].any_order = i % 2;
+        if (i == 7 || i == 12) /* the stacked plots: more rows than a probe */
+            x = 119.55, y = 29.55;
+        qs[i].rects[0][0] = qs[i].rects[0][2] = x;
+        qs[i].rects[0][1] = qs[i].rects[0][3] = y;
+        got[i].idx = i;
+        got[i].log = log;
+        got[i].log_n = &log_n;
+        got[i].stop_after = alone[i].stop_after = i == 3 ? 1 : 0; /* stops its own rows only */
+        args[i] = &got[i];
+        if (store_query_rows(f->s, &qs[i], many_row, &alone[i], &e))
+            fail_msg("query %d alone: %s", i, e.msg);
+    }
+    if (store_query_rows_many(f->s, qs, N, many_row, args, &e))
+        fail_msg("queries together: %s", e.msg);
+    for (size_t k = 1; k < log_n; k++)
+        assert_true(log[k - 1] <= log[k]);
+    for (int i = 0; i < N; i++) {
+        size_t want = 0;
+        assert_int_equal(got[i].n, alone[i].n);
+        if (!qs[i].any_order) /* in id order */
+            assert_memory_equal(got[i].fid, alone[i].fid, got[i].n * sizeof got[i].fid[0]);
+        qsort(got[i].fid, got[i].n, sizeof got[i].fid[0], cmp_ll);
+        qsort(alone[i].fid, alone[i].n, sizeof alone[i].fid[0], cmp_ll);
+        assert_memory_equal(got[i].fid, alone[i].fid, got[i].n * sizeof got[i].fid[0]);
+        /* and what they are, counted from the cells themselves */
+        if (i == 7 || i == 12)
+            want = 2050;
+        else if (i == 3)
+            want = 1;
+        else if (qs[i].layer == f->plots)
+            for (int c = 0; c < GX * GY; c++)
+                want += meets(cells[c].b, qs[i].rects[0]);
+        assert_int_equal(got[i].n, want);
+    }
+    free(got);
+    free(alone);
+    free(log);
+}
+
 static void test_query_eq_sort_page(void **state)
 {
     struct fixture *f = *state;
@@ -1410,6 +1508,7 @@ int main(void)
         T(test_transactions),
         T(test_read_solo),
         T(test_query_rects),
+        T(test_query_rows_many),
         T(test_query_eq_sort_page),
         T(test_boxes_keys_and_errors),
         T(test_key_fids),
