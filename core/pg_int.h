@@ -70,6 +70,9 @@ void pg_param_text(struct pg_params *p, const char *s); /* NULL: SQL NULL */
 void pg_param_bytea(struct pg_params *p, const void *data, size_t len);
 void pg_param_value(struct pg_params *p, const struct value *v);
 void pg_param_bind(struct pg_params *p, const struct store_bind *b);
+/* The numbers' texts live in one buffer that may have moved while it grew:
+ * their pointers are set by this just before the statement is sent. */
+void pg_params_fix(struct pg_params *p);
 
 /* An error of the connection or of a result, as ours ("what: message"):
  * unique violations are ERR_CONFLICT, a lost connection or a server that
