@@ -224,10 +224,11 @@ static uint64_t pow10_20(int d)
     return d < 16 ? pow10u[d] : pow10u[15] * pow10u[d - 15];
 }
 
+/* How many decimal digits u has. */
 static int count_digits(uint64_t u)
 {
     int d = 1;
-    while (d < 16 && u >= pow10u[d])
+    while (d < 20 && u >= pow10_20(d))
         d++;
     return d;
 }
@@ -237,18 +238,22 @@ static int count_digits(uint64_t u)
 static uint64_t div_pow10(uint64_t u, int p)
 {
     switch (p) {
-#define P(k, c)                                                                                    \
-    case k:                                                                                        \
-        return u / c;
-        P(0, 1ULL)
-        P(1, 10ULL)
-            P(2, 100ULL) P(3, 1000ULL) P(4, 10000ULL) P(5, 100000ULL) P(6, 1000000ULL)
-                P(7, 10000000ULL) P(8, 100000000ULL) P(9, 1000000000ULL) P(10, 10000000000ULL)
-                    P(11, 100000000000ULL) P(12, 1000000000000ULL) P(13, 10000000000000ULL)
-                        P(14, 100000000000000ULL)
-#undef P
-                            default : return u /
-                                      1000000000000000ULL;
+    case 0: return u;
+    case 1: return u / 10ULL;
+    case 2: return u / 100ULL;
+    case 3: return u / 1000ULL;
+    case 4: return u / 10000ULL;
+    case 5: return u / 100000ULL;
+    case 6: return u / 1000000ULL;
+    case 7: return u / 10000000ULL;
+    case 8: return u / 100000000ULL;
+    case 9: return u / 1000000000ULL;
+    case 10: return u / 10000000000ULL;
+    case 11: return u / 100000000000ULL;
+    case 12: return u / 1000000000000ULL;
+    case 13: return u / 10000000000000ULL;
+    case 14: return u / 100000000000000ULL;
+    default: return u / 1000000000000000ULL;
     }
 }
 
@@ -295,10 +300,8 @@ void buf_put_ll(struct buf *b, long long v)
 {
     /* the magnitude as unsigned: -LLONG_MIN does not fit a long long */
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    int d = 1;
+    int d = count_digits(u);
     char *p;
-    while (d < 20 && u >= pow10_20(d))
-        d++;
     if (buf_reserve(b, (size_t)d + 1))
         return;
     p = b->data + b->len;
