@@ -41,6 +41,7 @@ struct u32s {
  * the layer's keys (the strings) and values (encoded Value messages). */
 struct span {
     size_t off, len;
+    uint32_t hash;
 };
 struct dict {
     struct buf bytes;   /* every entry, concatenated */
@@ -164,15 +165,27 @@ static void u32s_push(mvt *m, struct u32s *a, uint32_t v)
 
 /* ---- key and value tables ---------------------------------------------- */
 
+/* A word at a time (a tile's values are mostly new: each is hashed once,
+ * and a byte at a time that was a tenth of a tile's encoding). */
 static uint32_t hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = p;
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 16777619u;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
     }
-    return h;
+    if (i < n) {
+        w = 0;
+        memcpy(&w, s + i, n - i);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (uint32_t)h;
 }
 
 static void dict_clear(struct dict *d)
@@ -190,8 +203,7 @@ static int dict_grow(struct dict *d)
     if (!slots)
         return -1;
     for (size_t i = 0; i < d->n; i++) {
-        const struct span *s = &d->spans[i];
-        size_t at = hash_bytes(d->bytes.data + s->off, s->len) & (cap - 1);
+        size_t at = d->spans[i].hash & (cap - 1);
         while (slots[at])
             at = (at + 1) & (cap - 1);
         slots[at] = (uint32_t)i + 1;
@@ -205,13 +217,14 @@ static int dict_grow(struct dict *d)
 /* The index of the entry p[0..n), added when new; -1 when out of memory. */
 static long dict_index(struct dict *d, const void *p, size_t n)
 {
+    uint32_t h = hash_bytes(p, n);
     size_t at;
     if ((d->n + 1) * 10 > d->slots_cap * 7 && dict_grow(d))
         return -1;
-    at = hash_bytes(p, n) & (d->slots_cap - 1);
+    at = h & (d->slots_cap - 1);
     for (; d->slots[at]; at = (at + 1) & (d->slots_cap - 1)) {
         const struct span *s = &d->spans[d->slots[at] - 1];
-        if (s->len == n && !memcmp(d->bytes.data + s->off, p, n))
+        if (s->hash == h && s->len == n && !memcmp(d->bytes.data + s->off, p, n))
             return (long)d->slots[at] - 1;
     }
     if (d->n == d->spans_cap) {
@@ -224,6 +237,7 @@ static long dict_index(struct dict *d, const void *p, size_t n)
     }
     d->spans[d->n].off = d->bytes.len;
     d->spans[d->n].len = n;
+    d->spans[d->n].hash = h;
     buf_append(&d->bytes, p, n);
     if (d->bytes.oom)
         return -1;

@@ -192,14 +192,14 @@ static int on_row(void *arg, PGresult *res, int i, struct err *e)
             return err_set(e, ERR_INTERNAL, "out of memory");
         row.gj = r->text.data;
     }
+    row.have_mbr = r->q->n_rects > 0 && !r->q->skip_mbr;
     if (r->mbr >= 0) {
         for (int k = 0; k < 4; k++)
             row.mbr[k] = pg_double(res, i, r->mbr + k);
-    } else if (r->q->n_rects && (!row.wkb || wkb_bbox(row.wkb, row.wkb_len, row.mbr))) {
+    } else if (row.have_mbr && (!row.wkb || wkb_bbox(row.wkb, row.wkb_len, row.mbr))) {
         for (int k = 0; k < 4; k++) /* no box: never "inside" anything */
             row.mbr[k] = NAN;
     }
-    row.have_mbr = r->q->n_rects > 0;
     return r->fn(r->arg, &row, e);
 }
 

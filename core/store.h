@@ -198,6 +198,9 @@ struct store_query {
                                 when gj is NULL, from the WKB (as
                                 feature_write does): a backend may send WKB
                                 alone where that costs it less */
+    int skip_mbr;            /* the caller needs no row's box: a backend
+                                that works it out from the WKB leaves it
+                                out (have_mbr 0) */
     double min_mbr_area;     /* > 0 (with rects): only rows whose R-tree box
                                 covers at least this many square degrees */
     long long fid;           /* > 0: only this feature */

@@ -137,6 +137,50 @@ static void test_layer_and_tags(void **state)
     mvt_free(m);
 }
 
+/* The value table past its first sizes: each distinct value once, of
+ * every length up to past a word, repeats found again by index. */
+static void test_many_values(void **state)
+{
+    static const int32_t ring[] = {0, 0, 10, 0, 10, 10};
+    enum { FEATURES = 200, DISTINCT = 150 };
+    char text[FEATURES][40];
+    mvt *m = mvt_new();
+    struct dec_tile t;
+    struct buf out;
+    (void)state;
+    mvt_layer_begin(m, "many", 4096);
+    for (int i = 0; i < FEATURES; i++) {
+        int k = i % DISTINCT;
+        struct mvt_value v, empty = str("");
+        snprintf(text[i], sizeof text[i], "%0*d", 1 + k % 24, k);
+        v = str(text[i]);
+        mvt_feature_begin(m, (uint64_t)i + 1);
+        mvt_feature_tag(m, "code", &v);
+        mvt_feature_tag(m, "e", &empty);
+        mvt_feature_ring(m, ring, 3);
+        mvt_feature_end(m);
+    }
+    mvt_layer_end(m);
+    encode_tile(m, &out);
+    assert_int_equal(dec_tile(out.data, out.len, &t), 0);
+    {
+        const struct dec_layer *l = &t.layers[0];
+        assert_int_equal(l->n_features, FEATURES);
+        assert_int_equal(l->n_keys, 2);
+        assert_int_equal(l->n_values, DISTINCT + 1);
+        for (int i = 0; i < FEATURES; i++) {
+            const struct dec_feature *f = &l->features[i];
+            assert_string_equal(dec_tag(l, f, "code")->s, text[i]);
+            assert_string_equal(dec_tag(l, f, "e")->s, "");
+            if (i >= DISTINCT) /* the same value, the same entry */
+                assert_int_equal(f->tags[1], l->features[i - DISTINCT].tags[1]);
+        }
+    }
+    dec_free(&t);
+    buf_clear(&out);
+    mvt_free(m);
+}
+
 /* Empty layers and features without rings leave nothing behind. */
 static void test_empty(void **state)
 {
@@ -249,9 +293,8 @@ static void test_gdal_reads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_examples),
-        cmocka_unit_test(test_layer_and_tags),
-        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_spec_examples), cmocka_unit_test(test_layer_and_tags),
+        cmocka_unit_test(test_many_values),   cmocka_unit_test(test_empty),
         cmocka_unit_test(test_gdal_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
