@@ -79,6 +79,7 @@ struct render {
     double scale;                     /* tile units per metre */
     const GEOSPreparedGeometry *tile; /* the tile itself in tile units */
     struct shape raw, clipped, snapped;
+    struct shape_clip sh; /* the convex path's scratch */
     int32_t *ints; /* one ring for the encoder */
     size_t ints_cap;
     long *keys; /* per field and area_mu: its tag key in the layer, -1 until used */
@@ -215,18 +216,106 @@ static int encode(struct render *r, const struct store_row *row)
     return 0;
 }
 
+static int sign_of(double v)
+{
+    return (v > 0) - (v < 0);
+}
+
+/* The turn of the ring's edges at point i of m (open), as a sign. */
+static int turn(const double *p, size_t m, size_t i)
+{
+    const double *a = p + 2 * i, *b = p + 2 * ((i + 1) % m), *c = p + 2 * ((i + 2) % m);
+    return sign_of((b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]));
+}
+
+/* How often the signs of v[0], v[2], ... (m of them, cyclic) change, zeros
+ * skipped. */
+static int sign_changes(const double *p, size_t m, int k)
+{
+    int first = 0, last = 0, n = 0;
+    for (size_t i = 0; i < m; i++) {
+        int s = sign_of(p[2 * ((i + 1) % m) + k] - p[2 * i + k]);
+        if (!s)
+            continue;
+        if (last && s != last)
+            n++;
+        if (!first)
+            first = s;
+        last = s;
+    }
+    return n + (first && last != first);
+}
+
+/* The orientation (1 or -1) of a shape that is one ring without holes and
+ * strictly convex as far as its turns tell (none against the others, its
+ * edges going round once: x and y each turn back twice); 0 for any other.
+ * Such a ring is clipped to a rectangle side by side exactly. */
+static int convex(const struct shape *s)
+{
+    size_t m = s->n - 1;
+    int dir = 0;
+    if (s->n_polys != 1 || s->n_rings != 1 || s->n < 4)
+        return 0;
+    for (size_t i = 0; i < m; i++) {
+        int t = turn(s->xy, m, i);
+        if (t && dir && t != dir)
+            return 0;
+        dir = t ? t : dir;
+    }
+    if (sign_changes(s->xy, m, 0) != 2 || sign_changes(s->xy, m, 1) != 2)
+        return 0;
+    return dir;
+}
+
+/* Whether the convex ring (orientation dir), whose box meets the tile's,
+ * meets the tile itself: no edge has all four corners of the tile strictly
+ * outside it (separating axes; the tile's own are the boxes'). */
+static int convex_meets_tile(const struct shape *s, int dir)
+{
+    static const double corner[4][2] = {
+        {0, 0}, {TILE_EXTENT, 0}, {TILE_EXTENT, TILE_EXTENT}, {0, TILE_EXTENT}};
+    for (size_t i = 0; i + 1 < s->n; i++) {
+        const double *a = s->xy + 2 * i, *b = a + 2;
+        int outside = 0;
+        for (int k = 0; k < 4; k++) {
+            double cr =
+                (b[0] - a[0]) * (corner[k][1] - a[1]) - (b[1] - a[1]) * (corner[k][0] - a[0]);
+            outside += dir * cr < 0;
+        }
+        if (outside == 4)
+            return 0;
+    }
+    return 1;
+}
+
 /* Clips the feature in r->raw (tile units, bounds b) to the buffered tile;
  * *out is the result (r->raw itself when nothing sticks out). Returns 1 when
- * the feature does not intersect the tile proper. */
+ * the feature does not intersect the tile proper. A convex ring (a parcel,
+ * most often) is tested and clipped here; any other shape by GEOS. */
 static int clip(struct render *r, const struct bbox *b, const struct shape **out, struct err *e)
 {
     GEOSContextHandle_t h = r->c->geos;
     GEOSGeometry *g = NULL, *cut = NULL;
     const double lo = -TILE_BUFFER, hi = TILE_EXTENT + TILE_BUFFER;
-    int rc = 0;
+    const double buffered[4] = {lo, lo, hi, hi};
+    int rc = 0, dir;
     *out = &r->raw;
     if (b->minx >= 0 && b->miny >= 0 && b->maxx <= TILE_EXTENT && b->maxy <= TILE_EXTENT)
         return 0;
+    if ((dir = convex(&r->raw))) {
+        const double *xy;
+        size_t n;
+        if (!convex_meets_tile(&r->raw, dir))
+            return 1;
+        if (b->minx >= lo && b->miny >= lo && b->maxx <= hi && b->maxy <= hi)
+            return 0;
+        shape_reset(&r->clipped);
+        if (shape_ring_clip_rect(r->raw.xy, r->raw.n, buffered, &r->sh, &xy, &n) ||
+            (n && (shape_add_ring(&r->clipped, xy, n) || shape_end_poly(&r->clipped))))
+            return err_set(e, ERR_INTERNAL, "tile: out of memory");
+        *out = &r->clipped;
+        return 0;
+    }
     if (!(g = shape_to_geos(r->c, &r->raw)))
         return ctx_geos_err(r->c, e, ERR_INTERNAL, "tile");
     if (GEOSPreparedIntersects_r(h, r->tile, g) != 1) {
@@ -414,6 +503,7 @@ out:
     shape_free(&r.raw);
     shape_free(&r.clipped);
     shape_free(&r.snapped);
+    shape_clip_free(&r.sh);
     free(r.ints);
     free(r.keys);
     if (stats)

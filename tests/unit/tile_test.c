@@ -291,6 +291,69 @@ static void test_clipping(void **state)
     db_close(&d);
 }
 
+/* Clipping by shape: a triangle whose box meets the tile while it lies in
+ * the buffer's corner is not in the tile; a concave L, a cup whose bottom
+ * lies past the buffer (two arms, no run along the edge) and a square whose
+ * hole crosses the buffer's edge keep the shapes worked out here. */
+static void test_clipping_shapes(void **state)
+{
+    const double corner[] = {4090.2, -59.8, 4150.2, -59.8, 4150.2, 5.2};
+    const double ell[] = {3000.2, 1000.2, 5000.2, 1000.2, 5000.2, 1500.2,
+                          3500.2, 1500.2, 3500.2, 2500.2, 3000.2, 2500.2};
+    const double cup[] = {3000.2, 100.2, 5000.2, 100.2, 5000.2, 900.2, 3000.2, 900.2,
+                          3000.2, 600.2, 4500.2, 600.2, 4500.2, 400.2, 3000.2, 400.2};
+    const double shell[] = {3000.2, 3000.2, 5000.2, 3000.2, 5000.2, 4000.2, 3000.2, 4000.2};
+    const double hole[] = {4000.2, 3200.2, 4000.2, 3800.2, 4500.2, 3800.2, 4500.2, 3200.2};
+    const long x = BASE_X * 16 + 14, y = BASE_Y * 16 + 3;
+    GEOSContextHandle_t h = GEOS_init_r();
+    struct db d;
+    struct buf fc;
+    struct dec_tile t;
+    const struct dec_layer *l;
+    const struct dec_feature *f;
+    GEOSGeometry *g;
+    double area;
+    (void)state;
+    db_open(&d);
+    buf_init(&fc);
+    put_feature(&fc, "corner", 14, x, y, corner, 3, NULL, 0);
+    put_feature(&fc, "ell", 14, x, y, ell, 6, NULL, 0);
+    put_feature(&fc, "holed", 14, x, y, shell, 4, hole, 4);
+    put_feature(&fc, "cup", 14, x, y, cup, 8, NULL, 0);
+    db_import(&d, "parcels", fc.data);
+    render(&d, mask_of(&d, "parcels"), 14, x, y, &t, NULL);
+    l = dec_find(&t, "parcels");
+    assert_non_null(l);
+    assert_null(by_code(l, "corner"));
+    f = by_code(l, "ell"); /* 2000 x 500 + 500 x 1000, less x > 4160 */
+    assert_non_null(f);
+    assert_int_equal(f->n_rings, 1);
+    assert_int_equal(dec_ring_len(f, 0), 6);
+    assert_true(dec_ring_area2(f, 0) == 2LL * (2000 * 500 + 500 * 1000 - 840 * 500));
+    f = by_code(l, "cup"); /* two arms of 1160 x 300 */
+    assert_non_null(f);
+    assert_int_equal(f->n_rings, 2);
+    for (int r = 0; r < 2; r++) {
+        assert_int_equal(dec_ring_len(f, r), 4);
+        assert_true(dec_ring_area2(f, r) == 2LL * 1160 * 300);
+    }
+    f = by_code(l, "holed"); /* 1160 x 1000 less the hole's 160 x 600 in the tile */
+    assert_non_null(f);
+    g = feature_geos(h, f);
+    assert_int_equal(GEOSisValid_r(h, g), 1);
+    assert_int_equal(GEOSArea_r(h, g, &area), 1);
+    assert_true(area == 1160.0 * 1000 - 160.0 * 600);
+    GEOSGeom_destroy_r(h, g);
+    dec_free(&t);
+    /* the neighbour, which the triangle does meet, holds it */
+    render(&d, mask_of(&d, "parcels"), 14, x + 1, y, &t, NULL);
+    assert_non_null(by_code(dec_find(&t, "parcels"), "corner"));
+    dec_free(&t);
+    buf_clear(&fc);
+    db_close(&d);
+    GEOS_finish_r(h);
+}
+
 /* Small features: below a pixel they leave low zooms; from z16 on one that
  * collapses entirely is kept as a unit square. */
 static void test_small_features(void **state)
@@ -498,9 +561,10 @@ static void test_bounds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_winding),        cmocka_unit_test(test_clipping),
-        cmocka_unit_test(test_small_features), cmocka_unit_test(test_tags_and_layers),
-        cmocka_unit_test(test_shared_edges),   cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_winding),         cmocka_unit_test(test_clipping),
+        cmocka_unit_test(test_clipping_shapes), cmocka_unit_test(test_small_features),
+        cmocka_unit_test(test_tags_and_layers), cmocka_unit_test(test_shared_edges),
+        cmocka_unit_test(test_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
