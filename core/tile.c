@@ -228,8 +228,8 @@ static int turn(const double *p, size_t m, size_t i)
     return sign_of((b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]));
 }
 
-/* How often the signs of v[0], v[2], ... (m of them, cyclic) change, zeros
- * skipped. */
+/* How often the ring's m edges (cyclic) turn back along coordinate k (0 x,
+ * 1 y): sign changes of their extent along it, edges without one skipped. */
 static int sign_changes(const double *p, size_t m, int k)
 {
     int first = 0, last = 0, n = 0;
@@ -247,9 +247,9 @@ static int sign_changes(const double *p, size_t m, int k)
 }
 
 /* The orientation (1 or -1) of a shape that is one ring without holes and
- * strictly convex as far as its turns tell (none against the others, its
- * edges going round once: x and y each turn back twice); 0 for any other.
- * Such a ring is clipped to a rectangle side by side exactly. */
+ * convex: no turn against the others (straight runs allowed) and its edges
+ * going round once (x and y each turn back twice); 0 for any other. Such a
+ * ring is clipped to a rectangle side by side exactly. */
 static int convex(const struct shape *s)
 {
     size_t m = s->n - 1;
