@@ -86,7 +86,8 @@ PGresult *pg_run(store *s, const char *sql, struct pg_params *p, struct err *e);
 /* Runs n statements (at most PG_MANY) in one round trip, a pipeline (with
  * the read's BEGIN when it is the read's first): their results in out
  * (caller PQclears each), or an error and none. They see one snapshot in a
- * read; outside one each its own. */
+ * read (in a read begun solo, a transaction of their own, committed in the
+ * same round trip); outside one each its own. */
 #define PG_MANY 16
 int pg_run_many(store *s, size_t n, const char *const *sqls, struct pg_params *const *ps,
                 PGresult **out, struct err *e);

@@ -512,18 +512,24 @@ int pg_run_many(store *s, size_t n, const char *const *sqls, struct pg_params *c
     struct pg *pg = s->pg;
     PGconn *c = pg->conn;
     struct buf *texts;
-    PGresult *slot[PG_MANY + 2] = {0};
+    PGresult *slot[PG_MANY + 3] = {0};
     char(*names)[24];
-    int pos = 0, begin = 0, m = 0, syncs = 0, want_syncs = 0, qi = 0, rc = 0;
+    int pos = 0, begin = 0, whole = 0, m = 0, syncs = 0, want_syncs = 0, qi = 0, rc = 0;
     size_t i;
     if (n == 0 || n > PG_MANY)
         return err_set(e, ERR_INTERNAL, "pg_run_many: %zu statements", n);
-    solo_off(pg); /* several statements: a read's transaction, as for any */
+    /* several statements see one snapshot: a read's transaction. In a read
+     * begun solo they are its one round trip, BEGIN to COMMIT (whole):
+     * nothing is left open, no COMMIT follows; a statement after them makes
+     * the read run again (solo_turn) */
+    whole = pg->solo && pg->read_want && !pg->in_write;
+    if (!whole)
+        solo_off(pg);
     if (solo_turn(s, e) < 0)
         return e->code;
     drain(pg);
     if (pg->reading && !pg->in_write)
-        pg->read_stmts += (int)n;
+        pg->read_stmts++; /* one round trip, one snapshot */
     if ((rc = ensure_connected(s, 0, e)))
         return rc;
     c = pg->conn;
@@ -548,7 +554,7 @@ int pg_run_many(store *s, size_t n, const char *const *sqls, struct pg_params *c
     /* a replica's read notes how far it had replayed first, then the
      * read's BEGIN and the statements, all in one round trip */
     pos = pg->read_want && pg->replica;
-    begin = pg->read_want;
+    begin = pg->read_want || whole;
     pg->read_want = 0;
     if (pos)
         pg->read_pos = 0;
@@ -571,6 +577,11 @@ int pg_run_many(store *s, size_t n, const char *const *sqls, struct pg_params *c
     for (i = 0; i < n; i++) {
         if (!send_one(c, texts[i].data, names[i], ps[i]))
             break;
+        m++;
+    }
+    if (whole && i == n) {
+        if (!PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+            goto sync;
         m++;
     }
 sync:
@@ -610,7 +621,7 @@ read:
             rc = pg_err(s, r, e, "database");
             goto out;
         }
-        pg->read_tx = 1;
+        pg->read_tx = !whole;
     }
     for (i = 0; i < n; i++) {
         PGresult *r = slot[pos + begin + (int)i];
@@ -623,12 +634,23 @@ read:
             goto out;
         }
     }
+    if (whole) {
+        PGresult *r = slot[pos + begin + (int)n];
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+            rc = pg_err(s, r, e, "database");
+            goto out;
+        }
+    }
     for (i = 0; i < n; i++) {
         out[i] = slot[pos + begin + (int)i];
         slot[pos + begin + (int)i] = NULL;
     }
 out:
-    for (i = 0; i < PG_MANY + 2; i++)
+    /* a statement failed in a transaction of the round trip's own: it ends
+     * here (the server left it aborted) */
+    if (whole && rc && PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_IDLE)
+        PQclear(PQexec(c, "ROLLBACK"));
+    for (i = 0; i < PG_MANY + 3; i++)
         PQclear(slot[i]);
     for (i = 0; i < n; i++)
         buf_clear(&texts[i]);

@@ -695,6 +695,83 @@ static int many_row(void *arg, const struct store_row *row, struct err *e)
     return m->stop_after && m->n >= m->stop_after ? 1 : 0;
 }
 
+/* Renames a column of the grids table behind the store's back (PostgreSQL:
+ * through the test cluster's psql). 0 on success. */
+static int grids_name_column(struct fixture *f, const char *from, const char *to)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "'%s' psql '%s' -q -d '%s' -c 'ALTER TABLE grids RENAME COLUMN %s TO %s' "
+             ">/dev/null 2>&1",
+             getenv("ONEMAP_TEST_CLUSTER"), getenv("ONEMAP_TEST_PG"), f->dir, from, to);
+    return system(cmd);
+}
+
+/* A read begun solo whose first statements are several at once (a point's
+ * look-up in every layer): one round trip, counted as one, with a
+ * transaction of its own that ends in it: a statement after it asks for the
+ * read to run again, and the connection is left with no transaction (a
+ * write after it writes). A statement of them that fails leaves none open
+ * either. */
+static void test_read_solo_many(void **state)
+{
+    struct fixture *f = *state;
+    const double b[4] = {118, 29, 118.01, 29.01};
+    struct store_query qs[3];
+    struct many got[3];
+    void *args[3];
+    long long n = -1;
+    int pg = store_dialect(f->s) == STORE_PG;
+    struct err e;
+    assert_int_equal(store_begin(f->s, &e), 0);
+    add_plot(f, "P001", NULL, 0, 0, b, 10);
+    add_plot(f, "P002", NULL, 0, 0, b, 10);
+    assert_int_equal(store_commit(f->s, &e), 0);
+    memset(got, 0, sizeof got);
+    for (int i = 0; i < 3; i++) {
+        query_init(&qs[i], i == 1 ? f->grids : f->plots);
+        qs[i].n_rects = 1;
+        qs[i].want_wkb = 1;
+        qs[i].rects[0][0] = qs[i].rects[0][2] = 118.005;
+        qs[i].rects[0][1] = qs[i].rects[0][3] = 29.005;
+        args[i] = &got[i];
+    }
+
+    store_read_begin(f->s, 1);
+    if (store_query_rows_many(f->s, qs, 3, many_row, args, &e))
+        fail_msg("solo look-up: %s", e.msg);
+    assert_int_equal(got[0].n, 2);
+    assert_int_equal(got[1].n, 0);
+    assert_int_equal(got[2].n, 2);
+    assert_int_equal(store_read_again(f->s), 0);
+    assert_int_equal(store_read_count(f->s), pg ? 1 : 0);
+    if (pg) {
+        assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), ERR_AGAIN);
+        assert_int_equal(store_read_again(f->s), 1);
+    }
+    store_read_end(f->s);
+    assert_int_equal(store_begin(f->s, &e), 0);
+    add_plot(f, "P003", NULL, 0, 0, b, 10);
+    if (store_commit(f->s, &e))
+        fail_msg("write after a solo look-up: %s", e.msg);
+
+    if (!pg)
+        return;
+    /* one of them fails as it runs (a column its prepared statement reads
+     * renamed meanwhile): an error, and still no transaction left open */
+    assert_int_equal(grids_name_column(f, "name", "name_was"), 0);
+    store_read_begin(f->s, 1);
+    assert_int_not_equal(store_query_rows_many(f->s, qs, 3, many_row, args, &e), 0);
+    store_read_end(f->s);
+    assert_int_equal(grids_name_column(f, "name_was", "name"), 0);
+    assert_int_equal(store_begin(f->s, &e), 0);
+    add_plot(f, "P004", NULL, 0, 0, b, 10);
+    if (store_commit(f->s, &e))
+        fail_msg("write after a failed solo look-up: %s", e.msg);
+    assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), 0);
+    assert_int_equal(n, 4);
+}
+
 /* Several queries at once (a point's look-up in every layer): each gives
  * the rows it gives alone, in the same order when it has one, one query's
  * rows after another's; more queries than one round trip takes, and one
@@ -1509,6 +1586,7 @@ int main(void)
         T(test_read_solo),
         T(test_query_rects),
         T(test_query_rows_many),
+        T(test_read_solo_many),
         T(test_query_eq_sort_page),
         T(test_boxes_keys_and_errors),
         T(test_key_fids),
