@@ -515,6 +515,16 @@ static void test_transactions(void **state)
     assert_int_equal(n, 0);
 }
 
+/* Plots P001 and P002 over box b, committed. */
+static void add_two_plots(struct fixture *f, const double b[4])
+{
+    struct err e;
+    assert_int_equal(store_begin(f->s, &e), 0);
+    add_plot(f, "P001", NULL, 0, 0, b, 10);
+    add_plot(f, "P002", NULL, 0, 0, b, 10);
+    assert_int_equal(store_commit(f->s, &e), 0);
+}
+
 /* A read begun solo: its first statement alone, without a transaction;
  * a second one is refused (ERR_AGAIN) until the read is begun anew without
  * solo, and then both run in one transaction. SQLite ignores solo. */
@@ -525,10 +535,7 @@ static void test_read_solo(void **state)
     long long n = -1;
     int pg = store_dialect(f->s) == STORE_PG;
     struct err e;
-    assert_int_equal(store_begin(f->s, &e), 0);
-    add_plot(f, "P001", NULL, 0, 0, b, 10);
-    add_plot(f, "P002", NULL, 0, 0, b, 10);
-    assert_int_equal(store_commit(f->s, &e), 0);
+    add_two_plots(f, b);
 
     store_read_begin(f->s, 1);
     assert_int_equal(store_layer_count_upto(f->s, f->plots, 10, &n, &e), 0);
@@ -723,10 +730,7 @@ static void test_read_solo_many(void **state)
     long long n = -1;
     int pg = store_dialect(f->s) == STORE_PG;
     struct err e;
-    assert_int_equal(store_begin(f->s, &e), 0);
-    add_plot(f, "P001", NULL, 0, 0, b, 10);
-    add_plot(f, "P002", NULL, 0, 0, b, 10);
-    assert_int_equal(store_commit(f->s, &e), 0);
+    add_two_plots(f, b);
     memset(got, 0, sizeof got);
     for (int i = 0; i < 3; i++) {
         query_init(&qs[i], i == 1 ? f->grids : f->plots);
